@@ -1,0 +1,296 @@
+//! Exact decimal numbers: an integer mantissa and a power-of-ten exponent.
+//!
+//! BCD counters and scaled integers keep every digit the meter sent: `1234567 × 10⁻³` prints as
+//! `1234.567`, never `1234.5670000000002`. The JSON number (`value`) is obtained by parsing the
+//! exact text with Rust's correctly rounding `f64` parser, so every runtime prints the same
+//! number. Nothing here multiplies floats.
+
+use core::fmt::{self, Write};
+
+/// Largest magnitude of an exponent meterwire produces (VIF scales and corrections stay far
+/// below it); it bounds the length of the printed form.
+pub const MAX_EXPONENT: i16 = 64;
+
+/// An exact decimal `mantissa × 10^exponent`.
+///
+/// The exponent is kept as the meter gave it, so trailing zeros that show the meter's
+/// resolution are kept too: a 16-bit litre counter of `10000` with VIF `13` is `10.000` m³.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Decimal {
+    mantissa: i128,
+    exponent: i16,
+}
+
+/// Powers of ten that fit an `i128`, by checked multiplication.
+fn pow10(n: u32) -> Option<i128> {
+    10i128.checked_pow(n)
+}
+
+impl Decimal {
+    /// `mantissa × 10^exponent`; `None` when the exponent is beyond ±[`MAX_EXPONENT`].
+    pub fn new(mantissa: i128, exponent: i16) -> Option<Self> {
+        if exponent.unsigned_abs() > MAX_EXPONENT.unsigned_abs() {
+            return None;
+        }
+        Some(Decimal { mantissa, exponent })
+    }
+
+    /// An integer.
+    pub const fn from_int(value: i128) -> Self {
+        Decimal {
+            mantissa: value,
+            exponent: 0,
+        }
+    }
+
+    /// The integer mantissa.
+    pub const fn mantissa(&self) -> i128 {
+        self.mantissa
+    }
+
+    /// The power of ten.
+    pub const fn exponent(&self) -> i16 {
+        self.exponent
+    }
+
+    /// This number times `10^delta` (exact: only the exponent moves).
+    pub fn scaled(self, delta: i16) -> Option<Self> {
+        Decimal::new(self.mantissa, self.exponent.checked_add(delta)?)
+    }
+
+    /// The exact sum, at the finer of the two exponents.
+    pub fn checked_add(self, other: Decimal) -> Option<Self> {
+        let exponent = self.exponent.min(other.exponent);
+        let a = self.rescaled_mantissa(exponent)?;
+        let b = other.rescaled_mantissa(exponent)?;
+        Decimal::new(a.checked_add(b)?, exponent)
+    }
+
+    fn rescaled_mantissa(self, exponent: i16) -> Option<i128> {
+        let shift = u32::try_from(self.exponent.checked_sub(exponent)?).ok()?;
+        self.mantissa.checked_mul(pow10(shift)?)
+    }
+
+    /// The shortest decimal that reads back to the same `f32` (`12.3f32` → `12.3`).
+    /// `None` for NaN and infinities.
+    pub fn from_f32_shortest(value: f32) -> Option<Self> {
+        if !value.is_finite() {
+            return None;
+        }
+        let mut buf = StackText::new();
+        write!(buf, "{value:e}").ok()?;
+        Self::parse_scientific(buf.as_str())
+    }
+
+    /// The shortest decimal that reads back to the same `f64`. `None` for NaN and infinities.
+    pub fn from_f64_shortest(value: f64) -> Option<Self> {
+        if !value.is_finite() {
+            return None;
+        }
+        let mut buf = StackText::new();
+        write!(buf, "{value:e}").ok()?;
+        Self::parse_scientific(buf.as_str())
+    }
+
+    /// Reads `[-]D[.DDD]e[-]N` (Rust's `{:e}` output).
+    fn parse_scientific(text: &str) -> Option<Self> {
+        let (digits, exp) = text.split_once('e')?;
+        let exp: i16 = exp.parse().ok()?;
+        let (negative, digits) = match digits.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, digits),
+        };
+        let (int_part, frac_part) = digits.split_once('.').unwrap_or((digits, ""));
+        let mut mantissa: i128 = 0;
+        for c in int_part.bytes().chain(frac_part.bytes()) {
+            let d = i128::from(c.checked_sub(b'0').filter(|d| *d <= 9)?);
+            mantissa = mantissa.checked_mul(10)?.checked_add(d)?;
+        }
+        if negative {
+            mantissa = mantissa.checked_neg()?;
+        }
+        let frac_len = i16::try_from(frac_part.len()).ok()?;
+        Decimal::new(mantissa, exp.checked_sub(frac_len)?)
+    }
+
+    /// Parses a plain decimal string such as `-1234.567` or `10.000` (the `exact` form).
+    pub fn parse(text: &str) -> Option<Self> {
+        let (negative, body) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (int_part, frac_part) = body.split_once('.').unwrap_or((body, ""));
+        if int_part.is_empty() || (body.contains('.') && frac_part.is_empty()) {
+            return None;
+        }
+        let mut mantissa: i128 = 0;
+        for c in int_part.bytes().chain(frac_part.bytes()) {
+            let d = i128::from(c.checked_sub(b'0').filter(|d| *d <= 9)?);
+            mantissa = mantissa.checked_mul(10)?.checked_add(d)?;
+        }
+        if negative {
+            mantissa = mantissa.checked_neg()?;
+        }
+        let frac_len = i16::try_from(frac_part.len()).ok()?;
+        Decimal::new(mantissa, frac_len.checked_neg()?)
+    }
+
+    /// The JSON number: the exact text parsed with correct rounding.
+    pub fn to_f64(&self) -> f64 {
+        let mut buf = StackText::new();
+        if write!(buf, "{self}").is_err() {
+            return f64::NAN;
+        }
+        buf.as_str().parse().unwrap_or(f64::NAN)
+    }
+
+    /// The value as an integer, when it is one exactly.
+    pub fn to_i128(&self) -> Option<i128> {
+        if self.exponent >= 0 {
+            self.mantissa
+                .checked_mul(pow10(u32::try_from(self.exponent).ok()?)?)
+        } else {
+            let div = pow10(u32::from(self.exponent.unsigned_abs()))?;
+            if self.mantissa.checked_rem(div)? == 0 {
+                self.mantissa.checked_div(div)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+impl fmt::Display for Decimal {
+    /// The exact decimal text: `1234.567`, `-14.5`, `10.000`, `5000` (no exponent notation).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut digits = StackText::new();
+        write!(digits, "{}", self.mantissa.unsigned_abs())?;
+        let digits = digits.as_str();
+        if self.mantissa < 0 {
+            f.write_char('-')?;
+        }
+        if self.exponent >= 0 {
+            f.write_str(digits)?;
+            for _ in 0..self.exponent {
+                f.write_char('0')?;
+            }
+            return Ok(());
+        }
+        let frac = usize::from(self.exponent.unsigned_abs());
+        if digits.len() > frac {
+            let split = digits.len().saturating_sub(frac);
+            let (int_part, frac_part) = digits.split_at(split);
+            f.write_str(int_part)?;
+            f.write_char('.')?;
+            f.write_str(frac_part)
+        } else {
+            f.write_str("0.")?;
+            for _ in 0..frac.saturating_sub(digits.len()) {
+                f.write_char('0')?;
+            }
+            f.write_str(digits)
+        }
+    }
+}
+
+/// A fixed-capacity text buffer on the stack, for formatting without allocating.
+pub(crate) struct StackText {
+    buf: [u8; 192],
+    len: usize,
+}
+
+impl StackText {
+    pub(crate) const fn new() -> Self {
+        StackText {
+            buf: [0; 192],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        self.buf
+            .get(..self.len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+}
+
+impl Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    fn d(m: i128, e: i16) -> Decimal {
+        Decimal::new(m, e).unwrap()
+    }
+
+    #[test]
+    fn prints_exact_digits() {
+        assert_eq!(d(1234567, -3).to_string(), "1234.567");
+        assert_eq!(d(10000, -3).to_string(), "10.000");
+        assert_eq!(d(-145, -1).to_string(), "-14.5");
+        assert_eq!(d(5, -3).to_string(), "0.005");
+        assert_eq!(d(-5, -3).to_string(), "-0.005");
+        assert_eq!(d(42, 2).to_string(), "4200");
+        assert_eq!(d(0, -2).to_string(), "0.00");
+        assert_eq!(
+            d(i128::from(u64::MAX), 0).to_string(),
+            "18446744073709551615"
+        );
+    }
+
+    #[test]
+    fn value_is_correctly_rounded_not_multiplied() {
+        assert_eq!(d(1234567, -3).to_f64(), 1234.567);
+        // The float shortcut gives 1.0010000000000001; parsing the exact text does not.
+        assert_ne!(1001f64 * 0.001, 1.001);
+        assert_eq!(d(1001, -3).to_f64(), 1.001);
+        assert_eq!(d(123456789012345678, -3).to_string(), "123456789012345.678");
+    }
+
+    #[test]
+    fn real32_shortest_form() {
+        assert_eq!(
+            Decimal::from_f32_shortest(12.3).unwrap().to_string(),
+            "12.3"
+        );
+        assert_eq!(
+            Decimal::from_f32_shortest(-0.5).unwrap().to_string(),
+            "-0.5"
+        );
+        assert_eq!(
+            Decimal::from_f32_shortest(1e20).unwrap().to_string(),
+            "100000000000000000000"
+        );
+        assert_eq!(Decimal::from_f32_shortest(f32::NAN), None);
+        assert_eq!(Decimal::from_f32_shortest(12.3).unwrap().to_f64(), 12.3);
+    }
+
+    #[test]
+    fn additive_correction_aligns_exponents() {
+        let sum = d(1234, -1).checked_add(d(1, -3)).unwrap();
+        assert_eq!(sum.to_string(), "123.401");
+    }
+
+    #[test]
+    fn parses_its_own_text() {
+        for s in ["1234.567", "-14.5", "10.000", "0.005", "4200", "-0.005"] {
+            assert_eq!(
+                Decimal::parse(s).unwrap().to_f64(),
+                s.parse::<f64>().unwrap()
+            );
+        }
+        assert_eq!(Decimal::parse("1."), None);
+        assert_eq!(Decimal::parse("x"), None);
+    }
+}

@@ -1,0 +1,293 @@
+//! # meterwire
+//!
+//! One exact codec for the wire frames of smart water meter reading systems. Every frame
+//! decodes into one documented model ([`Decoded`], design §2 of the project docs) that
+//! serialises to the same JSON in every runtime; bad input returns an [`Error`] with a
+//! stable [`ErrorKind`] and the byte offset of the problem, never a panic.
+//!
+//! ```
+//! use meterwire::{decode, parse_hex, Options};
+//!
+//! // A wired M-Bus RSP_UD with one record: 8-digit BCD volume in litres.
+//! let frame = parse_hex(
+//!     "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16",
+//! )?;
+//! let decoded = decode(&frame, &Options::default())?;
+//! let meter = decoded.meter.as_ref().unwrap();
+//! assert_eq!(meter.id.as_str(), "12345678");
+//! let volume = &decoded.records[0];
+//! assert_eq!(volume.quantity, "volume");
+//! assert_eq!(volume.number().unwrap().to_string(), "1234.567");
+//! # Ok::<(), meterwire::Error>(())
+//! ```
+//!
+//! Layers: [`mbus::link`] holds checked zero-copy frame views with `emit`;
+//! [`mbus::app`] and [`mbus::record`] read the application layer into the model.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
+
+extern crate alloc;
+
+pub mod decimal;
+pub mod error;
+pub mod hex;
+pub mod mbus;
+pub mod model;
+pub mod reader;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+pub use decimal::Decimal;
+pub use error::{Detail, Error, ErrorKind, Layer, Result};
+pub use hex::parse_hex;
+pub use model::{
+    Decoded, Function, Link, MbusLink, Meter, Protocol, Record, Status, StatusFlag, Value,
+    SCHEMA_VERSION,
+};
+
+/// Decoding options (design §4). `Options::default()` auto-detects the protocol.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// The protocol to decode as; `None` detects it from the leading bytes.
+    pub protocol: Option<Protocol>,
+    /// Fill `spans` with every byte's place in the model.
+    pub explain: bool,
+}
+
+impl Options {
+    /// Decode as `protocol` instead of detecting it.
+    pub fn with_protocol(mut self, protocol: Option<Protocol>) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// Reads a protocol option: `auto` (or empty) detects, otherwise a name of
+    /// [`Protocol::from_name`].
+    pub fn parse_protocol(name: &str) -> Result<Option<Protocol>> {
+        if name.is_empty() || name.eq_ignore_ascii_case("auto") {
+            return Ok(None);
+        }
+        Protocol::from_name(name).map(Some).ok_or(Error::new(
+            ErrorKind::UnknownProtocol,
+            Layer::Input,
+            0,
+            Detail::Text("unknown protocol name (auto, mbus, wmbus, cjt188, modbus_rtu, modbus_tcp, iec62056_21, coap, mqtt)"),
+        ))
+    }
+}
+
+/// Detects the protocol of one frame from its leading bytes (design §3): bytes that commit
+/// to a protocol's structure choose it, even if the frame turns out to be broken.
+pub fn detect(bytes: &[u8]) -> Result<Protocol> {
+    match bytes {
+        [] => Err(Error::new(
+            ErrorKind::Empty,
+            Layer::Input,
+            0,
+            Detail::Text("no input bytes"),
+        )),
+        [mbus::link::ACK] => Ok(Protocol::Mbus),
+        [mbus::link::SHORT_START, ..] => Ok(Protocol::Mbus),
+        // 68 L L 68: the M-Bus long/control frame (a prefix of it too).
+        [mbus::link::LONG_START] => Ok(Protocol::Mbus),
+        [mbus::link::LONG_START, l1, rest @ ..] => match (rest.first(), rest.get(1)) {
+            (None, _) => Ok(Protocol::Mbus),
+            (Some(l2), None) if l2 == l1 => Ok(Protocol::Mbus),
+            (Some(l2), Some(&mbus::link::LONG_START)) if l2 == l1 => Ok(Protocol::Mbus),
+            (Some(_), Some(&mbus::link::LONG_START)) => Ok(Protocol::Mbus),
+            _ => Err(unknown_protocol()),
+        },
+        _ => Err(unknown_protocol()),
+    }
+}
+
+fn unknown_protocol() -> Error {
+    Error::new(
+        ErrorKind::UnknownProtocol,
+        Layer::Input,
+        0,
+        Detail::Text("no supported protocol starts like this; pass the protocol option"),
+    )
+}
+
+/// Decodes one frame into the model.
+pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
+    let protocol = match opts.protocol {
+        Some(p) => p,
+        None => detect(bytes)?,
+    };
+    match protocol {
+        Protocol::Mbus => mbus::decode(bytes, opts),
+        _ => Err(Error::new(
+            ErrorKind::Unsupported,
+            Layer::Input,
+            0,
+            Detail::Text("this protocol has no decoder in this version of meterwire"),
+        )),
+    }
+}
+
+/// Decodes one frame into its JSON text (compact, keys in model order): the same bytes in
+/// every runtime.
+pub fn decode_json(bytes: &[u8], opts: &Options) -> Result<String> {
+    let decoded = decode(bytes, opts)?;
+    Ok(to_json(&decoded))
+}
+
+/// The JSON text of a decoded frame.
+pub fn to_json(decoded: &Decoded) -> String {
+    // The model contains no maps with non-string keys, so serialisation cannot fail.
+    serde_json::to_string(decoded).unwrap_or_default()
+}
+
+/// The JSON error object of design §3: `{"error":{"kind":…,"offset":…,"message":…}}`.
+pub fn error_json(error: &Error) -> String {
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        kind: &'a str,
+        offset: usize,
+        message: String,
+    }
+    #[derive(serde::Serialize)]
+    struct Wrapper<'a> {
+        error: Body<'a>,
+    }
+    let mut message = String::new();
+    let _ = core::fmt::Write::write_fmt(&mut message, format_args!("{error}"));
+    let body = Body {
+        kind: error.kind().as_str(),
+        offset: error.offset(),
+        message,
+    };
+    serde_json::to_string(&Wrapper { error: body }).unwrap_or_default()
+}
+
+/// One piece of a byte stream cut by [`decode_stream`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum StreamItem {
+    /// A frame at `start..end` of the stream and its decoding (errors carry stream offsets).
+    Frame {
+        /// First byte of the frame in the stream.
+        start: usize,
+        /// One past its last byte.
+        end: usize,
+        /// The decoded frame or its error.
+        result: Result<alloc::boxed::Box<Decoded>>,
+    },
+    /// Bytes that belong to no frame (noise, a broken frame, an unfinished one at the end).
+    Garbage {
+        /// First byte.
+        start: usize,
+        /// One past the last byte.
+        end: usize,
+    },
+}
+
+/// Cuts a byte stream (a serial capture) into frames and garbage: every input byte ends up in
+/// exactly one item. A candidate frame whose link layer does not verify (checksum, stop byte)
+/// is not a frame: its first byte becomes garbage and the search resumes after it.
+pub fn decode_stream(bytes: &[u8], opts: &Options) -> Vec<StreamItem> {
+    let mut items = Vec::new();
+    let mut garbage_start: Option<usize> = None;
+    let mut i = 0usize;
+    while i < bytes.len() {
+        let rest = bytes.get(i..).unwrap_or(&[]);
+        let candidate = match mbus::link::frame_status(rest) {
+            Ok(mbus::link::Status::Complete(len)) => rest
+                .get(..len)
+                .filter(|frame| mbus::link::Frame::parse(frame).is_ok())
+                .map(|frame| (len, frame)),
+            _ => None,
+        };
+        match candidate {
+            Some((len, frame)) => {
+                if let Some(start) = garbage_start.take() {
+                    items.push(StreamItem::Garbage { start, end: i });
+                }
+                let end = i.saturating_add(len);
+                let result = decode(frame, opts)
+                    .map(alloc::boxed::Box::new)
+                    .map_err(|e| e.shifted(i));
+                items.push(StreamItem::Frame {
+                    start: i,
+                    end,
+                    result,
+                });
+                i = end;
+            }
+            None => {
+                garbage_start.get_or_insert(i);
+                i = i.saturating_add(1);
+            }
+        }
+    }
+    if let Some(start) = garbage_start {
+        items.push(StreamItem::Garbage {
+            start,
+            end: bytes.len(),
+        });
+    }
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_commits_on_structure() {
+        assert_eq!(detect(&[0xE5]).unwrap(), Protocol::Mbus);
+        assert_eq!(detect(&[0x68, 0x03, 0x03, 0x68]).unwrap(), Protocol::Mbus);
+        assert_eq!(detect(&[0x68, 0x03]).unwrap(), Protocol::Mbus);
+        assert_eq!(
+            detect(&[0x42, 0x00]).unwrap_err().kind(),
+            ErrorKind::UnknownProtocol
+        );
+        assert_eq!(detect(&[]).unwrap_err().kind(), ErrorKind::Empty);
+        // A broken M-Bus frame is an M-Bus error, not unknown_protocol.
+        let e = decode(
+            &[0x68, 0x03, 0x03, 0x68, 0x53, 0x01, 0x50, 0x00, 0x16],
+            &Options::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Checksum);
+    }
+
+    #[test]
+    fn stream_cuts_frames_and_garbage() {
+        let stream = [0x00, 0xE5, 0x10, 0x7B, 0x05, 0x80, 0x16, 0x68, 0x03];
+        let items = decode_stream(&stream, &Options::default());
+        let spans: Vec<(usize, usize, bool)> = items
+            .iter()
+            .map(|i| match i {
+                StreamItem::Frame { start, end, .. } => (*start, *end, true),
+                StreamItem::Garbage { start, end } => (*start, *end, false),
+            })
+            .collect();
+        assert_eq!(
+            spans,
+            [(0, 1, false), (1, 2, true), (2, 7, true), (7, 9, false)]
+        );
+    }
+
+    #[test]
+    fn error_json_shape() {
+        let e = decode(&[0x10, 0x7B, 0x05, 0x81, 0x16], &Options::default()).unwrap_err();
+        assert_eq!(
+            error_json(&e),
+            r#"{"error":{"kind":"checksum","offset":3,"message":"checksum 0x81, computed 0x80"}}"#
+        );
+    }
+}

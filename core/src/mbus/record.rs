@@ -1,0 +1,723 @@
+//! EN 13757-3 data records: DIF → DIFE* → VIF → VIFE* → data (`mbus-tables.md` §1, §11).
+
+use alloc::borrow::Cow;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::datatypes::{self, bcd, bcd_digits, int_le};
+use super::vif::{self, Coding, Effect, Meaning};
+use crate::decimal::Decimal;
+use crate::error::{Detail, Error, ErrorKind, Layer, Result};
+use crate::model::{Bytes, Decoded, Function, RawRecord, Record, Value};
+use crate::reader::Reader;
+
+/// At most 10 DIFEs and 10 VIFEs per record (§1.4, §2).
+pub const MAX_EXTENSIONS: usize = 10;
+
+/// The idle filler DIF.
+pub const FILLER: u8 = 0x2F;
+
+/// How the records of one frame are read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Context {
+    /// The frame goes from master to slave (VIFEs 00–0F are object actions, not errors).
+    pub master_to_slave: bool,
+    /// Multi-byte data fields are sent most significant byte first (CI 76/77, mode 2).
+    pub msb_first: bool,
+}
+
+/// Reads records until the reader is empty, into `out.records`; DIF `0F`/`1F` put the rest
+/// in `out.manufacturer_data`.
+pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Result<()> {
+    let mut fill: u16 = 0;
+    while let Some(dif) = r.peek() {
+        match dif {
+            FILLER => {
+                r.u8("filler")?;
+                fill = fill.saturating_add(1);
+            }
+            0x0F | 0x1F => {
+                r.u8("DIF")?;
+                out.trailing_fill = fill;
+                out.manufacturer_data = Some(Bytes::new(r.take_rest()));
+                out.more_records_follow = dif == 0x1F;
+                return Ok(());
+            }
+            0x7F => {
+                let start = r.local_position();
+                r.u8("DIF")?;
+                let mut record = Record::new("global_readout_request");
+                record.raw = Some(RawRecord {
+                    fill,
+                    dif: Bytes::new(r.since(start)),
+                    ..RawRecord::default()
+                });
+                out.records.push(record);
+                fill = 0;
+            }
+            d if d & 0x0F == 0x0F => {
+                return Err(Error::new(
+                    ErrorKind::Malformed,
+                    Layer::Application,
+                    r.position(),
+                    Detail::Code {
+                        what: "reserved DIF",
+                        value: d,
+                    },
+                ));
+            }
+            _ => {
+                let record = parse_record(r, ctx, fill, &mut out.warnings)?;
+                out.records.push(record);
+                fill = 0;
+            }
+        }
+    }
+    out.trailing_fill = fill;
+    Ok(())
+}
+
+/// The storage number, tariff and subunit accumulated over DIF and DIFEs (§1.4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Dib {
+    data_field: u8,
+    function: u8,
+    storage: u64,
+    tariff: u32,
+    subunit: u32,
+}
+
+fn read_dib(r: &mut Reader<'_>) -> Result<Dib> {
+    let dif = r.u8("DIF")?;
+    let mut dib = Dib {
+        data_field: dif & 0x0F,
+        function: (dif >> 4) & 0x03,
+        storage: u64::from((dif >> 6) & 1),
+        ..Dib::default()
+    };
+    let mut more = dif & 0x80 != 0;
+    let mut k: u32 = 0;
+    while more {
+        if k as usize == MAX_EXTENSIONS {
+            return Err(Error::new(
+                ErrorKind::Malformed,
+                Layer::Application,
+                r.position(),
+                Detail::TooMany {
+                    what: "DIFEs in one record",
+                    max: MAX_EXTENSIONS,
+                },
+            ));
+        }
+        let dife = r.u8("DIFE")?;
+        let storage_shift = k.wrapping_mul(4).wrapping_add(1);
+        dib.storage |= u64::from(dife & 0x0F).wrapping_shl(storage_shift);
+        dib.tariff |= u32::from((dife >> 4) & 0x03).wrapping_shl(k.wrapping_mul(2));
+        dib.subunit |= u32::from((dife >> 6) & 0x01).wrapping_shl(k);
+        more = dife & 0x80 != 0;
+        k = k.wrapping_add(1);
+    }
+    Ok(dib)
+}
+
+/// Everything the VIB says about the record.
+struct Vib {
+    meaning: Meaning,
+    unit: Option<Cow<'static, str>>,
+    unit_text: Option<String>,
+    exponent: i16,
+    additive: Option<Decimal>,
+    modifiers: Vec<Cow<'static, str>>,
+    label: Option<&'static str>,
+    record_error: Option<&'static str>,
+    action: Option<&'static str>,
+    manufacturer_specific: bool,
+}
+
+fn too_many_vifes(r: &Reader<'_>) -> Error {
+    Error::new(
+        ErrorKind::Malformed,
+        Layer::Application,
+        r.position(),
+        Detail::TooMany {
+            what: "VIFEs in one record",
+            max: MAX_EXTENSIONS,
+        },
+    )
+}
+
+/// Reads the plain-text unit of VIF 7C/FC: a length byte and the text, last character first.
+fn read_plain_text(r: &mut Reader<'_>) -> Result<String> {
+    let len = r.u8("plain-text unit length")?;
+    let text = r.take(usize::from(len), "plain-text unit")?;
+    Ok(text.iter().rev().map(|&b| char::from(b)).collect())
+}
+
+fn read_vib(r: &mut Reader<'_>, ctx: Context, warnings: &mut Vec<String>) -> Result<Vib> {
+    let vif_at = r.position();
+    let vif = r.u8("VIF")?;
+    let mut count = 0usize;
+    let mut unit_text = None;
+    let mut plain_text_after_vifes = false;
+    let (meaning, mut more) = match vif {
+        0xFB | 0xFD => {
+            let code = r.u8("VIF extension")?;
+            count = 1;
+            let meaning = if vif == 0xFB {
+                vif::fb(code)
+            } else if code & 0x7F == 0x7D && code & 0x80 != 0 {
+                let second = r.u8("second-level VIF extension")?;
+                count = 2;
+                let meaning = vif::fd_second_level(second);
+                if !meaning.known {
+                    warnings.push(format!(
+                        "reserved VIF FD 7D {second:02X} at offset {vif_at}"
+                    ));
+                }
+                return finish_vib(r, ctx, meaning, second & 0x80 != 0, count, None, warnings);
+            } else {
+                vif::fd(code)
+            };
+            if !meaning.known {
+                warnings.push(format!(
+                    "reserved VIF {vif:02X} {code:02X} at offset {vif_at}"
+                ));
+            }
+            (meaning, code & 0x80 != 0)
+        }
+        0xEF => {
+            let code = r.u8("VIF extension")?;
+            count = 1;
+            warnings.push(format!(
+                "VIF EF (reserved third extension table) {code:02X} at offset {vif_at}"
+            ));
+            (vif::RESERVED, code & 0x80 != 0)
+        }
+        0x7C => {
+            unit_text = Some(read_plain_text(r)?);
+            (plain_text_meaning(), false)
+        }
+        0xFC => {
+            plain_text_after_vifes = true;
+            (plain_text_meaning(), true)
+        }
+        _ => {
+            let meaning = vif::primary(vif);
+            if !meaning.known {
+                warnings.push(format!("reserved VIF {vif:02X} at offset {vif_at}"));
+            }
+            (meaning, vif & 0x80 != 0)
+        }
+    };
+    if plain_text_after_vifes {
+        // EN 13757-3:2013+ (C.2): FC's VIFEs come first, then the length and the text.
+        let mut vib = combinable_chain(r, ctx, meaning, &mut more, &mut count, warnings)?;
+        vib.unit_text = Some(read_plain_text(r)?);
+        vib.unit = None;
+        return Ok(vib);
+    }
+    let _ = &mut more;
+    finish_vib(r, ctx, meaning, more, count, unit_text, warnings)
+}
+
+fn plain_text_meaning() -> Meaning {
+    Meaning {
+        quantity: "other",
+        unit: None,
+        exponent: 0,
+        unit_shift: 0,
+        factor: 1,
+        coding: Coding::Signed,
+        known: true,
+    }
+}
+
+fn finish_vib(
+    r: &mut Reader<'_>,
+    ctx: Context,
+    meaning: Meaning,
+    mut more: bool,
+    mut count: usize,
+    unit_text: Option<String>,
+    warnings: &mut Vec<String>,
+) -> Result<Vib> {
+    let mut vib = combinable_chain(r, ctx, meaning, &mut more, &mut count, warnings)?;
+    if unit_text.is_some() {
+        vib.unit = None;
+        vib.unit_text = unit_text;
+    }
+    Ok(vib)
+}
+
+/// Applies the combinable VIFEs that follow while `more` is set.
+fn combinable_chain(
+    r: &mut Reader<'_>,
+    ctx: Context,
+    meaning: Meaning,
+    more: &mut bool,
+    count: &mut usize,
+    warnings: &mut Vec<String>,
+) -> Result<Vib> {
+    let mut vib = Vib {
+        meaning,
+        unit: meaning.unit.map(Cow::Borrowed),
+        unit_text: None,
+        exponent: meaning.exponent,
+        additive: None,
+        modifiers: Vec::new(),
+        label: None,
+        record_error: None,
+        action: None,
+        manufacturer_specific: meaning.quantity == "manufacturer_specific",
+    };
+    let mut extension_next = false;
+    let mut opaque = vib.manufacturer_specific;
+    while *more {
+        if *count >= MAX_EXTENSIONS {
+            return Err(too_many_vifes(r));
+        }
+        let at = r.position();
+        let vife = r.u8("VIFE")?;
+        *count = count.saturating_add(1);
+        *more = vife & 0x80 != 0;
+        if opaque {
+            continue;
+        }
+        if extension_next {
+            extension_next = false;
+            match vif::combinable_extension(vife) {
+                Some(name) => vib.modifiers.push(Cow::Borrowed(name)),
+                None => warnings.push(format!("reserved VIFE extension {vife:02X} at offset {at}")),
+            }
+            continue;
+        }
+        apply_effect(
+            &mut vib,
+            vif::combinable(vife),
+            ctx,
+            &mut extension_next,
+            &mut opaque,
+            at,
+            warnings,
+        );
+    }
+    Ok(vib)
+}
+
+fn apply_effect(
+    vib: &mut Vib,
+    effect: Effect,
+    ctx: Context,
+    extension_next: &mut bool,
+    opaque: &mut bool,
+    at: usize,
+    warnings: &mut Vec<String>,
+) {
+    match effect {
+        Effect::ErrorOrAction(code) => {
+            if ctx.master_to_slave && code <= 0x0F {
+                vib.action = Some(vif::object_action(code));
+            } else {
+                vib.record_error = Some(vif::record_error(code));
+            }
+        }
+        Effect::Modifier(name) => vib.modifiers.push(Cow::Borrowed(name)),
+        Effect::UnitSuffix(name, suffix) => {
+            vib.modifiers.push(Cow::Borrowed(name));
+            if let Some(unit) = vib.unit.take() {
+                vib.unit = Some(Cow::Owned(format!("{unit}{suffix}")));
+            }
+        }
+        Effect::Date(name) => {
+            vib.modifiers.push(Cow::Borrowed(name));
+            vib.label = Some(vib.meaning.quantity);
+            vib.meaning.coding = Coding::Date;
+            vib.unit = None;
+        }
+        Effect::Count(name) => {
+            vib.modifiers.push(Cow::Borrowed(name));
+            vib.meaning.coding = Coding::Unsigned;
+            vib.unit = None;
+            vib.exponent = 0;
+        }
+        Effect::Duration(name, unit) => {
+            vib.modifiers.push(Cow::Borrowed(name));
+            vib.meaning.coding = Coding::Unsigned;
+            vib.unit = Some(Cow::Borrowed(unit));
+            vib.exponent = 0;
+        }
+        Effect::Scale(n) => vib.exponent = vib.exponent.saturating_add(n),
+        Effect::Additive(n) => {
+            let shift = n.saturating_add(vib.meaning.unit_shift);
+            let add = Decimal::new(1, shift);
+            vib.additive = match (vib.additive, add) {
+                (Some(a), Some(b)) => a.checked_add(b),
+                (None, b) => b,
+                (a, None) => a,
+            };
+        }
+        Effect::Extension => *extension_next = true,
+        Effect::ManufacturerSpecific => {
+            vib.modifiers.push(Cow::Borrowed("manufacturer_specific"));
+            *opaque = true;
+        }
+        Effect::Reserved => warnings.push(format!("reserved VIFE at offset {at}")),
+    }
+}
+
+/// The data length of a DIF data field, or `None` for variable length (D).
+fn data_len(data_field: u8) -> Option<usize> {
+    Some(match data_field {
+        0x0 | 0x8 => 0,
+        0x1 | 0x9 => 1,
+        0x2 | 0xA => 2,
+        0x3 | 0xB => 3,
+        0x4 | 0x5 | 0xC => 4,
+        0x6 | 0xE => 6,
+        0x7 => 8,
+        _ => return None,
+    })
+}
+
+/// How the bytes after an LVAR byte are coded (§6.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lvar {
+    Text,
+    Bcd { negative: bool },
+    Binary,
+}
+
+fn read_lvar(r: &mut Reader<'_>) -> Result<(Lvar, usize)> {
+    let at = r.position();
+    let lvar = r.u8("LVAR")?;
+    let n = usize::from(lvar);
+    Ok(match lvar {
+        0x00..=0xBF => (Lvar::Text, n),
+        0xC0..=0xC9 => (Lvar::Bcd { negative: false }, n.wrapping_sub(0xC0)),
+        0xD0..=0xD9 => (Lvar::Bcd { negative: true }, n.wrapping_sub(0xD0)),
+        0xE0..=0xEF => (Lvar::Binary, n.wrapping_sub(0xE0)),
+        0xF0..=0xF4 => (Lvar::Binary, n.wrapping_sub(0xEC).wrapping_mul(4)),
+        0xF5 => (Lvar::Binary, 48),
+        0xF6 => (Lvar::Binary, 64),
+        _ => {
+            return Err(Error::new(
+                ErrorKind::Malformed,
+                Layer::Application,
+                at,
+                Detail::Code {
+                    what: "reserved LVAR",
+                    value: lvar,
+                },
+            ))
+        }
+    })
+}
+
+fn parse_record(
+    r: &mut Reader<'_>,
+    ctx: Context,
+    fill: u16,
+    warnings: &mut Vec<String>,
+) -> Result<Record> {
+    let record_at = r.position();
+    let dib_start = r.local_position();
+    let dib = read_dib(r)?;
+    let vib_start = r.local_position();
+    if r.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Malformed,
+            Layer::Application,
+            r.position(),
+            Detail::Text("premature end of record: a VIF must follow the DIF"),
+        ));
+    }
+    let mut vib = read_vib(r, ctx, warnings)?;
+    let data_start = r.local_position();
+    let (lvar, data) = match data_len(dib.data_field) {
+        Some(n) => (None, r.take(n, "record data")?),
+        None => {
+            let (kind, n) = read_lvar(r)?;
+            (Some(kind), r.take(n, "variable-length record data")?)
+        }
+    };
+    let mut record = Record::new(vib.meaning.quantity);
+    record.unit = vib.unit.take();
+    record.unit_text = vib.unit_text.take();
+    record.storage = Some(dib.storage);
+    record.tariff = Some(dib.tariff);
+    record.subunit = Some(dib.subunit);
+    record.function = Some(match dib.function {
+        0 => Function::Instantaneous,
+        1 => Function::Maximum,
+        2 => Function::Minimum,
+        _ => Function::Error,
+    });
+    record.label = vib.label.map(Cow::Borrowed);
+    record.modifiers = core::mem::take(&mut vib.modifiers);
+    record.record_error = vib.record_error.map(Cow::Borrowed);
+    record.action = vib.action.map(Cow::Borrowed);
+    record.raw = Some(RawRecord {
+        fill,
+        dif: Bytes::new(
+            r.since(dib_start)
+                .get(..vib_start.saturating_sub(dib_start))
+                .unwrap_or(&[]),
+        ),
+        vif: Bytes::new(
+            r.since(vib_start)
+                .get(..data_start.saturating_sub(vib_start))
+                .unwrap_or(&[]),
+        ),
+        data: Bytes::new(r.since(data_start)),
+    });
+
+    let mut ordered = [0u8; 16];
+    let data: &[u8] = if ctx.msb_first && data.len() > 1 && data.len() <= 16 && lvar.is_none() {
+        let dst = ordered.get_mut(..data.len()).unwrap_or(&mut []);
+        for (d, s) in dst.iter_mut().zip(data.iter().rev()) {
+            *d = *s;
+        }
+        dst
+    } else {
+        data
+    };
+
+    let coding = vib.meaning.coding;
+    let is_bcd = matches!(dib.data_field, 0x9..=0xC | 0xE);
+    let value: Option<Value> = match (lvar, dib.data_field) {
+        (_, 0x0 | 0x8) => None,
+        (Some(Lvar::Text), _) => Some(match coding {
+            Coding::Container => Value::Bytes(Bytes::new(data)),
+            _ => Value::Text(data.iter().rev().map(|&b| char::from(b)).collect()),
+        }),
+        (Some(Lvar::Bcd { negative }), _) => match coding {
+            Coding::Ident => Some(Value::Text(digits(data))),
+            _ => match bcd(data) {
+                Some(v) => number(
+                    if negative { v.checked_neg() } else { Some(v) },
+                    &vib,
+                    record_at,
+                )?,
+                None => {
+                    record.invalid = true;
+                    None
+                }
+            },
+        },
+        (Some(Lvar::Binary), _) => match (coding, int_le(data, coding == Coding::Signed)) {
+            (Coding::Container, _) => Some(Value::Bytes(Bytes::new(data))),
+            (Coding::Ident, Some(v)) => Some(Value::Text(format!("{v}"))),
+            (_, Some(v)) => number(Some(v), &vib, record_at)?,
+            (_, None) => Some(Value::Bytes(Bytes::new(data))),
+        },
+        (None, 0x5) => {
+            let bytes: [u8; 4] = data.try_into().unwrap_or([0; 4]);
+            match Decimal::from_f32_shortest(f32::from_le_bytes(bytes)) {
+                Some(d) => scale(d, &vib).map(Value::Number),
+                None => {
+                    record.invalid = true;
+                    warnings.push(format!(
+                        "real32 value is not a number at offset {record_at}"
+                    ));
+                    None
+                }
+            }
+        }
+        (None, _) => match coding {
+            Coding::Date if !is_bcd => match datatypes::time_point(data) {
+                Some(tp) => {
+                    record.invalid = tp.invalid;
+                    record.dst = tp.dst;
+                    record.quantity = Cow::Borrowed(match (vib.label.is_some(), data.len()) {
+                        (false, _) => vib.meaning.quantity,
+                        (true, 2) => "date",
+                        (true, 3) => "time",
+                        (true, _) => "datetime",
+                    });
+                    if vib.meaning.quantity == "date" && data.len() != 2 {
+                        record.quantity = Cow::Borrowed("datetime");
+                    }
+                    if vib.meaning.quantity == "datetime" && data.len() == 3 {
+                        record.quantity = Cow::Borrowed("time");
+                    }
+                    Some(Value::Time(tp.timestamp))
+                }
+                None => {
+                    warnings.push(format!(
+                        "date/time record of {} bytes at offset {record_at}: read as a number",
+                        data.len()
+                    ));
+                    int_le(data, false).map(|v| Value::Number(Decimal::from_int(v)))
+                }
+            },
+            Coding::Ident if is_bcd => Some(Value::Text(digits(data))),
+            Coding::Ident => int_le(data, false).map(|v| Value::Text(format!("{v}"))),
+            _ if is_bcd => match bcd(data) {
+                Some(v) => number(Some(v), &vib, record_at)?,
+                None => {
+                    record.invalid = true;
+                    None
+                }
+            },
+            _ => {
+                let v = int_le(data, coding == Coding::Signed);
+                number(v, &vib, record_at)?
+            }
+        },
+    };
+    record.value = value;
+    Ok(record)
+}
+
+fn digits(data: &[u8]) -> String {
+    let mut s = String::with_capacity(data.len().saturating_mul(2));
+    let _ = bcd_digits(data, &mut s);
+    s
+}
+
+fn scale(d: Decimal, vib: &Vib) -> Option<Decimal> {
+    let d = if vib.meaning.factor == 1 {
+        d
+    } else {
+        Decimal::new(
+            d.mantissa().checked_mul(i128::from(vib.meaning.factor))?,
+            d.exponent(),
+        )?
+    };
+    let d = d.scaled(vib.exponent)?;
+    match vib.additive {
+        Some(a) => d.checked_add(a),
+        None => Some(d),
+    }
+}
+
+fn number(v: Option<i128>, vib: &Vib, at: usize) -> Result<Option<Value>> {
+    let Some(v) = v else {
+        return Ok(None);
+    };
+    scale(Decimal::from_int(v), vib)
+        .map(|d| Some(Value::Number(d)))
+        .ok_or_else(|| Error::malformed(at, "value out of range after scaling"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Link, MbusLink, Protocol, Timestamp};
+    use alloc::string::ToString;
+
+    fn records(bytes: &[u8]) -> Decoded {
+        let mut d = Decoded::new(Protocol::Mbus, Link::Mbus(MbusLink::default()));
+        let mut r = Reader::new(bytes, 0);
+        parse_records(&mut r, Context::default(), &mut d).unwrap();
+        d
+    }
+
+    fn exact(rec: &Record) -> String {
+        rec.number().unwrap().to_string()
+    }
+
+    #[test]
+    fn r1_dife_accumulation_and_bcd_volume() {
+        let d = records(&[0xCC, 0x92, 0x01, 0x13, 0x67, 0x45, 0x23, 0x01]);
+        let rec = &d.records[0];
+        assert_eq!(
+            (rec.storage, rec.tariff, rec.subunit),
+            (Some(37), Some(1), Some(0))
+        );
+        assert_eq!(rec.quantity, "volume");
+        assert_eq!(rec.unit.as_deref(), Some("m3"));
+        assert_eq!(exact(rec), "1234.567");
+    }
+
+    #[test]
+    fn r2_backward_flow_int32() {
+        let d = records(&[0x04, 0x93, 0x3C, 0x10, 0x27, 0x00, 0x00]);
+        let rec = &d.records[0];
+        assert_eq!(exact(rec), "10.000");
+        assert_eq!(rec.modifiers, ["backward_flow"]);
+    }
+
+    #[test]
+    fn r3_negative_bcd() {
+        let d = records(&[0x0A, 0x66, 0x45, 0xF1]);
+        assert_eq!(d.records[0].quantity, "external_temperature");
+        assert_eq!(exact(&d.records[0]), "-14.5");
+        assert_eq!(d.records[0].unit.as_deref(), Some("C"));
+    }
+
+    #[test]
+    fn r4_r5_dates() {
+        let d = records(&[
+            0x04, 0x6D, 0x32, 0x37, 0x1F, 0x15, 0x06, 0x6D, 0xBB, 0x32, 0xD7, 0x1F, 0x15, 0x16,
+        ]);
+        assert_eq!(d.records[0].quantity, "datetime");
+        assert_eq!(
+            d.records[0].value,
+            Some(Value::Time(Timestamp {
+                year: Some(2008),
+                month: 5,
+                day: 31,
+                hour: Some(23),
+                minute: Some(50),
+                second: None
+            }))
+        );
+        match &d.records[1].value {
+            Some(Value::Time(t)) => assert_eq!(t.to_string(), "2008-05-31T23:50:59"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn r6_plain_text_unit_and_text_value() {
+        let d = records(&[
+            0x0D, 0x7C, 0x08, 0x44, 0x49, 0x20, 0x2E, 0x74, 0x73, 0x75, 0x63, 0x0A, 0x30, 0x30,
+            0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+        ]);
+        let rec = &d.records[0];
+        assert_eq!(rec.unit_text.as_deref(), Some("cust. ID"));
+        assert_eq!(rec.unit, None);
+        assert_eq!(rec.value, Some(Value::Text("0000000000".into())));
+    }
+
+    #[test]
+    fn multiplicative_and_additive_corrections() {
+        // VIF 96 (m3, exponent 0) + VIFE 73 (x10^-3): 1234 -> 1.234 m3.
+        let d = records(&[0x02, 0x96, 0x73, 0xD2, 0x04]);
+        assert_eq!(exact(&d.records[0]), "1.234");
+        // VIF 86 (kWh) + VIFE 7B (+10^0 Wh = +0.001 kWh): 5 kWh -> 5.001 kWh.
+        let d = records(&[0x01, 0x86, 0x7B, 0x05]);
+        assert_eq!(exact(&d.records[0]), "5.001");
+    }
+
+    #[test]
+    fn fillers_manufacturer_data_and_errors() {
+        let d = records(&[0x2F, 0x2F, 0x01, 0xFD, 0x1B, 0x00, 0x2F, 0x0F, 0xAA, 0xBB]);
+        assert_eq!(d.records.len(), 1);
+        assert_eq!(d.records[0].raw.as_ref().unwrap().fill, 2);
+        assert_eq!(d.records[0].quantity, "digital_input");
+        assert_eq!(d.trailing_fill, 1);
+        assert_eq!(
+            d.manufacturer_data.as_ref().unwrap().as_slice(),
+            &[0xAA, 0xBB]
+        );
+        // VIFE 15 from a meter: no data available.
+        let d = records(&[0x04, 0x93, 0x15, 0, 0, 0, 0]);
+        assert_eq!(
+            d.records[0].record_error.as_deref(),
+            Some("no_data_available")
+        );
+    }
+
+    #[test]
+    fn too_many_difes_is_malformed_at_the_eleventh() {
+        let mut bytes = alloc::vec![0x8C];
+        bytes.extend([0x80u8; 10]);
+        bytes.extend([0x00, 0x13, 0, 0, 0, 0]);
+        let mut d = Decoded::new(Protocol::Mbus, Link::Mbus(MbusLink::default()));
+        let e = parse_records(&mut Reader::new(&bytes, 0), Context::default(), &mut d).unwrap_err();
+        assert_eq!((e.kind(), e.offset()), (ErrorKind::Malformed, 11));
+    }
+}

@@ -1,0 +1,1060 @@
+//! The decoded data model of design §2: one set of serde types for every protocol and runtime.
+//!
+//! Everything is owned and fully decoded. Optional fields are omitted from JSON, never `null`.
+//! Field order in the Rust structs is the key order of the JSON text, so `decode_json` is
+//! deterministic. The types are built so a typical record needs no heap allocation: names are
+//! `Cow<'static, str>` borrowed from static tables, identifiers and raw bytes are stored inline.
+
+use alloc::borrow::Cow;
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::{self, Write};
+
+use serde::de::{self, Deserializer};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::decimal::{Decimal, StackText};
+use crate::hex;
+
+/// The version of this model; bumped on any breaking change (design §2).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A static or owned name (`"volume"`, `"m3"`): tables lend `'static` strings, decoding JSON
+/// owns them.
+pub type Name = Cow<'static, str>;
+
+/// The protocols of the model's `protocol` key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// Wired M-Bus, EN 13757-2/-3.
+    Mbus,
+    /// Wireless M-Bus, EN 13757-4 / OMS.
+    Wmbus,
+    /// CJ/T 188 (2004 / 2018).
+    Cjt188,
+    /// Modbus RTU.
+    ModbusRtu,
+    /// Modbus TCP.
+    ModbusTcp,
+    /// IEC 62056-21 (optical).
+    #[serde(rename = "iec62056_21")]
+    Iec62056_21,
+    /// CoAP.
+    Coap,
+    /// MQTT.
+    Mqtt,
+}
+
+impl Protocol {
+    /// The model's name of the protocol (`"mbus"`, `"modbus_rtu"`, …).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Mbus => "mbus",
+            Protocol::Wmbus => "wmbus",
+            Protocol::Cjt188 => "cjt188",
+            Protocol::ModbusRtu => "modbus_rtu",
+            Protocol::ModbusTcp => "modbus_tcp",
+            Protocol::Iec62056_21 => "iec62056_21",
+            Protocol::Coap => "coap",
+            Protocol::Mqtt => "mqtt",
+        }
+    }
+
+    /// Every protocol of the model.
+    pub const ALL: [Protocol; 8] = [
+        Protocol::Mbus,
+        Protocol::Wmbus,
+        Protocol::Cjt188,
+        Protocol::ModbusRtu,
+        Protocol::ModbusTcp,
+        Protocol::Iec62056_21,
+        Protocol::Coap,
+        Protocol::Mqtt,
+    ];
+
+    /// Reads a protocol name; the hyphen spellings (`modbus-rtu`, `iec62056-21`) are accepted.
+    pub fn from_name(name: &str) -> Option<Protocol> {
+        let mut buf = StackText::new();
+        for c in name.chars() {
+            let c = if c == '-' {
+                '_'
+            } else {
+                c.to_ascii_lowercase()
+            };
+            buf.write_char(c).ok()?;
+        }
+        let key = buf.as_str();
+        Protocol::ALL.into_iter().find(|p| p.as_str() == key)
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A byte-valued code, written `"0x08"` in JSON (upper-case digits, `0x` prefix).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Code8(pub u8);
+
+/// A 16-bit code, written `"0x2C2D"` in JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Code16(pub u16);
+
+impl fmt::Display for Code8 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{:02X}", self.0)
+    }
+}
+
+impl fmt::Display for Code16 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{:04X}", self.0)
+    }
+}
+
+fn parse_code(text: &str) -> Option<u32> {
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))?;
+    u32::from_str_radix(digits, 16).ok()
+}
+
+impl Serialize for Code8 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl Serialize for Code16 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Code8 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text: Cow<'de, str> = Deserialize::deserialize(d)?;
+        parse_code(&text)
+            .and_then(|v| u8::try_from(v).ok())
+            .map(Code8)
+            .ok_or_else(|| de::Error::custom("expected a byte code like \"0x08\""))
+    }
+}
+
+impl<'de> Deserialize<'de> for Code16 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text: Cow<'de, str> = Deserialize::deserialize(d)?;
+        parse_code(&text)
+            .and_then(|v| u16::try_from(v).ok())
+            .map(Code16)
+            .ok_or_else(|| de::Error::custom("expected a 16-bit code like \"0x2C2D\""))
+    }
+}
+
+/// Bytes kept inline up to 22 bytes (raw record parts are almost always that short), on the
+/// heap beyond. Written as upper-case hex in JSON.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum Bytes {
+    /// Up to 22 bytes stored in place.
+    Inline {
+        /// How many of `buf` are used.
+        len: u8,
+        /// The storage.
+        buf: [u8; 22],
+    },
+    /// Longer byte strings.
+    Heap(Vec<u8>),
+}
+
+impl Bytes {
+    /// No bytes.
+    pub const EMPTY: Bytes = Bytes::Inline {
+        len: 0,
+        buf: [0; 22],
+    };
+
+    /// A copy of `src`.
+    pub fn new(src: &[u8]) -> Bytes {
+        let mut buf = [0u8; 22];
+        match (buf.get_mut(..src.len()), u8::try_from(src.len())) {
+            (Some(dst), Ok(len)) => {
+                dst.copy_from_slice(src);
+                Bytes::Inline { len, buf }
+            }
+            _ => Bytes::Heap(src.to_vec()),
+        }
+    }
+
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Inline { len, buf } => buf.get(..usize::from(*len)).unwrap_or(&[]),
+            Bytes::Heap(v) => v,
+        }
+    }
+
+    /// The number of bytes.
+    pub fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    /// Whether there are no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+}
+
+impl Default for Bytes {
+    fn default() -> Self {
+        Bytes::EMPTY
+    }
+}
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bytes({})", hex::to_hex(self.as_slice()))
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut text = StackText::new();
+        let bytes = self.as_slice();
+        if bytes.len() <= 96 {
+            for &b in bytes {
+                text.write_char(hex::hex_digit(b >> 4))
+                    .and_then(|()| text.write_char(hex::hex_digit(b)))
+                    .map_err(serde::ser::Error::custom)?;
+            }
+            s.serialize_str(text.as_str())
+        } else {
+            s.serialize_str(&hex::to_hex(bytes))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text: Cow<'de, str> = Deserialize::deserialize(d)?;
+        if text.is_empty() {
+            return Ok(Bytes::EMPTY);
+        }
+        let bytes = hex::parse_hex(&text).map_err(de::Error::custom)?;
+        Ok(Bytes::new(&bytes))
+    }
+}
+
+/// A short text kept inline (meter ids, manufacturer letters): up to 30 bytes.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct ShortText {
+    len: u8,
+    buf: [u8; 30],
+}
+
+impl ShortText {
+    /// `text` if it fits in 30 bytes.
+    pub fn new(text: &str) -> Option<ShortText> {
+        let mut buf = [0u8; 30];
+        let dst = buf.get_mut(..text.len())?;
+        dst.copy_from_slice(text.as_bytes());
+        Some(ShortText {
+            len: u8::try_from(text.len()).ok()?,
+            buf,
+        })
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        self.buf
+            .get(..usize::from(self.len))
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+}
+
+impl Write for ShortText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let start = usize::from(self.len);
+        let end = start.checked_add(s.len()).ok_or(fmt::Error)?;
+        let dst = self.buf.get_mut(start..end).ok_or(fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = u8::try_from(end).map_err(|_| fmt::Error)?;
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ShortText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for ShortText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ShortText {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ShortText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text: Cow<'de, str> = Deserialize::deserialize(d)?;
+        ShortText::new(&text).ok_or_else(|| de::Error::custom("text longer than 30 bytes"))
+    }
+}
+
+/// One decoded frame: the JSON model of design §2.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Decoded {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Which protocol the frame is.
+    pub protocol: Protocol,
+    /// The protocol's own header fields (design §2.2).
+    pub link: Link,
+    /// The meter's identity, when the frame carries one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meter: Option<Meter>,
+    /// One record per value.
+    #[serde(default)]
+    pub records: Vec<Record>,
+    /// The normalised status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// An application error reported by the meter (M-Bus CI 70).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_error: Option<ApplicationError>,
+    /// An alarm byte (M-Bus CI 71, type D bits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm: Option<u8>,
+    /// Manufacturer-specific data after the records (M-Bus DIF 0F/1F), kept as hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer_data: Option<Bytes>,
+    /// The meter has more records for the next request (M-Bus DIF 1F).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub more_records_follow: bool,
+    /// Application data meterwire does not decode (an unknown CI), kept as hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_data: Option<Bytes>,
+    /// Idle filler bytes (M-Bus `2F`) after the last record, counted so encoding is exact.
+    #[serde(default, skip_serializing_if = "is_zero_u16")]
+    pub trailing_fill: u16,
+    /// `true` when a payload could not be decrypted (no key).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub encrypted: bool,
+    /// The encrypted bytes, when `encrypted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted_data: Option<Bytes>,
+    /// A nested frame carried as payload, in the same model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Box<Decoded>>,
+    /// Oddities that did not stop decoding (unknown codes, reserved bits).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Explain mode only: every input byte, once, with its place in the model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spans: Vec<Span>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero_u16(v: &u16) -> bool {
+    *v == 0
+}
+
+impl Decoded {
+    /// An empty frame of `protocol` with the given link fields.
+    pub fn new(protocol: Protocol, link: Link) -> Decoded {
+        Decoded {
+            schema_version: SCHEMA_VERSION,
+            protocol,
+            link,
+            meter: None,
+            records: Vec::new(),
+            status: None,
+            application_error: None,
+            alarm: None,
+            manufacturer_data: None,
+            more_records_follow: false,
+            application_data: None,
+            trailing_fill: 0,
+            encrypted: false,
+            encrypted_data: None,
+            payload: None,
+            warnings: Vec::new(),
+            spans: Vec::new(),
+        }
+    }
+
+    /// The M-Bus link fields, when this is an M-Bus frame.
+    pub fn mbus_link(&self) -> Option<&MbusLink> {
+        match &self.link {
+            Link::Mbus(link) => Some(link),
+        }
+    }
+}
+
+/// The link fields of one protocol (design §2.2). Written without a tag: `protocol` says which.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum Link {
+    /// Wired M-Bus.
+    Mbus(MbusLink),
+}
+
+/// The four wired M-Bus frame kinds (EN 13757-2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MbusFrameKind {
+    /// Single character `E5`.
+    Ack,
+    /// `10 C A CS 16`.
+    Short,
+    /// `68 03 03 68 C A CI CS 16`.
+    Control,
+    /// `68 L L 68 C A CI data CS 16`.
+    #[default]
+    Long,
+}
+
+/// Link-layer functions named by the C field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum LinkFunction {
+    /// Link reset (C 40).
+    SndNke,
+    /// Send user data (C 53/73).
+    SndUd,
+    /// Request class 1 data (C 5A/7A).
+    ReqUd1,
+    /// Request class 2 data (C 5B/7B).
+    ReqUd2,
+    /// Respond with user data (C 08/18/28/38).
+    RspUd,
+}
+
+/// How the application header after the CI is laid out (`mbus-tables.md` §8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tpl {
+    /// 12-byte long header (ID, M, version, medium, access number, status, config).
+    Long,
+    /// 4-byte short header (access number, status, config).
+    Short,
+    /// No header.
+    None,
+    /// The fixed data structure (CI 73/77 wired).
+    Fixed,
+}
+
+/// Wired M-Bus link fields (design §2.2) plus `tpl` and `config` (documented additions).
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct MbusLink {
+    /// Frame kind.
+    pub kind: MbusFrameKind,
+    /// C field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c: Option<Code8>,
+    /// The function named by the C field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<LinkFunction>,
+    /// Frame count bit (master → slave).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fcb: Option<bool>,
+    /// Frame count bit valid (master → slave).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fcv: Option<bool>,
+    /// Access demand (slave → master).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acd: Option<bool>,
+    /// Data flow control (slave → master).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dfc: Option<bool>,
+    /// Primary address (A field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a: Option<u8>,
+    /// CI field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<Code8>,
+    /// Application header layout after the CI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tpl: Option<Tpl>,
+    /// The 2-byte signature / configuration field of a long or short header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<Code16>,
+    /// Byte order of multi-byte fields: `msb_first` for CI 76/77 (mode 2); omitted for LSB first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byte_order: Option<Name>,
+}
+
+/// The meter's identity (design §2).
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct Meter {
+    /// Identification number as a string, leading zeros kept.
+    pub id: ShortText,
+    /// Three-letter manufacturer code (FLAG association), bit 15 masked off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<ShortText>,
+    /// The raw 16-bit manufacturer field (keeps bit 15 and codes that are not letters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer_code: Option<Code16>,
+    /// Version (generation) byte.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u8>,
+    /// Medium / device type name (design §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<Name>,
+    /// The raw medium / device type code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium_code: Option<Code8>,
+    /// Access number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_no: Option<u8>,
+    /// The header's raw status byte.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u8>,
+}
+
+/// Record function (DIF bits 5–4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Function {
+    /// Instantaneous value.
+    Instantaneous,
+    /// Maximum value.
+    Maximum,
+    /// Minimum value.
+    Minimum,
+    /// Value during error state.
+    Error,
+}
+
+/// A point in time as the meter sent it: meter-local, fields possibly "not specified" (0) or
+/// "every" (all ones), printed ISO 8601–style with those numbers kept as they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Timestamp {
+    /// Full year (e.g. 2026), or `None` for a time of day only.
+    pub year: Option<u16>,
+    /// Month 1–12 (0 = not specified, 15 = every month).
+    pub month: u8,
+    /// Day 1–31 (0 = not specified / every day).
+    pub day: u8,
+    /// Hour, when the type has one.
+    pub hour: Option<u8>,
+    /// Minute, when the type has one.
+    pub minute: Option<u8>,
+    /// Second, when the type has one.
+    pub second: Option<u8>,
+}
+
+impl fmt::Display for Timestamp {
+    /// `2026-11-23`, `2026-11-23T14:35`, `2026-11-23T14:35:07`, or `14:35:07` for a time.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(year) = self.year {
+            write!(f, "{year:04}-{:02}-{:02}", self.month, self.day)?;
+            if self.hour.is_some() {
+                f.write_char('T')?;
+            }
+        }
+        if let Some(hour) = self.hour {
+            write!(f, "{hour:02}:{:02}", self.minute.unwrap_or(0))?;
+            if let Some(second) = self.second {
+                write!(f, ":{second:02}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Timestamp {
+    /// Reads the printed form back.
+    pub fn parse(text: &str) -> Option<Timestamp> {
+        fn num<T: core::str::FromStr>(s: &str, len: usize) -> Option<T> {
+            if s.len() == len && s.bytes().all(|b| b.is_ascii_digit()) {
+                s.parse().ok()
+            } else {
+                None
+            }
+        }
+        fn time(t: &str) -> Option<(u8, u8, Option<u8>)> {
+            let mut parts = t.split(':');
+            let h = num(parts.next()?, 2)?;
+            let m = num(parts.next()?, 2)?;
+            let s = match parts.next() {
+                Some(p) => Some(num(p, 2)?),
+                None => None,
+            };
+            if parts.next().is_some() {
+                return None;
+            }
+            Some((h, m, s))
+        }
+        if text.len() >= 10 && text.as_bytes().get(4) == Some(&b'-') {
+            let (date, rest) = text.split_at(10);
+            let mut parts = date.split('-');
+            let year = num(parts.next()?, 4)?;
+            let month = num(parts.next()?, 2)?;
+            let day = num(parts.next()?, 2)?;
+            let (hour, minute, second) = if rest.is_empty() {
+                (None, None, None)
+            } else {
+                let (h, m, s) = time(rest.strip_prefix('T')?)?;
+                (Some(h), Some(m), s)
+            };
+            Some(Timestamp {
+                year: Some(year),
+                month,
+                day,
+                hour,
+                minute,
+                second,
+            })
+        } else {
+            let (h, m, s) = time(text)?;
+            Some(Timestamp {
+                year: None,
+                month: 0,
+                day: 0,
+                hour: Some(h),
+                minute: Some(m),
+                second: s,
+            })
+        }
+    }
+}
+
+/// A record's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// An exact number: written as `value` (JSON number) and `exact` (its decimal text).
+    Number(Decimal),
+    /// A date, time or date-time.
+    Time(Timestamp),
+    /// Text (LVAR strings, identifiers written as digits).
+    Text(String),
+    /// Bytes with no numeric reading (e.g. binary numbers wider than 128 bits), as hex.
+    Bytes(Bytes),
+}
+
+/// Where a record's value sits in protocols that name each value (Modbus register,
+/// IEC 62056-21 data-set id, CJ/T 188 DI).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Address {
+    /// A numeric address (Modbus register).
+    Number(u32),
+    /// A textual address (OBIS code, DI).
+    Text(Name),
+}
+
+/// The source bytes of a record: idle fillers before it, its data information block (DIF and
+/// DIFEs), value information block (VIF, VIFEs, plain-text unit) and data.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct RawRecord {
+    /// Idle filler bytes (`2F`) directly before the record.
+    #[serde(default, skip_serializing_if = "is_zero_u16")]
+    pub fill: u16,
+    /// DIF and DIFEs.
+    #[serde(default, skip_serializing_if = "Bytes::is_empty")]
+    pub dif: Bytes,
+    /// VIF, VIFEs and plain-text unit bytes.
+    #[serde(default, skip_serializing_if = "Bytes::is_empty")]
+    pub vif: Bytes,
+    /// The data field.
+    #[serde(default)]
+    pub data: Bytes,
+}
+
+/// One value of a frame (design §2 `records[]`).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Record {
+    /// What is measured (`volume`, `energy`, `datetime`, …).
+    pub quantity: Name,
+    /// The value.
+    pub value: Option<Value>,
+    /// Unit from the documented list (`m3`, `kWh`, `C`, …).
+    pub unit: Option<Name>,
+    /// A plain-text unit sent by the meter (VIF 7C/FC), instead of `unit`.
+    pub unit_text: Option<String>,
+    /// Storage number: 0 current, k > 0 the k-th stored value.
+    pub storage: Option<u64>,
+    /// Tariff number (0 = total).
+    pub tariff: Option<u32>,
+    /// Subunit (device unit) number.
+    pub subunit: Option<u32>,
+    /// Function.
+    pub function: Option<Function>,
+    /// A protocol-specific meaning in words.
+    pub label: Option<Name>,
+    /// Qualifiers from VIF extensions (`backward_flow`, `per_hour`, `at_phase_l1`, …).
+    pub modifiers: Vec<Name>,
+    /// A record error reported by the meter (combinable VIFE 00–1F, slave → master).
+    pub record_error: Option<Name>,
+    /// An object action (combinable VIFE 00–0F, master → slave).
+    pub action: Option<Name>,
+    /// The date's invalid flag was set.
+    pub invalid: bool,
+    /// The date's summer-time flag was set.
+    pub dst: bool,
+    /// The record's address in protocols that name each value.
+    pub address: Option<Address>,
+    /// The record's source bytes.
+    pub raw: Option<RawRecord>,
+}
+
+impl Record {
+    /// A record of `quantity` with no value yet.
+    pub fn new(quantity: impl Into<Name>) -> Record {
+        Record {
+            quantity: quantity.into(),
+            ..Record::default()
+        }
+    }
+
+    /// The value as an exact decimal, if it is a number.
+    pub fn number(&self) -> Option<Decimal> {
+        match &self.value {
+            Some(Value::Number(d)) => Some(*d),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Record {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("quantity", &self.quantity)?;
+        match &self.value {
+            Some(Value::Number(d)) => {
+                let v = d.to_f64();
+                if v.is_finite() {
+                    map.serialize_entry("value", &v)?;
+                }
+                map.serialize_entry("exact", &DisplayStr(d))?;
+            }
+            Some(Value::Time(t)) => map.serialize_entry("value", &DisplayStr(t))?,
+            Some(Value::Text(t)) => map.serialize_entry("value", t)?,
+            Some(Value::Bytes(b)) => map.serialize_entry("value", b)?,
+            None => {}
+        }
+        if let Some(u) = &self.unit {
+            map.serialize_entry("unit", u)?;
+        }
+        if let Some(u) = &self.unit_text {
+            map.serialize_entry("unit_text", u)?;
+        }
+        if let Some(v) = &self.storage {
+            map.serialize_entry("storage", v)?;
+        }
+        if let Some(v) = &self.tariff {
+            map.serialize_entry("tariff", v)?;
+        }
+        if let Some(v) = &self.subunit {
+            map.serialize_entry("subunit", v)?;
+        }
+        if let Some(v) = &self.function {
+            map.serialize_entry("function", v)?;
+        }
+        if let Some(v) = &self.label {
+            map.serialize_entry("label", v)?;
+        }
+        if !self.modifiers.is_empty() {
+            map.serialize_entry("modifiers", &self.modifiers)?;
+        }
+        if let Some(v) = &self.record_error {
+            map.serialize_entry("record_error", v)?;
+        }
+        if let Some(v) = &self.action {
+            map.serialize_entry("action", v)?;
+        }
+        if self.invalid {
+            map.serialize_entry("invalid", &true)?;
+        }
+        if self.dst {
+            map.serialize_entry("dst", &true)?;
+        }
+        if let Some(v) = &self.address {
+            map.serialize_entry("address", v)?;
+        }
+        if let Some(v) = &self.raw {
+            map.serialize_entry("raw", v)?;
+        }
+        map.end()
+    }
+}
+
+/// Serialises a `Display` value as a string without allocating (up to 192 bytes).
+struct DisplayStr<'a, T: fmt::Display>(&'a T);
+
+impl<T: fmt::Display> Serialize for DisplayStr<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut text = StackText::new();
+        if write!(text, "{}", self.0).is_ok() {
+            s.serialize_str(text.as_str())
+        } else {
+            s.collect_str(self.0)
+        }
+    }
+}
+
+/// The JSON shape of a record, read back for `encode`.
+#[derive(Deserialize)]
+struct RecordRepr {
+    quantity: String,
+    #[serde(default)]
+    value: Option<ValueRepr>,
+    #[serde(default)]
+    exact: Option<String>,
+    #[serde(default)]
+    unit: Option<String>,
+    #[serde(default)]
+    unit_text: Option<String>,
+    #[serde(default)]
+    storage: Option<u64>,
+    #[serde(default)]
+    tariff: Option<u32>,
+    #[serde(default)]
+    subunit: Option<u32>,
+    #[serde(default)]
+    function: Option<Function>,
+    #[serde(default)]
+    label: Option<String>,
+    #[serde(default)]
+    modifiers: Vec<String>,
+    #[serde(default)]
+    record_error: Option<String>,
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    invalid: bool,
+    #[serde(default)]
+    dst: bool,
+    #[serde(default)]
+    address: Option<Address>,
+    #[serde(default)]
+    raw: Option<RawRecord>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ValueRepr {
+    Number(f64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = RecordRepr::deserialize(d)?;
+        let value = match (r.exact, r.value) {
+            (Some(exact), _) => {
+                Some(Value::Number(Decimal::parse(&exact).ok_or_else(|| {
+                    de::Error::custom("`exact` is not a decimal number")
+                })?))
+            }
+            (None, Some(ValueRepr::Number(n))) => Some(Value::Number(
+                Decimal::from_f64_shortest(n)
+                    .ok_or_else(|| de::Error::custom("`value` is not a finite number"))?,
+            )),
+            (None, Some(ValueRepr::Text(t))) => Some(match Timestamp::parse(&t) {
+                Some(ts) => Value::Time(ts),
+                None => Value::Text(t),
+            }),
+            (None, None) => None,
+        };
+        Ok(Record {
+            quantity: Cow::Owned(r.quantity),
+            value,
+            unit: r.unit.map(Cow::Owned),
+            unit_text: r.unit_text,
+            storage: r.storage,
+            tariff: r.tariff,
+            subunit: r.subunit,
+            function: r.function,
+            label: r.label.map(Cow::Owned),
+            modifiers: r.modifiers.into_iter().map(Cow::Owned).collect(),
+            record_error: r.record_error.map(Cow::Owned),
+            action: r.action.map(Cow::Owned),
+            invalid: r.invalid,
+            dst: r.dst,
+            address: r.address,
+            raw: r.raw,
+        })
+    }
+}
+
+/// Status flags normalised across protocols (design §2 `status.flags`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StatusFlag {
+    /// Valve open.
+    ValveOpen,
+    /// Valve closed.
+    ValveClosed,
+    /// Valve fault.
+    ValveFault,
+    /// Battery low.
+    LowBattery,
+    /// Power low (M-Bus status bit 2).
+    PowerLow,
+    /// Leak detected.
+    Leak,
+    /// Burst detected.
+    Burst,
+    /// Reverse flow.
+    ReverseFlow,
+    /// Tamper / manipulation.
+    Tamper,
+    /// Pipe empty / dry running.
+    Dry,
+    /// Temporary error (M-Bus status bit 4).
+    TemporaryError,
+    /// Permanent error (M-Bus status bit 3).
+    PermanentError,
+    /// Application busy (M-Bus status bits 1–0 = 01).
+    ApplicationBusy,
+    /// Application error (M-Bus status bits 1–0 = 10).
+    ApplicationError,
+    /// Abnormal condition / alarm (M-Bus status bits 1–0 = 11).
+    Alarm,
+}
+
+impl StatusFlag {
+    /// Every flag, in the order they are written.
+    pub const ALL: [StatusFlag; 15] = [
+        StatusFlag::ValveOpen,
+        StatusFlag::ValveClosed,
+        StatusFlag::ValveFault,
+        StatusFlag::LowBattery,
+        StatusFlag::PowerLow,
+        StatusFlag::Leak,
+        StatusFlag::Burst,
+        StatusFlag::ReverseFlow,
+        StatusFlag::Tamper,
+        StatusFlag::Dry,
+        StatusFlag::TemporaryError,
+        StatusFlag::PermanentError,
+        StatusFlag::ApplicationBusy,
+        StatusFlag::ApplicationError,
+        StatusFlag::Alarm,
+    ];
+
+    /// The flag's snake_case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StatusFlag::ValveOpen => "valve_open",
+            StatusFlag::ValveClosed => "valve_closed",
+            StatusFlag::ValveFault => "valve_fault",
+            StatusFlag::LowBattery => "low_battery",
+            StatusFlag::PowerLow => "power_low",
+            StatusFlag::Leak => "leak",
+            StatusFlag::Burst => "burst",
+            StatusFlag::ReverseFlow => "reverse_flow",
+            StatusFlag::Tamper => "tamper",
+            StatusFlag::Dry => "dry",
+            StatusFlag::TemporaryError => "temporary_error",
+            StatusFlag::PermanentError => "permanent_error",
+            StatusFlag::ApplicationBusy => "application_busy",
+            StatusFlag::ApplicationError => "application_error",
+            StatusFlag::Alarm => "alarm",
+        }
+    }
+
+    const fn bit(self) -> u32 {
+        1u32.wrapping_shl(self as u32)
+    }
+}
+
+/// A set of [`StatusFlag`]s, stored as bits, written as a list of names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct StatusFlags(u32);
+
+impl StatusFlags {
+    /// Adds `flag`.
+    pub fn insert(&mut self, flag: StatusFlag) {
+        self.0 |= flag.bit();
+    }
+
+    /// Whether `flag` is set.
+    pub const fn contains(&self, flag: StatusFlag) -> bool {
+        self.0 & flag.bit() != 0
+    }
+
+    /// Whether no flag is set.
+    pub const fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    /// The set flags in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = StatusFlag> + '_ {
+        StatusFlag::ALL.into_iter().filter(|f| self.contains(*f))
+    }
+}
+
+impl Serialize for StatusFlags {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(StatusFlag::as_str))
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusFlags {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let names: Vec<Cow<'de, str>> = Deserialize::deserialize(d)?;
+        let mut flags = StatusFlags::default();
+        for name in names {
+            let flag = StatusFlag::ALL
+                .into_iter()
+                .find(|f| f.as_str() == name)
+                .ok_or_else(|| de::Error::custom("unknown status flag"))?;
+            flags.insert(flag);
+        }
+        Ok(flags)
+    }
+}
+
+/// The normalised status (design §2 `status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Status {
+    /// The protocol's raw status value.
+    pub raw: u32,
+    /// The flags it means.
+    pub flags: StatusFlags,
+}
+
+/// An application error reported by the meter (M-Bus CI 70, `mbus-tables.md` §9.2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationError {
+    /// The error code byte.
+    pub code: u8,
+    /// Its meaning in snake_case.
+    pub name: Name,
+    /// Bytes after the code, if any.
+    #[serde(default, skip_serializing_if = "Bytes::is_empty")]
+    pub detail: Bytes,
+}
+
+/// One annotated byte range of explain mode (design §2 `spans`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+    /// Where the bytes went in the model (`link.c`, `records[2].data`).
+    pub path: String,
+    /// What the bytes are, for people.
+    pub label: String,
+}
