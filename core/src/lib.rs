@@ -102,15 +102,25 @@ pub fn detect(bytes: &[u8]) -> Result<Protocol> {
         [mbus::link::SHORT_START, ..] => Ok(Protocol::Mbus),
         // 68 L L 68: the M-Bus long/control frame (a prefix of it too).
         [mbus::link::LONG_START] => Ok(Protocol::Mbus),
-        [mbus::link::LONG_START, l1, rest @ ..] => match (rest.first(), rest.get(1)) {
-            (None, _) => Ok(Protocol::Mbus),
-            (Some(l2), None) if l2 == l1 => Ok(Protocol::Mbus),
-            (Some(l2), Some(&mbus::link::LONG_START)) if l2 == l1 => Ok(Protocol::Mbus),
-            (Some(_), Some(&mbus::link::LONG_START)) => Ok(Protocol::Mbus),
+        [mbus::link::LONG_START, l1, rest @ ..] => match rest {
+            [] => Ok(Protocol::Mbus),
+            [l2] if l2 == l1 => Ok(Protocol::Mbus),
+            [_, mbus::link::LONG_START, ..] => Ok(Protocol::Mbus),
+            // 68 L L ?: a long frame whose second start byte is damaged still commits when
+            // everything else of its structure verifies (length, checksum, stop byte).
+            [l2, _, ..] if l2 == l1 && mbus_body_verifies(bytes, *l1) => Ok(Protocol::Mbus),
             _ => Err(unknown_protocol()),
         },
         _ => Err(unknown_protocol()),
     }
+}
+
+/// Whether `bytes` is `68 L L ? C … CS 16` with a matching length, checksum and stop byte.
+fn mbus_body_verifies(bytes: &[u8], l: u8) -> bool {
+    let end = usize::from(l).saturating_add(4);
+    bytes.len() == end.saturating_add(2)
+        && bytes.last() == Some(&mbus::link::STOP)
+        && bytes.get(4..end).map(mbus::link::checksum) == bytes.get(end).copied()
 }
 
 fn unknown_protocol() -> Error {

@@ -210,7 +210,19 @@ pub fn decode(ci: u8, user_data: &[u8], base: usize, c: u8, out: &mut Decoded) -
         0x52 | 0x56 => {
             let mut r = Reader::new(user_data, base);
             let h = r.take(long_header::ADDRESS_LEN, "secondary address (CI 52)")?;
-            out.meter = Some(secondary_address(h, false));
+            let mut meter = secondary_address(h, false);
+            // All-ones fields of a selection are wildcards (§14.1): keep the codes, drop the
+            // names they would otherwise print as.
+            if meter.manufacturer_code == Some(Code16(0xFFFF)) {
+                meter.manufacturer = None;
+            }
+            if meter.version == Some(0xFF) {
+                meter.version = None;
+            }
+            if meter.medium_code == Some(Code8(0xFF)) {
+                meter.medium = None;
+            }
+            out.meter = Some(meter);
             set_tpl(out, Tpl::None, None, false);
             if ci == 0x56 {
                 out.warnings.push(String::from(
@@ -253,7 +265,9 @@ pub fn decode(ci: u8, user_data: &[u8], base: usize, c: u8, out: &mut Decoded) -
 }
 
 /// Reads the records after a header, or keeps them as encrypted data when the configuration
-/// field names a security mode and no key is at hand (design §3).
+/// field names AES security mode 5 or 7 over whole 16-byte blocks and no key is at hand
+/// (design §3). Other values of a wired header's signature field are common on meters that
+/// predate the configuration field, so they do not mean encryption.
 fn records_or_encrypted(
     r: &mut Reader<'_>,
     ctx: Context,
@@ -261,7 +275,9 @@ fn records_or_encrypted(
     out: &mut Decoded,
 ) -> Result<()> {
     let mode = security_mode(config);
-    if mode != 0 {
+    let blocks = usize::from(u8::try_from((config >> 4) & 0x0F).unwrap_or(0));
+    let encrypted_len = blocks.saturating_mul(16);
+    if matches!(mode, 5 | 7) && blocks > 0 && encrypted_len <= r.remaining() {
         if r.rest().starts_with(&[0x2F, 0x2F]) {
             out.warnings.push(String::from("already_decrypted"));
         } else {

@@ -160,7 +160,7 @@ fn read_vib(r: &mut Reader<'_>, ctx: Context, warnings: &mut Vec<String>) -> Res
     let mut count = 0usize;
     let mut unit_text = None;
     let mut plain_text_after_vifes = false;
-    let (meaning, mut more) = match vif {
+    let (meaning, more) = match vif {
         0xFB | 0xFD => {
             let code = r.u8("VIF extension")?;
             count = 1;
@@ -211,14 +211,72 @@ fn read_vib(r: &mut Reader<'_>, ctx: Context, warnings: &mut Vec<String>) -> Res
         }
     };
     if plain_text_after_vifes {
-        // EN 13757-3:2013+ (C.2): FC's VIFEs come first, then the length and the text.
-        let mut vib = combinable_chain(r, ctx, meaning, &mut more, &mut count, warnings)?;
-        vib.unit_text = Some(read_plain_text(r)?);
-        vib.unit = None;
-        return Ok(vib);
+        return plain_text_with_vifes(r, ctx, count, warnings);
     }
-    let _ = &mut more;
     finish_vib(r, ctx, meaning, more, count, unit_text, warnings)
+}
+
+/// VIF FC: a plain-text unit with VIFEs. EN 13757-3:2013+ (C.2) sends the VIFEs first, then
+/// the length and the text; older meters (and libmbus, jmbus) send the text right after FC and
+/// the VIFEs after it. Both orders are tried; the one that reads whole, printable text wins,
+/// the 2013 order when both do.
+fn plain_text_with_vifes(
+    r: &mut Reader<'_>,
+    ctx: Context,
+    count: usize,
+    warnings: &mut Vec<String>,
+) -> Result<Vib> {
+    let printable = |t: &str| t.chars().all(|c| (' '..='~').contains(&c));
+    let mut new_order = *r;
+    let mut new_warnings = Vec::new();
+    let new = (|| {
+        let mut more = true;
+        let mut count = count;
+        let mut vib = combinable_chain(
+            &mut new_order,
+            ctx,
+            plain_text_meaning(),
+            &mut more,
+            &mut count,
+            &mut new_warnings,
+        )?;
+        let text = read_plain_text(&mut new_order)?;
+        vib.unit_text = Some(text);
+        vib.unit = None;
+        Ok::<Vib, Error>(vib)
+    })();
+    let mut old_order = *r;
+    let mut old_warnings = Vec::new();
+    let old = (|| {
+        let text = read_plain_text(&mut old_order)?;
+        let mut more = true;
+        let mut count = count;
+        let mut vib = combinable_chain(
+            &mut old_order,
+            ctx,
+            plain_text_meaning(),
+            &mut more,
+            &mut count,
+            &mut old_warnings,
+        )?;
+        vib.unit_text = Some(text);
+        vib.unit = None;
+        Ok::<Vib, Error>(vib)
+    })();
+    let new_ok = matches!(&new, Ok(v) if v.unit_text.as_deref().is_some_and(printable));
+    let old_ok = matches!(&old, Ok(v) if v.unit_text.as_deref().is_some_and(printable));
+    if new_ok || !old_ok {
+        *r = new_order;
+        warnings.extend(new_warnings);
+        new
+    } else {
+        *r = old_order;
+        warnings.extend(old_warnings);
+        warnings.push(String::from(
+            "VIF FC: plain text read before the VIFEs (pre-2013 order)",
+        ));
+        old
+    }
 }
 
 fn plain_text_meaning() -> Meaning {

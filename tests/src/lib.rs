@@ -1,0 +1,84 @@
+//! Shared helpers of meterwire's conformance runners: where the vectors are, how to read
+//! them, and how to compare a decoded value with another decoder's value in its own unit.
+
+use std::path::{Path, PathBuf};
+
+use meterwire::{Decimal, Record, Value};
+use serde_json::Value as Json;
+
+/// The project's own cross-runtime vectors (`tests/conformance`).
+pub fn own_vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance")
+}
+
+/// The public corpora folder `../shared/vectors` beside the checkout, if it exists.
+/// `MW_SHARED_VECTORS` overrides the place.
+pub fn shared_vectors_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("MW_SHARED_VECTORS") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"),
+    };
+    dir.is_dir().then_some(dir)
+}
+
+/// Every line of a JSON-lines file, parsed.
+pub fn read_jsonl(path: &Path) -> Vec<Json> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1))
+        })
+        .collect()
+}
+
+/// The exact value of a record converted to a target unit spelled the way other decoders
+/// spell it (`Wh`, `J`, `m^3`, `m^3/h`, `W`, `°C`, `K`, `V`, `A`, `s`, `l`), or `None` when
+/// the record has no number or its unit does not convert.
+pub fn value_in(record: &Record, target: &str) -> Option<f64> {
+    let Some(Value::Number(d)) = &record.value else {
+        return None;
+    };
+    let unit = record.unit.as_deref()?;
+    let (factor_num, shift): (i128, i16) = match (unit, target) {
+        ("kWh", "Wh") => (1, 3),
+        ("MWh", "Wh") => (1, 6),
+        ("Wh", "Wh") => (1, 0),
+        ("MJ", "J") => (1, 6),
+        ("kJ", "J") => (1, 3),
+        ("GJ", "J") => (1, 9),
+        ("kWh", "J") => (36, 5),
+        ("MJ", "Wh") => return None,
+        ("m3", "m^3") => (1, 0),
+        ("L", "m^3") => (1, -3),
+        ("L", "l") => (1, 0),
+        ("m3", "l") => (1, 3),
+        ("m3/h", "m^3/h") => (1, 0),
+        ("m3/min", "m^3/h") => (60, 0),
+        ("m3/s", "m^3/h") => (36, 2),
+        ("m3/min", "m^3/min") | ("m3/s", "m^3/s") => (1, 0),
+        ("kW", "W") => (1, 3),
+        ("W", "W") => (1, 0),
+        ("MJ/h", "J/h") => (1, 6),
+        ("C", "°C") | ("K", "K") | ("V", "V") | ("A", "A") | ("bar", "bar") => (1, 0),
+        ("s", "s") => (1, 0),
+        ("min", "s") => (60, 0),
+        ("h", "s") => (3600, 0),
+        ("d", "s") => (86400, 0),
+        ("kg", "kg") => (1, 0),
+        ("kWh", "kWh") => (1, 0),
+        _ => return None,
+    };
+    let scaled =
+        Decimal::new(d.mantissa().checked_mul(factor_num)?, d.exponent())?.scaled(shift)?;
+    Some(scaled.to_f64())
+}
+
+/// Whether two printed values agree: equal, or equal to the other decoder's printed
+/// precision (libmbus prints `%f`, six decimals).
+pub fn close(a: f64, b: f64) -> bool {
+    let diff = (a - b).abs();
+    diff <= 5e-7 || diff <= b.abs().max(a.abs()) * 1e-9
+}
