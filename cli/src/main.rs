@@ -1,0 +1,332 @@
+//! `meterwire`: the command line of the meterwire codec (design §5).
+//!
+//! `meterwire decode` reads frames from arguments, files or standard input and prints each
+//! one as the core's JSON (`decode_json`), as a table for people, or as CSV.
+
+mod csv;
+mod input;
+mod table;
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use meterwire::{Decoded, Error, Options, Protocol};
+
+/// Examples shown at the end of `meterwire --help`.
+const MAIN_EXAMPLES: &str = "\
+Examples:
+  meterwire decode '68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16'
+  meterwire decode --format table 107B058016 E5
+  meterwire decode --file capture.bin --stream --format ndjson";
+
+/// Examples shown at the end of `meterwire decode -h`.
+const DECODE_SHORT: &str = "\
+Examples:
+  meterwire decode 'E5' '10 7B 05 80 16'
+  meterwire decode --format table --file frames.txt
+  meterwire decode --file capture.bin --stream
+
+See 'meterwire decode --help' for the output formats, file reading and exit status.";
+
+/// Examples and the output rules shown at the end of `meterwire decode --help`.
+const DECODE_EXAMPLES: &str = "\
+Output formats:
+  json, ndjson  One compact JSON object per frame per line, byte for byte the text of the
+                library's decode_json (no wrapper array; json and ndjson are the same). A frame
+                that fails prints the error object {\"error\":{\"kind\",\"offset\",\"message\"}}
+                on its line instead. With --stream, bytes between frames print as
+                {\"garbage\":{\"start\":N,\"end\":M,\"hex\":\"...\"}} (offsets in the stream).
+  table         Per frame: a header line (protocol, frame kind, function, address, CI), the
+                meter identity, the records as an aligned table (# is the index in records[],
+                '-' marks a field the record does not have), then warnings, manufacturer data
+                and application errors. Errors print as 'error: <kind> at byte <offset>:
+                <message>' with the frame hex and a caret under the offending byte.
+  csv           A header row, then one row per record with the columns
+                frame,protocol,meter_id,manufacturer,medium,quantity,value,exact,unit,
+                storage,tariff,subunit,function,modifiers,error
+                'frame' counts the frames from 1; a frame without records has one row with
+                empty record columns; a failed frame has one row with 'error' set to
+                '<kind> at byte <offset>: <message>'; garbage (--stream) has a row with no
+                frame number and 'error' set to 'garbage at bytes S..E: <hex>'. 'unit' holds
+                the unit or the meter's plain-text unit, 'modifiers' is space-separated.
+                Records of a nested payload follow with the payload's protocol and meter.
+                Labels, record errors and date flags are only in the json and table formats.
+
+Files (--file):
+  A file of UTF-8 text whose first line of data is hex is read as hex text: one frame per
+  non-empty line, lines starting with '#' are comments. Anything else is binary and is one
+  frame. With --stream the file (the binary bytes, or all hex lines joined) is one byte
+  stream, cut into frames and garbage; every byte is printed as part of one or the other.
+
+Exit status:
+  0 every frame decoded, 1 at least one frame or hex text failed (the others are still
+  printed), 2 bad usage or a file that cannot be read.
+
+Examples:
+  meterwire decode 'E5' '10 7B 05 80 16'
+  meterwire decode --format table '68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16'
+  meterwire decode --file frames.txt --format csv > readings.csv
+  cat capture.bin | meterwire decode --file - --stream";
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "meterwire",
+    version,
+    about = "Decode the wire frames of smart water meters (wired M-Bus, ...) into one exact model",
+    after_help = MAIN_EXAMPLES
+)]
+struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode frames and print them as JSON, a table or CSV.
+    #[command(
+        override_usage = "meterwire decode [OPTIONS] <HEX>...\n       \
+                          meterwire decode [OPTIONS] --file <PATH> [<HEX>...]",
+        long_about = "Decode frames given as hex arguments, or read from a file or standard \
+                      input, and print each one as JSON (the default), a table or CSV.",
+        after_help = DECODE_SHORT,
+        after_long_help = DECODE_EXAMPLES
+    )]
+    Decode(DecodeArgs),
+}
+
+/// The options of `meterwire decode`.
+#[derive(Debug, Args)]
+struct DecodeArgs {
+    /// Frames in hex, one frame per argument: upper or lower case, bytes separated or not by
+    /// spaces, ':', '-', ',' or ';', each group optionally prefixed 0x. Quote a frame
+    /// written with spaces: '10 7B 05 80 16'.
+    #[arg(value_name = "HEX", required_unless_present = "file")]
+    hex: Vec<String>,
+
+    /// Read frames from a file ('-' for standard input): hex text with one frame per line, or
+    /// binary bytes (one frame, or a capture with --stream). May be repeated.
+    #[arg(short, long, value_name = "PATH")]
+    file: Vec<PathBuf>,
+
+    /// Treat each input (argument or file) as a byte stream, e.g. a serial capture: cut it into
+    /// frames and garbage and print both in order.
+    #[arg(short, long)]
+    stream: bool,
+
+    /// The protocol to decode as: auto (detect from the leading bytes), mbus, wmbus, cjt188,
+    /// modbus_rtu, modbus_tcp, iec62056_21, coap, mqtt (hyphen spellings accepted).
+    #[arg(
+        short,
+        long,
+        value_name = "P",
+        default_value = "auto",
+        value_parser = parse_protocol
+    )]
+    protocol: ProtocolArg,
+
+    /// Output format (see below).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Json)]
+    format: Format,
+}
+
+/// A parsed `--protocol`: `None` auto-detects.
+#[derive(Clone, Copy, Debug)]
+struct ProtocolArg(Option<Protocol>);
+
+/// Reads `--protocol` with the library's own parser.
+fn parse_protocol(text: &str) -> Result<ProtocolArg, String> {
+    Options::parse_protocol(text)
+        .map(ProtocolArg)
+        .map_err(|e| e.to_string())
+}
+
+/// The output formats of `decode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// One compact JSON object per frame per line (the text of decode_json).
+    Json,
+    /// The same as json: one JSON object per line.
+    Ndjson,
+    /// A table for people.
+    Table,
+    /// Comma-separated values, one row per record.
+    Csv,
+}
+
+/// One frame to print: where it came from, its input and its decoding.
+#[derive(Debug)]
+pub struct Frame {
+    /// Where the frame came from, for people: `argument 1`, `meters.txt line 3`,
+    /// `capture.bin bytes 1..7`.
+    pub origin: String,
+    /// The frame's bytes, or the hex text that could not be read.
+    pub source: Source,
+    /// The offset in the stream of the frame's first byte: error offsets count from the start
+    /// of the stream, so `offset - base` is the byte within `source` (0 outside `--stream`).
+    pub base: usize,
+    /// The decoded frame or the error.
+    pub result: Result<Box<Decoded>, Error>,
+}
+
+/// The input of a [`Frame`].
+#[derive(Debug)]
+pub enum Source {
+    /// Frame bytes.
+    Bytes(Vec<u8>),
+    /// Hex text that could not be read (the error's offset is a position in it).
+    Text(String),
+}
+
+/// Bytes of a stream that belong to no frame.
+#[derive(Debug)]
+pub struct Garbage {
+    /// Where the stream came from, for people.
+    pub origin: String,
+    /// First byte in the stream.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// One piece of output, in input order.
+#[derive(Debug)]
+pub enum Item {
+    /// A frame (decoded or failed).
+    Frame(Frame),
+    /// Garbage between frames of a stream.
+    Garbage(Garbage),
+}
+
+/// Writes items in one format and remembers what the exit status must be.
+struct Printer<W: Write> {
+    /// Where the output goes.
+    out: W,
+    /// The format.
+    format: Format,
+    /// The `--protocol` given, for CSV rows of failed frames.
+    protocol: Option<Protocol>,
+    /// Frames printed so far.
+    frames: usize,
+    /// Whether a frame failed.
+    failed: bool,
+}
+
+impl<W: Write> Printer<W> {
+    /// A printer writing `format` to `out`; prints the CSV header.
+    fn new(mut out: W, format: Format, protocol: Option<Protocol>) -> io::Result<Self> {
+        if format == Format::Csv {
+            out.write_all(csv::header().as_bytes())?;
+        }
+        Ok(Printer {
+            out,
+            format,
+            protocol,
+            frames: 0,
+            failed: false,
+        })
+    }
+
+    /// Prints one item.
+    fn item(&mut self, item: &Item) -> io::Result<()> {
+        let mut text = String::new();
+        match item {
+            Item::Frame(frame) => {
+                self.frames = self.frames.saturating_add(1);
+                if frame.result.is_err() {
+                    self.failed = true;
+                }
+                match self.format {
+                    Format::Json | Format::Ndjson => {
+                        text = match &frame.result {
+                            Ok(decoded) => meterwire::to_json(decoded),
+                            Err(e) => meterwire::error_json(e),
+                        };
+                        text.push('\n');
+                    }
+                    Format::Table => {
+                        if self.frames > 1 {
+                            text.push('\n');
+                        }
+                        table::frame(&mut text, self.frames, frame);
+                    }
+                    Format::Csv => csv::frame(&mut text, self.frames, frame, self.protocol),
+                }
+            }
+            Item::Garbage(garbage) => match self.format {
+                Format::Json | Format::Ndjson => {
+                    text = format!(
+                        "{{\"garbage\":{{\"start\":{},\"end\":{},\"hex\":\"{}\"}}}}\n",
+                        garbage.start,
+                        garbage.end,
+                        meterwire::hex::to_hex(&garbage.bytes)
+                    );
+                }
+                Format::Table => {
+                    if self.frames > 0 {
+                        text.push('\n');
+                    }
+                    table::garbage(&mut text, garbage);
+                }
+                Format::Csv => csv::garbage(&mut text, garbage),
+            },
+        }
+        self.out.write_all(text.as_bytes())
+    }
+}
+
+/// Runs `decode`; returns the exit status.
+fn decode(args: &DecodeArgs) -> io::Result<u8> {
+    let opts = Options::default().with_protocol(args.protocol.0);
+    let stdout = io::stdout();
+    let mut printer = Printer::new(BufWriter::new(stdout.lock()), args.format, args.protocol.0)?;
+    let mut unreadable = false;
+    for (i, hex) in args.hex.iter().enumerate() {
+        let origin = format!("argument {}", i.saturating_add(1));
+        for item in input::from_hex(hex, &origin, args.stream, &opts) {
+            printer.item(&item)?;
+        }
+    }
+    for path in &args.file {
+        match input::from_file(path, args.stream, &opts) {
+            Ok(items) => {
+                for item in &items {
+                    printer.item(item)?;
+                }
+            }
+            Err(e) => {
+                printer.out.flush()?;
+                eprintln!("meterwire: cannot read {}: {e}", path.display());
+                unreadable = true;
+            }
+        }
+    }
+    printer.out.flush()?;
+    Ok(if unreadable {
+        2
+    } else {
+        u8::from(printer.failed)
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Decode(args) => decode(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        // The reader went away (`| head`): stop quietly.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("meterwire: cannot write the output: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

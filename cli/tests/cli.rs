@@ -1,0 +1,258 @@
+//! Runs the built `meterwire` binary and checks what it prints.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use meterwire::{decode_json, parse_hex, Options};
+
+/// RSP_UD from primary address 5: KAM meter 12345678, volume 1234.567 m3.
+const RSP_UD: &str =
+    "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16";
+/// The same frame with its checksum (byte 25) off by one.
+const RSP_UD_BAD_CS: &str =
+    "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0E 16";
+/// REQ_UD2 to primary address 5.
+const REQ_UD2: &str = "10 7B 05 80 16";
+/// The single-character acknowledgement.
+const ACK: &str = "E5";
+
+/// Runs `meterwire` with `args` and `stdin`.
+fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meterwire"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(stdin)
+        .expect("stdin takes the bytes");
+    child.wait_with_output().expect("the binary runs")
+}
+
+/// Runs `meterwire` with `args` and no input.
+fn run(args: &[&str]) -> Output {
+    run_with_stdin(args, &[])
+}
+
+/// The standard output as text.
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("the output is UTF-8")
+}
+
+/// The `decode_json` text of a hex frame.
+fn json_of(hex: &str) -> String {
+    decode_json(&parse_hex(hex).expect("valid hex"), &Options::default()).expect("decodes")
+}
+
+/// A path for a file of this test in the target's temporary folder.
+fn temp_file(name: &str, content: &[u8]) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("meterwire-cli-{}-{name}", std::process::id()));
+    std::fs::write(&path, content).expect("the temporary file is written");
+    path
+}
+
+/// `bytes` of hex text.
+fn bytes(hex: &str) -> Vec<u8> {
+    parse_hex(hex).expect("valid hex")
+}
+
+#[test]
+fn json_is_the_decode_json_text() {
+    let out = run(&["decode", RSP_UD, ACK, REQ_UD2]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let expected = format!(
+        "{}\n{}\n{}\n",
+        json_of(RSP_UD),
+        json_of(ACK),
+        json_of(REQ_UD2)
+    );
+    assert_eq!(stdout(&out), expected);
+    // ndjson is the same text, and so is any hex spelling.
+    let compact = RSP_UD.replace(' ', "").to_lowercase();
+    let out = run(&["decode", "--format", "ndjson", &compact]);
+    assert_eq!(stdout(&out), format!("{}\n", json_of(RSP_UD)));
+}
+
+#[test]
+fn a_bad_frame_prints_its_error_and_exits_1() {
+    let out = run(&["decode", RSP_UD_BAD_CS, RSP_UD]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2);
+    let error: serde_json::Value = serde_json::from_str(lines[0]).expect("JSON");
+    assert_eq!(error["error"]["kind"], "checksum");
+    assert_eq!(error["error"]["offset"], 25);
+    assert_eq!(
+        lines[0],
+        r#"{"error":{"kind":"checksum","offset":25,"message":"checksum 0x0E, computed 0x0D"}}"#
+    );
+    // The next frame is still decoded.
+    assert_eq!(lines[1], json_of(RSP_UD));
+}
+
+#[test]
+fn bad_hex_is_a_hex_error() {
+    let out = run(&["decode", "68 1G"]);
+    assert_eq!(out.status.code(), Some(1));
+    let error: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("JSON");
+    assert_eq!(error["error"]["kind"], "hex");
+    assert_eq!(error["error"]["offset"], 4);
+}
+
+#[test]
+fn file_of_hex_lines() {
+    let text = format!("# two frames and a comment\n{RSP_UD}\n\n  {REQ_UD2}  \r\n");
+    let path = temp_file("lines.txt", text.as_bytes());
+    let out = run(&["decode", "--file", path.to_str().expect("UTF-8 path")]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        stdout(&out),
+        format!("{}\n{}\n", json_of(RSP_UD), json_of(REQ_UD2))
+    );
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn file_of_binary_bytes_is_one_frame() {
+    let path = temp_file("frame.bin", &bytes(RSP_UD));
+    let out = run(&["decode", "-f", path.to_str().expect("UTF-8 path")]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(stdout(&out), format!("{}\n", json_of(RSP_UD)));
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn stream_cuts_garbage_and_frames() {
+    // 00 FF, the RSP_UD (27 bytes), AA, the REQ_UD2 (5 bytes).
+    let mut capture = vec![0x00, 0xFF];
+    capture.extend(bytes(RSP_UD));
+    capture.push(0xAA);
+    capture.extend(bytes(REQ_UD2));
+    let path = temp_file("capture.bin", &capture);
+    let out = run(&[
+        "decode",
+        "--file",
+        path.to_str().expect("UTF-8 path"),
+        "--stream",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let expected = [
+        r#"{"garbage":{"start":0,"end":2,"hex":"00FF"}}"#.to_owned(),
+        json_of(RSP_UD),
+        r#"{"garbage":{"start":29,"end":30,"hex":"AA"}}"#.to_owned(),
+        json_of(REQ_UD2),
+    ];
+    assert_eq!(stdout(&out), format!("{}\n", expected.join("\n")));
+
+    // The same capture from standard input.
+    let out = run_with_stdin(&["decode", "--file", "-", "--stream"], &capture);
+    assert_eq!(stdout(&out), format!("{}\n", expected.join("\n")));
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn stream_reports_a_broken_frame_with_its_stream_offset() {
+    // A frame whose link layer verifies but whose record is cut short, after 2 bytes of noise.
+    let mut capture = vec![0x00, 0x11];
+    capture.extend(bytes(
+        "68 13 13 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 04 00 00 0C 13 67 45 ED 16",
+    ));
+    let out = run_with_stdin(&["decode", "--file", "-", "--stream"], &capture);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], r#"{"garbage":{"start":0,"end":2,"hex":"0011"}}"#);
+    let error: serde_json::Value = serde_json::from_str(lines[1]).expect("JSON");
+    assert_eq!(error["error"]["kind"], "malformed");
+    assert_eq!(error["error"]["offset"], 23);
+}
+
+#[test]
+fn table_shows_the_meter_and_its_values() {
+    let out = run(&["decode", "--format", "table", RSP_UD]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains("mbus long RSP_UD"), "{text}");
+    assert!(text.contains("meter 12345678"), "{text}");
+    assert!(text.contains("manufacturer KAM"), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.contains("volume"))
+        .expect("a volume row");
+    assert!(row.contains("1234.567"), "{row}");
+    assert!(row.contains("m3"), "{row}");
+    assert!(row.contains("instantaneous"), "{row}");
+}
+
+#[test]
+fn table_points_at_the_bad_byte() {
+    let out = run(&["decode", "--format", "table", RSP_UD_BAD_CS]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("error: checksum at byte 25: checksum 0x0E, computed 0x0D"),
+        "{text}"
+    );
+    // Byte 25 is the 10th of the second row of 16: the caret sits under its digits.
+    let lines: Vec<&str> = text.lines().collect();
+    let row = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("16 "))
+        .expect("the second hex row");
+    let caret = lines[row + 1].find('^').expect("a caret line");
+    assert_eq!(lines[row].get(caret..caret + 2), Some("0E"), "{text}");
+}
+
+#[test]
+fn csv_has_a_header_and_a_row_per_record() {
+    let out = run(&["decode", "--format", "csv", RSP_UD, ACK, RSP_UD_BAD_CS]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "frame,protocol,meter_id,manufacturer,medium,quantity,value,exact,unit,storage,tariff,subunit,function,modifiers,error",
+            "1,mbus,12345678,KAM,water,volume,1234.567,1234.567,m3,0,0,0,instantaneous,,",
+            "2,mbus,,,,,,,,,,,,,",
+            "3,,,,,,,,,,,,,,\"checksum at byte 25: checksum 0x0E, computed 0x0D\"",
+        ]
+    );
+}
+
+#[test]
+fn unknown_protocol_option_is_a_usage_error() {
+    let out = run(&["decode", "--protocol", "zigbee", ACK]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    // The hyphen spelling of a protocol is accepted.
+    let out = run(&["decode", "--protocol", "modbus-rtu", ACK]);
+    assert_eq!(out.status.code(), Some(1));
+    let error: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("JSON");
+    assert_eq!(error["error"]["kind"], "unsupported");
+}
+
+#[test]
+fn help_explains_the_formats() {
+    let out = run(&["decode", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    for needle in [
+        "--file",
+        "--stream",
+        "--protocol",
+        "--format",
+        "ndjson",
+        "Examples",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+}
