@@ -282,7 +282,8 @@ impl fmt::Display for Error {
             ),
             Detail::Truncated { needed, available } => write!(
                 f,
-                "input ends after {available} bytes; the frame needs {needed}"
+                "input ends after {available} byte{}; the frame needs {needed}",
+                if available == 1 { "" } else { "s" }
             ),
             Detail::Trailing { frame_len, extra } => write!(
                 f,
@@ -294,7 +295,9 @@ impl fmt::Display for Error {
                 available,
             } => write!(
                 f,
-                "{what} needs {needed} bytes, only {available} remain"
+                "{what} needs {needed} byte{}, only {available} remain{}",
+                if needed == 1 { "" } else { "s" },
+                if available == 1 { "s" } else { "" }
             ),
             Detail::TooMany { what, max } => write!(f, "more than {max} {what}"),
             Detail::Code { what, value } => write!(f, "{what} 0x{value:02X}"),

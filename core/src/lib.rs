@@ -73,6 +73,12 @@ impl Options {
         self
     }
 
+    /// Fill `spans` (explain mode) or not.
+    pub fn with_explain(mut self, explain: bool) -> Self {
+        self.explain = explain;
+        self
+    }
+
     /// Reads a protocol option: `auto` (or empty) detects, otherwise a name of
     /// [`Protocol::from_name`].
     pub fn parse_protocol(name: &str) -> Result<Option<Protocol>> {
@@ -182,6 +188,34 @@ pub fn error_json(error: &Error) -> String {
         message,
     };
     serde_json::to_string(&Wrapper { error: body }).unwrap_or_default()
+}
+
+/// Encodes a decoded model back to its frame: `encode(&decode(x)?)? == x` for every
+/// well-formed frame. Records whose value was changed are written in their original coding;
+/// records without `raw` get a DIF and VIF chosen from quantity, unit and storage.
+pub fn encode(decoded: &Decoded) -> Result<Vec<u8>> {
+    match decoded.protocol {
+        Protocol::Mbus => mbus::encode::encode(decoded),
+        _ => Err(Error::new(
+            ErrorKind::Unsupported,
+            Layer::Input,
+            0,
+            Detail::Text("this protocol has no encoder in this version of meterwire"),
+        )),
+    }
+}
+
+/// Encodes the JSON text of a model (as `decode_json` prints it) back to its frame.
+pub fn encode_json(json: &str) -> Result<Vec<u8>> {
+    let decoded: Decoded = serde_json::from_str(json).map_err(|_| {
+        Error::new(
+            ErrorKind::Malformed,
+            Layer::Input,
+            0,
+            Detail::Text("not a meterwire JSON model"),
+        )
+    })?;
+    encode(&decoded)
 }
 
 /// One piece of a byte stream cut by [`decode_stream`].

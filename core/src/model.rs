@@ -430,6 +430,18 @@ pub enum MbusFrameKind {
     Long,
 }
 
+impl MbusFrameKind {
+    /// The model's name (`ack`, `short`, `control`, `long`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MbusFrameKind::Ack => "ack",
+            MbusFrameKind::Short => "short",
+            MbusFrameKind::Control => "control",
+            MbusFrameKind::Long => "long",
+        }
+    }
+}
+
 /// Link-layer functions named by the C field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -447,6 +459,19 @@ pub enum LinkFunction {
     RspUd,
 }
 
+impl LinkFunction {
+    /// The model's name (`SND_NKE`, `RSP_UD`, …).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LinkFunction::SndNke => "SND_NKE",
+            LinkFunction::SndUd => "SND_UD",
+            LinkFunction::ReqUd1 => "REQ_UD1",
+            LinkFunction::ReqUd2 => "REQ_UD2",
+            LinkFunction::RspUd => "RSP_UD",
+        }
+    }
+}
+
 /// How the application header after the CI is laid out (`mbus-tables.md` §8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -459,6 +484,18 @@ pub enum Tpl {
     None,
     /// The fixed data structure (CI 73/77 wired).
     Fixed,
+}
+
+impl Tpl {
+    /// The model's name (`long`, `short`, `none`, `fixed`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Tpl::Long => "long",
+            Tpl::Short => "short",
+            Tpl::None => "none",
+            Tpl::Fixed => "fixed",
+        }
+    }
 }
 
 /// Wired M-Bus link fields (design §2.2) plus `tpl` and `config` (documented additions).
@@ -541,6 +578,18 @@ pub enum Function {
     Minimum,
     /// Value during error state.
     Error,
+}
+
+impl Function {
+    /// The model's name (`instantaneous`, `maximum`, `minimum`, `error`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Function::Instantaneous => "instantaneous",
+            Function::Maximum => "maximum",
+            Function::Minimum => "minimum",
+            Function::Error => "error",
+        }
+    }
 }
 
 /// A point in time as the meter sent it: meter-local, fields possibly "not specified" (0) or

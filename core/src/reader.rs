@@ -99,6 +99,6 @@ mod tests {
         assert_eq!(r.take(2, "b").unwrap(), &[2, 3]);
         let e = r.take(1, "c").unwrap_err();
         assert_eq!((e.kind(), e.offset()), (ErrorKind::Malformed, 13));
-        assert_eq!(e.to_string(), "c needs 1 bytes, only 0 remain");
+        assert_eq!(e.to_string(), "c needs 1 byte, only 0 remain");
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod datatypes;
+pub mod encode;
 pub mod link;
 pub mod record;
 pub mod tables;

@@ -80,15 +80,15 @@ pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Res
 
 /// The storage number, tariff and subunit accumulated over DIF and DIFEs (§1.4).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Dib {
-    data_field: u8,
-    function: u8,
-    storage: u64,
-    tariff: u32,
-    subunit: u32,
+pub(crate) struct Dib {
+    pub(crate) data_field: u8,
+    pub(crate) function: u8,
+    pub(crate) storage: u64,
+    pub(crate) tariff: u32,
+    pub(crate) subunit: u32,
 }
 
-fn read_dib(r: &mut Reader<'_>) -> Result<Dib> {
+pub(crate) fn read_dib(r: &mut Reader<'_>) -> Result<Dib> {
     let dif = r.u8("DIF")?;
     let mut dib = Dib {
         data_field: dif & 0x0F,
@@ -122,17 +122,17 @@ fn read_dib(r: &mut Reader<'_>) -> Result<Dib> {
 }
 
 /// Everything the VIB says about the record.
-struct Vib {
-    meaning: Meaning,
-    unit: Option<Cow<'static, str>>,
-    unit_text: Option<String>,
-    exponent: i16,
-    additive: Option<Decimal>,
-    modifiers: Vec<Cow<'static, str>>,
-    label: Option<&'static str>,
-    record_error: Option<&'static str>,
-    action: Option<&'static str>,
-    manufacturer_specific: bool,
+pub(crate) struct Vib {
+    pub(crate) meaning: Meaning,
+    pub(crate) unit: Option<Cow<'static, str>>,
+    pub(crate) unit_text: Option<String>,
+    pub(crate) exponent: i16,
+    pub(crate) additive: Option<Decimal>,
+    pub(crate) modifiers: Vec<Cow<'static, str>>,
+    pub(crate) label: Option<&'static str>,
+    pub(crate) record_error: Option<&'static str>,
+    pub(crate) action: Option<&'static str>,
+    pub(crate) manufacturer_specific: bool,
 }
 
 fn too_many_vifes(r: &Reader<'_>) -> Error {
@@ -154,7 +154,11 @@ fn read_plain_text(r: &mut Reader<'_>) -> Result<String> {
     Ok(text.iter().rev().map(|&b| char::from(b)).collect())
 }
 
-fn read_vib(r: &mut Reader<'_>, ctx: Context, warnings: &mut Vec<String>) -> Result<Vib> {
+pub(crate) fn read_vib(
+    r: &mut Reader<'_>,
+    ctx: Context,
+    warnings: &mut Vec<String>,
+) -> Result<Vib> {
     let vif_at = r.position();
     let vif = r.u8("VIF")?;
     let mut count = 0usize;
@@ -425,7 +429,7 @@ fn apply_effect(
 }
 
 /// The data length of a DIF data field, or `None` for variable length (D).
-fn data_len(data_field: u8) -> Option<usize> {
+pub(crate) fn data_len(data_field: u8) -> Option<usize> {
     Some(match data_field {
         0x0 | 0x8 => 0,
         0x1 | 0x9 => 1,
@@ -440,13 +444,13 @@ fn data_len(data_field: u8) -> Option<usize> {
 
 /// How the bytes after an LVAR byte are coded (§6.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Lvar {
+pub(crate) enum Lvar {
     Text,
     Bcd { negative: bool },
     Binary,
 }
 
-fn read_lvar(r: &mut Reader<'_>) -> Result<(Lvar, usize)> {
+pub(crate) fn read_lvar(r: &mut Reader<'_>) -> Result<(Lvar, usize)> {
     let at = r.position();
     let lvar = r.u8("LVAR")?;
     let n = usize::from(lvar);
@@ -472,7 +476,7 @@ fn read_lvar(r: &mut Reader<'_>) -> Result<(Lvar, usize)> {
     })
 }
 
-fn parse_record(
+pub(crate) fn parse_record(
     r: &mut Reader<'_>,
     ctx: Context,
     fill: u16,

@@ -1,0 +1,74 @@
+//! Every decoding entry point on arbitrary bytes: no panic, and every error keeps the
+//! contract of design §3 (a documented kind, an offset inside the input). `decode_stream`
+//! must cover every input byte exactly once, in order.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use meterwire::{
+    decode, decode_json, decode_stream, parse_hex, Error, ErrorKind, Options, Protocol, StreamItem,
+};
+
+fn check_error(e: &Error, len: usize) {
+    assert!(
+        e.offset() <= len,
+        "offset {} beyond {len} bytes: {e}",
+        e.offset()
+    );
+    assert!(ErrorKind::ALL.contains(&e.kind()), "{:?}", e.kind());
+    let _ = e.to_string();
+    let _ = meterwire::error_json(e);
+}
+
+fn check_bytes(data: &[u8]) {
+    let mbus = Options::default().with_protocol(Some(Protocol::Mbus));
+    let mut explain = Options::default();
+    explain.explain = true;
+    for opts in [Options::default(), mbus, explain] {
+        let decoded = decode(data, &opts);
+        if let Err(e) = &decoded {
+            check_error(e, data.len());
+        }
+        match decode_json(data, &opts) {
+            Ok(json) => {
+                assert!(decoded.is_ok());
+                let value: serde_json::Value =
+                    serde_json::from_str(&json).expect("decode_json writes valid JSON");
+                assert!(value.is_object());
+            }
+            Err(e) => {
+                check_error(&e, data.len());
+                assert_eq!(decoded.err(), Some(e));
+            }
+        }
+        let mut next = 0usize;
+        for item in decode_stream(data, &opts) {
+            let (start, end) = match item {
+                StreamItem::Frame { start, end, result } => {
+                    if let Err(e) = result {
+                        check_error(&e, data.len());
+                        assert!(start <= e.offset() && e.offset() <= end);
+                    }
+                    (start, end)
+                }
+                StreamItem::Garbage { start, end } => (start, end),
+            };
+            assert_eq!(start, next, "stream items must be contiguous");
+            assert!(end > start, "empty stream item");
+            next = end;
+        }
+        assert_eq!(next, data.len(), "stream items must cover the input");
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    check_bytes(data);
+    if let Ok(text) = core::str::from_utf8(data) {
+        match parse_hex(text) {
+            Ok(bytes) => check_bytes(&bytes),
+            Err(e) => {
+                assert!(matches!(e.kind(), ErrorKind::Hex | ErrorKind::Empty));
+                assert!(e.offset() <= text.len());
+            }
+        }
+    }
+});
