@@ -72,3 +72,59 @@ fn public_corpora_round_trip() {
     eprintln!("public corpora: {n} decodable frames round-trip ({libmbus_ok} libmbus ok frames)");
     assert_eq!(libmbus_ok, 76);
 }
+
+/// Explain mode: the spans of every decodable test frame cover each byte exactly once.
+#[test]
+fn spans_cover_every_byte_once() {
+    let mut frames: Vec<(String, Vec<u8>)> = Vec::new();
+    for entry in std::fs::read_dir(own_vectors_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "jsonl") {
+            for line in read_jsonl(&path) {
+                frames.push((
+                    line["name"].as_str().unwrap().to_string(),
+                    parse_hex(line["hex"].as_str().unwrap()).unwrap(),
+                ));
+            }
+        }
+    }
+    if let Some(dir) = shared_vectors_dir() {
+        for file in [
+            "mbus-libmbus.jsonl",
+            "mbus-pymeterbus.jsonl",
+            "mbus-jmbus.jsonl",
+        ] {
+            for line in read_jsonl(&dir.join(file)) {
+                if let Ok(bytes) = parse_hex(line["hex"].as_str().unwrap_or("")) {
+                    frames.push((line["name"].as_str().unwrap_or("?").to_string(), bytes));
+                }
+            }
+        }
+    }
+    let opts = Options::default().with_explain(true);
+    let mut checked = 0;
+    for (name, bytes) in &frames {
+        let Ok(d) = decode(bytes, &opts) else {
+            continue;
+        };
+        let mut next = 0;
+        for span in &d.spans {
+            assert_eq!(span.start, next, "{name}: gap or overlap at byte {next}");
+            assert!(span.end > span.start, "{name}: empty span {span:?}");
+            assert!(
+                !span.label.is_empty() && !span.path.is_empty(),
+                "{name}: {span:?}"
+            );
+            next = span.end;
+        }
+        assert_eq!(
+            next,
+            bytes.len(),
+            "{name}: spans end at {next} of {}",
+            bytes.len()
+        );
+        checked += 1;
+    }
+    eprintln!("explain: spans cover every byte of {checked} frames");
+    assert!(checked >= 100 || shared_vectors_dir().is_none());
+}

@@ -4,8 +4,10 @@
 pub mod app;
 pub mod datatypes;
 pub mod encode;
+pub mod explain;
 pub mod link;
 pub mod record;
+pub mod request;
 pub mod tables;
 pub mod vif;
 
@@ -17,7 +19,7 @@ use crate::Options;
 use link::{field, Frame};
 
 /// Decodes exactly one wired M-Bus frame (E5, short, control or long).
-pub fn decode(bytes: &[u8], _opts: &Options) -> Result<Decoded> {
+pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
     let frame = Frame::parse(bytes)?;
     let link = frame.link();
     let mut out = Decoded::new(Protocol::Mbus, Link::Mbus(link));
@@ -46,6 +48,9 @@ pub fn decode(bytes: &[u8], _opts: &Options) -> Result<Decoded> {
                 &mut out,
             )?;
         }
+    }
+    if opts.explain {
+        out.spans = explain::spans(bytes, &out);
     }
     Ok(out)
 }
