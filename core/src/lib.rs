@@ -44,6 +44,7 @@ pub mod hex;
 pub mod mbus;
 pub mod model;
 pub mod reader;
+pub mod reading;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -55,6 +56,7 @@ pub use model::{
     Decoded, Function, Link, MbusLink, Meter, Protocol, Record, Status, StatusFlag, Value,
     SCHEMA_VERSION,
 };
+pub use reading::{readings, to_reading, Column, Columns, Reading, ReadingValue};
 
 /// Decoding options (design §4). `Options::default()` auto-detects the protocol.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

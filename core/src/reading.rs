@@ -1,0 +1,385 @@
+//! Views of decoded frames for people and tables (design §2.1): the flat reading of one
+//! frame ([`to_reading`]) and the columnar table of many ([`readings`]).
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+use crate::decimal::Decimal;
+use crate::model::{Decoded, Function, Record, Value};
+
+/// A value of the flat reading: a number (written as a JSON number) or text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReadingValue {
+    /// An exact number in the key's unit.
+    Number(Decimal),
+    /// Text (ids, dates, status).
+    Text(String),
+}
+
+impl Serialize for ReadingValue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ReadingValue::Number(d) => s.serialize_f64(d.to_f64()),
+            ReadingValue::Text(t) => s.serialize_str(t),
+        }
+    }
+}
+
+/// The flat reading of one frame: keys in a fixed order, written as one JSON object.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Reading {
+    /// Key → value, in output order; a key appears once.
+    pub fields: Vec<(String, ReadingValue)>,
+}
+
+impl Reading {
+    fn put(&mut self, key: String, value: ReadingValue) {
+        if !self.fields.iter().any(|(k, _)| *k == key) {
+            self.fields.push((key, value));
+        }
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&ReadingValue> {
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+impl Serialize for Reading {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.fields.len()))?;
+        for (k, v) in &self.fields {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// The reading's unit suffix and the value converted to it, exactly (only conversions by a
+/// power of ten or an integer factor; other units keep their own suffix).
+fn converted(quantity: &str, unit: &str, d: Decimal) -> Option<(&'static str, Decimal)> {
+    let scale = |shift: i16| d.scaled(shift);
+    let times = |k: i128| Decimal::new(d.mantissa().checked_mul(k)?, d.exponent());
+    Some(match (quantity, unit) {
+        (_, "m3") => ("m3", d),
+        (_, "L") => ("m3", scale(-3)?),
+        (_, "m3/h") => ("m3h", d),
+        (_, "m3/min") => ("m3h", times(60)?),
+        (_, "m3/s") => ("m3h", times(3600)?),
+        (_, "L/h") => ("m3h", scale(-3)?),
+        (_, "Wh") => ("kwh", scale(-3)?),
+        (_, "kWh") => ("kwh", d),
+        (_, "MWh") => ("kwh", scale(3)?),
+        (_, "MJ") => ("mj", d),
+        (_, "GJ") => ("mj", scale(3)?),
+        (_, "kJ") => ("mj", scale(-3)?),
+        (_, "W") => ("kw", scale(-3)?),
+        (_, "kW") => ("kw", d),
+        (_, "MW") => ("kw", scale(3)?),
+        (_, "MJ/h") => ("mjh", d),
+        (_, "C") => ("c", d),
+        (_, "K") => ("k", d),
+        (_, "F") => ("f", d),
+        (_, "bar") => ("bar", d),
+        (_, "V") => ("v", d),
+        (_, "A") => ("a", d),
+        (_, "kg") => ("kg", d),
+        (_, "kg/h") => ("kgh", d),
+        (_, "%") => ("pct", d),
+        (_, "dBm") => ("dbm", d),
+        (_, "Hz") => ("hz", d),
+        (_, "s") => ("s", d),
+        (_, "min") => ("min", d),
+        (_, "h") => ("h", d),
+        (_, "d") => ("d", d),
+        (_, "month") => ("month", d),
+        (_, "year") => ("year", d),
+        _ => return None,
+    })
+}
+
+/// The key stem of a numeric record: design §2.1 names for the common ones, else the
+/// quantity, qualified by function, storage, tariff, subunit and modifiers.
+fn stem(rec: &Record) -> String {
+    let storage = rec.storage.unwrap_or(0);
+    let function = rec.function.unwrap_or(Function::Instantaneous);
+    let base: String = match (rec.quantity.as_ref(), storage, function) {
+        ("volume", 0, Function::Instantaneous) => "total".into(),
+        ("volume", 1, Function::Instantaneous) => "target".into(),
+        ("energy", 0, Function::Instantaneous) => "total_energy".into(),
+        ("energy", 1, Function::Instantaneous) => "target_energy".into(),
+        ("volume_flow", _, Function::Instantaneous) => "flow".into(),
+        ("volume_flow", _, Function::Maximum) => "max_flow".into(),
+        ("volume_flow", _, Function::Minimum) => "min_flow".into(),
+        (q, _, Function::Maximum) => format!("max_{q}"),
+        (q, _, Function::Minimum) => format!("min_{q}"),
+        (q, _, Function::Error) => format!("{q}_at_error"),
+        (q, _, Function::Instantaneous) => q.to_string(),
+    };
+    let mut key = base;
+    let named_storage = matches!(rec.quantity.as_ref(), "volume" | "energy") && storage <= 1;
+    if storage > 0 && !named_storage {
+        key.push_str(&format!("_storage_{storage}"));
+    }
+    if let Some(t) = rec.tariff.filter(|t| *t > 0) {
+        key.push_str(&format!("_tariff_{t}"));
+    }
+    if let Some(u) = rec.subunit.filter(|u| *u > 0) {
+        key.push_str(&format!("_subunit_{u}"));
+    }
+    for m in &rec.modifiers {
+        key.push('_');
+        key.push_str(m);
+    }
+    key
+}
+
+/// The flat reading of one frame (design §2.1). `timestamp` is the reception time to add
+/// (UTC, e.g. `2026-11-25T16:00:00Z`), if the caller has one.
+pub fn to_reading(d: &Decoded, timestamp: Option<&str>) -> Reading {
+    let mut r = Reading::default();
+    let text = |s: &str| ReadingValue::Text(s.to_string());
+    if let Some(m) = &d.meter {
+        if let Some(medium) = &m.medium {
+            r.put("media".into(), text(medium));
+        }
+        if !m.id.as_str().is_empty() {
+            r.put("id".into(), text(m.id.as_str()));
+        }
+        if let Some(man) = &m.manufacturer {
+            r.put("manufacturer".into(), text(man.as_str()));
+        }
+    }
+    r.put("protocol".into(), text(d.protocol.as_str()));
+    for rec in &d.records {
+        if rec.record_error.is_some() {
+            continue;
+        }
+        let storage = rec.storage.unwrap_or(0);
+        match &rec.value {
+            Some(Value::Number(n)) => {
+                let Some((suffix, value)) = rec
+                    .unit
+                    .as_deref()
+                    .and_then(|u| converted(&rec.quantity, u, *n))
+                else {
+                    if rec.unit.is_none() && rec.unit_text.is_none() {
+                        r.put(stem(rec), ReadingValue::Number(*n));
+                    }
+                    continue;
+                };
+                r.put(
+                    format!("{}_{suffix}", stem(rec)),
+                    ReadingValue::Number(value),
+                );
+            }
+            Some(Value::Time(t)) => {
+                let key = match (rec.quantity.as_ref(), storage) {
+                    ("datetime", 0) if rec.modifiers.is_empty() => "meter_datetime".to_string(),
+                    ("date" | "datetime", 1) if rec.modifiers.is_empty() => {
+                        "target_date".to_string()
+                    }
+                    _ => stem(rec),
+                };
+                r.put(key, ReadingValue::Text(t.to_string()));
+            }
+            Some(Value::Text(t)) if rec.quantity == "fabrication_no" => {
+                r.put("fabrication_no".into(), text(t));
+            }
+            Some(Value::Text(t)) => r.put(stem(rec), text(t)),
+            _ => {}
+        }
+    }
+    let status = match &d.status {
+        Some(s) if !s.flags.is_empty() => s
+            .flags
+            .iter()
+            .map(|f| f.as_str().to_ascii_uppercase())
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => "OK".to_string(),
+    };
+    r.put("status".into(), ReadingValue::Text(status));
+    if let Some(ts) = timestamp {
+        r.put("timestamp".into(), text(ts));
+    }
+    r
+}
+
+/// One column of [`Columns`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Column {
+    /// Whole numbers (frame index, storage, tariff, subunit).
+    Int(Vec<Option<u64>>),
+    /// JSON numbers (values).
+    Float(Vec<Option<f64>>),
+    /// Text.
+    Text(Vec<Option<String>>),
+}
+
+impl Serialize for Column {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Column::Int(v) => v.serialize(s),
+            Column::Float(v) => v.serialize(s),
+            Column::Text(v) => v.serialize(s),
+        }
+    }
+}
+
+/// Many frames as one table: one row per record, the meter identity repeated on each row,
+/// written as `{"column": [values…], …}` — the shape `pandas.DataFrame` and
+/// `polars.DataFrame` take directly.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Columns {
+    /// Column name → values, in column order; every column has one value per row.
+    pub columns: Vec<(&'static str, Column)>,
+}
+
+impl Serialize for Columns {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.columns.len()))?;
+        for (k, v) in &self.columns {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// The columnar view of many decoded frames (one row per record).
+pub fn readings(frames: &[Decoded]) -> Columns {
+    let rows: usize = frames.iter().map(|f| f.records.len()).sum();
+    let mut frame = Vec::with_capacity(rows);
+    let mut protocol = Vec::with_capacity(rows);
+    let mut meter_id = Vec::with_capacity(rows);
+    let mut manufacturer = Vec::with_capacity(rows);
+    let mut medium = Vec::with_capacity(rows);
+    let mut quantity = Vec::with_capacity(rows);
+    let mut value = Vec::with_capacity(rows);
+    let mut exact = Vec::with_capacity(rows);
+    let mut text = Vec::with_capacity(rows);
+    let mut unit = Vec::with_capacity(rows);
+    let mut storage = Vec::with_capacity(rows);
+    let mut tariff = Vec::with_capacity(rows);
+    let mut subunit = Vec::with_capacity(rows);
+    let mut function = Vec::with_capacity(rows);
+    let mut modifiers = Vec::with_capacity(rows);
+    for (i, f) in frames.iter().enumerate() {
+        let meter = f.meter.as_ref();
+        for rec in &f.records {
+            frame.push(u64::try_from(i).ok());
+            protocol.push(Some(f.protocol.as_str().to_string()));
+            meter_id.push(meter.map(|m| m.id.to_string()).filter(|s| !s.is_empty()));
+            manufacturer.push(
+                meter
+                    .and_then(|m| m.manufacturer.as_ref())
+                    .map(|m| m.to_string()),
+            );
+            medium.push(
+                meter
+                    .and_then(|m| m.medium.as_deref())
+                    .map(ToString::to_string),
+            );
+            quantity.push(Some(rec.quantity.to_string()));
+            match &rec.value {
+                Some(Value::Number(d)) => {
+                    value.push(Some(d.to_f64()).filter(|v| v.is_finite()));
+                    exact.push(Some(d.to_string()));
+                    text.push(None);
+                }
+                Some(Value::Time(t)) => {
+                    value.push(None);
+                    exact.push(None);
+                    text.push(Some(t.to_string()));
+                }
+                Some(Value::Text(t)) => {
+                    value.push(None);
+                    exact.push(None);
+                    text.push(Some(t.clone()));
+                }
+                Some(Value::Bytes(b)) => {
+                    value.push(None);
+                    exact.push(None);
+                    text.push(Some(crate::hex::to_hex(b.as_slice())));
+                }
+                None => {
+                    value.push(None);
+                    exact.push(None);
+                    text.push(None);
+                }
+            }
+            unit.push(
+                rec.unit
+                    .as_deref()
+                    .or(rec.unit_text.as_deref())
+                    .map(ToString::to_string),
+            );
+            storage.push(rec.storage);
+            tariff.push(rec.tariff.map(u64::from));
+            subunit.push(rec.subunit.map(u64::from));
+            function.push(rec.function.map(|f| f.as_str().to_string()));
+            modifiers.push((!rec.modifiers.is_empty()).then(|| rec.modifiers.join(" ")));
+        }
+    }
+    Columns {
+        columns: alloc::vec![
+            ("frame", Column::Int(frame)),
+            ("protocol", Column::Text(protocol)),
+            ("meter_id", Column::Text(meter_id)),
+            ("manufacturer", Column::Text(manufacturer)),
+            ("medium", Column::Text(medium)),
+            ("quantity", Column::Text(quantity)),
+            ("value", Column::Float(value)),
+            ("exact", Column::Text(exact)),
+            ("text", Column::Text(text)),
+            ("unit", Column::Text(unit)),
+            ("storage", Column::Int(storage)),
+            ("tariff", Column::Int(tariff)),
+            ("subunit", Column::Int(subunit)),
+            ("function", Column::Text(function)),
+            ("modifiers", Column::Text(modifiers)),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{decode, parse_hex, Options};
+
+    fn sample() -> Decoded {
+        let bytes = parse_hex(
+            "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16",
+        )
+        .unwrap();
+        decode(&bytes, &Options::default()).unwrap()
+    }
+
+    #[test]
+    fn flat_reading() {
+        let r = to_reading(&sample(), Some("2026-11-25T16:00:00Z"));
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            json,
+            r#"{"media":"water","id":"12345678","manufacturer":"KAM","protocol":"mbus","total_m3":1234.567,"status":"OK","timestamp":"2026-11-25T16:00:00Z"}"#
+        );
+    }
+
+    #[test]
+    fn columns_repeat_the_meter_on_every_row() {
+        let d = sample();
+        let c = readings(&[d.clone(), d]);
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(
+            json["meter_id"],
+            serde_json::json!(["12345678", "12345678"])
+        );
+        assert_eq!(json["value"], serde_json::json!([1234.567, 1234.567]));
+        assert_eq!(json["frame"], serde_json::json!([0, 1]));
+        assert_eq!(json["unit"], serde_json::json!(["m3", "m3"]));
+    }
+}
