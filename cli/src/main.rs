@@ -4,6 +4,8 @@
 //! one as the core's JSON (`decode_json`), as a table for people, or as CSV.
 
 mod csv;
+mod encode;
+mod explain;
 mod input;
 mod table;
 
@@ -97,6 +99,23 @@ enum Command {
         after_long_help = DECODE_EXAMPLES
     )]
     Decode(DecodeArgs),
+    /// Print every byte of one frame with the model field it went to.
+    #[command(after_help = "Example:\n  meterwire explain '10 7B 05 80 16'")]
+    Explain {
+        /// One frame in hex.
+        hex: String,
+        /// The protocol (auto by default).
+        #[arg(short, long, value_name = "P", default_value = "auto", value_parser = parse_protocol)]
+        protocol: ProtocolArg,
+    },
+    /// Build a frame: a master's request, or a frame from its JSON model. Prints spaced hex.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  meterwire encode mbus req-ud2 --address 5 --fcb\n  \
+                      meterwire encode mbus select --id 1234FFFF --manufacturer KAM\n  \
+                      meterwire decode 'E5' | meterwire encode json -"
+    )]
+    Encode(encode::EncodeCommand),
 }
 
 /// The options of `meterwire decode`.
@@ -319,6 +338,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Decode(args) => decode(args),
+        Command::Explain { hex, protocol } => {
+            let mut out = String::new();
+            let ok = explain::explain(hex, &Options::default().with_protocol(protocol.0), &mut out);
+            print!("{out}");
+            Ok(u8::from(!ok))
+        }
+        Command::Encode(cmd) => match encode::encode(cmd) {
+            Ok(bytes) => {
+                println!("{}", meterwire::hex::to_hex_spaced(&bytes));
+                Ok(0)
+            }
+            Err(e) => {
+                eprintln!("meterwire: cannot encode: {e}");
+                Ok(1)
+            }
+        },
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -256,3 +256,91 @@ fn help_explains_the_formats() {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
 }
+
+#[test]
+fn explain_prints_every_field() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_meterwire"))
+        .args([
+            "explain",
+            "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("records[0].value            1234.567 m3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("meter.manufacturer          manufacturer KAM (0x2C2D)"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 20, "{text}");
+}
+
+#[test]
+fn explain_marks_the_bad_byte() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_meterwire"))
+        .args(["explain", "10 7B 05 81 16"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("error: checksum at byte 3: checksum 0x81, computed 0x80"),
+        "{text}"
+    );
+    assert!(text.contains("         ^^"), "{text}");
+}
+
+#[test]
+fn encode_builds_requests_and_frames_from_json() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_meterwire"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    assert_eq!(
+        run(&["encode", "mbus", "req-ud2", "--address", "5", "--fcb"]),
+        "10 7B 05 80 16"
+    );
+    assert_eq!(
+        run(&["encode", "mbus", "snd-nke", "-a", "253"]),
+        "10 40 FD 3D 16"
+    );
+    // mbus-tables.md §14.1: ID 12345678, KAM, version 1, water.
+    assert_eq!(
+        run(&[
+            "encode",
+            "mbus",
+            "select",
+            "--id",
+            "12345678",
+            "--manufacturer",
+            "KAM",
+            "--version",
+            "1",
+            "--medium",
+            "0x07"
+        ]),
+        "68 0B 0B 68 53 FD 52 78 56 34 12 2D 2C 01 07 17 16"
+    );
+    assert_eq!(
+        run(&["encode", "mbus", "set-address", "-a", "254", "--new", "8"]),
+        "68 06 06 68 53 FE 51 01 7A 08 25 16"
+    );
+    let json = run(&[
+        "decode",
+        "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16",
+    ]);
+    let changed = json.replace("\"exact\":\"1234.567\"", "\"exact\":\"2000.001\"");
+    let frame = run(&["encode", "json", &changed]);
+    assert_eq!(
+        frame,
+        "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 01 00 00 02 40 16"
+    );
+}
