@@ -45,6 +45,8 @@ pub mod mbus;
 pub mod model;
 pub mod reader;
 pub mod reading;
+#[cfg(feature = "schema")]
+pub mod schema;
 
 use alloc::string::String;
 use alloc::vec::Vec;

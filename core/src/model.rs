@@ -26,6 +26,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub type Name = Cow<'static, str>;
 
 /// The protocols of the model's `protocol` key.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
@@ -314,6 +315,7 @@ impl<'de> Deserialize<'de> for ShortText {
 }
 
 /// One decoded frame: the JSON model of design §2.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Decoded {
     /// [`SCHEMA_VERSION`].
@@ -407,6 +409,7 @@ impl Decoded {
 }
 
 /// The link fields of one protocol (design §2.2). Written without a tag: `protocol` says which.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -416,6 +419,7 @@ pub enum Link {
 }
 
 /// The four wired M-Bus frame kinds (EN 13757-2).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MbusFrameKind {
@@ -443,6 +447,7 @@ impl MbusFrameKind {
 }
 
 /// Link-layer functions named by the C field.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[non_exhaustive]
@@ -473,6 +478,7 @@ impl LinkFunction {
 }
 
 /// How the application header after the CI is laid out (`mbus-tables.md` §8).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tpl {
@@ -499,6 +505,7 @@ impl Tpl {
 }
 
 /// Wired M-Bus link fields (design §2.2) plus `tpl` and `config` (documented additions).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct MbusLink {
     /// Frame kind.
@@ -539,6 +546,7 @@ pub struct MbusLink {
 }
 
 /// The meter's identity (design §2).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct Meter {
     /// Identification number as a string, leading zeros kept.
@@ -567,6 +575,7 @@ pub struct Meter {
 }
 
 /// Record function (DIF bits 5–4).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Function {
@@ -701,6 +710,7 @@ pub enum Value {
 
 /// Where a record's value sits in protocols that name each value (Modbus register,
 /// IEC 62056-21 data-set id, CJ/T 188 DI).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Address {
@@ -712,6 +722,7 @@ pub enum Address {
 
 /// The source bytes of a record: idle fillers before it, its data information block (DIF and
 /// DIFEs), value information block (VIF, VIFEs, plain-text unit) and data.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct RawRecord {
     /// Idle filler bytes (`2F`) directly before the record.
@@ -1075,6 +1086,7 @@ impl<'de> Deserialize<'de> for StatusFlags {
 }
 
 /// The normalised status (design §2 `status`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Status {
     /// The protocol's raw status value.
@@ -1084,6 +1096,7 @@ pub struct Status {
 }
 
 /// An application error reported by the meter (M-Bus CI 70, `mbus-tables.md` §9.2).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplicationError {
     /// The error code byte.
@@ -1096,6 +1109,7 @@ pub struct ApplicationError {
 }
 
 /// One annotated byte range of explain mode (design §2 `spans`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     /// First byte.

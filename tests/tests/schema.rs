@@ -1,0 +1,98 @@
+//! The model's JSON Schema is generated from the Rust types and shipped in
+//! `schema/meterwire.schema.json`; this test fails when the two differ
+//! (`MW_UPDATE_SCHEMA=1 cargo test -p meterwire-conformance --test schema` rewrites it).
+//! A contract test pins the top-level keys and `schema_version`.
+
+use std::path::Path;
+
+use meterwire::{decode_json, parse_hex, Options, SCHEMA_VERSION};
+use serde_json::Value as Json;
+
+fn schema_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/meterwire.schema.json")
+}
+
+#[test]
+fn shipped_schema_matches_the_types() {
+    let generated = meterwire::schema::schema_json() + "\n";
+    let path = schema_path();
+    if std::env::var_os("MW_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let shipped = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        shipped == generated,
+        "schema/meterwire.schema.json is stale: run MW_UPDATE_SCHEMA=1 cargo test -p meterwire-conformance --test schema"
+    );
+}
+
+/// A rename of a top-level key, or a new schema version, must be a deliberate change here.
+#[test]
+fn canonical_json_has_a_versioned_stable_root() {
+    assert_eq!(SCHEMA_VERSION, 1);
+    let schema: Json = serde_json::from_str(&meterwire::schema::schema_json()).unwrap();
+    let mut properties: Vec<&str> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    properties.sort_unstable();
+    assert_eq!(
+        properties,
+        [
+            "alarm",
+            "application_data",
+            "application_error",
+            "encrypted",
+            "encrypted_data",
+            "link",
+            "manufacturer_data",
+            "meter",
+            "more_records_follow",
+            "payload",
+            "protocol",
+            "records",
+            "schema_version",
+            "spans",
+            "status",
+            "trailing_fill",
+            "warnings",
+        ]
+    );
+    let mut required: Vec<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Json::as_str)
+        .collect();
+    required.sort_unstable();
+    assert_eq!(required, ["link", "protocol", "schema_version"]);
+
+    let frame = parse_hex(
+        "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16",
+    )
+    .unwrap();
+    let text = decode_json(&frame, &Options::default()).unwrap();
+    assert!(
+        text.starts_with(r#"{"schema_version":1,"protocol":"mbus","link":{"#),
+        "{text}"
+    );
+    let decoded: Json = serde_json::from_str(&text).unwrap();
+    for key in decoded.as_object().unwrap().keys() {
+        assert!(
+            properties.contains(&key.as_str()),
+            "key {key} is not in the schema"
+        );
+    }
+    // Every record key is one the schema's Record lists.
+    let record_keys = schema["$defs"]["Record"]["properties"].as_object().unwrap();
+    for rec in decoded["records"].as_array().unwrap() {
+        for key in rec.as_object().unwrap().keys() {
+            assert!(
+                record_keys.contains_key(key),
+                "record key {key} is not in the schema"
+            );
+        }
+    }
+}
