@@ -157,16 +157,16 @@ impl<'de> Deserialize<'de> for Code16 {
     }
 }
 
-/// Bytes kept inline up to 22 bytes (raw record parts are almost always that short), on the
+/// Bytes kept inline up to 30 bytes (raw record parts are almost always that short), on the
 /// heap beyond. Written as upper-case hex in JSON.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum Bytes {
-    /// Up to 22 bytes stored in place.
+    /// Up to 30 bytes stored in place.
     Inline {
         /// How many of `buf` are used.
         len: u8,
         /// The storage.
-        buf: [u8; 22],
+        buf: [u8; 30],
     },
     /// Longer byte strings.
     Heap(Vec<u8>),
@@ -176,12 +176,12 @@ impl Bytes {
     /// No bytes.
     pub const EMPTY: Bytes = Bytes::Inline {
         len: 0,
-        buf: [0; 22],
+        buf: [0; 30],
     };
 
     /// A copy of `src`.
     pub fn new(src: &[u8]) -> Bytes {
-        let mut buf = [0u8; 22];
+        let mut buf = [0u8; 30];
         match (buf.get_mut(..src.len()), u8::try_from(src.len())) {
             (Some(dst), Ok(len)) => {
                 dst.copy_from_slice(src);
@@ -224,18 +224,7 @@ impl fmt::Debug for Bytes {
 
 impl Serialize for Bytes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut text = StackText::new();
-        let bytes = self.as_slice();
-        if bytes.len() <= 96 {
-            for &b in bytes {
-                text.write_char(hex::hex_digit(b >> 4))
-                    .and_then(|()| text.write_char(hex::hex_digit(b)))
-                    .map_err(serde::ser::Error::custom)?;
-            }
-            s.serialize_str(text.as_str())
-        } else {
-            s.serialize_str(&hex::to_hex(bytes))
-        }
+        HexSlice(self.as_slice()).serialize(s)
     }
 }
 
@@ -721,22 +710,128 @@ pub enum Address {
 }
 
 /// The source bytes of a record: idle fillers before it, its data information block (DIF and
-/// DIFEs), value information block (VIF, VIFEs, plain-text unit) and data.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+/// DIFEs), value information block (VIF, VIFEs, plain-text unit) and data. Stored as one byte
+/// string with the split points; written as `{"fill"?, "dif", "vif", "data"}` in JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct RawRecord {
     /// Idle filler bytes (`2F`) directly before the record.
-    #[serde(default, skip_serializing_if = "is_zero_u16")]
     pub fill: u16,
+    bytes: Bytes,
+    dif_len: u16,
+    vif_len: u16,
+}
+
+impl RawRecord {
+    /// A record's parts: DIF+DIFEs, VIF+VIFEs(+text), data.
+    pub fn new(fill: u16, dif: &[u8], vif: &[u8], data: &[u8]) -> RawRecord {
+        let mut all = Vec::with_capacity(
+            dif.len()
+                .saturating_add(vif.len())
+                .saturating_add(data.len()),
+        );
+        all.extend_from_slice(dif);
+        all.extend_from_slice(vif);
+        all.extend_from_slice(data);
+        RawRecord::from_parts(fill, &all, dif.len(), vif.len())
+    }
+
+    /// `record` split after `dif_len` and `dif_len + vif_len` bytes (no allocation when short).
+    pub fn from_parts(fill: u16, record: &[u8], dif_len: usize, vif_len: usize) -> RawRecord {
+        RawRecord {
+            fill,
+            bytes: Bytes::new(record),
+            dif_len: u16::try_from(dif_len).unwrap_or(u16::MAX),
+            vif_len: u16::try_from(vif_len).unwrap_or(u16::MAX),
+        }
+    }
+
+    fn split(&self) -> (&[u8], &[u8], &[u8]) {
+        let all = self.bytes.as_slice();
+        let (dif, rest) = all.split_at(usize::from(self.dif_len).min(all.len()));
+        let (vif, data) = rest.split_at(usize::from(self.vif_len).min(rest.len()));
+        (dif, vif, data)
+    }
+
     /// DIF and DIFEs.
-    #[serde(default, skip_serializing_if = "Bytes::is_empty")]
-    pub dif: Bytes,
+    pub fn dif(&self) -> &[u8] {
+        self.split().0
+    }
+
     /// VIF, VIFEs and plain-text unit bytes.
+    pub fn vif(&self) -> &[u8] {
+        self.split().1
+    }
+
+    /// The data field (with its LVAR byte for variable-length data).
+    pub fn data(&self) -> &[u8] {
+        self.split().2
+    }
+
+    /// The whole record without fillers.
+    pub fn bytes(&self) -> &[u8] {
+        self.bytes.as_slice()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct RawRecordRepr {
+    #[serde(default, skip_serializing_if = "is_zero_u16")]
+    fill: u16,
     #[serde(default, skip_serializing_if = "Bytes::is_empty")]
-    pub vif: Bytes,
-    /// The data field.
+    dif: Bytes,
+    #[serde(default, skip_serializing_if = "Bytes::is_empty")]
+    vif: Bytes,
     #[serde(default)]
-    pub data: Bytes,
+    data: Bytes,
+}
+
+impl Serialize for RawRecord {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (dif, vif, data) = self.split();
+        let mut map = s.serialize_map(None)?;
+        if self.fill != 0 {
+            map.serialize_entry("fill", &self.fill)?;
+        }
+        if !dif.is_empty() {
+            map.serialize_entry("dif", &HexSlice(dif))?;
+        }
+        if !vif.is_empty() {
+            map.serialize_entry("vif", &HexSlice(vif))?;
+        }
+        map.serialize_entry("data", &HexSlice(data))?;
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for RawRecord {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = RawRecordRepr::deserialize(d)?;
+        Ok(RawRecord::new(
+            r.fill,
+            r.dif.as_slice(),
+            r.vif.as_slice(),
+            r.data.as_slice(),
+        ))
+    }
+}
+
+/// Serialises a byte slice as upper-case hex.
+struct HexSlice<'a>(&'a [u8]);
+
+impl Serialize for HexSlice<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut text = StackText::new();
+        if self.0.len() <= 96 {
+            for &b in self.0 {
+                text.write_char(hex::hex_digit(b >> 4))
+                    .and_then(|()| text.write_char(hex::hex_digit(b)))
+                    .map_err(serde::ser::Error::custom)?;
+            }
+            s.serialize_str(text.as_str())
+        } else {
+            s.serialize_str(&hex::to_hex(self.0))
+        }
+    }
 }
 
 /// One value of a frame (design §2 `records[]`).

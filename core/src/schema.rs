@@ -94,6 +94,27 @@ impl JsonSchema for Record {
     }
 }
 
+impl JsonSchema for RawRecord {
+    fn schema_name() -> Cow<'static, str> {
+        "RawRecord".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let hex = generator.subschema_for::<Bytes>();
+        json_schema!({
+            "type": "object",
+            "description": "The record's source bytes: idle fillers before it, DIF+DIFEs, VIF+VIFEs (and plain-text unit), data.",
+            "required": ["data"],
+            "additionalProperties": false,
+            "properties": {
+                "fill": {"type": "integer", "minimum": 1, "description": "Idle filler bytes (2F) directly before the record."},
+                "dif": hex,
+                "vif": hex,
+                "data": hex
+            }
+        })
+    }
+}
+
 /// The JSON Schema of the whole model (`Decoded`), pretty-printed.
 pub fn schema_json() -> String {
     let schema = schemars::schema_for!(Decoded);

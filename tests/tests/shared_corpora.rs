@@ -36,7 +36,7 @@ fn libmbus_unit(unit: &str) -> Option<&'static str> {
 fn is_real32(r: &meterwire::Record) -> bool {
     r.raw
         .as_ref()
-        .and_then(|raw| raw.dif.as_slice().first())
+        .and_then(|raw| raw.dif().first())
         .is_some_and(|dif| dif & 0x0F == 5)
 }
 

@@ -369,10 +369,7 @@ fn decode_fixed(data: &[u8], base: usize, msb_first: bool, out: &mut Decoded) ->
             }
             (_, None) => rec.invalid = true,
         }
-        rec.raw = Some(crate::model::RawRecord {
-            data: Bytes::new(raw),
-            ..crate::model::RawRecord::default()
-        });
+        rec.raw = Some(crate::model::RawRecord::from_parts(0, raw, 0, 0));
         out.records.push(rec);
     }
     Ok(())

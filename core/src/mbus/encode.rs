@@ -284,8 +284,8 @@ pub fn emit_record(rec: &Record, ctx: Context, out: &mut Vec<u8>) -> Result<()> 
         return emit_fresh_record(rec, out);
     };
     out.extend(core::iter::repeat_n(record::FILLER, usize::from(raw.fill)));
-    let dif = raw.dif.as_slice();
-    let vif = raw.vif.as_slice();
+    let dif = raw.dif();
+    let vif = raw.vif();
     if dif.is_empty() || (vif.is_empty() && dif != [0x7F]) {
         return Err(model_error("record.raw needs dif and vif"));
     }
@@ -298,11 +298,11 @@ pub fn emit_record(rec: &Record, ctx: Context, out: &mut Vec<u8>) -> Result<()> 
     let mut bytes = Vec::with_capacity(
         dif.len()
             .saturating_add(vif.len())
-            .saturating_add(raw.data.len()),
+            .saturating_add(raw.data().len()),
     );
     bytes.extend_from_slice(dif);
     bytes.extend_from_slice(vif);
-    bytes.extend_from_slice(raw.data.as_slice());
+    bytes.extend_from_slice(raw.data());
     let mut warnings = Vec::new();
     let mut r = Reader::new(&bytes, 0);
     if let Ok(original) = record::parse_record(&mut r, ctx, raw.fill, &mut warnings) {
@@ -311,7 +311,7 @@ pub fn emit_record(rec: &Record, ctx: Context, out: &mut Vec<u8>) -> Result<()> 
             && original.invalid == rec.invalid
             && original.dst == rec.dst
         {
-            out.extend_from_slice(raw.data.as_slice());
+            out.extend_from_slice(raw.data());
             return Ok(());
         }
     }
@@ -320,7 +320,7 @@ pub fn emit_record(rec: &Record, ctx: Context, out: &mut Vec<u8>) -> Result<()> 
     let dib = record::read_dib(&mut head)?;
     let vib = record::read_vib(&mut head, ctx, &mut warnings)?;
     let lvar = if record::data_len(dib.data_field).is_none() {
-        let mut data = Reader::new(raw.data.as_slice(), 0);
+        let mut data = Reader::new(raw.data(), 0);
         Some(record::read_lvar(&mut data)?.0)
     } else {
         None
@@ -767,7 +767,7 @@ fn emit_fixed(d: &Decoded, msb_first: bool, out: &mut Vec<u8>) -> Result<()> {
         d.records
             .get(i)
             .and_then(|r| r.raw.as_ref())
-            .map(|r| r.data.as_slice().to_vec())
+            .map(|r| r.data().to_vec())
             .ok_or(model_error("fixed-structure records need raw.data"))
     };
     let medium = meter.medium_code.map_or(0, |c| c.0);

@@ -87,7 +87,7 @@ fn record_spans(s: &mut Spans, d: &Decoded) {
                 "idle filler 2F",
             );
         }
-        let dif = raw.dif.as_slice();
+        let dif = raw.dif();
         if let Some(&first) = dif.first() {
             let label = if first == 0x7F {
                 "DIF 7F: global readout request".to_string()
@@ -104,7 +104,7 @@ fn record_spans(s: &mut Spans, d: &Decoded) {
             };
             s.add(dif.len(), format!("records[{i}].raw.dif"), label);
         }
-        let vif = raw.vif.as_slice();
+        let vif = raw.vif();
         if !vif.is_empty() {
             let mut label = format!("VIF {}: {}", hex_bytes(vif), rec.quantity);
             if let Some(unit) = rec.unit.as_deref() {
@@ -118,9 +118,9 @@ fn record_spans(s: &mut Spans, d: &Decoded) {
             }
             s.add(vif.len(), format!("records[{i}].raw.vif"), label);
         }
-        if !raw.data.is_empty() {
+        if !raw.data().is_empty() {
             s.add(
-                raw.data.len(),
+                raw.data().len(),
                 format!("records[{i}].value"),
                 value_text(rec),
             );

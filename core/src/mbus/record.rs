@@ -31,6 +31,8 @@ pub struct Context {
 /// in `out.manufacturer_data`.
 pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Result<()> {
     let mut fill: u16 = 0;
+    // Records take 6 bytes or more on average: reserve once instead of growing and moving.
+    out.records.reserve(r.remaining() / 6);
     while let Some(dif) = r.peek() {
         match dif {
             FILLER => {
@@ -48,11 +50,7 @@ pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Res
                 let start = r.local_position();
                 r.u8("DIF")?;
                 let mut record = Record::new("global_readout_request");
-                record.raw = Some(RawRecord {
-                    fill,
-                    dif: Bytes::new(r.since(start)),
-                    ..RawRecord::default()
-                });
+                record.raw = Some(RawRecord::from_parts(fill, r.since(start), 1, 0));
                 out.records.push(record);
                 fill = 0;
             }
@@ -68,8 +66,16 @@ pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Res
                 ));
             }
             _ => {
-                let record = parse_record(r, ctx, fill, &mut out.warnings)?;
-                out.records.push(record);
+                out.records.push(Record::default());
+                let Decoded {
+                    records, warnings, ..
+                } = &mut *out;
+                if let Some(record) = records.last_mut() {
+                    if let Err(e) = parse_record_into(r, ctx, fill, warnings, record) {
+                        records.pop();
+                        return Err(e);
+                    }
+                }
                 fill = 0;
             }
         }
@@ -482,6 +488,19 @@ pub(crate) fn parse_record(
     fill: u16,
     warnings: &mut Vec<String>,
 ) -> Result<Record> {
+    let mut record = Record::default();
+    parse_record_into(r, ctx, fill, warnings, &mut record)?;
+    Ok(record)
+}
+
+/// Reads one record into `record` (built in place: records are large and a frame has many).
+fn parse_record_into(
+    r: &mut Reader<'_>,
+    ctx: Context,
+    fill: u16,
+    warnings: &mut Vec<String>,
+    record: &mut Record,
+) -> Result<()> {
     let record_at = r.position();
     let dib_start = r.local_position();
     let dib = read_dib(r)?;
@@ -503,7 +522,7 @@ pub(crate) fn parse_record(
             (Some(kind), r.take(n, "variable-length record data")?)
         }
     };
-    let mut record = Record::new(vib.meaning.quantity);
+    record.quantity = Cow::Borrowed(vib.meaning.quantity);
     record.unit = vib.unit.take();
     record.unit_text = vib.unit_text.take();
     record.storage = Some(dib.storage);
@@ -519,20 +538,12 @@ pub(crate) fn parse_record(
     record.modifiers = core::mem::take(&mut vib.modifiers);
     record.record_error = vib.record_error.map(Cow::Borrowed);
     record.action = vib.action.map(Cow::Borrowed);
-    record.raw = Some(RawRecord {
+    record.raw = Some(RawRecord::from_parts(
         fill,
-        dif: Bytes::new(
-            r.since(dib_start)
-                .get(..vib_start.saturating_sub(dib_start))
-                .unwrap_or(&[]),
-        ),
-        vif: Bytes::new(
-            r.since(vib_start)
-                .get(..data_start.saturating_sub(vib_start))
-                .unwrap_or(&[]),
-        ),
-        data: Bytes::new(r.since(data_start)),
-    });
+        r.since(dib_start),
+        vib_start.saturating_sub(dib_start),
+        data_start.saturating_sub(vib_start),
+    ));
 
     let mut ordered = [0u8; 16];
     let data: &[u8] = if ctx.msb_first && data.len() > 1 && data.len() <= 16 && lvar.is_none() {
@@ -629,7 +640,7 @@ pub(crate) fn parse_record(
         },
     };
     record.value = value;
-    Ok(record)
+    Ok(())
 }
 
 fn digits(data: &[u8]) -> String {
