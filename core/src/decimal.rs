@@ -136,7 +136,24 @@ impl Decimal {
     }
 
     /// The JSON number: the exact text parsed with correct rounding.
+    ///
+    /// Fast path (Clinger): a mantissa below 2^53 and a power of ten up to 10^22 are both
+    /// exact doubles, so one IEEE multiplication or division rounds correctly — the same
+    /// double the parser gives. Everything else goes through the parser.
     pub fn to_f64(&self) -> f64 {
+        const POW10: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        const EXACT: i128 = 1 << 53;
+        if self.mantissa.unsigned_abs() <= EXACT.unsigned_abs() {
+            if let Some(&p) = POW10.get(usize::from(self.exponent.unsigned_abs())) {
+                #[allow(clippy::cast_precision_loss)]
+                let m = self.mantissa as f64;
+                #[allow(clippy::arithmetic_side_effects)]
+                return if self.exponent >= 0 { m * p } else { m / p };
+            }
+        }
         let mut buf = StackText::new();
         if write!(buf, "{self}").is_err() {
             return f64::NAN;
@@ -256,6 +273,29 @@ mod tests {
         assert_ne!(1001f64 * 0.001, 1.001);
         assert_eq!(d(1001, -3).to_f64(), 1.001);
         assert_eq!(d(123456789012345678, -3).to_string(), "123456789012345.678");
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_parser() {
+        let mantissas = [
+            0i128,
+            1,
+            -1,
+            7,
+            1001,
+            1234567,
+            -145,
+            9_007_199_254_740_992,
+            -9_007_199_254_740_991,
+            123_456_789_012_345,
+        ];
+        for m in mantissas {
+            for e in -22i16..=22 {
+                let d = d(m, e);
+                let parsed: f64 = d.to_string().parse().unwrap();
+                assert_eq!(d.to_f64().to_bits(), parsed.to_bits(), "{d}");
+            }
+        }
     }
 
     #[test]

@@ -141,6 +141,23 @@ pub(crate) struct Vib {
     pub(crate) manufacturer_specific: bool,
 }
 
+impl Vib {
+    fn new(meaning: Meaning) -> Vib {
+        Vib {
+            meaning,
+            unit: meaning.unit.map(Cow::Borrowed),
+            unit_text: None,
+            exponent: meaning.exponent,
+            additive: None,
+            modifiers: Vec::new(),
+            label: None,
+            record_error: None,
+            action: None,
+            manufacturer_specific: meaning.quantity == "manufacturer_specific",
+        }
+    }
+}
+
 fn too_many_vifes(r: &Reader<'_>) -> Error {
     Error::new(
         ErrorKind::Malformed,
@@ -165,6 +182,18 @@ pub(crate) fn read_vib(
     ctx: Context,
     warnings: &mut Vec<String>,
 ) -> Result<Vib> {
+    let mut vib = Vib::new(vif::RESERVED);
+    read_vib_into(r, ctx, warnings, &mut vib)?;
+    Ok(vib)
+}
+
+/// Reads a VIB into `vib`.
+fn read_vib_into(
+    r: &mut Reader<'_>,
+    ctx: Context,
+    warnings: &mut Vec<String>,
+    vib: &mut Vib,
+) -> Result<()> {
     let vif_at = r.position();
     let vif = r.u8("VIF")?;
     let mut count = 0usize;
@@ -185,7 +214,8 @@ pub(crate) fn read_vib(
                         "reserved VIF FD 7D {second:02X} at offset {vif_at}"
                     ));
                 }
-                return finish_vib(r, ctx, meaning, second & 0x80 != 0, count, None, warnings);
+                *vib = Vib::new(meaning);
+                return finish_vib(r, ctx, second & 0x80 != 0, count, None, warnings, vib);
             } else {
                 vif::fd(code)
             };
@@ -221,9 +251,11 @@ pub(crate) fn read_vib(
         }
     };
     if plain_text_after_vifes {
-        return plain_text_with_vifes(r, ctx, count, warnings);
+        *vib = plain_text_with_vifes(r, ctx, count, warnings)?;
+        return Ok(());
     }
-    finish_vib(r, ctx, meaning, more, count, unit_text, warnings)
+    *vib = Vib::new(meaning);
+    finish_vib(r, ctx, more, count, unit_text, warnings, vib)
 }
 
 /// VIF FC: a plain-text unit with VIFEs. EN 13757-3:2013+ (C.2) sends the VIFEs first, then
@@ -301,21 +333,23 @@ fn plain_text_meaning() -> Meaning {
     }
 }
 
+/// Reads the combinable VIFEs after the (true) VIF into `vib`, already set to its meaning.
 fn finish_vib(
     r: &mut Reader<'_>,
     ctx: Context,
-    meaning: Meaning,
-    mut more: bool,
-    mut count: usize,
+    more: bool,
+    count: usize,
     unit_text: Option<String>,
     warnings: &mut Vec<String>,
-) -> Result<Vib> {
-    let mut vib = combinable_chain(r, ctx, meaning, &mut more, &mut count, warnings)?;
+    vib: &mut Vib,
+) -> Result<()> {
+    let (mut more, mut count) = (more, count);
+    combinable_chain_into(r, ctx, vib, &mut more, &mut count, warnings)?;
     if unit_text.is_some() {
         vib.unit = None;
         vib.unit_text = unit_text;
     }
-    Ok(vib)
+    Ok(())
 }
 
 /// Applies the combinable VIFEs that follow while `more` is set.
@@ -327,18 +361,21 @@ fn combinable_chain(
     count: &mut usize,
     warnings: &mut Vec<String>,
 ) -> Result<Vib> {
-    let mut vib = Vib {
-        meaning,
-        unit: meaning.unit.map(Cow::Borrowed),
-        unit_text: None,
-        exponent: meaning.exponent,
-        additive: None,
-        modifiers: Vec::new(),
-        label: None,
-        record_error: None,
-        action: None,
-        manufacturer_specific: meaning.quantity == "manufacturer_specific",
-    };
+    let mut vib = Vib::new(meaning);
+    combinable_chain_into(r, ctx, &mut vib, more, count, warnings)?;
+    Ok(vib)
+}
+
+/// As [`combinable_chain`], into a `Vib` already set to its meaning (no moves of the large
+/// struct on the hot path).
+fn combinable_chain_into(
+    r: &mut Reader<'_>,
+    ctx: Context,
+    vib: &mut Vib,
+    more: &mut bool,
+    count: &mut usize,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
     let mut extension_next = false;
     let mut opaque = vib.manufacturer_specific;
     while *more {
@@ -361,7 +398,7 @@ fn combinable_chain(
             continue;
         }
         apply_effect(
-            &mut vib,
+            vib,
             vif::combinable(vife),
             ctx,
             &mut extension_next,
@@ -370,7 +407,7 @@ fn combinable_chain(
             warnings,
         );
     }
-    Ok(vib)
+    Ok(())
 }
 
 fn apply_effect(
@@ -513,7 +550,8 @@ fn parse_record_into(
             Detail::Text("premature end of record: a VIF must follow the DIF"),
         ));
     }
-    let mut vib = read_vib(r, ctx, warnings)?;
+    let mut vib = Vib::new(vif::RESERVED);
+    read_vib_into(r, ctx, warnings, &mut vib)?;
     let data_start = r.local_position();
     let (lvar, data) = match data_len(dib.data_field) {
         Some(n) => (None, r.take(n, "record data")?),
