@@ -130,26 +130,69 @@ pub(crate) fn read_dib(r: &mut Reader<'_>) -> Result<Dib> {
 /// Everything the VIB says about the record.
 pub(crate) struct Vib {
     pub(crate) meaning: Meaning,
-    pub(crate) unit: Option<Cow<'static, str>>,
+    pub(crate) unit: Option<&'static str>,
+    /// Unit suffixes of combinable VIFEs (`/h`, `/L`, …), applied when the record is built.
+    pub(crate) unit_suffixes: Names<2>,
     pub(crate) unit_text: Option<String>,
     pub(crate) exponent: i16,
     pub(crate) additive: Option<Decimal>,
-    pub(crate) modifiers: Vec<Cow<'static, str>>,
+    pub(crate) modifiers: Names<6>,
     pub(crate) label: Option<&'static str>,
     pub(crate) record_error: Option<&'static str>,
     pub(crate) action: Option<&'static str>,
     pub(crate) manufacturer_specific: bool,
 }
 
+/// Up to `N` static names without allocating (a VIB has at most 10 VIFEs).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Names<const N: usize> {
+    items: [&'static str; N],
+    len: u8,
+}
+
+impl<const N: usize> Names<N> {
+    const EMPTY: Self = Names {
+        items: [""; N],
+        len: 0,
+    };
+
+    fn push(&mut self, name: &'static str) {
+        if let Some(slot) = self.items.get_mut(usize::from(self.len)) {
+            *slot = name;
+            self.len = self.len.saturating_add(1);
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[&'static str] {
+        self.items.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
 impl Vib {
+    /// Sets the VIB to a new meaning without rewriting its name arrays.
+    fn reset(&mut self, meaning: Meaning) {
+        self.meaning = meaning;
+        self.unit = meaning.unit;
+        self.unit_suffixes.len = 0;
+        self.unit_text = None;
+        self.exponent = meaning.exponent;
+        self.additive = None;
+        self.modifiers.len = 0;
+        self.label = None;
+        self.record_error = None;
+        self.action = None;
+        self.manufacturer_specific = meaning.quantity == "manufacturer_specific";
+    }
+
     fn new(meaning: Meaning) -> Vib {
         Vib {
             meaning,
-            unit: meaning.unit.map(Cow::Borrowed),
+            unit: meaning.unit,
+            unit_suffixes: Names::EMPTY,
             unit_text: None,
             exponent: meaning.exponent,
             additive: None,
-            modifiers: Vec::new(),
+            modifiers: Names::EMPTY,
             label: None,
             record_error: None,
             action: None,
@@ -214,7 +257,7 @@ fn read_vib_into(
                         "reserved VIF FD 7D {second:02X} at offset {vif_at}"
                     ));
                 }
-                *vib = Vib::new(meaning);
+                vib.reset(meaning);
                 return finish_vib(r, ctx, second & 0x80 != 0, count, None, warnings, vib);
             } else {
                 vif::fd(code)
@@ -254,7 +297,7 @@ fn read_vib_into(
         *vib = plain_text_with_vifes(r, ctx, count, warnings)?;
         return Ok(());
     }
-    *vib = Vib::new(meaning);
+    vib.reset(meaning);
     finish_vib(r, ctx, more, count, unit_text, warnings, vib)
 }
 
@@ -392,7 +435,7 @@ fn combinable_chain_into(
         if extension_next {
             extension_next = false;
             match vif::combinable_extension(vife) {
-                Some(name) => vib.modifiers.push(Cow::Borrowed(name)),
+                Some(name) => vib.modifiers.push(name),
                 None => warnings.push(format!("reserved VIFE extension {vife:02X} at offset {at}")),
             }
             continue;
@@ -427,29 +470,28 @@ fn apply_effect(
                 vib.record_error = Some(vif::record_error(code));
             }
         }
-        Effect::Modifier(name) => vib.modifiers.push(Cow::Borrowed(name)),
+        Effect::Modifier(name) => vib.modifiers.push(name),
         Effect::UnitSuffix(name, suffix) => {
-            vib.modifiers.push(Cow::Borrowed(name));
-            if let Some(unit) = vib.unit.take() {
-                vib.unit = Some(Cow::Owned(format!("{unit}{suffix}")));
-            }
+            vib.modifiers.push(name);
+            vib.unit_suffixes.push(suffix);
         }
         Effect::Date(name) => {
-            vib.modifiers.push(Cow::Borrowed(name));
+            vib.modifiers.push(name);
             vib.label = Some(vib.meaning.quantity);
             vib.meaning.coding = Coding::Date;
             vib.unit = None;
         }
         Effect::Count(name) => {
-            vib.modifiers.push(Cow::Borrowed(name));
+            vib.modifiers.push(name);
             vib.meaning.coding = Coding::Unsigned;
             vib.unit = None;
             vib.exponent = 0;
         }
         Effect::Duration(name, unit) => {
-            vib.modifiers.push(Cow::Borrowed(name));
+            vib.modifiers.push(name);
             vib.meaning.coding = Coding::Unsigned;
-            vib.unit = Some(Cow::Borrowed(unit));
+            vib.unit = Some(unit);
+            vib.unit_suffixes = Names::EMPTY;
             vib.exponent = 0;
         }
         Effect::Scale(n) => vib.exponent = vib.exponent.saturating_add(n),
@@ -464,7 +506,7 @@ fn apply_effect(
         }
         Effect::Extension => *extension_next = true,
         Effect::ManufacturerSpecific => {
-            vib.modifiers.push(Cow::Borrowed("manufacturer_specific"));
+            vib.modifiers.push("manufacturer_specific");
             *opaque = true;
         }
         Effect::Reserved => warnings.push(format!("reserved VIFE at offset {at}")),
@@ -561,7 +603,15 @@ fn parse_record_into(
         }
     };
     record.quantity = Cow::Borrowed(vib.meaning.quantity);
-    record.unit = vib.unit.take();
+    record.unit = match (vib.unit, vib.unit_suffixes.as_slice()) {
+        (None, _) => None,
+        (Some(unit), []) => Some(Cow::Borrowed(unit)),
+        (Some(unit), suffixes) => {
+            let mut text = String::from(unit);
+            suffixes.iter().for_each(|s| text.push_str(s));
+            Some(Cow::Owned(text))
+        }
+    };
     record.unit_text = vib.unit_text.take();
     record.storage = Some(dib.storage);
     record.tariff = Some(dib.tariff);
@@ -573,7 +623,14 @@ fn parse_record_into(
         _ => Function::Error,
     });
     record.label = vib.label.map(Cow::Borrowed);
-    record.modifiers = core::mem::take(&mut vib.modifiers);
+    if !vib.modifiers.as_slice().is_empty() {
+        record.modifiers = vib
+            .modifiers
+            .as_slice()
+            .iter()
+            .map(|m| Cow::Borrowed(*m))
+            .collect();
+    }
     record.record_error = vib.record_error.map(Cow::Borrowed);
     record.action = vib.action.map(Cow::Borrowed);
     record.raw = Some(RawRecord::from_parts(
