@@ -128,3 +128,81 @@ fn spans_cover_every_byte_once() {
     eprintln!("explain: spans cover every byte of {checked} frames");
     assert!(checked >= 100 || shared_vectors_dir().is_none());
 }
+
+/// The fast JSON writer behind `decode_json` gives the serde text byte for byte, on every
+/// decodable test frame, with and without explain spans.
+#[test]
+fn fast_json_equals_serde_json() {
+    let mut frames: Vec<Vec<u8>> = Vec::new();
+    for entry in std::fs::read_dir(own_vectors_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "jsonl") {
+            for line in read_jsonl(&path) {
+                frames.push(parse_hex(line["hex"].as_str().unwrap()).unwrap());
+            }
+        }
+    }
+    if let Some(dir) = shared_vectors_dir() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|x| x == "jsonl") {
+                for line in read_jsonl(&path) {
+                    if let Ok(bytes) = parse_hex(line["hex"].as_str().unwrap_or("")) {
+                        frames.push(bytes);
+                    }
+                }
+            }
+        }
+    }
+    let mut checked = 0;
+    for explain in [false, true] {
+        let opts = Options::default().with_explain(explain);
+        for bytes in &frames {
+            if let Ok(d) = decode(bytes, &opts) {
+                assert_eq!(
+                    meterwire::to_json(&d),
+                    meterwire::to_json_serde(&d),
+                    "{}",
+                    to_hex(bytes)
+                );
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("fast JSON writer: {checked} decodings identical to serde");
+    assert!(checked > 20);
+}
+
+/// The `cjt188` lines of the spec corpus (`cjt188-and-others.jsonl`): `encode(decode(x)) ==
+/// x` directly and through JSON, and explain spans cover every byte once. (The project's own
+/// CJ/T 188 vectors run in the tests above with every other file of `tests/conformance`.)
+#[test]
+fn cjt188_corpus_round_trips_with_spans() {
+    let Some(dir) = shared_vectors_dir() else {
+        return;
+    };
+    let path = dir.join("cjt188-and-others.jsonl");
+    if !path.exists() {
+        return;
+    }
+    let mut n = 0;
+    for line in read_jsonl(&path) {
+        if line["protocol"] != "cjt188" {
+            continue;
+        }
+        let name = line["name"].as_str().unwrap_or("?");
+        let bytes = parse_hex(line["hex"].as_str().unwrap_or("")).unwrap();
+        assert!(check(name, &bytes), "{name}: does not decode");
+        let d = decode(&bytes, &Options::default().with_explain(true)).unwrap();
+        let mut next = 0;
+        for span in &d.spans {
+            assert_eq!(span.start, next, "{name}: gap or overlap at byte {next}");
+            assert!(span.end > span.start, "{name}: empty span {span:?}");
+            next = span.end;
+        }
+        assert_eq!(next, bytes.len(), "{name}: spans end at {next}");
+        n += 1;
+    }
+    eprintln!("cjt188 corpus: {n} frames round-trip, spans cover every byte");
+    assert_eq!(n, 13);
+}

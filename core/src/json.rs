@@ -1,0 +1,541 @@
+//! The JSON text of the model, written directly (the `decode_json` hot path).
+//!
+//! The serde `Serialize` impls of `model` define the JSON; this writer produces the same bytes
+//! faster for the parts every frame has (M-Bus link, meter, records, status) and hands the
+//! rest to serde. Every struct it writes by hand is destructured exhaustively, so adding a
+//! field to the model fails to compile here until the writer knows it, and the conformance
+//! suite checks `to_json == serde_json::to_string` byte for byte on every test frame.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::decimal::StackText;
+use crate::model::{Decoded, Link, MbusLink, Meter, RawRecord, Record, Status, StatusFlag, Value};
+
+/// Bytes a JSON string cannot hold as they are: control characters, `"` and `\\`.
+// Evaluated at compile time: an index out of range would be a build error, not a panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0u8;
+    loop {
+        table[i as usize] = i < 0x20 || i == b'"' || i == b'\\';
+        if i == u8::MAX {
+            break;
+        }
+        i += 1;
+    }
+    table
+};
+
+struct Writer {
+    out: Vec<u8>,
+}
+
+impl Writer {
+    fn raw(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    /// A JSON string; strings that need no escaping (every name and code meterwire writes)
+    /// are copied, others go through serde_json's escaper.
+    fn str(&mut self, s: &str) {
+        if !s
+            .bytes()
+            .any(|b| NEEDS_ESCAPE.get(usize::from(b)).copied().unwrap_or(true))
+        {
+            self.out.push(b'"');
+            self.out.extend_from_slice(s.as_bytes());
+            self.out.push(b'"');
+        } else {
+            self.serde(&s);
+        }
+    }
+
+    fn uint(&mut self, v: u64) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        let mut v = v;
+        loop {
+            i = i.saturating_sub(1);
+            if let Some(slot) = buf.get_mut(i) {
+                *slot = b'0'.wrapping_add(u8::try_from(v % 10).unwrap_or(0));
+            }
+            v /= 10;
+            if v == 0 || i == 0 {
+                break;
+            }
+        }
+        self.out.extend_from_slice(buf.get(i..).unwrap_or(&[]));
+    }
+
+    fn bool(&mut self, b: bool) {
+        self.raw(if b { b"true" } else { b"false" });
+    }
+
+    fn hex(&mut self, bytes: &[u8]) {
+        self.out.push(b'"');
+        for &b in bytes {
+            for nibble in [b >> 4, b & 0x0F] {
+                self.out.push(if nibble < 10 {
+                    b'0'.wrapping_add(nibble)
+                } else {
+                    b'A'.wrapping_add(nibble.wrapping_sub(10))
+                });
+            }
+        }
+        self.out.push(b'"');
+    }
+
+    /// `Display` text of a timestamp as a JSON string (digits, `-`, `:`, `T`: nothing to
+    /// escape).
+    fn display(&mut self, v: &dyn core::fmt::Display) {
+        let mut text = StackText::new();
+        if write!(text, "{v}").is_ok() {
+            self.out.push(b'"');
+            self.out.extend_from_slice(text.as_bytes());
+            self.out.push(b'"');
+        } else {
+            self.serde(&alloc::format!("{v}"));
+        }
+    }
+
+    /// A byte code as `"0x08"`, a 16-bit code as `"0x2C2D"`.
+    fn code(&mut self, v: u16, digits: u32) {
+        self.raw(b"\"0x");
+        for shift in (0..digits).rev() {
+            let nibble = u8::try_from((v >> shift.saturating_mul(4)) & 0x0F).unwrap_or(0);
+            self.out.push(if nibble < 10 {
+                b'0'.wrapping_add(nibble)
+            } else {
+                b'A'.wrapping_add(nibble.wrapping_sub(10))
+            });
+        }
+        self.out.push(b'"');
+    }
+
+    /// The exact decimal text of a number (as `Decimal`'s `Display`), quoted.
+    fn exact(&mut self, d: &crate::decimal::Decimal) {
+        let mut digits = [0u8; 40];
+        let mut i = digits.len();
+        let mut m = d.mantissa().unsigned_abs();
+        loop {
+            i = i.saturating_sub(1);
+            if let Some(slot) = digits.get_mut(i) {
+                *slot = b'0'.wrapping_add(u8::try_from(m % 10).unwrap_or(0));
+            }
+            m /= 10;
+            if m == 0 || i == 0 {
+                break;
+            }
+        }
+        let digits = digits.get(i..).unwrap_or(&[]);
+        self.out.push(b'"');
+        if d.mantissa() < 0 {
+            self.out.push(b'-');
+        }
+        let exponent = d.exponent();
+        if exponent >= 0 {
+            self.out.extend_from_slice(digits);
+            for _ in 0..exponent {
+                self.out.push(b'0');
+            }
+        } else {
+            let frac = usize::from(exponent.unsigned_abs());
+            if digits.len() > frac {
+                let (int_part, frac_part) = digits.split_at(digits.len().saturating_sub(frac));
+                self.out.extend_from_slice(int_part);
+                self.out.push(b'.');
+                self.out.extend_from_slice(frac_part);
+            } else {
+                self.out.extend_from_slice(b"0.");
+                for _ in 0..frac.saturating_sub(digits.len()) {
+                    self.out.push(b'0');
+                }
+                self.out.extend_from_slice(digits);
+            }
+        }
+        self.out.push(b'"');
+    }
+
+    /// Anything else, through serde (identical to the serde path by construction).
+    fn serde<T: Serialize + ?Sized>(&mut self, v: &T) {
+        if let Ok(text) = serde_json::to_string(v) {
+            self.out.extend_from_slice(text.as_bytes());
+        }
+    }
+
+    /// A finite double exactly as serde_json writes it (serde_json formats with zmij).
+    fn f64(&mut self, v: f64) {
+        let mut buffer = zmij::Buffer::new();
+        self.out
+            .extend_from_slice(buffer.format_finite(v).as_bytes());
+    }
+
+    fn key(&mut self, first: &mut bool, key: &[u8]) {
+        if !*first {
+            self.out.push(b',');
+        }
+        *first = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key);
+        self.out.extend_from_slice(b"\":");
+    }
+
+    fn decoded(&mut self, d: &Decoded) {
+        let Decoded {
+            schema_version,
+            protocol,
+            link,
+            meter,
+            records,
+            status,
+            application_error,
+            alarm,
+            manufacturer_data,
+            more_records_follow,
+            application_data,
+            trailing_fill,
+            encrypted,
+            encrypted_data,
+            payload,
+            warnings,
+            spans,
+        } = d;
+        self.raw(b"{\"schema_version\":");
+        self.uint(u64::from(*schema_version));
+        self.raw(b",\"protocol\":");
+        self.str(protocol.as_str());
+        self.raw(b",\"link\":");
+        match link {
+            Link::Mbus(l) => self.mbus_link(l),
+            #[allow(unreachable_patterns)]
+            other => self.serde(other),
+        }
+        if let Some(m) = meter {
+            self.raw(b",\"meter\":");
+            self.meter(m);
+        }
+        self.raw(b",\"records\":[");
+        for (i, r) in records.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            self.record(r);
+        }
+        self.out.push(b']');
+        if let Some(s) = status {
+            self.raw(b",\"status\":");
+            self.status(s);
+        }
+        if let Some(e) = application_error {
+            self.raw(b",\"application_error\":");
+            self.serde(e);
+        }
+        if let Some(a) = alarm {
+            self.raw(b",\"alarm\":");
+            self.uint(u64::from(*a));
+        }
+        if let Some(m) = manufacturer_data {
+            self.raw(b",\"manufacturer_data\":");
+            self.hex(m.as_slice());
+        }
+        if *more_records_follow {
+            self.raw(b",\"more_records_follow\":true");
+        }
+        if let Some(a) = application_data {
+            self.raw(b",\"application_data\":");
+            self.hex(a.as_slice());
+        }
+        if *trailing_fill != 0 {
+            self.raw(b",\"trailing_fill\":");
+            self.uint(u64::from(*trailing_fill));
+        }
+        if *encrypted {
+            self.raw(b",\"encrypted\":true");
+        }
+        if let Some(e) = encrypted_data {
+            self.raw(b",\"encrypted_data\":");
+            self.hex(e.as_slice());
+        }
+        if let Some(p) = payload {
+            self.raw(b",\"payload\":");
+            self.decoded(p);
+        }
+        if !warnings.is_empty() {
+            self.raw(b",\"warnings\":");
+            self.serde(warnings);
+        }
+        if !spans.is_empty() {
+            self.raw(b",\"spans\":");
+            self.serde(spans);
+        }
+        self.out.push(b'}');
+    }
+
+    fn mbus_link(&mut self, l: &MbusLink) {
+        let MbusLink {
+            kind,
+            c,
+            function,
+            fcb,
+            fcv,
+            acd,
+            dfc,
+            a,
+            ci,
+            tpl,
+            config,
+            byte_order,
+        } = l;
+        self.raw(b"{\"kind\":");
+        self.str(kind.as_str());
+        let mut first = false;
+        if let Some(c) = c {
+            self.key(&mut first, b"c");
+            self.code(u16::from(c.0), 2);
+        }
+        if let Some(f) = function {
+            self.key(&mut first, b"function");
+            self.str(f.as_str());
+        }
+        for (key, v) in [
+            (&b"fcb"[..], fcb),
+            (b"fcv", fcv),
+            (b"acd", acd),
+            (b"dfc", dfc),
+        ] {
+            if let Some(v) = v {
+                self.key(&mut first, key);
+                self.bool(*v);
+            }
+        }
+        if let Some(a) = a {
+            self.key(&mut first, b"a");
+            self.uint(u64::from(*a));
+        }
+        if let Some(ci) = ci {
+            self.key(&mut first, b"ci");
+            self.code(u16::from(ci.0), 2);
+        }
+        if let Some(t) = tpl {
+            self.key(&mut first, b"tpl");
+            self.str(t.as_str());
+        }
+        if let Some(c) = config {
+            self.key(&mut first, b"config");
+            self.code(c.0, 4);
+        }
+        if let Some(b) = byte_order {
+            self.key(&mut first, b"byte_order");
+            self.str(b);
+        }
+        self.out.push(b'}');
+    }
+
+    fn meter(&mut self, m: &Meter) {
+        let Meter {
+            id,
+            manufacturer,
+            manufacturer_code,
+            version,
+            medium,
+            medium_code,
+            access_no,
+            status,
+        } = m;
+        self.raw(b"{\"id\":");
+        self.str(id.as_str());
+        let mut first = false;
+        if let Some(v) = manufacturer {
+            self.key(&mut first, b"manufacturer");
+            self.str(v.as_str());
+        }
+        if let Some(v) = manufacturer_code {
+            self.key(&mut first, b"manufacturer_code");
+            self.code(v.0, 4);
+        }
+        if let Some(v) = version {
+            self.key(&mut first, b"version");
+            self.uint(u64::from(*v));
+        }
+        if let Some(v) = medium {
+            self.key(&mut first, b"medium");
+            self.str(v);
+        }
+        if let Some(v) = medium_code {
+            self.key(&mut first, b"medium_code");
+            self.code(u16::from(v.0), 2);
+        }
+        if let Some(v) = access_no {
+            self.key(&mut first, b"access_no");
+            self.uint(u64::from(*v));
+        }
+        if let Some(v) = status {
+            self.key(&mut first, b"status");
+            self.uint(u64::from(*v));
+        }
+        self.out.push(b'}');
+    }
+
+    fn status(&mut self, s: &Status) {
+        let Status { raw, flags } = s;
+        self.raw(b"{\"raw\":");
+        self.uint(u64::from(*raw));
+        self.raw(b",\"flags\":[");
+        for (i, f) in flags.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            self.str(StatusFlag::as_str(f));
+        }
+        self.raw(b"]}");
+    }
+
+    fn record(&mut self, r: &Record) {
+        let Record {
+            quantity,
+            value,
+            unit,
+            unit_text,
+            storage,
+            tariff,
+            subunit,
+            function,
+            label,
+            modifiers,
+            record_error,
+            action,
+            invalid,
+            dst,
+            address,
+            raw,
+        } = r;
+        self.raw(b"{\"quantity\":");
+        self.str(quantity);
+        let mut first = false;
+        match value {
+            Some(Value::Number(d)) => {
+                let v = d.to_f64();
+                if v.is_finite() {
+                    self.key(&mut first, b"value");
+                    self.f64(v);
+                }
+                self.key(&mut first, b"exact");
+                self.exact(d);
+            }
+            Some(Value::Time(t)) => {
+                self.key(&mut first, b"value");
+                self.display(t);
+            }
+            Some(Value::Text(t)) => {
+                self.key(&mut first, b"value");
+                self.str(t);
+            }
+            Some(Value::Bytes(b)) => {
+                self.key(&mut first, b"value");
+                self.hex(b.as_slice());
+            }
+            None => {}
+        }
+        if let Some(u) = unit {
+            self.key(&mut first, b"unit");
+            self.str(u);
+        }
+        if let Some(u) = unit_text {
+            self.key(&mut first, b"unit_text");
+            self.str(u);
+        }
+        if let Some(v) = storage {
+            self.key(&mut first, b"storage");
+            self.uint(*v);
+        }
+        if let Some(v) = tariff {
+            self.key(&mut first, b"tariff");
+            self.uint(u64::from(*v));
+        }
+        if let Some(v) = subunit {
+            self.key(&mut first, b"subunit");
+            self.uint(u64::from(*v));
+        }
+        if let Some(f) = function {
+            self.key(&mut first, b"function");
+            self.str(f.as_str());
+        }
+        if let Some(l) = label {
+            self.key(&mut first, b"label");
+            self.str(l);
+        }
+        if !modifiers.is_empty() {
+            self.key(&mut first, b"modifiers");
+            self.out.push(b'[');
+            for (i, m) in modifiers.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(b',');
+                }
+                self.str(m);
+            }
+            self.out.push(b']');
+        }
+        if let Some(e) = record_error {
+            self.key(&mut first, b"record_error");
+            self.str(e);
+        }
+        if let Some(a) = action {
+            self.key(&mut first, b"action");
+            self.str(a);
+        }
+        if *invalid {
+            self.key(&mut first, b"invalid");
+            self.raw(b"true");
+        }
+        if *dst {
+            self.key(&mut first, b"dst");
+            self.raw(b"true");
+        }
+        if let Some(a) = address {
+            self.key(&mut first, b"address");
+            self.serde(a);
+        }
+        if let Some(raw) = raw {
+            self.key(&mut first, b"raw");
+            self.raw_record(raw);
+        }
+        self.out.push(b'}');
+    }
+
+    fn raw_record(&mut self, raw: &RawRecord) {
+        self.out.push(b'{');
+        if raw.fill != 0 {
+            self.raw(b"\"fill\":");
+            self.uint(u64::from(raw.fill));
+            self.out.push(b',');
+        }
+        if !raw.dif().is_empty() {
+            self.raw(b"\"dif\":");
+            self.hex(raw.dif());
+            self.out.push(b',');
+        }
+        if !raw.vif().is_empty() {
+            self.raw(b"\"vif\":");
+            self.hex(raw.vif());
+            self.out.push(b',');
+        }
+        self.raw(b"\"data\":");
+        self.hex(raw.data());
+        self.out.push(b'}');
+    }
+}
+
+/// The JSON text of a decoded frame: the same bytes as `serde_json::to_string(decoded)`.
+pub fn to_json(decoded: &Decoded) -> String {
+    let mut w = Writer {
+        out: Vec::with_capacity(320usize.saturating_add(decoded.records.len().saturating_mul(300))),
+    };
+    w.decoded(decoded);
+    // Everything written is UTF-8 (copied str data, ASCII, or serde_json output).
+    String::from_utf8(w.out).unwrap_or_default()
+}
