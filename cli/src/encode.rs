@@ -1,8 +1,11 @@
 //! `meterwire encode`: build requests a master sends, or a frame from a JSON model.
 
 use clap::{Args, Subcommand};
+use meterwire::cjt188::link::parse_address;
+use meterwire::cjt188::request::Request;
 use meterwire::mbus::request::{self, SecondaryAddress};
-use meterwire::Error;
+use meterwire::model::Timestamp;
+use meterwire::{Decimal, Detail, DiOrder, Error, ErrorKind, Layer};
 
 /// What to encode.
 #[derive(Debug, Subcommand)]
@@ -10,6 +13,9 @@ pub enum EncodeCommand {
     /// Wired M-Bus requests (EN 13757-2/-3).
     #[command(subcommand)]
     Mbus(MbusRequest),
+    /// CJ/T 188 requests (2004 / 2018), the protocol of Chinese water, heat and gas meters.
+    #[command(subcommand)]
+    Cjt188(Cjt188Request),
     /// A frame from its JSON model (the output of `meterwire decode`), e.g. a changed reading
     /// for a meter simulator.
     Json {
@@ -85,6 +91,180 @@ pub struct AddressFcb {
     fcb: bool,
 }
 
+/// The CJ/T 188 requests.
+#[derive(Debug, Subcommand)]
+pub enum Cjt188Request {
+    /// Read data (C 01) of a data identifier: 901F metering data, D120-D12B history (month
+    /// -1 to -12), 8102-8105 settings, or a vendor DI.
+    ReadData {
+        #[command(flatten)]
+        to: Cjt188Target,
+        /// The data identifier, hex (901F, 0xD120).
+        #[arg(long, value_parser = parse_di)]
+        di: u16,
+    },
+    /// Read address (C 03, DI 810A), by default to the wildcard address AAAAAAAAAAAAAA (one
+    /// meter on the bus).
+    ReadAddress {
+        /// Meter address, 14 digits A6...A0; AA bytes are wildcards.
+        #[arg(long, short, default_value = "AAAAAAAAAAAAAA", value_parser = parse_cjt188_address)]
+        address: [u8; 7],
+        #[command(flatten)]
+        framing: Cjt188Framing,
+    },
+    /// Read key version (C 09, DI 8106).
+    ReadKeyVersion(Cjt188Target),
+    /// Valve control (C 04, DI A017): --open (55) or --close (99).
+    Valve {
+        #[command(flatten)]
+        to: Cjt188Target,
+        /// Open the valve.
+        #[arg(long, conflicts_with = "close", required_unless_present = "close")]
+        open: bool,
+        /// Close the valve.
+        #[arg(long)]
+        close: bool,
+    },
+    /// Write address (C 15, DI A018): give the meter a new address.
+    WriteAddress {
+        #[command(flatten)]
+        to: Cjt188Target,
+        /// The new address, 14 digits A6...A0.
+        #[arg(long, value_parser = parse_cjt188_address)]
+        new: [u8; 7],
+    },
+    /// Write standard time (C 04, DI A015).
+    SetTime {
+        #[command(flatten)]
+        to: Cjt188Target,
+        /// The meter's local time, YYYY-MM-DDTHH:MM:SS.
+        #[arg(long)]
+        time: String,
+    },
+    /// Write the settlement day (C 04, DI A011), day of the month 1-31.
+    SettlementDay {
+        #[command(flatten)]
+        to: Cjt188Target,
+        /// Day of the month.
+        #[arg(long)]
+        day: u8,
+    },
+    /// Write the reading day (C 04, DI A012), day of the month 1-31.
+    ReadingDay {
+        #[command(flatten)]
+        to: Cjt188Target,
+        /// Day of the month.
+        #[arg(long)]
+        day: u8,
+    },
+    /// Meter-register synchronisation (C 16, DI A016): the cumulative flow the electronics
+    /// take over, up to 2 decimals.
+    Sync {
+        #[command(flatten)]
+        to: Cjt188Target,
+        /// The register value, e.g. 1234.56.
+        #[arg(long)]
+        value: String,
+        /// Its unit: m3 (default), L, or another unit of the CJ/T 188 unit table.
+        #[arg(long, default_value = "m3")]
+        unit: String,
+    },
+}
+
+/// A CJ/T 188 meter and the framing of the request.
+#[derive(Debug, Args)]
+pub struct Cjt188Target {
+    /// Meter address, 14 digits A6...A0 as printed on the meter (e.g. 00010012345678);
+    /// shorter decimal numbers are padded with zeros, AA bytes are wildcards.
+    #[arg(long, short, value_parser = parse_cjt188_address)]
+    address: [u8; 7],
+    #[command(flatten)]
+    framing: Cjt188Framing,
+}
+
+/// How a CJ/T 188 request is framed.
+#[derive(Debug, Args)]
+pub struct Cjt188Framing {
+    /// Meter type T: 0x10 cold water, 0x11 domestic hot water, 0x20 heat, 0x30 gas, 0xAA
+    /// any.
+    #[arg(long, short = 't', default_value = "0x10", value_parser = parse_byte)]
+    meter_type: u8,
+    /// Sequence number SER, echoed by the meter.
+    #[arg(long, default_value = "0", value_parser = parse_byte)]
+    ser: u8,
+    /// DI byte order: hi-lo (90 1F, most 2004 meters) or lo-hi (1F 90, 2018 per one vendor).
+    #[arg(long, default_value = "hi-lo", value_parser = parse_di_order)]
+    di_order: DiOrder,
+    /// Number of FE wake-up bytes before the frame.
+    #[arg(long, default_value_t = 2)]
+    preamble: usize,
+}
+
+impl Cjt188Framing {
+    fn request(&self, address: [u8; 7]) -> Request {
+        Request::new(self.meter_type, address)
+            .with_ser(self.ser)
+            .with_di_order(self.di_order)
+            .with_preamble(self.preamble)
+    }
+}
+
+impl Cjt188Target {
+    fn request(&self) -> Request {
+        self.framing.request(self.address)
+    }
+}
+
+fn parse_cjt188_address(text: &str) -> Result<[u8; 7], String> {
+    parse_address(text).ok_or_else(|| {
+        format!("{text:?} is not a CJ/T 188 address (14 hex digits A6...A0, or up to 14 decimal digits)")
+    })
+}
+
+fn parse_di(text: &str) -> Result<u16, String> {
+    let hex = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .unwrap_or(text);
+    u16::from_str_radix(hex, 16)
+        .map_err(|_| format!("{text:?} is not a DI (4 hex digits, e.g. 901F)"))
+}
+
+fn parse_di_order(text: &str) -> Result<DiOrder, String> {
+    match text.to_ascii_lowercase().replace('_', "-").as_str() {
+        "hi-lo" => Ok(DiOrder::HiLo),
+        "lo-hi" => Ok(DiOrder::LoHi),
+        _ => Err(format!("{text:?} is not a DI order (hi-lo or lo-hi)")),
+    }
+}
+
+fn bad_argument(text: &'static str) -> Error {
+    Error::new(ErrorKind::Malformed, Layer::Input, 0, Detail::Text(text))
+}
+
+fn cjt188(req: &Cjt188Request) -> Result<Vec<u8>, Error> {
+    match req {
+        Cjt188Request::ReadData { to, di } => to.request().read_data(*di),
+        Cjt188Request::ReadAddress { address, framing } => framing.request(*address).read_address(),
+        Cjt188Request::ReadKeyVersion(to) => to.request().read_key_version(),
+        Cjt188Request::Valve { to, open, .. } => to.request().valve(*open),
+        Cjt188Request::WriteAddress { to, new } => to.request().write_address(*new),
+        Cjt188Request::SetTime { to, time } => {
+            let ts = Timestamp::parse(time)
+                .filter(|t| t.year.is_some() && t.hour.is_some())
+                .ok_or(bad_argument("--time must be YYYY-MM-DDTHH:MM:SS"))?;
+            to.request().set_time(&ts)
+        }
+        Cjt188Request::SettlementDay { to, day } => to.request().settlement_day(*day),
+        Cjt188Request::ReadingDay { to, day } => to.request().reading_day(*day),
+        Cjt188Request::Sync { to, value, unit } => {
+            let value =
+                Decimal::parse(value).ok_or(bad_argument("--value must be a decimal number"))?;
+            to.request().sync(value, unit)
+        }
+    }
+}
+
 fn parse_byte(text: &str) -> Result<u8, String> {
     let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         Some(hex) => u8::from_str_radix(hex, 16),
@@ -104,6 +284,7 @@ pub fn encode(cmd: &EncodeCommand) -> Result<Vec<u8>, Error> {
             };
             meterwire::encode_json(&text)
         }
+        EncodeCommand::Cjt188(req) => cjt188(req),
         EncodeCommand::Mbus(req) => match req {
             MbusRequest::SndNke(a) => Ok(request::snd_nke(a.address).to_vec()),
             MbusRequest::ReqUd2(a) => Ok(request::req_ud2(a.address, a.fcb).to_vec()),

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use meterwire::{Decoded, Error, Options, Protocol};
+use meterwire::{Decoded, Error, Keys, Options, Protocol};
 
 /// Examples shown at the end of `meterwire --help`.
 const MAIN_EXAMPLES: &str = "\
@@ -107,12 +107,16 @@ enum Command {
         /// The protocol (auto by default).
         #[arg(short, long, value_name = "P", default_value = "auto", value_parser = parse_protocol)]
         protocol: ProtocolArg,
+        #[command(flatten)]
+        keys: KeyArgs,
     },
     /// Build a frame: a master's request, or a frame from its JSON model. Prints spaced hex.
     #[command(
         subcommand,
         after_help = "Examples:\n  meterwire encode mbus req-ud2 --address 5 --fcb\n  \
                       meterwire encode mbus select --id 1234FFFF --manufacturer KAM\n  \
+                      meterwire encode cjt188 read-data --address 00010012345678 --di 901F\n  \
+                      meterwire encode cjt188 valve --address 00010012345678 --close\n  \
                       meterwire decode 'E5' | meterwire encode json -"
     )]
     Encode(encode::EncodeCommand),
@@ -151,6 +155,40 @@ struct DecodeArgs {
     /// Output format (see below).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Json)]
     format: Format,
+
+    #[command(flatten)]
+    keys: KeyArgs,
+}
+
+/// `--key` / `--keys`: AES-128 keys for encrypted wM-Bus payloads (never printed).
+#[derive(Debug, Args)]
+struct KeyArgs {
+    /// One AES-128 key (32 hex digits) for every meter.
+    #[arg(long, value_name = "HEX", value_parser = parse_keys, conflicts_with = "keys")]
+    key: Option<KeysArg>,
+    /// One key per meter id: ID=HEX,ID=HEX,...
+    #[arg(long, value_name = "ID=HEX,...", value_parser = parse_keys)]
+    keys: Option<KeysArg>,
+}
+
+impl KeyArgs {
+    fn get(&self) -> Keys {
+        self.key
+            .as_ref()
+            .or(self.keys.as_ref())
+            .map_or(Keys::None, |k| k.0.clone())
+    }
+}
+
+/// Parsed keys (their `Debug` shows no key bytes).
+#[derive(Clone, Debug)]
+struct KeysArg(Keys);
+
+/// Reads `--key` / `--keys` with the library's own parser; the message never echoes the key.
+fn parse_keys(text: &str) -> Result<KeysArg, String> {
+    Options::parse_keys(text)
+        .map(KeysArg)
+        .map_err(|e| e.to_string())
 }
 
 /// A parsed `--protocol`: `None` auto-detects.
@@ -302,7 +340,9 @@ impl<W: Write> Printer<W> {
 
 /// Runs `decode`; returns the exit status.
 fn decode(args: &DecodeArgs) -> io::Result<u8> {
-    let opts = Options::default().with_protocol(args.protocol.0);
+    let opts = Options::default()
+        .with_protocol(args.protocol.0)
+        .with_keys(args.keys.get());
     let stdout = io::stdout();
     let mut printer = Printer::new(BufWriter::new(stdout.lock()), args.format, args.protocol.0)?;
     let mut unreadable = false;
@@ -338,9 +378,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Decode(args) => decode(args),
-        Command::Explain { hex, protocol } => {
+        Command::Explain {
+            hex,
+            protocol,
+            keys,
+        } => {
             let mut out = String::new();
-            let ok = explain::explain(hex, &Options::default().with_protocol(protocol.0), &mut out);
+            let opts = Options::default()
+                .with_protocol(protocol.0)
+                .with_keys(keys.get());
+            let ok = explain::explain(hex, &opts, &mut out);
             print!("{out}");
             Ok(u8::from(!ok))
         }

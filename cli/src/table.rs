@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 
 use meterwire::hex::to_hex_spaced;
-use meterwire::{Decoded, Error, MbusLink, Record, Value};
+use meterwire::model::Cjt188Direction;
+use meterwire::{Cjt188Link, Decoded, Error, MbusLink, Record, Value};
 use serde::Serialize;
 
 use crate::{Frame, Garbage, Source};
@@ -160,6 +161,18 @@ fn header(d: &Decoded) -> String {
             }
             mbus_fields(link)
         }
+        None if d.cjt188_link().is_some() => d.cjt188_link().map_or_else(Vec::new, |link| {
+            if let Some(function) = &link.function {
+                line.push(' ');
+                line.push_str(&name(function));
+            }
+            line.push_str(match (link.direction, link.exception) {
+                (Cjt188Direction::MasterToSlave, _) => " request",
+                (Cjt188Direction::SlaveToMaster, false) => " reply",
+                (Cjt188Direction::SlaveToMaster, true) => " exception reply",
+            });
+            cjt188_fields(link)
+        }),
         // Protocols without a curated line: their link fields as key=value.
         None => match serde_json::to_value(&d.link) {
             Ok(serde_json::Value::Object(map)) => map
@@ -174,6 +187,29 @@ fn header(d: &Decoded) -> String {
         line.push_str(&field);
     }
     line
+}
+
+/// The CJ/T 188 link fields after function and direction, most telling first.
+fn cjt188_fields(link: &Cjt188Link) -> Vec<String> {
+    let mut parts = vec![
+        format!("address={}", link.address),
+        format!("meter_type={}", link.meter_type),
+    ];
+    if let Some(c) = link.control {
+        parts.push(format!("control={c}"));
+    }
+    if let Some(di) = link.di {
+        let order = link
+            .di_order
+            .map_or_else(String::new, |o| format!(" ({})", name(&o)));
+        parts.push(format!("di={di}{order}"));
+    }
+    if let Some(ser) = link.ser {
+        parts.push(format!("ser={ser}"));
+    }
+    parts.push(format!("length={}", link.length));
+    parts.push(format!("preamble_len={}", link.preamble_len));
+    parts
 }
 
 /// The wired M-Bus link fields after kind and function, most telling first.

@@ -344,3 +344,129 @@ fn encode_builds_requests_and_frames_from_json() {
         "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 01 00 00 02 40 16"
     );
 }
+
+/// `meterwire encode cjt188 …` builds the digest's requests; decode, table, explain and
+/// `encode json` handle CJ/T 188 frames; a DL/T 645 frame is `unsupported`.
+#[test]
+fn cjt188_requests_and_frames() {
+    let ok = |args: &[&str]| {
+        let out = run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout(&out).trim().to_string()
+    };
+    let a = "00010012345678";
+    let cases: [(&[&str], &str); 9] = [
+        (
+            &["read-data", "-a", a, "--di", "901F", "--ser", "1"],
+            "FE FE 68 10 78 56 34 12 00 01 00 01 03 90 1F 01 41 16",
+        ),
+        (
+            &[
+                "read-data",
+                "-a",
+                a,
+                "--di",
+                "0x901F",
+                "--ser",
+                "2",
+                "--di-order",
+                "lo-hi",
+                "--preamble",
+                "0",
+            ],
+            "68 10 78 56 34 12 00 01 00 01 03 1F 90 02 42 16",
+        ),
+        (
+            &["read-data", "-a", a, "--di", "D120", "--ser", "7"],
+            "FE FE 68 10 78 56 34 12 00 01 00 01 03 D1 20 07 89 16",
+        ),
+        (
+            &["read-address", "--ser", "3"],
+            "FE FE 68 10 AA AA AA AA AA AA AA 03 03 81 0A 03 B2 16",
+        ),
+        (
+            &["valve", "-a", a, "--close", "--ser", "4"],
+            "FE FE 68 10 78 56 34 12 00 01 00 04 04 A0 17 04 99 E9 16",
+        ),
+        (
+            &[
+                "set-time",
+                "-a",
+                a,
+                "--time",
+                "2025-06-01T12:00:00",
+                "--ser",
+                "8",
+            ],
+            "FE FE 68 10 78 56 34 12 00 01 00 04 0A A0 15 08 00 00 12 01 06 25 20 B6 16",
+        ),
+        (
+            &["valve", "-a", a, "--open"],
+            "FE FE 68 10 78 56 34 12 00 01 00 04 04 A0 17 00 55 A1 16",
+        ),
+        (
+            &["write-address", "-a", a, "--new", "00010012345679"],
+            "FE FE 68 10 78 56 34 12 00 01 00 15 0A A0 18 00 79 56 34 12 00 01 00 7A 16",
+        ),
+        (
+            &["sync", "-a", a, "--value", "1234.5", "--meter-type", "0x10"],
+            "FE FE 68 10 78 56 34 12 00 01 00 16 08 A0 16 00 50 34 12 00 2C 23 16",
+        ),
+    ];
+    for (args, want) in cases {
+        let mut full = vec!["encode", "cjt188"];
+        full.extend_from_slice(args);
+        let frame = ok(&full);
+        assert_eq!(frame, want, "{args:?}");
+        // Every request decodes, and its JSON encodes back to the same bytes.
+        let json = ok(&["decode", &frame]);
+        assert_eq!(ok(&["encode", "json", &json]), frame, "{args:?}");
+    }
+    assert_eq!(
+        ok(&["encode", "cjt188", "settlement-day", "-a", a, "--day", "15"]),
+        "FE FE 68 10 78 56 34 12 00 01 00 04 04 A0 11 00 15 5B 16"
+    );
+    // Bad arguments are refused.
+    assert!(!run(&["encode", "cjt188", "valve", "-a", a])
+        .status
+        .success());
+    assert!(
+        !run(&["encode", "cjt188", "settlement-day", "-a", a, "--day", "32"])
+            .status
+            .success()
+    );
+    assert!(!run(&[
+        "encode",
+        "cjt188",
+        "read-data",
+        "-a",
+        "12AB",
+        "--di",
+        "901F"
+    ])
+    .status
+    .success());
+
+    let e2 = "FE FE 68 10 78 56 34 12 00 01 00 81 16 90 1F 01 56 34 12 00 2C 00 00 12 00 2C 00 30 08 15 03 25 20 00 00 6F 16";
+    assert_eq!(ok(&["decode", e2]), json_of(e2));
+    let table = ok(&["decode", "--format", "table", e2]);
+    assert!(
+        table.contains("cjt188 read_data reply  address=00010012345678"),
+        "{table}"
+    );
+    assert!(table.contains("1234.56"), "{table}");
+    let explain = ok(&["explain", e2]);
+    assert!(explain.contains("records[0].unit"), "{explain}");
+    // DL/T 645: the error object of design §3, exit status 1.
+    let out = run(&[
+        "decode",
+        "FE FE FE FE 68 78 56 34 12 00 00 68 11 04 33 33 34 33 C6 16",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out)
+        .starts_with(r#"{"error":{"kind":"unsupported","offset":4,"message":"a DL/T 645"#));
+}

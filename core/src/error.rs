@@ -183,6 +183,14 @@ pub enum Detail {
         /// The character found.
         found: char,
     },
+    /// A length field that disagrees with the frame around it (the frame's checksum and end
+    /// byte sit where another length puts them).
+    LengthField {
+        /// The length the field declares.
+        declared: usize,
+        /// The length the frame has.
+        actual: usize,
+    },
 }
 
 /// The error returned by every decoding and encoding function.
@@ -302,6 +310,10 @@ impl fmt::Display for Error {
             Detail::TooMany { what, max } => write!(f, "more than {max} {what}"),
             Detail::Code { what, value } => write!(f, "{what} 0x{value:02X}"),
             Detail::HexDigit { found } => write!(f, "not a hex digit: {found:?}"),
+            Detail::LengthField { declared, actual } => write!(
+                f,
+                "length field says {declared} (0x{declared:02X}) data bytes, but the frame's checksum and end byte sit after {actual}"
+            ),
         }
     }
 }

@@ -38,15 +38,19 @@
 
 extern crate alloc;
 
+pub mod cjt188;
 pub mod decimal;
 pub mod error;
 pub mod hex;
+mod json;
+pub mod keys;
 pub mod mbus;
 pub mod model;
 pub mod reader;
 pub mod reading;
 #[cfg(feature = "schema")]
 pub mod schema;
+pub mod wmbus;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -54,11 +58,14 @@ use alloc::vec::Vec;
 pub use decimal::Decimal;
 pub use error::{Detail, Error, ErrorKind, Layer, Result};
 pub use hex::parse_hex;
+pub use keys::{Key, Keys};
+pub use model::{Cjt188Link, DiOrder};
 pub use model::{
     Decoded, Function, Link, MbusLink, Meter, Protocol, Record, Status, StatusFlag, Value,
     SCHEMA_VERSION,
 };
 pub use reading::{readings, to_reading, Column, Columns, Reading, ReadingValue};
+pub use wmbus::Session;
 
 /// Decoding options (design §4). `Options::default()` auto-detects the protocol.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -68,6 +75,12 @@ pub struct Options {
     pub protocol: Option<Protocol>,
     /// Fill `spans` with every byte's place in the model.
     pub explain: bool,
+    /// AES-128 keys for encrypted payloads (wM-Bus / OMS): none, one for every meter, or
+    /// one per meter id. `Debug` never prints key bytes.
+    pub keys: Keys,
+    /// CJ/T 188: the byte order of a data identifier that matches no DI of the table in
+    /// either order (`None`: high byte first). Table DIs are read in the order they match.
+    pub cjt188_di_order: Option<DiOrder>,
 }
 
 impl Options {
@@ -81,6 +94,30 @@ impl Options {
     pub fn with_explain(mut self, explain: bool) -> Self {
         self.explain = explain;
         self
+    }
+
+    /// CJ/T 188: read data identifiers outside the DI table in `order` (high byte first
+    /// when `None`).
+    pub fn with_cjt188_di_order(mut self, order: Option<DiOrder>) -> Self {
+        self.cjt188_di_order = order;
+        self
+    }
+
+    /// Use these keys for encrypted payloads.
+    pub fn with_keys(mut self, keys: Keys) -> Self {
+        self.keys = keys;
+        self
+    }
+
+    /// Use one key for every meter.
+    pub fn with_key(mut self, key: Key) -> Self {
+        self.keys = Keys::One(key);
+        self
+    }
+
+    /// Reads the keys option's text forms: one hex key, or `ID=HEX,ID=HEX` ([`Keys::parse`]).
+    pub fn parse_keys(text: &str) -> Result<Keys> {
+        Keys::parse(text)
     }
 
     /// Reads a protocol option: `auto` (or empty) detects, otherwise a name of
@@ -108,6 +145,12 @@ pub fn detect(bytes: &[u8]) -> Result<Protocol> {
             0,
             Detail::Text("no input bytes"),
         )),
+        // wM-Bus telegrams have no start byte: L must fit the input exactly (a length no
+        // M-Bus or CJ/T 188 frame can have with the same first byte) and a format-A first
+        // block CRC, a format-B CRC, or a known C field with a plausible manufacturer agree.
+        _ if wmbus::link::commits(bytes) => Ok(Protocol::Wmbus),
+        // FE* 68 T A…: CJ/T 188 (or DL/T 645, refused as unsupported).
+        [cjt188::link::PREAMBLE, ..] => cjt188::detect(bytes),
         [mbus::link::ACK] => Ok(Protocol::Mbus),
         [mbus::link::SHORT_START, ..] => Ok(Protocol::Mbus),
         // 68 L L 68: the M-Bus long/control frame (a prefix of it too).
@@ -115,11 +158,17 @@ pub fn detect(bytes: &[u8]) -> Result<Protocol> {
         [mbus::link::LONG_START, l1, rest @ ..] => match rest {
             [] => Ok(Protocol::Mbus),
             [l2] if l2 == l1 => Ok(Protocol::Mbus),
+            // A whole CJ/T 188 or DL/T 645 frame that verifies, and is no M-Bus frame, even
+            // if its bytes look like 68 L L 68 (address bytes can).
+            _ if mbus::link::Frame::parse(bytes).is_err() && cjt188::whole_frame(bytes) => {
+                cjt188::detect(bytes)
+            }
             [_, mbus::link::LONG_START, ..] => Ok(Protocol::Mbus),
             // 68 L L ?: a long frame whose second start byte is damaged still commits when
             // everything else of its structure verifies (length, checksum, stop byte).
             [l2, _, ..] if l2 == l1 && mbus_body_verifies(bytes, *l1) => Ok(Protocol::Mbus),
-            _ => Err(unknown_protocol()),
+            // 68 T A…: CJ/T 188, 68 A×6 68: DL/T 645, else unknown.
+            _ => cjt188::detect(bytes),
         },
         _ => Err(unknown_protocol()),
     }
@@ -150,6 +199,8 @@ pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
     };
     match protocol {
         Protocol::Mbus => mbus::decode(bytes, opts),
+        Protocol::Cjt188 => cjt188::decode(bytes, opts),
+        Protocol::Wmbus => wmbus::decode(bytes, opts),
         _ => Err(Error::new(
             ErrorKind::Unsupported,
             Layer::Input,
@@ -168,6 +219,12 @@ pub fn decode_json(bytes: &[u8], opts: &Options) -> Result<String> {
 
 /// The JSON text of a decoded frame.
 pub fn to_json(decoded: &Decoded) -> String {
+    json::to_json(decoded)
+}
+
+/// The JSON text of a decoded frame through serde (the definition `to_json` is checked
+/// against; both give the same bytes).
+pub fn to_json_serde(decoded: &Decoded) -> String {
     // The model contains no maps with non-string keys, so serialisation cannot fail.
     serde_json::to_string(decoded).unwrap_or_default()
 }
@@ -200,6 +257,8 @@ pub fn error_json(error: &Error) -> String {
 pub fn encode(decoded: &Decoded) -> Result<Vec<u8>> {
     match decoded.protocol {
         Protocol::Mbus => mbus::encode::encode(decoded),
+        Protocol::Cjt188 => cjt188::encode::encode(decoded),
+        Protocol::Wmbus => wmbus::encode::encode(decoded, &Keys::None),
         _ => Err(Error::new(
             ErrorKind::Unsupported,
             Layer::Input,
@@ -207,6 +266,23 @@ pub fn encode(decoded: &Decoded) -> Result<Vec<u8>> {
             Detail::Text("this protocol has no encoder in this version of meterwire"),
         )),
     }
+}
+
+/// Encodes a decoded model like [`encode`], encrypting wM-Bus payloads whose security mode is
+/// 5 or 7 (or whose ELL names AES-CTR) with the key `opts.keys` gives for the meter. Without
+/// a key such a payload is written as the model holds it (plaintext or `encrypted_data`).
+pub fn encode_with(decoded: &Decoded, opts: &Options) -> Result<Vec<u8>> {
+    match decoded.protocol {
+        Protocol::Wmbus => wmbus::encode::encode(decoded, &opts.keys),
+        _ => encode(decoded),
+    }
+}
+
+/// Decodes several frames in order with one [`Session`]: compact wM-Bus frames (CI 79/7B)
+/// are decoded when a full frame earlier in `frames` taught their format signature.
+pub fn decode_many(frames: &[&[u8]], opts: &Options) -> Vec<Result<Decoded>> {
+    let mut session = Session::new();
+    frames.iter().map(|f| session.decode(f, opts)).collect()
 }
 
 /// Encodes the JSON text of a model (as `decode_json` prints it) back to its frame.
@@ -250,14 +326,26 @@ pub fn decode_stream(bytes: &[u8], opts: &Options) -> Vec<StreamItem> {
     let mut items = Vec::new();
     let mut garbage_start: Option<usize> = None;
     let mut i = 0usize;
+    // wM-Bus telegrams of one stream share a session (compact frames, CI 79/7B).
+    let mut session = Session::new();
+    let wireless = opts.protocol == Some(Protocol::Wmbus);
     while i < bytes.len() {
         let rest = bytes.get(i..).unwrap_or(&[]);
-        let candidate = match mbus::link::frame_status(rest) {
-            Ok(mbus::link::Status::Complete(len)) => rest
-                .get(..len)
-                .filter(|frame| mbus::link::Frame::parse(frame).is_ok())
-                .map(|frame| (len, frame)),
-            _ => None,
+        let candidate = if wireless {
+            wmbus::link::frame_len(rest).and_then(|len| rest.get(..len).map(|f| (len, f)))
+        } else {
+            match mbus::link::frame_status(rest) {
+                Ok(mbus::link::Status::Complete(len)) => rest
+                    .get(..len)
+                    .filter(|frame| mbus::link::Frame::parse(frame).is_ok())
+                    .map(|frame| (len, frame)),
+                _ => None,
+            }
+            // CJ/T 188 (and DL/T 645, cut so it is reported, not misread), wake-up bytes
+            // included.
+            .or_else(|| {
+                cjt188::stream_frame_len(rest).and_then(|len| rest.get(..len).map(|f| (len, f)))
+            })
         };
         match candidate {
             Some((len, frame)) => {
@@ -265,7 +353,8 @@ pub fn decode_stream(bytes: &[u8], opts: &Options) -> Vec<StreamItem> {
                     items.push(StreamItem::Garbage { start, end: i });
                 }
                 let end = i.saturating_add(len);
-                let result = decode(frame, opts)
+                let result = session
+                    .decode(frame, opts)
                     .map(alloc::boxed::Box::new)
                     .map_err(|e| e.shifted(i));
                 items.push(StreamItem::Frame {
@@ -277,7 +366,14 @@ pub fn decode_stream(bytes: &[u8], opts: &Options) -> Vec<StreamItem> {
             }
             None => {
                 garbage_start.get_or_insert(i);
-                i = i.saturating_add(1);
+                // Wake-up bytes that start no frame start none from any later byte of their
+                // run either (the checksum does not cover them): skip the run at once.
+                let skip = if wireless {
+                    1
+                } else {
+                    cjt188::link::preamble_len(rest).max(1)
+                };
+                i = i.saturating_add(skip);
             }
         }
     }

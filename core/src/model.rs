@@ -393,6 +393,26 @@ impl Decoded {
     pub fn mbus_link(&self) -> Option<&MbusLink> {
         match &self.link {
             Link::Mbus(link) => Some(link),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// The wireless M-Bus link fields, when this is a wM-Bus telegram.
+    pub fn wmbus_link(&self) -> Option<&WmbusLink> {
+        match &self.link {
+            Link::Wmbus(link) => Some(link),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// The CJ/T 188 link fields, when this is a CJ/T 188 frame.
+    pub fn cjt188_link(&self) -> Option<&Cjt188Link> {
+        match &self.link {
+            Link::Cjt188(link) => Some(link),
+            #[allow(unreachable_patterns)]
+            _ => None,
         }
     }
 }
@@ -405,6 +425,10 @@ impl Decoded {
 pub enum Link {
     /// Wired M-Bus.
     Mbus(MbusLink),
+    /// CJ/T 188 (2004 / 2018).
+    Cjt188(Cjt188Link),
+    /// Wireless M-Bus (EN 13757-4 / OMS).
+    Wmbus(WmbusLink),
 }
 
 /// The four wired M-Bus frame kinds (EN 13757-2).
@@ -1215,4 +1239,330 @@ pub struct Span {
     pub path: String,
     /// What the bytes are, for people.
     pub label: String,
+}
+
+/// CJ/T 188 transfer direction: bit D7 of the control code.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cjt188Direction {
+    /// D7 = 0: a request from the master (concentrator, reader).
+    #[default]
+    MasterToSlave,
+    /// D7 = 1: a reply from the meter.
+    SlaveToMaster,
+}
+
+impl Cjt188Direction {
+    /// The model's name (`master_to_slave`, `slave_to_master`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Cjt188Direction::MasterToSlave => "master_to_slave",
+            Cjt188Direction::SlaveToMaster => "slave_to_master",
+        }
+    }
+}
+
+/// The CJ/T 188 functions: bits D5–D0 of the control code.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cjt188Function {
+    /// 01H: read data (读数据).
+    ReadData,
+    /// 03H: read address (读地址), DI 810AH.
+    ReadAddress,
+    /// 04H: write data (写数据).
+    WriteData,
+    /// 09H: read key version (读密钥版本号), DI 8106H.
+    ReadKeyVersion,
+    /// 15H: write address (写地址), DI A018H.
+    WriteAddress,
+    /// 16H: write meter-register synchronisation data (写机电同步数据), DI A016H.
+    WriteSync,
+}
+
+impl Cjt188Function {
+    /// Every function, in code order.
+    pub const ALL: [Cjt188Function; 6] = [
+        Cjt188Function::ReadData,
+        Cjt188Function::ReadAddress,
+        Cjt188Function::WriteData,
+        Cjt188Function::ReadKeyVersion,
+        Cjt188Function::WriteAddress,
+        Cjt188Function::WriteSync,
+    ];
+
+    /// The function code (D5–D0 of the control code).
+    pub const fn code(self) -> u8 {
+        match self {
+            Cjt188Function::ReadData => 0x01,
+            Cjt188Function::ReadAddress => 0x03,
+            Cjt188Function::WriteData => 0x04,
+            Cjt188Function::ReadKeyVersion => 0x09,
+            Cjt188Function::WriteAddress => 0x15,
+            Cjt188Function::WriteSync => 0x16,
+        }
+    }
+
+    /// The function of a code (D5–D0), if it is one of CJ/T 188's.
+    pub fn from_code(code: u8) -> Option<Cjt188Function> {
+        Cjt188Function::ALL.into_iter().find(|f| f.code() == code)
+    }
+
+    /// The model's name (`read_data`, `write_sync`, …).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Cjt188Function::ReadData => "read_data",
+            Cjt188Function::ReadAddress => "read_address",
+            Cjt188Function::WriteData => "write_data",
+            Cjt188Function::ReadKeyVersion => "read_key_version",
+            Cjt188Function::WriteAddress => "write_address",
+            Cjt188Function::WriteSync => "write_sync",
+        }
+    }
+}
+
+/// The byte order of a CJ/T 188 data identifier on the wire.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiOrder {
+    /// High byte first (`90 1F`): most 2004 devices.
+    #[default]
+    HiLo,
+    /// Low byte first (`1F 90`): 2018 per one gateway vendor, and some 2004-era meters.
+    LoHi,
+}
+
+impl DiOrder {
+    /// The model's name (`hi_lo`, `lo_hi`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DiOrder::HiLo => "hi_lo",
+            DiOrder::LoHi => "lo_hi",
+        }
+    }
+
+    /// The two wire bytes of `di` in this order.
+    pub const fn bytes(self, di: u16) -> [u8; 2] {
+        match self {
+            DiOrder::HiLo => di.to_be_bytes(),
+            DiOrder::LoHi => di.to_le_bytes(),
+        }
+    }
+
+    /// The DI that two wire bytes carry in this order.
+    pub const fn read(self, bytes: [u8; 2]) -> u16 {
+        match self {
+            DiOrder::HiLo => u16::from_be_bytes(bytes),
+            DiOrder::LoHi => u16::from_le_bytes(bytes),
+        }
+    }
+}
+
+/// CJ/T 188 link fields (design §2.2): the frame header `FE* 68 T A0…A6 C L` and the
+/// `DI SER` that open a normal data field.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cjt188Link {
+    /// Number of `FE` wake-up bytes before `68`.
+    #[serde(default)]
+    pub preamble_len: u32,
+    /// Meter type T (`"0x10"` cold water, `"0x20"` heat, `"0x30"` gas, `"0xAA"` any).
+    pub meter_type: Code8,
+    /// The address A6…A0 as 14 hex digits, most significant byte first (BCD digits for a
+    /// normal address, `AA` for wildcard bytes, any other byte as its two hex digits).
+    pub address: ShortText,
+    /// The control code C (`"0x81"`). When encoding, omitted means: built from `direction`,
+    /// `exception` and `function`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<Code8>,
+    /// Transfer direction (D7).
+    #[serde(default)]
+    pub direction: Cjt188Direction,
+    /// Exception reply (D6).
+    #[serde(default)]
+    pub exception: bool,
+    /// The function (D5–D0), when it is one of CJ/T 188's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<Cjt188Function>,
+    /// The L field: bytes in the data field. Encoding writes the real length; this value only
+    /// chooses between accepted layout variants (a 1-byte status).
+    #[serde(default)]
+    pub length: u8,
+    /// The data identifier (`"0x901F"`), when the data field has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub di: Option<Code16>,
+    /// The order the DI was sent in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub di_order: Option<DiOrder>,
+    /// The sequence number SER chosen by the master and echoed by the meter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ser: Option<u8>,
+}
+
+impl Default for Cjt188Link {
+    /// A request to a cold water meter (T = 10H) with no address yet (the encoder then takes
+    /// `meter.id`).
+    fn default() -> Self {
+        Cjt188Link {
+            preamble_len: 0,
+            meter_type: Code8(0x10),
+            address: ShortText::default(),
+            control: None,
+            direction: Cjt188Direction::MasterToSlave,
+            exception: false,
+            function: None,
+            length: 0,
+            di: None,
+            di_order: None,
+            ser: None,
+        }
+    }
+}
+
+/// How a wM-Bus telegram carried its link-layer CRCs (EN 13757-4).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum FrameFormat {
+    /// Format A: a CRC after the first 10 bytes and after every 16 bytes; L excludes CRCs.
+    #[serde(rename = "A")]
+    A,
+    /// Format B: one CRC over the first 126 bytes, one over the rest; L includes CRCs.
+    #[serde(rename = "B")]
+    B,
+    /// The CRCs were already removed (the common form in logs); L counts the bytes given.
+    #[default]
+    #[serde(rename = "none")]
+    None,
+}
+
+impl FrameFormat {
+    /// The model's name (`A`, `B`, `none`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FrameFormat::A => "A",
+            FrameFormat::B => "B",
+            FrameFormat::None => "none",
+        }
+    }
+}
+
+/// Wireless M-Bus link fields (design §2.2): data link layer, the CI of the transport /
+/// application layer, its security fields, and the ELL and AFL when present.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct WmbusLink {
+    /// `A`, `B`, or `none` when the CRCs were already removed.
+    pub frame_format: FrameFormat,
+    /// The L field as sent.
+    #[serde(default)]
+    pub l: u8,
+    /// C field.
+    pub c: Code8,
+    /// The function named by the C field (`SND_NR`, `SND_IR`, `ACC_NR`, `RSP_UD`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<Name>,
+    /// CI field of the transport / application layer (after any ELL and AFL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<Code8>,
+    /// Transport-layer header after the CI: `long`, `short` or `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tpl: Option<Tpl>,
+    /// Access number of the transport layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_no: Option<u8>,
+    /// Security mode (configuration field bits 12–8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_mode: Option<u8>,
+    /// Number of encrypted 16-byte blocks (modes 5 and 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted_blocks: Option<u8>,
+    /// The raw 16-bit configuration field (`"0x2520"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<Code16>,
+    /// The configuration field extension of mode 7 (`"0x10"`: KDF 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_ext: Option<Code8>,
+    /// The data-link address when a long transport header carries the meter's own address
+    /// (repeaters, radio converters): `meter` is then the transport-layer address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dll_address: Option<Box<Meter>>,
+    /// Extended link layer (CI 8C–8F).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ell: Option<Box<WmbusEll>>,
+    /// Authentication and fragmentation layer (CI 90).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub afl: Option<Box<WmbusAfl>>,
+    /// Format signature of a compact frame (CI 79/7B/73).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format_signature: Option<Code16>,
+    /// The CRC over the full frame's data carried by a compact frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_crc: Option<Code16>,
+}
+
+/// The extended link layer (ELL, CI 8C–8F, `wmbus.md` §5).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct WmbusEll {
+    /// Its CI (`"0x8C"` … `"0x8F"`).
+    pub ci: Code8,
+    /// Communication control field.
+    pub cc: Code8,
+    /// Access number.
+    pub access_no: u8,
+    /// The second address (ELL III / IV).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Meter>,
+    /// Session number field (ELL II / IV); bits 31–29 name the encryption (1 = AES-128-CTR).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_number: Option<u32>,
+    /// Payload CRC (ELL II / IV), when the payload is readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_crc: Option<Code16>,
+}
+
+/// The authentication and fragmentation layer (AFL, CI 90, `wmbus.md` §6).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct WmbusAfl {
+    /// Fragmentation control field.
+    pub fcl: Code16,
+    /// Fragment id (FCL bits 7–0).
+    #[serde(default)]
+    pub fragment_id: u8,
+    /// More fragments follow (FCL bit 14).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub more_fragments: bool,
+    /// Message control field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcl: Option<Code8>,
+    /// Key information field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_info: Option<Code16>,
+    /// Message counter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_counter: Option<u32>,
+    /// The MAC as sent (hex); meterwire reports it without verifying it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<Bytes>,
+    /// Message length field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_length: Option<u16>,
+}
+
+impl Default for Code8 {
+    /// `0x00`.
+    fn default() -> Self {
+        Code8(0)
+    }
+}
+
+impl Default for Code16 {
+    /// `0x0000`.
+    fn default() -> Self {
+        Code16(0)
+    }
 }

@@ -1,6 +1,7 @@
 //! Every decoding entry point on arbitrary bytes: no panic, and every error keeps the
 //! contract of design §3 (a documented kind, an offset inside the input). `decode_stream`
-//! must cover every input byte exactly once, in order.
+//! must cover every input byte exactly once, in order. Protocols tried: auto-detection,
+//! M-Bus, CJ/T 188 (whose decodable frames must also encode back to the same bytes).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -21,9 +22,28 @@ fn check_error(e: &Error, len: usize) {
 
 fn check_bytes(data: &[u8]) {
     let mbus = Options::default().with_protocol(Some(Protocol::Mbus));
+    let cjt188 = Options::default().with_protocol(Some(Protocol::Cjt188));
     let mut explain = Options::default();
     explain.explain = true;
-    for opts in [Options::default(), mbus, explain] {
+    // A CJ/T 188 frame that decodes encodes back to the same bytes, directly and through JSON.
+    if let Ok(d) = decode(data, &cjt188) {
+        assert_eq!(meterwire::encode(&d).expect("encode(decode(x))"), data);
+        let json = meterwire::to_json(&d);
+        assert_eq!(meterwire::encode_json(&json).expect("encode_json(decode_json(x))"), data);
+    }
+    let cjt188_explain = cjt188.clone().with_explain(true);
+    // wM-Bus with a key: CRC strip, ELL/AFL/TPL, AES-CBC/CTR and the KDF; encoding with the
+    // key must not panic either.
+    let wmbus = Options::default()
+        .with_protocol(Some(Protocol::Wmbus))
+        .with_key(meterwire::Key::new([0x5A; 16]))
+        .with_explain(true);
+    if let Ok(d) = decode(data, &wmbus) {
+        let _ = meterwire::encode_with(&d, &wmbus);
+        let frames: [&[u8]; 2] = [data, data];
+        let _ = meterwire::decode_many(&frames, &wmbus);
+    }
+    for opts in [Options::default(), mbus, cjt188, cjt188_explain, explain, wmbus] {
         let decoded = decode(data, &opts);
         if let Err(e) = &decoded {
             check_error(e, data.len());

@@ -24,7 +24,10 @@ fn vector_files() -> Vec<std::path::PathBuf> {
 
 fn options_for(line: &Json) -> Options {
     let protocol = line["protocol"].as_str().unwrap_or("auto");
-    Options::default().with_protocol(Options::parse_protocol(protocol).expect("known protocol"))
+    let keys = Options::parse_keys(line["key"].as_str().unwrap_or("")).expect("key is hex");
+    Options::default()
+        .with_protocol(Options::parse_protocol(protocol).expect("known protocol"))
+        .with_keys(keys)
 }
 
 #[test]
@@ -196,6 +199,33 @@ fn hand_checked_values() {
         ("alarm", "/alarm", json!(1)),
         ("short-header", "/status/flags/0", json!("power_low")),
         ("short-header", "/records/0/exact", json!("1.000")),
+        // wmbus.md W0: OMS Annex N, mode 5, 28504.27 m3 at 2008-05-31 23:50, error flags 0.
+        ("wmbus-oms-annex-n-mode5", "/meter/manufacturer", json!("ELS")),
+        ("wmbus-oms-annex-n-mode5", "/meter/id", json!("12345678")),
+        ("wmbus-oms-annex-n-mode5", "/meter/medium", json!("gas")),
+        ("wmbus-oms-annex-n-mode5", "/link/security_mode", json!(5)),
+        ("wmbus-oms-annex-n-mode5", "/link/encrypted_blocks", json!(2)),
+        ("wmbus-oms-annex-n-mode5", "/records/0/exact", json!("28504.27")),
+        ("wmbus-oms-annex-n-mode5", "/records/1/value", json!("2008-05-31T23:50")),
+        ("wmbus-oms-annex-n-mode5", "/records/2/quantity", json!("error_flags")),
+        ("wmbus-oms-annex-n-no-key", "/encrypted", json!(true)),
+        // W1/W2/W3: 1234.567 m3, 2025-03-15, 120 L/h = 0.120 m3/h, in every form.
+        ("wmbus-w1-format-a", "/link/frame_format", json!("A")),
+        ("wmbus-w1-format-a", "/records/0/exact", json!("1234.567")),
+        ("wmbus-w1-format-a", "/records/1/value", json!("2025-03-15")),
+        ("wmbus-w1-format-a", "/records/2/exact", json!("0.120")),
+        ("wmbus-w1-format-a", "/meter/manufacturer", json!("XYZ")),
+        ("wmbus-w1-format-a-auto", "/protocol", json!("wmbus")),
+        ("wmbus-w2-format-b", "/link/frame_format", json!("B")),
+        ("wmbus-w2-format-b", "/records/0/exact", json!("1234.567")),
+        ("wmbus-w1-crcs-removed", "/link/frame_format", json!("none")),
+        ("wmbus-w1-crcs-removed-auto", "/protocol", json!("wmbus")),
+        ("wmbus-w3-mode5", "/records/0/exact", json!("1234.567")),
+        ("wmbus-w3-mode5", "/records/2/exact", json!("0.120")),
+        ("wmbus-w3-mode5", "/meter/access_no", json!(43)),
+        ("wmbus-already-decrypted", "/warnings/0", json!("already_decrypted")),
+        ("wmbus-ell-afl-unknown-compact", "/link/afl/message_counter", json!(1)),
+        ("wmbus-ell-afl-unknown-compact", "/link/format_signature", json!("0x2AB3")),
     ];
     let mut by_name = std::collections::HashMap::new();
     for file in vector_files() {
@@ -248,5 +278,282 @@ fn regenerate() {
             out.push_str(&format!("{{{}}}\n", parts.join(",")));
         }
         fs::write(&file, out).unwrap();
+    }
+}
+
+/// CJ/T 188 values computed by hand from the worked examples of `shared/spec/cjt188.md` §10
+/// (E1–E9) and its tables (§3 meter types, §7 units, §8 status bits), independent of the
+/// decoder.
+#[test]
+fn hand_checked_cjt188_values() {
+    let checks: &[(&str, &str, Json)] = &[
+        // E1: FE FE, T 10, address 00010012345678, C 01, L 3, DI 90 1F, SER 1, CS 41.
+        ("e1-read-901f-2004-order", "/link/preamble_len", json!(2)),
+        ("e1-read-901f-2004-order", "/link/meter_type", json!("0x10")),
+        (
+            "e1-read-901f-2004-order",
+            "/link/address",
+            json!("00010012345678"),
+        ),
+        ("e1-read-901f-2004-order", "/link/control", json!("0x01")),
+        (
+            "e1-read-901f-2004-order",
+            "/link/direction",
+            json!("master_to_slave"),
+        ),
+        (
+            "e1-read-901f-2004-order",
+            "/link/function",
+            json!("read_data"),
+        ),
+        ("e1-read-901f-2004-order", "/link/length", json!(3)),
+        ("e1-read-901f-2004-order", "/link/di", json!("0x901F")),
+        ("e1-read-901f-2004-order", "/link/di_order", json!("hi_lo")),
+        ("e1-read-901f-2004-order", "/link/ser", json!(1)),
+        (
+            "e1-read-901f-2004-order",
+            "/meter/id",
+            json!("00010012345678"),
+        ),
+        (
+            "e1-read-901f-2004-order",
+            "/meter/medium",
+            json!("cold_water"),
+        ),
+        // E2: 56 34 12 00 → 1234.56 m3 (2C), 00 00 12 00 → 1200.00 m3, 2025-03-15 08:30:00.
+        ("e2-reply-901f-water", "/link/control", json!("0x81")),
+        ("e2-reply-901f-water", "/link/length", json!(22)),
+        ("e2-reply-901f-water", "/records/0/exact", json!("1234.56")),
+        ("e2-reply-901f-water", "/records/0/value", json!(1234.56)),
+        ("e2-reply-901f-water", "/records/0/unit", json!("m3")),
+        (
+            "e2-reply-901f-water",
+            "/records/0/quantity",
+            json!("volume"),
+        ),
+        ("e2-reply-901f-water", "/records/0/storage", json!(0)),
+        ("e2-reply-901f-water", "/records/0/address", json!("0x901F")),
+        ("e2-reply-901f-water", "/records/1/exact", json!("1200.00")),
+        ("e2-reply-901f-water", "/records/1/storage", json!(1)),
+        (
+            "e2-reply-901f-water",
+            "/records/2/quantity",
+            json!("datetime"),
+        ),
+        (
+            "e2-reply-901f-water",
+            "/records/2/value",
+            json!("2025-03-15T08:30:00"),
+        ),
+        ("e2-reply-901f-water", "/status/raw", json!(0)),
+        (
+            "e2-reply-901f-water",
+            "/status/flags",
+            json!(["valve_open"]),
+        ),
+        // E3: DI 1F 90 (low byte first), 98765.43 / 98000.00 m3, ST 05 00.
+        ("e3-read-901f-2018-order", "/link/di", json!("0x901F")),
+        ("e3-read-901f-2018-order", "/link/di_order", json!("lo_hi")),
+        ("e3-read-901f-2018-order", "/link/preamble_len", json!(0)),
+        (
+            "e3-reply-2018-order-valve-closed-low-battery",
+            "/records/0/exact",
+            json!("98765.43"),
+        ),
+        (
+            "e3-reply-2018-order-valve-closed-low-battery",
+            "/records/1/exact",
+            json!("98000.00"),
+        ),
+        (
+            "e3-reply-2018-order-valve-closed-low-battery",
+            "/records/2/value",
+            json!("2025-12-31T23:59:58"),
+        ),
+        (
+            "e3-reply-2018-order-valve-closed-low-battery",
+            "/status/raw",
+            json!(5),
+        ),
+        (
+            "e3-reply-2018-order-valve-closed-low-battery",
+            "/status/flags",
+            json!(["valve_closed", "low_battery"]),
+        ),
+        // E4: read address to AA…AA (C 03, DI 810A); reply C 83 with the real address.
+        (
+            "e4-read-address-wildcard",
+            "/link/address",
+            json!("AAAAAAAAAAAAAA"),
+        ),
+        (
+            "e4-read-address-wildcard",
+            "/link/function",
+            json!("read_address"),
+        ),
+        ("e4-read-address-wildcard", "/link/di", json!("0x810A")),
+        ("e4-read-address-reply", "/link/control", json!("0x83")),
+        (
+            "e4-read-address-reply",
+            "/meter/id",
+            json!("00010012345678"),
+        ),
+        // E5: A017 valve 99 = close; reply ST 01 00 = valve closed.
+        ("e5-valve-close", "/link/function", json!("write_data")),
+        ("e5-valve-close", "/link/di", json!("0xA017")),
+        ("e5-valve-close", "/records/0/value", json!("close")),
+        ("e5-valve-close-reply", "/link/length", json!(5)),
+        ("e5-valve-close-reply", "/status/raw", json!(1)),
+        (
+            "e5-valve-close-reply",
+            "/status/flags",
+            json!(["valve_closed"]),
+        ),
+        // E6: C1 = reply + exception + read; SER 5; ST 03 00 = valve abnormal.
+        ("e6-exception-reply", "/link/exception", json!(true)),
+        (
+            "e6-exception-reply",
+            "/link/direction",
+            json!("slave_to_master"),
+        ),
+        ("e6-exception-reply", "/link/ser", json!(5)),
+        ("e6-exception-reply", "/link/di", Json::Null),
+        (
+            "e6-exception-reply",
+            "/status/flags",
+            json!(["valve_fault"]),
+        ),
+        // E7: heat meter, address 00020087654321, units 05 kWh, 17 kW, 35 m3/h, 2C m3.
+        ("e7-heat-meter-901f", "/meter/id", json!("00020087654321")),
+        ("e7-heat-meter-901f", "/meter/medium", json!("heat")),
+        ("e7-heat-meter-901f", "/link/length", json!(46)),
+        ("e7-heat-meter-901f", "/records/0/exact", json!("1234.56")),
+        ("e7-heat-meter-901f", "/records/0/unit", json!("kWh")),
+        ("e7-heat-meter-901f", "/records/0/storage", json!(1)),
+        ("e7-heat-meter-901f", "/records/1/exact", json!("1250.00")),
+        ("e7-heat-meter-901f", "/records/1/storage", json!(0)),
+        ("e7-heat-meter-901f", "/records/2/exact", json!("12.34")),
+        ("e7-heat-meter-901f", "/records/2/unit", json!("kW")),
+        ("e7-heat-meter-901f", "/records/3/exact", json!("0.5678")),
+        ("e7-heat-meter-901f", "/records/3/unit", json!("m3/h")),
+        ("e7-heat-meter-901f", "/records/4/exact", json!("345.67")),
+        ("e7-heat-meter-901f", "/records/4/unit", json!("m3")),
+        ("e7-heat-meter-901f", "/records/5/exact", json!("65.43")),
+        (
+            "e7-heat-meter-901f",
+            "/records/5/quantity",
+            json!("flow_temperature"),
+        ),
+        ("e7-heat-meter-901f", "/records/6/exact", json!("45.21")),
+        ("e7-heat-meter-901f", "/records/7/exact", json!("12345")),
+        ("e7-heat-meter-901f", "/records/7/unit", json!("h")),
+        (
+            "e7-heat-meter-901f",
+            "/records/8/value",
+            json!("2025-01-20T10:11:12"),
+        ),
+        ("e7-heat-meter-901f", "/status/raw", json!(0)),
+        // E8: D120 = month -1 → storage 1; 25 80 11 00 → 1180.25 m3.
+        ("e8-read-d120", "/link/di", json!("0xD120")),
+        ("e8-d120-reply", "/records/0/exact", json!("1180.25")),
+        ("e8-d120-reply", "/records/0/storage", json!(1)),
+        ("e8-d120-reply", "/records/0/unit", json!("m3")),
+        // E9: A015, 00 00 12 01 06 25 20 → 2025-06-01 12:00:00.
+        ("e9-set-time", "/link/di", json!("0xA015")),
+        ("e9-set-time", "/link/length", json!(10)),
+        (
+            "e9-set-time",
+            "/records/0/value",
+            json!("2025-06-01T12:00:00"),
+        ),
+        // §7: 2A = L×10, 2E = m3×100; §3: 11 domestic hot water, 13 reclaimed, 21 cooling.
+        (
+            "gas-meter-901f-litres-x10",
+            "/records/0/exact",
+            json!("12345.6"),
+        ),
+        ("gas-meter-901f-litres-x10", "/records/0/unit", json!("L")),
+        ("gas-meter-901f-litres-x10", "/meter/medium", json!("gas")),
+        ("reclaimed-water-m3x100", "/records/0/exact", json!("25")),
+        (
+            "reclaimed-water-m3x100",
+            "/meter/medium",
+            json!("reclaimed_water"),
+        ),
+        ("hot-water-meter", "/meter/medium", json!("warm_water")),
+        ("cooling-meter-901f-gj", "/meter/medium", json!("cooling")),
+        ("cooling-meter-901f-gj", "/records/0/unit", json!("GJ")),
+        ("cooling-meter-901f-gj", "/records/2/unit", json!("GJ/h")),
+        (
+            "cooling-meter-901f-gj",
+            "/records/2/quantity",
+            json!("power"),
+        ),
+        // D12B = month -12; DI sent 2B D1.
+        ("history-month-12-lo-hi", "/records/0/storage", json!(12)),
+        ("history-month-12-lo-hi", "/link/di_order", json!("lo_hi")),
+        // Detection: frames built to look like the other protocols.
+        (
+            "confuse-cjt188-looks-like-mbus-68-L-L-68",
+            "/protocol",
+            json!("cjt188"),
+        ),
+        (
+            "confuse-cjt188-looks-like-dlt645",
+            "/protocol",
+            json!("cjt188"),
+        ),
+        ("confuse-mbus-looks-like-cjt188", "/protocol", json!("mbus")),
+    ];
+    let mut by_name = std::collections::HashMap::new();
+    for file in vector_files() {
+        for line in read_jsonl(&file) {
+            let name = line["name"].as_str().unwrap_or("?").to_string();
+            let bytes = parse_hex(line["hex"].as_str().unwrap_or("")).unwrap();
+            if let Ok(text) = decode_json(&bytes, &options_for(&line)) {
+                by_name.insert(name, serde_json::from_str::<Json>(&text).unwrap());
+            }
+        }
+    }
+    for (name, pointer, want) in checks {
+        let got = by_name
+            .get(*name)
+            .unwrap_or_else(|| panic!("no decoded vector {name}"))
+            .pointer(pointer)
+            .cloned()
+            .unwrap_or(Json::Null);
+        assert_eq!(&got, want, "{name} {pointer}");
+    }
+    // Errors, with the offsets of design §3 counted from the first wake-up byte.
+    let errors: &[(&str, &str, u64)] = &[
+        ("error-bad-checksum", "checksum", 35),
+        ("error-bad-end-byte", "stop", 36),
+        ("error-truncated", "truncated", 30),
+        ("error-wrong-length-field-long", "length", 12),
+        ("error-wrong-length-field-short", "length", 12),
+        ("error-trailing-byte", "length", 37),
+        ("error-bad-start-after-wake-up", "start", 2),
+        ("error-only-wake-up-bytes", "truncated", 3),
+        ("dlt645-read-request-unsupported", "unsupported", 4),
+        ("dlt645-reply-address-like-meter-type", "unsupported", 0),
+        ("dlt645-forced-cjt188", "unsupported", 4),
+    ];
+    for file in vector_files() {
+        for line in read_jsonl(&file) {
+            let name = line["name"].as_str().unwrap_or("?");
+            let Some((_, kind, offset)) = errors.iter().find(|(n, _, _)| *n == name) else {
+                continue;
+            };
+            let bytes = parse_hex(line["hex"].as_str().unwrap_or("")).unwrap();
+            let e = decode(&bytes, &options_for(&line)).unwrap_err();
+            assert_eq!(
+                (e.kind().as_str(), e.offset() as u64),
+                (*kind, *offset),
+                "{name}"
+            );
+            if *kind == "unsupported" {
+                assert!(e.to_string().contains("DL/T 645"), "{name}: {e}");
+            }
+        }
     }
 }

@@ -110,7 +110,11 @@ fn secondary_address(h: &[u8], msb_first: bool) -> Meter {
 }
 
 fn set_tpl(out: &mut Decoded, tpl: Tpl, config: Option<u16>, msb_first: bool) {
-    let Link::Mbus(link) = &mut out.link;
+    #[allow(irrefutable_let_patterns)]
+    let Link::Mbus(link) = &mut out.link
+    else {
+        return;
+    };
     link.tpl = Some(tpl);
     link.config = config.map(Code16);
     if msb_first {

@@ -223,7 +223,12 @@ fn medium_field(meter: &Meter) -> Option<u8> {
 
 /// ID, manufacturer, version, medium: the long header's first 8 bytes (the secondary
 /// address). In a selection, missing fields are wildcards (all ones).
-fn emit_address(meter: &Meter, msb_first: bool, select: bool, out: &mut Vec<u8>) -> Result<()> {
+pub(crate) fn emit_address(
+    meter: &Meter,
+    msb_first: bool,
+    select: bool,
+    out: &mut Vec<u8>,
+) -> Result<()> {
     let mut id = id_bytes(meter.id.as_str())?;
     if msb_first {
         id.reverse();
@@ -256,7 +261,7 @@ fn emit_address(meter: &Meter, msb_first: bool, select: bool, out: &mut Vec<u8>)
 }
 
 /// Records, trailing fillers and manufacturer data, or the encrypted bytes.
-fn emit_body(d: &Decoded, ctx: Context, out: &mut Vec<u8>) -> Result<()> {
+pub(crate) fn emit_body(d: &Decoded, ctx: Context, out: &mut Vec<u8>) -> Result<()> {
     if d.encrypted {
         extend_opt(out, d.encrypted_data.as_ref());
         return Ok(());

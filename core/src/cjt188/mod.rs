@@ -1,0 +1,216 @@
+//! CJ/T 188 (2004 and 2018): the household-meter protocol Chinese water, heat and gas meters
+//! speak on M-Bus, RS-485, IR and as the payload of NB-IoT messages.
+//!
+//! Layers: [`link`] holds the checked frame view `FE* 68 T A0…A6 C L DATA CS 16` with `emit`;
+//! [`app`] reads the data field (`DI SER payload`, or `SER ST` of an exception reply) into
+//! the model; [`encode`] writes the model back; [`request`] builds a master's requests;
+//! [`explain`] annotates every byte; [`dlt645`] recognises DL/T 645 frames so they are
+//! reported as `unsupported` rather than misread.
+//!
+//! ```
+//! use meterwire::{decode, parse_hex, Options};
+//!
+//! // Digest §10 E2: reply to a 901F read of cold water meter 00010012345678.
+//! let frame = parse_hex(
+//!     "FE FE 68 10 78 56 34 12 00 01 00 81 16 90 1F 01 56 34 12 00 2C 00 00 12 00 2C \
+//!      00 30 08 15 03 25 20 00 00 6F 16",
+//! )?;
+//! let d = decode(&frame, &Options::default())?;
+//! assert_eq!(d.meter.as_ref().unwrap().id.as_str(), "00010012345678");
+//! assert_eq!(d.records[0].number().unwrap().to_string(), "1234.56");
+//! assert_eq!(d.records[1].storage, Some(1)); // settlement-date total
+//! # Ok::<(), meterwire::Error>(())
+//! ```
+//!
+//! # Mapping into the model
+//!
+//! * `link`: design §2.2 — `preamble_len`, `meter_type`, `address` (A6…A0, 14 hex digits:
+//!   BCD digits, `AA` for wildcard bytes, any other byte as its hex), `control`,
+//!   `direction`, `exception`, `function` (omitted for codes CJ/T 188 does not define),
+//!   `length` (the L field), `di`, `di_order`, `ser`.
+//! * `meter.id` is the 14-digit address; `meter.medium` comes from T: 10H `cold_water`,
+//!   11H (domestic hot water, 生活热水) `warm_water` (its usual 30–90 °C range is EN 13757's
+//!   warm water), 12H `drinking_water`, 13H `reclaimed_water`, 14H–19H `water`, 20H `heat`,
+//!   21H `cooling`, 22H `heat_cooling`, 23H–29H `heat`, 30H–39H `gas`, 40H–49H `other`;
+//!   the `AA` wildcard has no medium; other codes are `unknown` (with a warning).
+//!   `meter.medium_code` keeps T.
+//! * `records`: one per value, in wire order, each with `label` (the field's name in the
+//!   standard, e.g. `current_cumulative_flow`), `address` (the DI, `"0x901F"`) and `raw.data`
+//!   (the field's bytes, value and unit code together). Storage numbers: current values 0,
+//!   settlement-date values 1, history month −n (D11FH + n) n. The meter clock (real time)
+//!   is a `datetime` record with storage 0; the time written by A015H has none.
+//! * Values are exact decimals: `XXXXXX.XX` fields are 4 BCD bytes with 2 decimals, the heat
+//!   meter's flow rate `XXXX.XXXX` 4 decimals, temperatures `XXXX.XX` °C, operating time
+//!   whole hours. The unit code multiplies: `2D` (m³×10) makes `56 34 12 00` 12345.6 m3.
+//! * Units (digest §7): J, Wh, kWh, MWh, kJ, MJ, GJ (quantity `energy`); W, kW, MW, J/h,
+//!   kJ/h, MJ/h, GJ/h (`power`); L, m3 (`volume`); L/h, m3/h (`volume_flow`); the ×10 and
+//!   ×100 codes scale the value. The unit code decides the quantity of a measured field (a gas
+//!   meter reporting kWh gets `energy`). A code outside the table keeps the value unscaled,
+//!   without unit, with a warning; encoding writes the code back.
+//! * `status`: `raw` = ST0 | ST1 << 8; flags from ST0: D1–D0 `00` `valve_open`, `01`
+//!   `valve_closed`, `11` `valve_fault` (`10` is undefined: a warning), D2 `low_battery`.
+//!   ST1 and the manufacturer bits stay in `raw`.
+//! * Payloads without a layout (vendor DIs such as 8108H or A201H, the 2018 additions
+//!   A101H–A107H and A019H whose payloads are not public, any DI outside the table) become
+//!   one record with quantity `other`, the DI as `address` and the bytes in `raw.data`.
+//!   Control codes with no CJ/T 188 function keep the whole data field in
+//!   `application_data`. Bytes after a known layout also go to `application_data`, with a
+//!   warning.
+//!
+//! # Choices where the digest is lenient or silent
+//!
+//! * **DI byte order.** Both orders are accepted: the two bytes are matched against the DI
+//!   table (901FH, D120H–D12BH, 8102H–8106H, 810AH, A010H–A019H, A101H–A107H and the vendor
+//!   DIs the digest lists), high byte first tried first; `di_order` says which matched. A DI
+//!   in neither order is read high byte first unless
+//!   [`Options::with_cjt188_di_order`](crate::Options::with_cjt188_di_order) says otherwise.
+//!   Encoding writes the DI in `di_order` (high byte first when absent), so
+//!   `encode(decode(x)) == x`.
+//! * **901FH layout.** A 19-byte payload is the water/gas layout, a 43-byte payload the heat
+//!   layout, whatever T says; other lengths follow T (20H–29H heat). A payload that ends
+//!   early decodes the fields it has, with a warning.
+//! * **Non-BCD digits** (meters that send `FF` filler): the record gets `invalid: true`, no
+//!   value, its bytes in `raw`, and a warning naming the byte offset; the frame still decodes.
+//! * **Exception replies** (D6 = 1): `SER ST0 ST1` (L = 3); `SER ST0` (L = 2); `SER` (L = 1);
+//!   with L = 4 or 5 and a table DI in front, `DI SER ST…`. Longer data: `SER ST0 ST1`, the
+//!   rest in `application_data`.
+//! * **Write replies** (84H, 95H, 96H): `DI SER ST0 ST1` (L = 5) or `DI SER ST0` (L = 4) or
+//!   `DI SER`. The encoder writes two status bytes unless `link.length` is one less than that
+//!   gives (the one-byte variant).
+//! * **Read-address replies** (83H): `DI SER`, or (one driver) `DI SER A0…A6` — then a
+//!   `bus_address` record.
+//! * **Control code D5**: no defined function uses it; when set, the function is read from
+//!   D4–D0 (firmware that borrows DL/T 645's follow-up flag), with a warning.
+//! * **Price table (8102H, A010H)** [unconfirmed layout]: `price` records with 2 decimals and
+//!   no unit (currency per m³) and `volume_threshold` records in whole m3, `tariff` 1–3.
+//!   Purchases (8105H, A013H): `money` records with 2 decimals. Settlement and reading day:
+//!   quantities `settlement_day`, `reading_day`. Key version: `key_version` (a binary byte);
+//!   the new key of A014H is a record with quantity `other` and its 8 bytes in `raw`.
+//! * **Valve commands (A017H)**: a `valve` record whose value is `open` (55H), `close`
+//!   (99H), `exercise` (AAH), `half_open` (77H), or `0xNN` for another byte.
+//! * **Addresses in payloads** (A018H, the repeated 810AH address): `bus_address` records
+//!   whose value is the 14-digit text.
+//! * **Wake-up bytes**: any number; a frame of only `FE` bytes is `truncated`.
+//! * **Length errors**: an L field that disagrees with a frame whose checksum and end byte
+//!   verify at another length is `length` at the L field; bytes after a complete frame are
+//!   `length` at the first of them; an input that ends early is `truncated` at its length.
+//!
+//! # Detection
+//!
+//! [`crate::detect`] tells CJ/T 188 (`FE* 68 T A0…A6 C L`) from wired M-Bus (`68 L L 68`) and
+//! DL/T 645 (`FE* 68 A0…A5 68 C L`): a whole frame whose structure verifies decides; for
+//! broken frames the leading bytes do (`FE` commits to CJ/T 188 or DL/T 645, a second `68`
+//! after six address bytes to DL/T 645, `68 L L 68` to M-Bus as before). DL/T 645 frames are
+//! `unsupported` with a message naming DL/T 645.
+
+pub mod app;
+pub mod dlt645;
+pub mod encode;
+pub mod explain;
+pub mod link;
+pub mod request;
+
+use crate::error::{ErrorKind, Result};
+use crate::model::{Decoded, Link, Protocol};
+use crate::Options;
+use link::Cjt188Frame;
+
+/// Decodes exactly one CJ/T 188 frame (wake-up bytes included).
+pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
+    let frame = match Cjt188Frame::new_checked(bytes) {
+        Ok(frame) => frame,
+        Err(e) => {
+            // A DL/T 645 frame given to this decoder: say what it is.
+            if e.kind() != ErrorKind::Empty && dlt645::verified_len(bytes) == Some(bytes.len()) {
+                return Err(dlt645::unsupported(link::preamble_len(bytes)));
+            }
+            return Err(e);
+        }
+    };
+    let mut out = Decoded::new(Protocol::Cjt188, Link::Cjt188(frame.link()));
+    app::decode(&frame, opts.cjt188_di_order, &mut out)?;
+    if opts.explain {
+        out.spans = explain::spans(bytes, &out);
+    }
+    Ok(out)
+}
+
+/// Whether a frame that verifies both as CJ/T 188 and as DL/T 645 reads sensibly as CJ/T 188:
+/// a meter type of its families and a control code naming a function.
+fn plausible(body: &[u8]) -> bool {
+    let t = body.get(link::field::T).copied().unwrap_or(0);
+    let c = body.get(link::field::C).copied().unwrap_or(0);
+    app::medium_of(t) != Some("unknown") && link::function_of(c).is_some()
+}
+
+/// Whether `body` (from its `68`) starts like CJ/T 188: a meter type of the families (or
+/// `AA`), then address bytes that are BCD or `AA`, as far as the input goes.
+fn shape(body: &[u8]) -> bool {
+    let Some(&t) = body.get(link::field::T) else {
+        return body.first() == Some(&link::START);
+    };
+    body.first() == Some(&link::START)
+        && app::medium_of(t) != Some("unknown")
+        && body
+            .get(link::field::ADDRESS.start..)
+            .unwrap_or(&[])
+            .iter()
+            .take(7)
+            .all(|b| dlt645::address_byte(*b))
+}
+
+/// Detection among the protocols that start `FE* 68` after M-Bus had its say (design §3):
+/// a whole frame whose structure verifies decides; otherwise the leading bytes do. DL/T 645
+/// is `unsupported`.
+pub(crate) fn detect(bytes: &[u8]) -> Result<Protocol> {
+    let p = link::preamble_len(bytes);
+    let body = bytes.get(p..).unwrap_or(&[]);
+    let whole = Some(bytes.len());
+    match (
+        link::verified_len(bytes) == whole,
+        dlt645::verified_len(bytes) == whole,
+    ) {
+        (true, false) => return Ok(Protocol::Cjt188),
+        (false, true) => return Err(dlt645::unsupported(p)),
+        (true, true) if plausible(body) => return Ok(Protocol::Cjt188),
+        (true, true) => return Err(dlt645::unsupported(p)),
+        (false, false) => {}
+    }
+    // A broken or cut frame: a second 68 after six address bytes is DL/T 645, unless the
+    // frame is also CJ/T-shaped and its length fits CJ/T 188's L.
+    let cjt_length_fits = body
+        .get(link::field::L)
+        .is_some_and(|l| body.len() == link::field::OVERHEAD.saturating_add(usize::from(*l)));
+    if dlt645::shape(body) && !(shape(body) && cjt_length_fits) {
+        return Err(dlt645::unsupported(p));
+    }
+    if p > 0 || shape(body) {
+        return Ok(Protocol::Cjt188);
+    }
+    Err(crate::error::Error::new(
+        ErrorKind::UnknownProtocol,
+        crate::error::Layer::Input,
+        0,
+        crate::error::Detail::Text(
+            "no supported protocol starts like this; pass the protocol option",
+        ),
+    ))
+}
+
+/// Whether the whole input is a CJ/T 188 or DL/T 645 frame whose structure verifies.
+pub(crate) fn whole_frame(bytes: &[u8]) -> bool {
+    let whole = Some(bytes.len());
+    link::verified_len(bytes) == whole || dlt645::verified_len(bytes) == whole
+}
+
+/// The length of the CJ/T 188 or DL/T 645 frame (wake-up bytes included) that starts a
+/// stream at `rest` and verifies, for `decode_stream`.
+pub(crate) fn stream_frame_len(rest: &[u8]) -> Option<usize> {
+    match (link::verified_len(rest), dlt645::verified_len(rest)) {
+        (Some(c), Some(d)) => {
+            let body = rest.get(link::preamble_len(rest)..).unwrap_or(&[]);
+            Some(if plausible(body) { c } else { d })
+        }
+        (c, d) => c.or(d),
+    }
+}
