@@ -42,8 +42,15 @@ stage_docs() { RUSTDOCFLAGS="-D warnings" cargo doc -p meterwire --no-deps --loc
 stage_fuzz() { FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash scripts/fuzz.sh; }
 stage_samples() {
     cargo build -p meterwire-cli --locked &&
-        target/debug/meterwire decode --file samples/mbus.hex --format ndjson >/dev/null
+        target/debug/meterwire decode --file samples/mbus.hex --format ndjson >/dev/null &&
+        target/debug/meterwire decode --file samples/cjt188.hex --format ndjson >/dev/null
 }
+
+stage_bench() { cargo bench -p meterwire-bench --locked -- --test; }
+stage_python() { bash scripts/test-python.sh; }
+stage_node() { bash scripts/test-node.sh; }
+stage_wasm() { bash scripts/test-wasm.sh; }
+stage_web() { bash scripts/test-web.sh; }
 
 ensure_rust_components
 stage fmt stage_fmt
@@ -52,6 +59,11 @@ stage rust stage_rust
 stage no_std stage_no_std
 stage docs stage_docs
 stage samples stage_samples
+stage bench stage_bench
+stage python stage_python
+stage node stage_node
+stage wasm stage_wasm
+stage web stage_web
 stage fuzz stage_fuzz
 
 echo

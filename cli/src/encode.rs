@@ -230,7 +230,8 @@ fn parse_di(text: &str) -> Result<u16, String> {
         .map_err(|_| format!("{text:?} is not a DI (4 hex digits, e.g. 901F)"))
 }
 
-fn parse_di_order(text: &str) -> Result<DiOrder, String> {
+/// Reads a DI order: `hi-lo` or `lo-hi`.
+pub fn parse_di_order(text: &str) -> Result<DiOrder, String> {
     match text.to_ascii_lowercase().replace('_', "-").as_str() {
         "hi-lo" => Ok(DiOrder::HiLo),
         "lo-hi" => Ok(DiOrder::LoHi),

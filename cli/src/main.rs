@@ -152,6 +152,11 @@ struct DecodeArgs {
     )]
     protocol: ProtocolArg,
 
+    /// CJ/T 188: the byte order of data identifiers found in neither order in the DI table
+    /// (vendor DIs): hi-lo (the default) or lo-hi. Table DIs are read in the order they match.
+    #[arg(long, value_name = "ORDER", value_parser = encode::parse_di_order)]
+    cjt188_di_order: Option<meterwire::DiOrder>,
+
     /// Output format (see below).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Json)]
     format: Format,
@@ -342,7 +347,8 @@ impl<W: Write> Printer<W> {
 fn decode(args: &DecodeArgs) -> io::Result<u8> {
     let opts = Options::default()
         .with_protocol(args.protocol.0)
-        .with_keys(args.keys.get());
+        .with_keys(args.keys.get())
+        .with_cjt188_di_order(args.cjt188_di_order);
     let stdout = io::stdout();
     let mut printer = Printer::new(BufWriter::new(stdout.lock()), args.format, args.protocol.0)?;
     let mut unreadable = false;

@@ -470,3 +470,22 @@ fn cjt188_requests_and_frames() {
     assert!(stdout(&out)
         .starts_with(r#"{"error":{"kind":"unsupported","offset":4,"message":"a DL/T 645"#));
 }
+
+/// `decode --cjt188-di-order lo-hi` reads vendor DIs low byte first.
+#[test]
+fn cjt188_di_order_option() {
+    let frame = "68 10 78 56 34 12 00 01 00 81 06 12 34 1B 01 02 03 7B 16";
+    let default = stdout(&run(&["decode", frame]));
+    assert!(
+        default.contains(r#""di":"0x1234","di_order":"hi_lo""#),
+        "{default}"
+    );
+    let lo_hi = stdout(&run(&["decode", "--cjt188-di-order", "lo-hi", frame]));
+    assert!(
+        lo_hi.contains(r#""di":"0x3412","di_order":"lo_hi""#),
+        "{lo_hi}"
+    );
+    assert!(!run(&["decode", "--cjt188-di-order", "sideways", frame])
+        .status
+        .success());
+}

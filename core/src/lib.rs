@@ -145,6 +145,15 @@ pub fn detect(bytes: &[u8]) -> Result<Protocol> {
             0,
             Detail::Text("no input bytes"),
         )),
+        // A whole CJ/T 188 (or DL/T 645) frame whose length, checksum and end byte verify is
+        // that, even when its bytes look like M-Bus 68 L L 68 (address bytes can) or like a
+        // wM-Bus telegram (a 105-byte CJ/T 188 frame of meter type 44H starts like an SND_NR
+        // of L = 68H).
+        [cjt188::link::PREAMBLE | cjt188::link::START, ..]
+            if cjt188::whole_frame(bytes) && mbus::link::Frame::parse(bytes).is_err() =>
+        {
+            cjt188::detect(bytes)
+        }
         // wM-Bus telegrams have no start byte: L must fit the input exactly (a length no
         // M-Bus or CJ/T 188 frame can have with the same first byte) and a format-A first
         // block CRC, a format-B CRC, or a known C field with a plausible manufacturer agree.
@@ -158,11 +167,6 @@ pub fn detect(bytes: &[u8]) -> Result<Protocol> {
         [mbus::link::LONG_START, l1, rest @ ..] => match rest {
             [] => Ok(Protocol::Mbus),
             [l2] if l2 == l1 => Ok(Protocol::Mbus),
-            // A whole CJ/T 188 or DL/T 645 frame that verifies, and is no M-Bus frame, even
-            // if its bytes look like 68 L L 68 (address bytes can).
-            _ if mbus::link::Frame::parse(bytes).is_err() && cjt188::whole_frame(bytes) => {
-                cjt188::detect(bytes)
-            }
             [_, mbus::link::LONG_START, ..] => Ok(Protocol::Mbus),
             // 68 L L ?: a long frame whose second start byte is damaged still commits when
             // everything else of its structure verifies (length, checksum, stop byte).

@@ -200,14 +200,34 @@ fn hand_checked_values() {
         ("short-header", "/status/flags/0", json!("power_low")),
         ("short-header", "/records/0/exact", json!("1.000")),
         // wmbus.md W0: OMS Annex N, mode 5, 28504.27 m3 at 2008-05-31 23:50, error flags 0.
-        ("wmbus-oms-annex-n-mode5", "/meter/manufacturer", json!("ELS")),
+        (
+            "wmbus-oms-annex-n-mode5",
+            "/meter/manufacturer",
+            json!("ELS"),
+        ),
         ("wmbus-oms-annex-n-mode5", "/meter/id", json!("12345678")),
         ("wmbus-oms-annex-n-mode5", "/meter/medium", json!("gas")),
         ("wmbus-oms-annex-n-mode5", "/link/security_mode", json!(5)),
-        ("wmbus-oms-annex-n-mode5", "/link/encrypted_blocks", json!(2)),
-        ("wmbus-oms-annex-n-mode5", "/records/0/exact", json!("28504.27")),
-        ("wmbus-oms-annex-n-mode5", "/records/1/value", json!("2008-05-31T23:50")),
-        ("wmbus-oms-annex-n-mode5", "/records/2/quantity", json!("error_flags")),
+        (
+            "wmbus-oms-annex-n-mode5",
+            "/link/encrypted_blocks",
+            json!(2),
+        ),
+        (
+            "wmbus-oms-annex-n-mode5",
+            "/records/0/exact",
+            json!("28504.27"),
+        ),
+        (
+            "wmbus-oms-annex-n-mode5",
+            "/records/1/value",
+            json!("2008-05-31T23:50"),
+        ),
+        (
+            "wmbus-oms-annex-n-mode5",
+            "/records/2/quantity",
+            json!("error_flags"),
+        ),
         ("wmbus-oms-annex-n-no-key", "/encrypted", json!(true)),
         // W1/W2/W3: 1234.567 m3, 2025-03-15, 120 L/h = 0.120 m3/h, in every form.
         ("wmbus-w1-format-a", "/link/frame_format", json!("A")),
@@ -223,9 +243,21 @@ fn hand_checked_values() {
         ("wmbus-w3-mode5", "/records/0/exact", json!("1234.567")),
         ("wmbus-w3-mode5", "/records/2/exact", json!("0.120")),
         ("wmbus-w3-mode5", "/meter/access_no", json!(43)),
-        ("wmbus-already-decrypted", "/warnings/0", json!("already_decrypted")),
-        ("wmbus-ell-afl-unknown-compact", "/link/afl/message_counter", json!(1)),
-        ("wmbus-ell-afl-unknown-compact", "/link/format_signature", json!("0x2AB3")),
+        (
+            "wmbus-already-decrypted",
+            "/warnings/0",
+            json!("already_decrypted"),
+        ),
+        (
+            "wmbus-ell-afl-unknown-compact",
+            "/link/afl/message_counter",
+            json!(1),
+        ),
+        (
+            "wmbus-ell-afl-unknown-compact",
+            "/link/format_signature",
+            json!("0x2AB3"),
+        ),
     ];
     let mut by_name = std::collections::HashMap::new();
     for file in vector_files() {

@@ -91,6 +91,12 @@ pub fn di_name(di: u16) -> Option<&'static str> {
         0xA105 => "remaining-volume alarm (2018)",
         0xA106 => "remaining-money alarm (2018)",
         0xA107 => "modify key (2018)",
+        // Single-quantity DIs of one gateway driver's 2018 table (not in the digest).
+        0x903F => "heat power (2018, one gateway driver)",
+        0x904F => "return temperature (2018, one gateway driver)",
+        0x905F => "supply temperature (2018, one gateway driver)",
+        0x906F => "operating time (2018, one gateway driver)",
+        0x907F => "real time (2018, one gateway driver)",
         0x8108 => "temperature (vendor)",
         0x8209 | 0x820A => "server address (vendor)",
         0x820B => "battery voltage (vendor)",

@@ -60,8 +60,9 @@
 //! # Choices where the digest is lenient or silent
 //!
 //! * **DI byte order.** Both orders are accepted: the two bytes are matched against the DI
-//!   table (901FH, D120H–D12BH, 8102H–8106H, 810AH, A010H–A019H, A101H–A107H and the vendor
-//!   DIs the digest lists), high byte first tried first; `di_order` says which matched. A DI
+//!   table (901FH, D120H–D12BH, 8102H–8106H, 810AH, A010H–A019H, A101H–A107H, the vendor
+//!   DIs the digest lists, and 903FH–907FH of one public gateway driver's 2018 table, whose
+//!   payloads stay raw), high byte first tried first; `di_order` says which matched. A DI
 //!   in neither order is read high byte first unless
 //!   [`Options::with_cjt188_di_order`](crate::Options::with_cjt188_di_order) says otherwise.
 //!   Encoding writes the DI in `di_order` (high byte first when absent), so

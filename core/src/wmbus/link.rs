@@ -3,8 +3,6 @@
 //!
 //! [`Deframed::parse`] finds which form was given, verifies and strips every block CRC and
 //! keeps the mapping from the CRC-free bytes back to input offsets (for errors and spans).
-//! [`Telegram`] is the checked view of the CRC-free telegram: after `new_checked`, every field
-//! accessor is infallible.
 
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
