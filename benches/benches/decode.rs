@@ -1,0 +1,229 @@
+//! `cargo bench -p meterwire-bench`: meterwire's `decode` (fully decoded, owned model) and
+//! `decode_json` against m-bus-parser 0.5.3 on the same ~100-byte RSP_UD frames, in one run.
+//! After criterion's report it prints the medians per frame and the ratios.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{criterion_group, Criterion, Throughput};
+use m_bus_parser::{mbus_data::MbusData, WiredFrame};
+use meterwire::{decode, decode_json, Options};
+
+/// m-bus-parser's own "full decode" workload (its benches/full_decode.rs): parse the frame
+/// and walk every record with its value information, labels and units.
+fn mbus_parser_full_decode(data: &[u8]) -> u32 {
+    let mut records = 0;
+    if let Ok(parsed) = MbusData::<WiredFrame>::try_from(data) {
+        black_box(&parsed.user_data);
+        if let Some(iter) = parsed.data_records {
+            for record in iter.flatten() {
+                if let Some(info) = record.value_information() {
+                    for label in info.labels() {
+                        black_box(label);
+                    }
+                    for unit in info.units() {
+                        black_box(unit);
+                    }
+                }
+                black_box(record.value());
+                records += 1;
+            }
+        }
+    }
+    records
+}
+
+fn bench(c: &mut Criterion) {
+    let (frames, source) = meterwire_bench::frames();
+    let hex: Vec<String> = frames.iter().map(|f| meterwire::hex::to_hex(f)).collect();
+    eprintln!(
+        "frames: {} {source}, mean {} bytes",
+        frames.len(),
+        frames.iter().map(Vec::len).sum::<usize>() / frames.len().max(1)
+    );
+    let opts = Options::default();
+    let mut g = c.benchmark_group("decode");
+    g.throughput(Throughput::Elements(frames.len() as u64));
+    g.bench_function("meterwire", |b| {
+        b.iter(|| {
+            for f in &frames {
+                black_box(decode(black_box(f), &opts).ok());
+            }
+        })
+    });
+    g.bench_function("m-bus-parser", |b| {
+        b.iter(|| {
+            for f in &frames {
+                black_box(mbus_parser_full_decode(black_box(f)));
+            }
+        })
+    });
+    g.finish();
+    let mut g = c.benchmark_group("decode_json");
+    g.throughput(Throughput::Elements(frames.len() as u64));
+    g.bench_function("meterwire", |b| {
+        b.iter(|| {
+            for f in &frames {
+                black_box(decode_json(black_box(f), &opts).ok());
+            }
+        })
+    });
+    g.bench_function("m-bus-parser", |b| {
+        b.iter(|| {
+            for h in &hex {
+                black_box(m_bus_parser::serialize_mbus_data(
+                    black_box(h),
+                    "json",
+                    None,
+                ));
+            }
+        })
+    });
+    g.finish();
+}
+
+/// Median ns per frame of `f` over the frame set (`rounds` timed passes).
+fn median_ns(frames: usize, rounds: usize, mut f: impl FnMut()) -> f64 {
+    let mut samples: Vec<f64> = (0..rounds)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_nanos() as f64 / frames as f64
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn summary() {
+    let (frames, _) = meterwire_bench::frames();
+    let hex: Vec<String> = frames.iter().map(|f| meterwire::hex::to_hex(f)).collect();
+    let opts = Options::default();
+    let n = frames.len();
+    let rounds = if std::env::args().any(|a| a == "--test") {
+        3
+    } else {
+        2000
+    };
+    let ours = median_ns(n, rounds, || {
+        for f in &frames {
+            black_box(decode(black_box(f), &opts).ok());
+        }
+    });
+    let theirs = median_ns(n, rounds, || {
+        for f in &frames {
+            black_box(mbus_parser_full_decode(black_box(f)));
+        }
+    });
+    let ours_json = median_ns(n, rounds, || {
+        for f in &frames {
+            black_box(decode_json(black_box(f), &opts).ok());
+        }
+    });
+    let theirs_json = median_ns(n, rounds.min(200), || {
+        for h in &hex {
+            black_box(m_bus_parser::serialize_mbus_data(
+                black_box(h),
+                "json",
+                None,
+            ));
+        }
+    });
+    println!("summary over {n} frames (median of {rounds} passes, ns per frame):");
+    println!("  decode       meterwire {ours:>9.1}   m-bus-parser {theirs:>9.1}   meterwire is {:.1}x faster", theirs / ours);
+    println!("  decode_json  meterwire {ours_json:>9.1}   m-bus-parser {theirs_json:>9.1}   meterwire is {:.1}x faster", theirs_json / ours_json);
+}
+
+/// An ~80-byte CRC-free wM-Bus telegram (short TPL, 11 water-meter records) and the same
+/// records in security mode 5, encrypted by meterwire's encoder with `WMBUS_KEY`.
+const WMBUS_PLAIN: &str = "4F443A637856341201077A2A0000002F2F0C1367452301026C2F330B3B2001004C1311223344426C1F3104FD17000000000A5A15020A5E8201046D32371F1502FD740C0D2F2F2F2F2F2F2F2F2F2F2F2F";
+const WMBUS_KEY: [u8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+
+/// m-bus-parser's wireless path: parse the CRC-free telegram and walk every record.
+fn mbus_parser_wireless(data: &[u8]) -> u32 {
+    let mut records = 0;
+    if let Ok(parsed) = MbusData::<m_bus_parser::WirelessFrame>::try_from(data) {
+        if let Some(iter) = parsed.data_records {
+            for record in iter.flatten() {
+                black_box(record.value());
+                records += 1;
+            }
+        }
+    }
+    records
+}
+
+fn wireless_summary() {
+    let plain = meterwire::parse_hex(WMBUS_PLAIN).unwrap();
+    let wmbus = Options::default().with_protocol(Some(meterwire::Protocol::Wmbus));
+    let mut model = decode(&plain, &wmbus).unwrap();
+    if let meterwire::model::Link::Wmbus(l) = &mut model.link {
+        l.config = Some(meterwire::model::Code16(0x0540));
+        l.security_mode = Some(5);
+        l.encrypted_blocks = Some(4);
+    }
+    let keyed = wmbus.clone().with_key(meterwire::Key::new(WMBUS_KEY));
+    let mode5 = meterwire::encode_with(&model, &keyed).unwrap();
+    let check = decode(&mode5, &keyed).unwrap();
+    assert!(!check.encrypted && check.records.len() == model.records.len());
+    let hex5 = meterwire::hex::to_hex(&mode5);
+    let auto = Options::default().with_key(meterwire::Key::new(WMBUS_KEY));
+    let rounds = if std::env::args().any(|a| a == "--test") {
+        3
+    } else {
+        2000
+    };
+    let batch = 64;
+    let run = |f: &mut dyn FnMut()| {
+        median_ns(batch, rounds, || {
+            for _ in 0..batch {
+                f();
+            }
+        })
+    };
+    let ours_plain = run(&mut || {
+        black_box(decode(black_box(&plain), &wmbus).ok());
+    });
+    let ours_plain_auto = run(&mut || {
+        black_box(decode(black_box(&plain), &Options::default()).ok());
+    });
+    let theirs_plain = run(&mut || {
+        black_box(mbus_parser_wireless(black_box(&plain)));
+    });
+    let ours_mode5 = run(&mut || {
+        black_box(decode(black_box(&mode5), &keyed).ok());
+    });
+    let ours_mode5_auto = run(&mut || {
+        black_box(decode(black_box(&mode5), &auto).ok());
+    });
+    let theirs_mode5 = median_ns(1, rounds.min(200), || {
+        black_box(m_bus_parser::serialize_mbus_data(
+            black_box(&hex5),
+            "json",
+            Some(&WMBUS_KEY),
+        ));
+    });
+    let theirs_plain_json = median_ns(1, rounds.min(200), || {
+        black_box(m_bus_parser::serialize_mbus_data(
+            black_box(WMBUS_PLAIN),
+            "json",
+            None,
+        ));
+    });
+    println!(
+        "wireless ({} bytes, {} records; median ns per telegram):",
+        plain.len(),
+        model.records.len()
+    );
+    println!("  plain decode  meterwire {ours_plain:>8.1} (auto-detect {ours_plain_auto:.1})   m-bus-parser WirelessFrame+records {theirs_plain:>8.1}   (its JSON path {theirs_plain_json:.1})");
+    println!("  mode 5        meterwire {ours_mode5:>8.1} (auto-detect {ours_mode5_auto:.1})   m-bus-parser decryption (JSON path only) {theirs_mode5:>8.1}");
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    summary();
+    wireless_summary();
+}

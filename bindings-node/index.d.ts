@@ -1,0 +1,8 @@
+// meterwire for Node.js (native addon). The API and model types: types/meterwire.d.ts.
+import type { MeterwireApi } from './types/meterwire.js';
+
+export * from './types/meterwire.js';
+/** Which backend this package runs on. */
+export declare const backend: 'native';
+declare const api: MeterwireApi;
+export default api;

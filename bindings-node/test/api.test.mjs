@@ -1,0 +1,261 @@
+// The API surface every backend shares: input types, options, decodeMany, decodeStream,
+// encode, MeterwireError.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { backendName, load, ownVectors, root } from './backend.mjs';
+
+const { api } = await load();
+const { MeterwireError } = api;
+
+// Frames of tests/conformance/mbus.jsonl, by name.
+const byName = new Map(ownVectors().map(({ line }) => [line.name, line]));
+const hexOf = (name) => {
+  const line = byName.get(name);
+  assert.ok(line, `vector ${name} exists`);
+  return line.hex;
+};
+const RSP = hexOf('rsp-ud-digest-r1-r6');
+const SHORT = hexOf('req-ud2-addr5');
+const BAD_CHECKSUM = hexOf('err-checksum');
+
+function throwsMw(fn, kind, offset) {
+  assert.throws(fn, (e) => {
+    assert.ok(e instanceof MeterwireError, `expected MeterwireError, got ${e?.name}: ${e?.message}`);
+    assert.ok(e instanceof Error);
+    if (kind !== undefined) assert.equal(e.kind, kind);
+    if (offset !== undefined) assert.equal(e.offset, offset);
+    return true;
+  });
+}
+
+test(`input types: Buffer, Uint8Array, views and hex spellings decode alike (${backendName})`, () => {
+  const want = api.decodeJson(RSP);
+  const bytes = Buffer.from(RSP, 'hex');
+  assert.equal(api.decodeJson(bytes), want);
+  assert.equal(api.decodeJson(new Uint8Array(bytes)), want);
+  // A view in the middle of a bigger buffer: only its bytes count.
+  const big = new Uint8Array(bytes.length + 20).fill(0xAA);
+  big.set(bytes, 7);
+  assert.equal(api.decodeJson(big.subarray(7, 7 + bytes.length)), want);
+  assert.equal(api.decodeJson(Buffer.from(big.buffer, 7, bytes.length)), want);
+  // Hex text: lower case, spaces, colons, dashes, 0x prefixes.
+  const pairs = RSP.match(/../g);
+  for (const text of [
+    RSP.toLowerCase(),
+    pairs.join(' '),
+    pairs.join(':'),
+    pairs.join('-'),
+    pairs.map((p) => `0x${p}`).join(' '),
+    `  ${pairs.join(' ')}\n`,
+  ]) {
+    assert.equal(api.decodeJson(text), want, text);
+  }
+  assert.deepEqual(api.decode(bytes), JSON.parse(want));
+});
+
+test(`empty and odd inputs are MeterwireErrors (${backendName})`, () => {
+  throwsMw(() => api.decode(new Uint8Array(0)), 'empty', 0);
+  throwsMw(() => api.decode(Buffer.alloc(0)), 'empty', 0);
+  throwsMw(() => api.decode(''), 'empty', 0);
+  throwsMw(() => api.decode('zz'), 'hex', 0);
+  throwsMw(() => api.decode('6'), 'hex');
+  throwsMw(() => api.decodeJson('E5 0G'), 'hex', 4);
+});
+
+test(`options: protocol and explain (${backendName})`, () => {
+  const auto = api.decodeJson(SHORT);
+  assert.equal(api.decodeJson(SHORT, {}), auto);
+  assert.equal(api.decodeJson(SHORT, null), auto);
+  assert.equal(api.decodeJson(SHORT, { protocol: 'auto' }), auto);
+  assert.equal(api.decodeJson(SHORT, { protocol: 'mbus' }), auto);
+  assert.equal(api.decodeJson(SHORT, { protocol: 'MBUS' }), auto);
+  throwsMw(() => api.decode(SHORT, { protocol: 'no-such-protocol' }), 'unknown_protocol', 0);
+  throwsMw(() => api.decode(SHORT, { protocol: 'modbus-rtu' }), 'unsupported');
+  // explain: spans cover every input byte exactly once, in order.
+  const d = api.decode(RSP, { explain: true });
+  assert.ok(Array.isArray(d.spans) && d.spans.length > 0);
+  let at = 0;
+  for (const s of d.spans) {
+    assert.equal(s.start, at);
+    assert.ok(s.end > s.start && typeof s.path === 'string' && typeof s.label === 'string');
+    at = s.end;
+  }
+  assert.equal(at, RSP.length / 2);
+  assert.equal(api.decode(RSP, { explain: false }).spans, undefined);
+  assert.deepEqual(api.decode(RSP, { explain: true }), JSON.parse(api.decodeJson(RSP, { explain: true })));
+});
+
+test(`decodeMany: raise, skip, collect (${backendName})`, () => {
+  const frames = [SHORT, Buffer.from(RSP, 'hex'), BAD_CHECKSUM, 'zz', new Uint8Array([0xe5])];
+  const good = [SHORT, RSP, 'E5'].map((h) => api.decode(h));
+  assert.deepEqual(api.decodeMany([]), []);
+  assert.deepEqual(api.decodeMany([SHORT, RSP]), good.slice(0, 2));
+  assert.deepEqual(api.decodeMany([SHORT, RSP], { onError: 'raise' }), good.slice(0, 2));
+  assert.throws(
+    () => api.decodeMany(frames),
+    (e) => e instanceof MeterwireError && e.kind === 'checksum' && e.index === 2,
+  );
+  assert.deepEqual(api.decodeMany(frames, { onError: 'skip' }), good);
+  const collected = api.decodeMany(frames, { onError: 'collect' });
+  assert.equal(collected.length, frames.length);
+  assert.deepEqual(collected[0], good[0]);
+  assert.deepEqual(collected[1], good[1]);
+  assert.deepEqual(collected[4], good[2]);
+  assert.deepEqual(Object.keys(collected[2]), ['error']);
+  assert.deepEqual(Object.keys(collected[2].error), ['kind', 'offset', 'message']);
+  assert.equal(collected[2].error.kind, 'checksum');
+  assert.equal(collected[3].error.kind, 'hex');
+  // The error objects are the §3 objects the CLI prints.
+  try {
+    api.decode(BAD_CHECKSUM);
+    assert.fail('no error');
+  } catch (e) {
+    assert.deepEqual(collected[2].error, { kind: e.kind, offset: e.offset, message: e.message });
+  }
+  // Options reach every frame.
+  assert.deepEqual(api.decodeMany([RSP], { explain: true })[0], api.decode(RSP, { explain: true }));
+});
+
+test(`decodeStream: frames, errors and garbage cover every byte (${backendName})`, () => {
+  const rsp = Buffer.from(RSP, 'hex');
+  const stream = Buffer.concat([
+    Buffer.from([0x00, 0xff]),
+    rsp,
+    Buffer.from(SHORT, 'hex'),
+    Buffer.from([0x68, 0x03]),
+  ]);
+  const items = api.decodeStream(stream);
+  let at = 0;
+  for (const it of items) {
+    assert.equal(it.start, at);
+    assert.ok(it.end > it.start);
+    const keys = Object.keys(it);
+    assert.equal(keys.length, 3, JSON.stringify(keys));
+    assert.ok(['frame', 'error', 'garbage'].includes(keys[2]));
+    at = it.end;
+  }
+  assert.equal(at, stream.length);
+  assert.deepEqual(items[0], { start: 0, end: 2, garbage: '00FF' });
+  assert.deepEqual(items[1], { start: 2, end: 2 + rsp.length, frame: api.decode(rsp) });
+  assert.deepEqual(items.at(-1), { start: stream.length - 2, end: stream.length, garbage: '6803' });
+  // Hex text in, same items out.
+  assert.deepEqual(api.decodeStream(stream.toString('hex')), items);
+  assert.deepEqual(api.decodeStream(new Uint8Array(0)), []);
+  // A frame whose link layer verifies but whose content is broken is an error item, with
+  // offsets in stream coordinates.
+  const overrun = Buffer.from(ownVectors().find(({ line }) => line.name === 'err-record-overrun').line.hex, 'hex');
+  const inStream = api.decodeStream(Buffer.concat([Buffer.from([0]), overrun]));
+  const errItem = inStream.find((it) => it.error);
+  if (errItem) {
+    assert.deepEqual(Object.keys(errItem.error), ['kind', 'offset', 'message']);
+    assert.ok(errItem.error.offset >= errItem.start);
+  }
+});
+
+test(`encode: round trip and errors (${backendName})`, () => {
+  for (const hex of [SHORT, RSP, 'E5']) {
+    const bytes = api.encode(api.decode(hex));
+    assert.ok(bytes instanceof Uint8Array);
+    assert.equal(Buffer.from(bytes).toString('hex').toUpperCase(), hex);
+  }
+  // A changed model encodes the change.
+  const d = api.decode(SHORT);
+  d.link.a = 7;
+  const again = api.decode(api.encode(d));
+  assert.equal(again.link.a, 7);
+  // Not a model: the core's error, as a MeterwireError.
+  throwsMw(() => api.encode({}), 'malformed');
+  throwsMw(() => api.encode({ schema_version: 1, protocol: 'nope', link: {} }), 'malformed');
+});
+
+test(`keys: one key, a map by meter id, wrong keys (${backendName})`, (t) => {
+  const line = [...byName.values()].find((l) => typeof l.key === 'string' && !l.expected.error);
+  if (!line) {
+    t.skip('no vector with a key');
+    return;
+  }
+  const id = line.expected.meter.id;
+  const hidden = api.decode(line.hex);
+  assert.equal(hidden.encrypted, true);
+  assert.deepEqual(api.decode(line.hex, { keys: line.key }), line.expected);
+  assert.deepEqual(api.decode(line.hex, { keys: line.key.toLowerCase() }), line.expected);
+  assert.deepEqual(api.decode(line.hex, { keys: { [id]: line.key } }), line.expected);
+  assert.deepEqual(api.decode(line.hex, { keys: `${id}=${line.key}` }), line.expected);
+  // A key for another meter is no key.
+  assert.equal(api.decode(line.hex, { keys: { 99999999: line.key } }).encrypted, true);
+  // A wrong key is the core's decrypt (or auth) error and never shows the key.
+  const wrong = line.key.replace(/^../, line.key.startsWith('00') ? '11' : '00');
+  assert.throws(
+    () => api.decode(line.hex, { keys: wrong }),
+    (e) => e instanceof MeterwireError && ['decrypt', 'auth'].includes(e.kind) && !e.message.includes(wrong),
+  );
+  // Not a key at all.
+  assert.throws(() => api.decode(line.hex, { keys: 'zz' }), MeterwireError);
+  assert.throws(() => api.decode(line.hex, { keys: { [id]: '0011' } }), MeterwireError);
+  for (const keys of [5, true, ['a'], { [id]: 5 }, { [id]: null }]) {
+    assert.throws(() => api.decode(line.hex, { keys }), TypeError);
+  }
+  // decodeMany, decodeStream and encode take keys too.
+  assert.deepEqual(api.decodeMany([line.hex], { keys: line.key }), [line.expected]);
+  // (The core's stream cutter finds wired M-Bus frames; the option is accepted all the same.)
+  assert.equal(api.decodeStream(line.hex, { keys: line.key }).at(-1).end, line.hex.length / 2);
+  const plain = api.encode(line.expected);
+  const sealed = api.encode(line.expected, { keys: line.key });
+  assert.equal(Buffer.from(sealed).toString('hex').toUpperCase(), line.hex);
+  assert.notDeepEqual(Buffer.from(plain), Buffer.from(sealed));
+});
+
+test(`toReading: the flat reading view (${backendName})`, () => {
+  const d = api.decode(RSP);
+  const r = api.toReading(d);
+  assert.equal(r.protocol, 'mbus');
+  assert.equal(r.id, d.meter.id);
+  assert.equal(r.manufacturer, d.meter.manufacturer);
+  assert.equal(typeof r.status, 'string');
+  assert.equal(r.timestamp, undefined);
+  for (const [k, v] of Object.entries(r)) {
+    assert.match(k, /^[a-z0-9_]+$/, k);
+    assert.ok(typeof v === 'string' || typeof v === 'number', `${k}: ${typeof v}`);
+  }
+  // The reception time is added when given; the same view from the JSON text's object.
+  const ts = '2026-11-25T16:00:00Z';
+  assert.equal(api.toReading(d, { timestamp: ts }).timestamp, ts);
+  assert.deepEqual(api.toReading(JSON.parse(api.decodeJson(RSP))), r);
+  assert.deepEqual(api.toReading(d, {}), r);
+  assert.deepEqual(api.toReading(d, null), r);
+  assert.deepEqual(api.toReading(api.decode('E5')), { protocol: 'mbus', status: 'OK' });
+  throwsMw(() => api.toReading({}), 'malformed', 0);
+  for (const bad of [5, 'x', [], () => {}]) {
+    assert.throws(() => api.toReading(d, bad), TypeError);
+  }
+  for (const timestamp of [5, null, {}, true]) {
+    assert.throws(() => api.toReading(d, { timestamp }), TypeError);
+  }
+});
+
+test(`MeterwireError: shape (${backendName})`, () => {
+  try {
+    api.decode(BAD_CHECKSUM);
+    assert.fail('no error');
+  } catch (e) {
+    assert.ok(e instanceof MeterwireError);
+    assert.ok(e instanceof Error);
+    assert.equal(e.name, 'MeterwireError');
+    assert.equal(e.kind, 'checksum');
+    assert.equal(e.code, 'checksum');
+    assert.equal(typeof e.offset, 'number');
+    assert.equal(e.layer, 'link');
+    assert.match(e.message, /checksum 0x[0-9A-F]{2}, computed 0x[0-9A-F]{2}/);
+    assert.match(String(e), /^MeterwireError: checksum/);
+    assert.equal(typeof e.stack, 'string');
+  }
+});
+
+test('the two packages share one wrapper and one model type file', () => {
+  const same = (a, b) =>
+    assert.equal(readFileSync(join(root, a), 'utf8'), readFileSync(join(root, b), 'utf8'), `${a} != ${b}`);
+  same('bindings-node/wrap.js', 'bindings-wasm/wrap.js');
+  same('bindings-node/types/meterwire.d.ts', 'bindings-wasm/types/meterwire.d.ts');
+});

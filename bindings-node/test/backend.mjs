@@ -1,0 +1,92 @@
+// Loads the meterwire API under test. One set of test files runs against every backend:
+//
+//   MW_BACKEND=native (default)  bindings-node/index.js      (napi addon)
+//   MW_BACKEND=wasm              bindings-wasm/index.js      (wasm-bindgen --target nodejs)
+//   MW_BACKEND=web               bindings-wasm/web.js        (wasm-bindgen --target web, bytes
+//                                                             handed to init())
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+
+/** The repository root. */
+export const root = resolve(here, '..', '..');
+/** The public corpora (`../shared/vectors` beside the repository), or null when absent. */
+export const sharedVectors = (() => {
+  const dir = resolve(root, '..', 'shared', 'vectors');
+  return existsSync(dir) ? dir : null;
+})();
+
+export const backendName = process.env.MW_BACKEND || 'native';
+
+const nativeAddon = join(root, 'bindings-node', 'binding.cjs');
+const wasmNode = join(root, 'bindings-wasm', 'pkg-node', 'meterwire_wasm.js');
+const wasmWeb = join(root, 'bindings-wasm', 'pkg-web', 'meterwire_wasm_bg.wasm');
+
+/** Whether a backend's build output is present. */
+export function built(name) {
+  if (name === 'native') return existsSync(nativeAddon);
+  if (name === 'wasm') return existsSync(wasmNode);
+  if (name === 'web') return existsSync(wasmWeb);
+  return false;
+}
+
+/** `{api, raw}` of a backend: the public module and the raw binding it wraps. */
+export async function load(name = backendName) {
+  if (name === 'native') {
+    return { api: await import('../index.js'), raw: require(nativeAddon) };
+  }
+  if (name === 'wasm') {
+    return { api: await import('../../bindings-wasm/index.js'), raw: require(wasmNode) };
+  }
+  if (name === 'web') {
+    const api = await import('../../bindings-wasm/web.js');
+    await api.default(readFileSync(wasmWeb));
+    const raw = await import('../../bindings-wasm/pkg-web/meterwire_wasm.js');
+    return { api, raw };
+  }
+  throw new Error(`unknown MW_BACKEND ${name} (native, wasm, web)`);
+}
+
+/** Every line of a JSON Lines file, parsed. */
+export function readJsonl(file) {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
+}
+
+/** The project's own conformance vectors: `[{file, line}]`. */
+export function ownVectors() {
+  const dir = join(root, 'tests', 'conformance');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()
+    .flatMap((f) => readJsonl(join(dir, f)).map((line) => ({ file: f, line })));
+}
+
+/** Decoding options of a vector line: its `protocol` (`auto` when absent) and `key`. */
+export function vectorOptions(line) {
+  const opts = {};
+  if (typeof line.protocol === 'string' && line.protocol) opts.protocol = line.protocol;
+  if (typeof line.key === 'string' && line.key) opts.keys = line.key;
+  return Object.keys(opts).length ? opts : undefined;
+}
+
+/** The §3 error text the CLI and `error_json` print, rebuilt from a thrown MeterwireError. */
+export function errorJson(e) {
+  return JSON.stringify({ error: { kind: e.kind, offset: e.offset, message: e.message } });
+}
+
+/** `decodeJson` text, or the §3 error text for a MeterwireError. */
+export function decodeJsonOrError(api, input, opts) {
+  try {
+    return api.decodeJson(input, opts);
+  } catch (e) {
+    if (e instanceof api.MeterwireError) return errorJson(e);
+    throw e;
+  }
+}

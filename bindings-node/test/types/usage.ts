@@ -1,0 +1,46 @@
+// Type-checked by types.test.mjs (tsc --noEmit): the .d.ts files describe the packages'
+// real use, for the native, WASM (Node) and web entry points.
+import native, { decode, decodeJson, decodeMany, decodeStream, encode, toReading, MeterwireError } from '../../index.js';
+import type { Decoded, DataRecord, StreamItem, ErrorObject, Reading, MbusLink } from '../../index.js';
+import * as wasm from '../../../bindings-wasm/index.js';
+import init, * as web from '../../../bindings-wasm/web.js';
+
+const d: Decoded = decode('10 7B 05 80 16', { protocol: 'mbus', explain: false });
+const text: string = decodeJson(new Uint8Array([0xe5]));
+const link = d.link as MbusLink;
+const fn: string | undefined = link.function;
+const first: DataRecord | undefined = d.records[0];
+const v: number | string | undefined = first?.value;
+const many: Decoded[] = decodeMany(['E5', new Uint8Array([0xe5])]);
+const skipped: Decoded[] = decodeMany(['E5'], { onError: 'skip' });
+const collected: Array<Decoded | ErrorObject> = decodeMany(['E5'], { onError: 'collect' });
+const items: StreamItem[] = decodeStream('00E5');
+for (const it of items) {
+  if ('frame' in it) it.frame.protocol satisfies string;
+  else if ('error' in it) it.error.kind satisfies string;
+  else it.garbage satisfies string;
+}
+const bytes: Uint8Array = encode(d);
+const r: Reading = toReading(d);
+try {
+  decode('zz');
+} catch (e) {
+  if (e instanceof MeterwireError) {
+    const k: 'hex' | string = e.kind;
+    const o: number = e.offset;
+    const c: string = e.code;
+    void [k, o, c];
+  }
+}
+const w: Decoded = wasm.decode('E5');
+const wb: 'wasm' = wasm.backend;
+const nb: 'native' = (await import('../../index.js')).backend;
+native.decode('E5') satisfies Decoded;
+const api = await init();
+api.decodeJson('E5') satisfies string;
+web.decode('E5') satisfies Decoded;
+// @ts-expect-error: numbers are not an input type
+decode(5);
+// @ts-expect-error: unknown onError mode
+decodeMany(['E5'], { onError: 'ignore' });
+void [text, fn, v, many, skipped, collected, bytes, r, w, wb, nb];

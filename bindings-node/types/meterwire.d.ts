@@ -1,0 +1,377 @@
+// Types of meterwire's JavaScript API and of the decoded model (design §2), shared by the
+// native package (bindings-node) and the WebAssembly package (bindings-wasm): the two copies
+// are identical (a test checks it). Written by hand from core/src/model.rs; keep in step.
+//
+// Names are snake_case as in the JSON text; optional fields are omitted, never null.
+
+/** Protocol ids of the model's `protocol` key. */
+export type Protocol =
+  | 'mbus'
+  | 'wmbus'
+  | 'cjt188'
+  | 'modbus_rtu'
+  | 'modbus_tcp'
+  | 'iec62056_21'
+  | 'coap'
+  | 'mqtt';
+
+/** A byte-valued code as text: `"0x08"` (upper-case digits). */
+export type Code8 = string;
+/** A 16-bit code as text: `"0x2C2D"`. */
+export type Code16 = string;
+/** Bytes as upper-case hex without separators: `"0C13"`. */
+export type Hex = string;
+
+/** One decoded frame. */
+export interface Decoded {
+  /** The model's version (1); bumped on any breaking change. */
+  schema_version: number;
+  protocol: Protocol;
+  /** The protocol's own header fields (design §2.2); `protocol` says which. */
+  link: MbusLink | WmbusLink | Cjt188Link | LinkFields;
+  /** The meter's identity, when the frame carries one. */
+  meter?: Meter;
+  /** One record per value. */
+  records: DataRecord[];
+  /** The normalised status. */
+  status?: Status;
+  /** An application error reported by the meter (M-Bus CI 70). */
+  application_error?: ApplicationError;
+  /** An alarm byte (M-Bus CI 71). */
+  alarm?: number;
+  /** Manufacturer-specific data after the records, as hex. */
+  manufacturer_data?: Hex;
+  /** The meter has more records for the next request (M-Bus DIF 1F). */
+  more_records_follow?: true;
+  /** Application data meterwire does not decode (an unknown CI), as hex. */
+  application_data?: Hex;
+  /** Idle filler bytes (M-Bus 2F) after the last record. */
+  trailing_fill?: number;
+  /** A payload could not be decrypted (no key). */
+  encrypted?: true;
+  /** The encrypted bytes, when `encrypted`. */
+  encrypted_data?: Hex;
+  /** A nested frame carried as payload, in the same model. */
+  payload?: Decoded;
+  /** Oddities that did not stop decoding (`already_decrypted`, unknown codes, …). */
+  warnings?: string[];
+  /** Explain mode only: every input byte, once, with its place in the model. */
+  spans?: Span[];
+}
+
+/** Link fields of protocols without a dedicated type here (design §2.2). */
+export interface LinkFields {
+  [key: string]: unknown;
+}
+
+/** Wired M-Bus link fields. */
+export interface MbusLink {
+  kind: 'ack' | 'short' | 'control' | 'long';
+  c?: Code8;
+  function?: 'SND_NKE' | 'SND_UD' | 'REQ_UD1' | 'REQ_UD2' | 'RSP_UD';
+  fcb?: boolean;
+  fcv?: boolean;
+  acd?: boolean;
+  dfc?: boolean;
+  /** Primary address. */
+  a?: number;
+  ci?: Code8;
+  /** Application header layout after the CI. */
+  tpl?: 'long' | 'short' | 'none' | 'fixed';
+  /** Signature / configuration field of a long or short header. */
+  config?: Code16;
+  /** `msb_first` for CI 76/77; omitted for LSB first. */
+  byte_order?: string;
+}
+
+/** Wireless M-Bus link fields (EN 13757-4, OMS). */
+export interface WmbusLink {
+  /** `A`, `B`, or `none` when the link-layer CRCs were already removed. */
+  frame_format: 'A' | 'B' | 'none';
+  l?: number;
+  c: Code8;
+  /** `SND_NR`, `SND_IR`, `ACC_NR`, … */
+  function?: string;
+  /** The link-layer address (manufacturer, id, version, medium). */
+  dll_address?: Meter;
+  ci?: Code8;
+  tpl?: 'long' | 'short' | 'none' | 'fixed';
+  access_no?: number;
+  config?: Code16;
+  config_ext?: Code8;
+  security_mode?: number;
+  encrypted_blocks?: number;
+  format_signature?: Code16;
+  data_crc?: Code16;
+  /** Extended link layer (CI 8C–8F). */
+  ell?: {
+    ci: Code8;
+    cc: Code8;
+    access_no: number;
+    session_number?: number;
+    payload_crc?: Code16;
+    address?: Meter;
+  };
+  /** Authentication and fragmentation layer (CI 90). */
+  afl?: {
+    fcl: Code16;
+    more_fragments?: boolean;
+    fragment_id?: number;
+    message_length?: number;
+    mcl?: Code8;
+    key_info?: Code16;
+    message_counter?: number;
+    mac?: Hex;
+  };
+}
+
+/** CJ/T 188 link fields. */
+export interface Cjt188Link {
+  preamble_len?: number;
+  /** `"0x10"`: cold water, … */
+  meter_type: Code8;
+  /** 14 digits. */
+  address: string;
+  control?: Code8;
+  direction?: 'master_to_slave' | 'slave_to_master';
+  exception?: boolean;
+  function?: 'read_data' | 'read_address' | 'write_data' | 'read_key_version' | 'write_address' | 'write_sync';
+  length?: number;
+  /** Data identifier, `"0x901F"`. */
+  di?: Code16;
+  di_order?: 'hi_lo' | 'lo_hi';
+  ser?: number;
+}
+
+/** The meter's identity. */
+export interface Meter {
+  /** Identification number, leading zeros kept. */
+  id: string;
+  /** Three-letter manufacturer code (`KAM`). */
+  manufacturer?: string;
+  /** The raw 16-bit manufacturer field. */
+  manufacturer_code?: Code16;
+  version?: number;
+  /** `water`, `warm_water`, `heat`, … (design §2). */
+  medium?: string;
+  medium_code?: Code8;
+  access_no?: number;
+  /** The header's raw status byte. */
+  status?: number;
+}
+
+/** One value of a frame (design §2 `records[]`). */
+export interface DataRecord {
+  /** `volume`, `energy`, `datetime`, `fabrication_no`, … */
+  quantity: string;
+  /**
+   * Numbers: the JSON number read from `exact`. Dates and times: ISO 8601 text
+   * (`2026-11-23T14:35`). Text values and unreadable bytes (hex): a string.
+   */
+  value?: number | string;
+  /** The exact decimal of a numeric value (`"1234.567"`). */
+  exact?: string;
+  /** `m3`, `kWh`, `C`, … */
+  unit?: string;
+  /** A plain-text unit sent by the meter (VIF 7C/FC), instead of `unit`. */
+  unit_text?: string;
+  /** 0 = current value, k > 0 = the k-th stored value. */
+  storage?: number;
+  tariff?: number;
+  subunit?: number;
+  function?: 'instantaneous' | 'maximum' | 'minimum' | 'error';
+  /** A protocol-specific meaning in words. */
+  label?: string;
+  /** Qualifiers from VIF extensions (`backward_flow`, `per_hour`, …). */
+  modifiers?: string[];
+  /** A record error reported by the meter. */
+  record_error?: string;
+  /** An object action (master → slave). */
+  action?: string;
+  /** The date's invalid flag, or data that is not valid BCD. */
+  invalid?: true;
+  /** The date's summer-time flag. */
+  dst?: true;
+  /** The record's address in protocols that name each value (register, OBIS code, DI). */
+  address?: number | string;
+  /** The record's source bytes. */
+  raw?: RawRecord;
+}
+
+/** A record's source bytes, as hex. */
+export interface RawRecord {
+  /** Idle filler bytes (2F) directly before the record. */
+  fill?: number;
+  /** DIF and DIFEs. */
+  dif?: Hex;
+  /** VIF, VIFEs and plain-text unit bytes. */
+  vif?: Hex;
+  /** The data field. */
+  data: Hex;
+}
+
+/** Status flags normalised across protocols. */
+export type StatusFlag =
+  | 'valve_open'
+  | 'valve_closed'
+  | 'valve_fault'
+  | 'low_battery'
+  | 'power_low'
+  | 'leak'
+  | 'burst'
+  | 'reverse_flow'
+  | 'tamper'
+  | 'dry'
+  | 'temporary_error'
+  | 'permanent_error'
+  | 'application_busy'
+  | 'application_error'
+  | 'alarm';
+
+/** The normalised status. */
+export interface Status {
+  raw: number;
+  flags: StatusFlag[];
+}
+
+/** An application error reported by the meter (M-Bus CI 70). */
+export interface ApplicationError {
+  code: number;
+  name: string;
+  detail?: Hex;
+}
+
+/** One annotated byte range of explain mode. */
+export interface Span {
+  start: number;
+  end: number;
+  /** Where the bytes went in the model (`link.c`, `records[2].data`). */
+  path: string;
+  /** What the bytes are, for people. */
+  label: string;
+}
+
+/** The error object of design §3 (in `decodeMany` with `onError: "collect"`). */
+export interface ErrorObject {
+  error: ErrorBody;
+}
+
+/** What went wrong and where. */
+export interface ErrorBody {
+  kind: ErrorKind;
+  offset: number;
+  message: string;
+}
+
+/** The stable error kinds (design §3). */
+export type ErrorKind =
+  | 'empty'
+  | 'hex'
+  | 'truncated'
+  | 'length'
+  | 'start'
+  | 'stop'
+  | 'checksum'
+  | 'crc'
+  | 'unsupported'
+  | 'malformed'
+  | 'decrypt'
+  | 'auth'
+  | 'unknown_protocol';
+
+/** One item of `decodeStream`: a frame, a frame that failed to decode, or garbage. */
+export type StreamItem =
+  | { start: number; end: number; frame: Decoded }
+  | { start: number; end: number; error: ErrorBody }
+  | { start: number; end: number; garbage: Hex };
+
+/** The flat reading view of `toReading` (design §2.1); keys depend on the frame. */
+export interface Reading {
+  media?: string;
+  id?: string;
+  manufacturer?: string;
+  protocol?: Protocol;
+  /** `"OK"`, or the upper-case flags joined by spaces. */
+  status?: string;
+  [key: string]: string | number | boolean | undefined;
+}
+
+/** Input: bytes, or hex text (any case; spaces, `:`, `-` separators; `0x` prefixes). */
+export type Input = Uint8Array | string;
+
+/** Decoding options. */
+export interface DecodeOptions {
+  /** `"auto"` (default) or a protocol id; the hyphen spellings are accepted too. */
+  protocol?: 'auto' | Protocol | 'modbus-rtu' | 'modbus-tcp' | 'iec62056-21' | (string & {});
+  /** Fill `spans` with every byte's place in the model. */
+  explain?: boolean;
+  /** AES-128 keys for encrypted payloads: one hex key for every meter, or meter id → hex key. */
+  keys?: Keys;
+}
+
+/** One hex key (32 digits) for every meter (or the `ID=HEX,ID=HEX` text), or meter id → hex key. */
+export type Keys = string | Record<string, string>;
+
+/** Options of `encode`. */
+export interface EncodeOptions {
+  /** With a key for the meter, wM-Bus payloads of security mode 5/7 are encrypted. */
+  keys?: Keys;
+}
+
+/** Options of `decodeMany`. */
+export interface DecodeManyOptions extends DecodeOptions {
+  /** `"raise"` (default) throws the first failure, `"skip"` drops it, `"collect"` keeps its error object. */
+  onError?: 'raise' | 'skip' | 'collect';
+}
+
+/** Thrown for input meterwire cannot decode or encode. */
+export declare class MeterwireError extends Error {
+  readonly name: 'MeterwireError';
+  /** The stable error kind. */
+  readonly kind: ErrorKind;
+  /** Same as `kind` (Node's convention). */
+  readonly code: ErrorKind;
+  /** The byte where the problem was found (design §3). */
+  readonly offset: number;
+  /** The pipeline layer that found it: `input`, `link`, `application`, `security`. */
+  readonly layer?: 'input' | 'link' | 'application' | 'security';
+  /** `decodeMany` (`onError: "raise"`): the index of the failed frame. */
+  readonly index?: number;
+}
+
+/** Decodes one frame into the model. Throws `MeterwireError`, or `TypeError` for bad arguments. */
+export declare function decode(data: Input, opts?: DecodeOptions | null): Decoded;
+/** Decodes one frame into the core's JSON text, byte-identical in every runtime. */
+export declare function decodeJson(data: Input, opts?: DecodeOptions | null): string;
+/** Decodes many frames. */
+export declare function decodeMany(
+  frames: Input[],
+  opts?: (DecodeManyOptions & { onError?: 'raise' | 'skip' }) | null,
+): Decoded[];
+export declare function decodeMany(
+  frames: Input[],
+  opts: DecodeManyOptions & { onError: 'collect' },
+): Array<Decoded | ErrorObject>;
+/** Cuts a byte stream into frames and garbage; every byte is in exactly one item. */
+export declare function decodeStream(data: Input, opts?: DecodeOptions | null): StreamItem[];
+/** Encodes a decoded model back to its frame: `encode(decode(x))` gives `x`. */
+export declare function encode(obj: Decoded, opts?: EncodeOptions | null): Uint8Array;
+/** Options of `toReading`. */
+export interface ReadingOptions {
+  /** The reception time to add as `timestamp` (UTC, e.g. `2026-11-25T16:00:00Z`). */
+  timestamp?: string;
+}
+
+/** The flat reading view of a decoded frame (design §2.1). */
+export declare function toReading(decoded: Decoded, opts?: ReadingOptions | null): Reading;
+
+/** The functions above as one object (the default export). */
+export interface MeterwireApi {
+  decode: typeof decode;
+  decodeJson: typeof decodeJson;
+  decodeMany: typeof decodeMany;
+  decodeStream: typeof decodeStream;
+  encode: typeof encode;
+  toReading: typeof toReading;
+  MeterwireError: typeof MeterwireError;
+}

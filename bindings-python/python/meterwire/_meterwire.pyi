@@ -1,0 +1,140 @@
+"""Stubs of the Rust extension ``meterwire._meterwire`` (re-exported by ``meterwire``)."""
+
+from typing import Iterable, List, Optional, Tuple, Union
+
+from .model import Columns, Data, Decoded, ErrorObject, Keys, OnError, Protocol, Reading, StreamItem
+
+__all__ = [
+    "decode",
+    "decode_json",
+    "decode_many",
+    "decode_stream",
+    "encode",
+    "to_reading",
+    "readings",
+    "MeterwireError",
+    "FrameError",
+    "ChecksumError",
+    "SecurityError",
+    "UnsupportedError",
+    "SCHEMA_VERSION",
+    "ERROR_KINDS",
+    "__version__",
+]
+
+__version__: str
+SCHEMA_VERSION: int
+ERROR_KINDS: Tuple[str, ...]
+"""Every error kind of design §3, in the core's order."""
+
+class MeterwireError(ValueError):
+    """A frame meterwire cannot decode. ``str(e)`` is ``e.message``."""
+
+    kind: str
+    """One of ``ERROR_KINDS``: ``checksum``, ``truncated``, ..."""
+    offset: int
+    """The byte where the problem was found (design §3)."""
+    layer: str
+    """``input``, ``link``, ``application`` or ``security``."""
+    message: str
+    index: int
+    """Only on errors raised by ``decode_many`` and ``readings``: the failing frame's position."""
+
+class FrameError(MeterwireError):
+    """empty, hex, truncated, length, start, stop, malformed, unknown_protocol."""
+
+class ChecksumError(MeterwireError):
+    """checksum, crc."""
+
+class SecurityError(MeterwireError):
+    """decrypt, auth."""
+
+class UnsupportedError(MeterwireError):
+    """unsupported."""
+
+def decode(
+    data: Data,
+    *,
+    protocol: Union[Protocol, str] = "auto",
+    keys: Optional[Keys] = None,
+    explain: bool = False,
+) -> Decoded:
+    """Decodes one frame into the model (design §2).
+
+    Raises ``MeterwireError`` (a subclass per family) when the frame does not decode,
+    ``TypeError`` when ``data`` is not bytes-like or str. An unknown ``protocol`` name is a
+    ``FrameError`` of kind ``unknown_protocol``. ``keys``: AES-128 keys for encrypted
+    payloads (see ``Keys``); without one an encrypted payload decodes with
+    ``encrypted: True``; a wrong key is a ``SecurityError``. ``explain=True`` adds ``spans``.
+    """
+
+def decode_json(
+    data: Data,
+    *,
+    protocol: Union[Protocol, str] = "auto",
+    keys: Optional[Keys] = None,
+    explain: bool = False,
+) -> str:
+    """Decodes one frame into the core's compact JSON text: the same bytes in every runtime."""
+
+def decode_many(
+    frames: Iterable[Data],
+    *,
+    protocol: Union[Protocol, str] = "auto",
+    keys: Optional[Keys] = None,
+    on_error: OnError = "raise",
+) -> List[Union[Decoded, ErrorObject]]:
+    """Decodes many frames in order, the GIL released while decoding.
+
+    The frames share one session: a compact wM-Bus frame (CI 79/7B) decodes when an earlier
+    frame of the call taught its format signature. ``on_error="raise"`` raises the first
+    failing frame's error with ``.index`` set; ``"skip"`` leaves failing frames out;
+    ``"collect"`` puts ``{"error": {"kind", "offset", "message"}}`` in their place. An item
+    that is not a frame is a ``TypeError`` in every mode.
+    """
+
+def decode_stream(
+    data: Data, *, protocol: Union[Protocol, str] = "auto", keys: Optional[Keys] = None
+) -> List[StreamItem]:
+    """Cuts a byte stream (a serial capture) into frames and garbage.
+
+    Every input byte is in exactly one item, in order:
+    ``{"start", "end", "frame": Decoded}`` for a frame that decodes,
+    ``{"start", "end", "error": {"kind", "offset", "message"}}`` for a frame whose link layer
+    verified but whose content does not decode (``offset`` counts from the stream start),
+    ``{"start", "end", "garbage": "<upper-case hex>"}`` for bytes that belong to no frame.
+    """
+
+def encode(obj: Decoded, *, keys: Optional[Keys] = None) -> bytes:
+    """Encodes a decoded model (a dict as ``decode`` returns it) back to the frame's bytes:
+    ``encode(decode(x)) == bytes(x)``. With ``keys``, wM-Bus payloads of security mode 5/7
+    are encrypted with the meter's key.
+
+    A dict that is not a model raises ``FrameError`` of kind ``malformed``; a protocol
+    without an encoder ``UnsupportedError``; a value that is not JSON-like (a set, NaN, an
+    int beyond 64 bits, nesting deeper than 128) ``TypeError`` or ``ValueError``.
+    """
+
+def to_reading(
+    decoded: Union[Decoded, Data],
+    *,
+    timestamp: Optional[str] = None,
+    protocol: Union[Protocol, str] = "auto",
+    keys: Optional[Keys] = None,
+) -> Reading:
+    """The flat reading of one frame (design §2.1). ``decoded`` is a dict from ``decode``, or
+    frame data decoded first with ``protocol`` and ``keys``. ``timestamp``: the reception time
+    to add (UTC, ``Z``)."""
+
+def readings(
+    frames: Iterable[Union[Decoded, Data]],
+    *,
+    protocol: Union[Protocol, str] = "auto",
+    keys: Optional[Keys] = None,
+) -> Columns:
+    """Many frames as one columnar table (``pandas.DataFrame(readings(frames))``).
+
+    Each frame is a dict from ``decode`` or frame data (decoded with ``protocol`` and ``keys``
+    in one session, as ``decode_many``); the first that does not decode raises its error
+    with ``.index`` set. Decoding runs with the GIL released.
+    """

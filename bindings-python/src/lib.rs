@@ -1,0 +1,504 @@
+//! Python bindings of meterwire: the extension module `meterwire._meterwire`, re-exported by
+//! the pure-Python package `meterwire` (see `python/meterwire/`).
+//!
+//! This crate only converts types and maps errors (project style note 7): inputs become byte
+//! slices (hex text goes through the core's `parse_hex`), the core's serde model becomes
+//! Python objects through one generic serializer (`convert`), and every core error goes
+//! through one funnel (`errors::to_py_err`). `decode_json` returns the core's own text.
+#![forbid(unsafe_code)]
+
+use std::borrow::Cow;
+
+use meterwire::{Decoded, Key, Keys, Options, Session, StreamItem};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
+
+mod convert;
+mod errors;
+
+use convert::{from_py, to_py, type_name, Converter};
+use errors::{
+    error_body, error_dict, to_py_err, ChecksumError, FrameError, MeterwireError, SecurityError,
+    UnsupportedError,
+};
+
+/// One `data` argument: bytes (borrowed from a `bytes` object when possible) or hex text.
+enum Input<'a> {
+    Bytes(Cow<'a, [u8]>),
+    Hex(Cow<'a, str>),
+}
+
+impl Input<'_> {
+    /// The frame's bytes: hex text is read by the core's `parse_hex`.
+    fn bytes(&self) -> Result<Cow<'_, [u8]>, meterwire::Error> {
+        match self {
+            Input::Bytes(b) => Ok(Cow::Borrowed(b.as_ref())),
+            Input::Hex(text) => meterwire::parse_hex(text).map(Cow::Owned),
+        }
+    }
+
+    /// The same input owning its bytes (to leave the GIL with it).
+    fn into_owned(self) -> Input<'static> {
+        match self {
+            Input::Bytes(b) => Input::Bytes(Cow::Owned(b.into_owned())),
+            Input::Hex(t) => Input::Hex(Cow::Owned(t.into_owned())),
+        }
+    }
+}
+
+/// Reads `data`: `bytes`, `bytearray`, `memoryview` (or any other object with the buffer
+/// protocol) or a hex `str`; anything else is a `TypeError`.
+fn input<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Input<'a>> {
+    if let Ok(b) = data.cast::<PyBytes>() {
+        return Ok(Input::Bytes(Cow::Borrowed(b.as_bytes())));
+    }
+    if let Ok(s) = data.cast::<PyString>() {
+        return Ok(Input::Hex(s.to_cow()?));
+    }
+    if let Ok(b) = data.cast::<PyByteArray>() {
+        return Ok(Input::Bytes(Cow::Owned(b.to_vec())));
+    }
+    let not_data = || {
+        PyTypeError::new_err(format!(
+            "data must be bytes, bytearray, memoryview or a hex str, not {}",
+            type_name(data)
+        ))
+    };
+    let view = PyMemoryView::from(data).map_err(|_| not_data())?;
+    let copy = view.call_method0(intern!(data.py(), "tobytes"))?;
+    let bytes = copy.cast::<PyBytes>().map_err(|_| not_data())?;
+    Ok(Input::Bytes(Cow::Owned(bytes.as_bytes().to_vec())))
+}
+
+/// The core's options from the keyword arguments.
+fn options(
+    py: Python<'_>,
+    protocol: &str,
+    keys: Option<&Bound<'_, PyAny>>,
+    explain: bool,
+) -> PyResult<Options> {
+    let protocol = Options::parse_protocol(protocol).map_err(|e| to_py_err(py, &e))?;
+    Ok(Options::default()
+        .with_protocol(protocol)
+        .with_keys(keys_of(py, keys)?)
+        .with_explain(explain))
+}
+
+/// The `keys` option (design §4): `None`; one AES-128 key for every meter as hex text (or
+/// `ID=HEX,ID=HEX`) or as 16 bytes; or a dict meter id → hex key. Parsed by the core, whose
+/// errors never repeat key bytes.
+fn keys_of(py: Python<'_>, keys: Option<&Bound<'_, PyAny>>) -> PyResult<Keys> {
+    let core = |r: Result<Keys, meterwire::Error>| r.map_err(|e| to_py_err(py, &e));
+    let Some(keys) = keys.filter(|k| !k.is_none()) else {
+        return Ok(Keys::None);
+    };
+    if let Ok(text) = keys.cast::<PyString>() {
+        return core(Options::parse_keys(&text.to_cow()?));
+    }
+    if let Ok(map) = keys.cast::<PyDict>() {
+        let mut pairs = Vec::with_capacity(map.len());
+        for (id, key) in map.iter() {
+            match (id.cast::<PyString>(), key.cast::<PyString>()) {
+                (Ok(id), Ok(key)) => {
+                    pairs.push((id.to_cow()?.into_owned(), key.to_cow()?.into_owned()))
+                }
+                _ => {
+                    return Err(PyTypeError::new_err(
+                        "keys: a dict must map meter id (str) to a hex key (str)",
+                    ))
+                }
+            }
+        }
+        return core(Keys::from_pairs(
+            pairs.iter().map(|(id, key)| (id.as_str(), key.as_str())),
+        ));
+    }
+    if let Ok(bytes) = keys.cast::<PyBytes>() {
+        return core(Key::from_slice(bytes.as_bytes()).map(Keys::One));
+    }
+    if let Ok(bytes) = keys.cast::<PyByteArray>() {
+        return core(Key::from_slice(&bytes.to_vec()).map(Keys::One));
+    }
+    Err(PyTypeError::new_err(format!(
+        "keys must be None, a hex str, 16 bytes or a dict meter id -> hex key, not {}",
+        type_name(keys)
+    )))
+}
+
+/// Decodes one `data` argument.
+fn decode_input(input: &Input<'_>, opts: &Options) -> Result<Decoded, meterwire::Error> {
+    meterwire::decode(&input.bytes()?, opts)
+}
+
+/// Decodes one frame into the model as a dict (design §2).
+#[pyfunction]
+#[pyo3(
+    signature = (data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false),
+    text_signature = "(data, *, protocol='auto', keys=None, explain=False)"
+)]
+fn decode<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    protocol: Cow<'_, str>,
+    keys: Option<&Bound<'py, PyAny>>,
+    explain: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let opts = options(py, &protocol, keys, explain)?;
+    let decoded = decode_input(&input(data)?, &opts).map_err(|e| to_py_err(py, &e))?;
+    to_py(py, &decoded)
+}
+
+/// Decodes one frame into the core's JSON text, byte for byte what every runtime returns.
+#[pyfunction]
+#[pyo3(
+    signature = (data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false),
+    text_signature = "(data, *, protocol='auto', keys=None, explain=False)"
+)]
+fn decode_json(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    protocol: Cow<'_, str>,
+    keys: Option<&Bound<'_, PyAny>>,
+    explain: bool,
+) -> PyResult<String> {
+    let opts = options(py, &protocol, keys, explain)?;
+    let input = input(data)?;
+    input
+        .bytes()
+        .and_then(|bytes| meterwire::decode_json(&bytes, &opts))
+        .map_err(|e| to_py_err(py, &e))
+}
+
+/// Keeps Python's cyclic garbage collector off while a batch of results is built, and turns
+/// it back on (if it was on) when dropped, also on error.
+///
+/// Building thousands of dicts and lists would otherwise run the collector every 700 new
+/// containers, and its full collections rescan every result built so far: more than half the
+/// time of a large `decode_many`. The results hold no reference cycles and no Python code runs
+/// while they are built (the GIL is held throughout), so pausing it changes nothing else.
+struct GcPause<'py> {
+    gc: Option<Bound<'py, PyModule>>,
+}
+
+impl<'py> GcPause<'py> {
+    fn new(py: Python<'py>) -> Self {
+        let gc = py.import(intern!(py, "gc")).ok().filter(|gc| {
+            gc.call_method0(intern!(py, "isenabled"))
+                .and_then(|on| on.is_truthy())
+                .unwrap_or(false)
+                && gc.call_method0(intern!(py, "disable")).is_ok()
+        });
+        GcPause { gc }
+    }
+}
+
+impl Drop for GcPause<'_> {
+    fn drop(&mut self) {
+        if let Some(gc) = &self.gc {
+            // Cannot fail for the gc module; there is nothing to do if it did.
+            let _ = gc.call_method0(intern!(gc.py(), "enable"));
+        }
+    }
+}
+
+/// What `decode_many` does with a frame that does not decode.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OnError {
+    Raise,
+    Skip,
+    Collect,
+}
+
+/// Decodes many frames with the GIL released while decoding.
+///
+/// The inputs are copied while holding the GIL, decoded in `py.detach`, then converted.
+/// `on_error`: `"raise"` raises the first frame's error (with `.index` set), `"skip"` leaves
+/// failing frames out, `"collect"` puts the error dict `{"error": {...}}` in their place.
+#[pyfunction]
+#[pyo3(
+    signature = (
+        frames, *, protocol = Cow::Borrowed("auto"), keys = None, on_error = Cow::Borrowed("raise")
+    ),
+    text_signature = "(frames, *, protocol='auto', keys=None, on_error='raise')"
+)]
+fn decode_many<'py>(
+    py: Python<'py>,
+    frames: &Bound<'py, PyAny>,
+    protocol: Cow<'_, str>,
+    keys: Option<&Bound<'py, PyAny>>,
+    on_error: Cow<'_, str>,
+) -> PyResult<Bound<'py, PyList>> {
+    let mode = match on_error.as_ref() {
+        "raise" => OnError::Raise,
+        "skip" => OnError::Skip,
+        "collect" => OnError::Collect,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "on_error must be \"raise\", \"skip\" or \"collect\", not {other:?}"
+            )))
+        }
+    };
+    let opts = options(py, &protocol, keys, false)?;
+    let inputs = frames_of(frames)?
+        .map(|item| input(&item?).map(Input::into_owned))
+        .collect::<PyResult<Vec<_>>>()?;
+    // One session for the batch, as the core's `decode_many`: compact wM-Bus frames decode
+    // when an earlier frame of the batch taught their format signature.
+    let results: Vec<Result<Decoded, meterwire::Error>> = py.detach(|| {
+        let mut session = Session::new();
+        inputs
+            .iter()
+            .map(|i| i.bytes().and_then(|b| session.decode(&b, &opts)))
+            .collect()
+    });
+    let conv = Converter::new(py);
+    let _pause = GcPause::new(py);
+    let mut out = Vec::with_capacity(results.len());
+    for (index, result) in results.iter().enumerate() {
+        match (result, mode) {
+            (Ok(decoded), _) => out.push(conv.convert(decoded)?),
+            (Err(e), OnError::Raise) => {
+                let err = to_py_err(py, e);
+                err.value(py).setattr(intern!(py, "index"), index)?;
+                return Err(err);
+            }
+            (Err(_), OnError::Skip) => {}
+            (Err(e), OnError::Collect) => out.push(error_dict(py, e)?.into_any()),
+        }
+    }
+    PyList::new(py, out)
+}
+
+/// Cuts a byte stream (a serial capture) into frames and garbage; every input byte is in
+/// exactly one item: `{"start", "end", "frame": <model>}`, `{"start", "end", "error":
+/// {"kind", "offset", "message"}}` (offsets in the stream) or `{"start", "end", "garbage":
+/// "<hex>"}`.
+#[pyfunction]
+#[pyo3(
+    signature = (data, *, protocol = Cow::Borrowed("auto"), keys = None),
+    text_signature = "(data, *, protocol='auto', keys=None)"
+)]
+fn decode_stream<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    protocol: Cow<'_, str>,
+    keys: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let opts = options(py, &protocol, keys, false)?;
+    let input = input(data)?;
+    let bytes = input.bytes().map_err(|e| to_py_err(py, &e))?;
+    let items = py.detach(|| meterwire::decode_stream(&bytes, &opts));
+    let conv = Converter::new(py);
+    let _pause = GcPause::new(py);
+    let mut out = Vec::with_capacity(items.len());
+    for item in &items {
+        let dict = PyDict::new(py);
+        let (start, end) = match item {
+            StreamItem::Frame { start, end, .. } | StreamItem::Garbage { start, end } => {
+                (*start, *end)
+            }
+        };
+        dict.set_item(intern!(py, "start"), start)?;
+        dict.set_item(intern!(py, "end"), end)?;
+        match item {
+            StreamItem::Frame {
+                result: Ok(decoded),
+                ..
+            } => dict.set_item(intern!(py, "frame"), conv.convert(decoded.as_ref())?)?,
+            StreamItem::Frame { result: Err(e), .. } => {
+                dict.set_item(intern!(py, "error"), error_body(py, e)?)?
+            }
+            StreamItem::Garbage { .. } => {
+                let span = bytes.get(start..end).unwrap_or_default();
+                dict.set_item(intern!(py, "garbage"), meterwire::hex::to_hex(span))?
+            }
+        }
+        out.push(dict);
+    }
+    PyList::new(py, out)
+}
+
+/// Encodes a decoded model (a dict as `decode` returns it) back to its frame's bytes:
+/// `encode(decode(x)) == x`. Without keys the dict is read by the core's own JSON reader
+/// (`encode_json`), so a dict that is not a model fails the same way in every runtime; with
+/// `keys`, wM-Bus payloads of security mode 5/7 are encrypted (`encode_with`).
+#[pyfunction]
+#[pyo3(signature = (obj, *, keys = None), text_signature = "(obj, *, keys=None)")]
+fn encode<'py>(
+    py: Python<'py>,
+    obj: &Bound<'py, PyAny>,
+    keys: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let json = model_json(obj)?;
+    let keys = keys_of(py, keys)?;
+    let bytes = py
+        .detach(|| {
+            if keys.is_empty() {
+                meterwire::encode_json(&json.to_string())
+            } else {
+                let opts = Options::default().with_keys(keys);
+                Frame::Model(json)
+                    .decoded(&opts, None)
+                    .and_then(|d| meterwire::encode_with(&d, &opts))
+            }
+        })
+        .map_err(|e| to_py_err(py, &e))?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
+/// A decoded model dict as JSON; anything but a dict is a `TypeError`.
+fn model_json(obj: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    if !obj.is_instance_of::<PyDict>() {
+        return Err(PyTypeError::new_err(format!(
+            "expected a decoded frame (dict), not {}",
+            type_name(obj)
+        )));
+    }
+    from_py(obj)
+}
+
+/// A frame given to `to_reading` / `readings`: a decoded model (dict) or frame data.
+enum Frame {
+    Model(serde_json::Value),
+    Data(Input<'static>),
+}
+
+impl Frame {
+    fn read(obj: &Bound<'_, PyAny>) -> PyResult<Frame> {
+        if obj.is_instance_of::<PyDict>() {
+            Ok(Frame::Model(from_py(obj)?))
+        } else {
+            Ok(Frame::Data(input(obj)?.into_owned()))
+        }
+    }
+
+    /// The decoded frame: data is decoded with `opts` (in `session` when given), a dict is
+    /// read as the model with the error `encode_json` gives for JSON that is not a model.
+    fn decoded(
+        self,
+        opts: &Options,
+        session: Option<&mut Session>,
+    ) -> Result<Decoded, meterwire::Error> {
+        match self {
+            Frame::Data(input) => match session {
+                Some(session) => session.decode(&input.bytes()?, opts),
+                None => decode_input(&input, opts),
+            },
+            Frame::Model(json) => serde_json::from_value(json).map_err(|_| {
+                meterwire::Error::new(
+                    meterwire::ErrorKind::Malformed,
+                    meterwire::Layer::Input,
+                    0,
+                    meterwire::Detail::Text("not a meterwire JSON model"),
+                )
+            }),
+        }
+    }
+}
+
+/// The flat reading of one frame (design §2.1): `decoded` is a dict from `decode`, or frame
+/// data (bytes-like or hex) decoded first with `protocol` and `keys`. `timestamp` is the
+/// reception time to add.
+#[pyfunction]
+#[pyo3(
+    signature = (decoded, *, timestamp = None, protocol = Cow::Borrowed("auto"), keys = None),
+    text_signature = "(decoded, *, timestamp=None, protocol='auto', keys=None)"
+)]
+fn to_reading<'py>(
+    py: Python<'py>,
+    decoded: &Bound<'py, PyAny>,
+    timestamp: Option<Cow<'_, str>>,
+    protocol: Cow<'_, str>,
+    keys: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let opts = options(py, &protocol, keys, false)?;
+    let frame = Frame::read(decoded)?
+        .decoded(&opts, None)
+        .map_err(|e| to_py_err(py, &e))?;
+    to_py(py, &meterwire::to_reading(&frame, timestamp.as_deref()))
+}
+
+/// Many frames as one table, one row per record: `{column: [values...]}`, the shape
+/// `pandas.DataFrame` takes. Each frame is a dict from `decode` or frame data (decoded with
+/// `protocol` and `keys`, in one session as `decode_many`); the first one that does not
+/// decode raises its error with `.index` set. Decoding runs without the GIL.
+#[pyfunction]
+#[pyo3(
+    signature = (frames, *, protocol = Cow::Borrowed("auto"), keys = None),
+    text_signature = "(frames, *, protocol='auto', keys=None)"
+)]
+fn readings<'py>(
+    py: Python<'py>,
+    frames: &Bound<'py, PyAny>,
+    protocol: Cow<'_, str>,
+    keys: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let opts = options(py, &protocol, keys, false)?;
+    let items = frames_of(frames)?
+        .map(|item| Frame::read(&item?))
+        .collect::<PyResult<Vec<_>>>()?;
+    let columns = py.detach(|| {
+        let mut session = Session::new();
+        let decoded = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| f.decoded(&opts, Some(&mut session)).map_err(|e| (i, e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(meterwire::readings(&decoded))
+    });
+    match columns {
+        Ok(columns) => {
+            let _pause = GcPause::new(py);
+            to_py(py, &columns)
+        }
+        Err((index, e)) => {
+            let err = to_py_err(py, &e);
+            err.value(py).setattr(intern!(py, "index"), index)?;
+            Err(err)
+        }
+    }
+}
+
+/// The items of a `frames` argument: any iterable except a single frame (str, bytes).
+fn frames_of<'py>(frames: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3::types::PyIterator>> {
+    if frames.is_instance_of::<PyString>()
+        || frames.is_instance_of::<PyBytes>()
+        || frames.is_instance_of::<PyByteArray>()
+        || frames.is_instance_of::<PyDict>()
+    {
+        return Err(PyTypeError::new_err(
+            "frames must be an iterable of frames, not a single frame",
+        ));
+    }
+    frames.try_iter().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "frames must be an iterable of frames, not {}",
+            type_name(frames)
+        ))
+    })
+}
+
+/// The extension module.
+#[pymodule]
+fn _meterwire(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_function(wrap_pyfunction!(decode, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_json, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_many, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(encode, m)?)?;
+    m.add_function(wrap_pyfunction!(to_reading, m)?)?;
+    m.add_function(wrap_pyfunction!(readings, m)?)?;
+    m.add("MeterwireError", py.get_type::<MeterwireError>())?;
+    m.add("FrameError", py.get_type::<FrameError>())?;
+    m.add("ChecksumError", py.get_type::<ChecksumError>())?;
+    m.add("SecurityError", py.get_type::<SecurityError>())?;
+    m.add("UnsupportedError", py.get_type::<UnsupportedError>())?;
+    m.add("SCHEMA_VERSION", meterwire::SCHEMA_VERSION)?;
+    let kinds = meterwire::ErrorKind::ALL.map(|k| k.as_str());
+    m.add("ERROR_KINDS", PyTuple::new(py, kinds)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

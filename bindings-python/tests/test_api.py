@@ -1,0 +1,337 @@
+"""The Python API of design §4: inputs, options, decode_many's error modes and GIL release,
+decode_stream's items, the exception classes."""
+
+import json
+import sys
+import threading
+import time
+
+import pytest
+
+import meterwire
+from conftest import own_vectors
+
+# A wired M-Bus RSP_UD with one record (the core's doc example).
+RSP_UD = "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16"
+RSP_UD_BYTES = bytes.fromhex(RSP_UD)
+BAD_CHECKSUM = "107B058116"  # REQ_UD2 with checksum 0x81 instead of 0x80
+
+# The wired M-Bus vectors: every one decodes (or fails) with the default options.
+MBUS = own_vectors("mbus")
+OK_FRAMES = [v["hex"] for v in MBUS if "error" not in v["expected"]]
+BAD_FRAMES = [v["hex"] for v in MBUS if "error" in v["expected"]]
+
+
+def test_package_surface():
+    assert meterwire.SCHEMA_VERSION == 1
+    assert isinstance(meterwire.__version__, str)
+    for name in meterwire.__all__:
+        assert hasattr(meterwire, name), name
+    assert meterwire.MeterwireError.__module__ == "meterwire"
+    assert issubclass(meterwire.MeterwireError, ValueError)
+    for cls in (
+        meterwire.FrameError,
+        meterwire.ChecksumError,
+        meterwire.SecurityError,
+        meterwire.UnsupportedError,
+    ):
+        assert issubclass(cls, meterwire.MeterwireError)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        RSP_UD,
+        RSP_UD.lower(),
+        RSP_UD.replace(" ", ""),
+        RSP_UD.replace(" ", ":"),
+        RSP_UD.replace(" ", "-"),
+        " ".join("0x" + b for b in RSP_UD.split()),
+        RSP_UD_BYTES,
+        bytearray(RSP_UD_BYTES),
+        memoryview(RSP_UD_BYTES),
+        memoryview(b"\x00" + RSP_UD_BYTES)[1:],
+        memoryview(bytes(b for pair in zip(RSP_UD_BYTES, b"\xff" * 99) for b in pair))[::2],
+    ],
+    ids=["hex", "lower", "compact", "colons", "dashes", "0x", "bytes", "bytearray",
+         "memoryview", "memoryview-slice", "memoryview-strided"],
+)
+def test_every_input_form_decodes_the_same(data):
+    assert meterwire.decode_json(data) == meterwire.decode_json(RSP_UD_BYTES)
+    assert meterwire.decode(data)["meter"]["id"] == "12345678"
+
+
+def test_array_buffers_are_bytes():
+    import array
+
+    assert meterwire.decode(array.array("B", RSP_UD_BYTES)) == meterwire.decode(RSP_UD)
+
+
+def test_decode_equals_parsed_json():
+    for hex_text in OK_FRAMES:
+        assert meterwire.decode(hex_text) == json.loads(meterwire.decode_json(hex_text))
+
+
+def test_record_values_are_exact_and_typed():
+    record = meterwire.decode(RSP_UD)["records"][0]
+    assert record["value"] == 1234.567 and isinstance(record["value"], float)
+    assert record["exact"] == "1234.567"
+    assert record["storage"] == 0 and isinstance(record["storage"], int)
+
+
+def test_protocol_option():
+    want = meterwire.decode(RSP_UD)
+    for name in ("auto", "", "mbus", "MBUS", "Mbus"):
+        assert meterwire.decode(RSP_UD, protocol=name) == want
+    with pytest.raises(meterwire.FrameError) as info:
+        meterwire.decode(RSP_UD, protocol="zigbee")
+    assert info.value.kind == "unknown_protocol"
+    # Every name of the model is accepted (the decoder may not exist yet: unsupported).
+    for name in ("wmbus", "cjt188", "modbus_rtu", "modbus-rtu", "modbus_tcp", "iec62056_21",
+                 "iec62056-21", "coap", "mqtt"):
+        try:
+            meterwire.decode(RSP_UD, protocol=name)
+        except meterwire.MeterwireError as e:
+            assert e.kind != "unknown_protocol", name
+
+
+def test_explain_adds_spans_covering_every_byte():
+    plain = meterwire.decode(RSP_UD)
+    explained = meterwire.decode(RSP_UD, explain=True)
+    assert "spans" not in plain
+    spans = explained.pop("spans")
+    assert explained == plain
+    assert spans[0]["start"] == 0 and spans[-1]["end"] == len(RSP_UD_BYTES)
+    for a, b in zip(spans, spans[1:]):
+        assert a["end"] == b["start"]
+    text = meterwire.decode_json(RSP_UD, explain=True)
+    assert json.loads(text)["spans"] == spans
+
+
+def test_error_attributes():
+    with pytest.raises(meterwire.ChecksumError) as info:
+        meterwire.decode(BAD_CHECKSUM)
+    e = info.value
+    assert (e.kind, e.offset, e.layer) == ("checksum", 3, "link")
+    assert e.message == "checksum 0x81, computed 0x80" == str(e)
+    assert isinstance(e, ValueError)
+    with pytest.raises(meterwire.FrameError) as info:
+        meterwire.decode("")
+    assert info.value.kind == "empty"
+    with pytest.raises(meterwire.FrameError) as info:
+        meterwire.decode(b"")
+    assert info.value.kind == "empty"
+    with pytest.raises(meterwire.FrameError) as info:
+        meterwire.decode("68 1")
+    assert (info.value.kind, info.value.offset) == ("hex", 3)
+
+
+def test_errors_pickle():
+    import pickle
+
+    try:
+        meterwire.decode(BAD_CHECKSUM)
+    except meterwire.MeterwireError as e:
+        again = pickle.loads(pickle.dumps(e))
+        assert type(again) is type(e)
+        assert (again.kind, again.offset, again.message) == (e.kind, e.offset, e.message)
+
+
+# decode_many ---------------------------------------------------------------------------------
+
+MIXED = [OK_FRAMES[0], "zz", BAD_CHECKSUM, RSP_UD_BYTES, bytearray(b"\xe5")]
+
+
+def test_decode_many_raise():
+    assert meterwire.decode_many(OK_FRAMES) == [meterwire.decode(h) for h in OK_FRAMES]
+    with pytest.raises(meterwire.FrameError) as info:
+        meterwire.decode_many(MIXED)
+    assert (info.value.kind, info.value.index) == ("hex", 1)
+    with pytest.raises(meterwire.ChecksumError) as info:
+        meterwire.decode_many(MIXED[2:], on_error="raise")
+    assert (info.value.kind, info.value.offset, info.value.index) == ("checksum", 3, 0)
+
+
+def test_decode_many_skip():
+    got = meterwire.decode_many(MIXED, on_error="skip")
+    assert got == [meterwire.decode(MIXED[0]), meterwire.decode(RSP_UD), meterwire.decode("E5")]
+
+
+def test_decode_many_collect():
+    got = meterwire.decode_many(MIXED, on_error="collect")
+    assert len(got) == len(MIXED)
+    assert got[0] == meterwire.decode(MIXED[0])
+    assert got[1] == {"error": {"kind": "hex", "offset": 0, "message": "not a hex digit: 'z'"}}
+    assert got[2] == {
+        "error": {"kind": "checksum", "offset": 3, "message": "checksum 0x81, computed 0x80"}
+    }
+    assert got[3] == meterwire.decode(RSP_UD)
+    for hex_text, item in zip(BAD_FRAMES, meterwire.decode_many(BAD_FRAMES, on_error="collect")):
+        with pytest.raises(meterwire.MeterwireError) as info:
+            meterwire.decode(hex_text)
+        e = info.value
+        assert item == {"error": {"kind": e.kind, "offset": e.offset, "message": e.message}}
+
+
+def test_decode_many_takes_any_iterable():
+    gen = (h for h in OK_FRAMES)
+    assert meterwire.decode_many(gen) == meterwire.decode_many(tuple(OK_FRAMES))
+    assert meterwire.decode_many([]) == []
+    assert meterwire.decode_many(iter([]), on_error="collect") == []
+
+
+def test_decode_many_protocol():
+    assert meterwire.decode_many([RSP_UD], protocol="mbus") == [meterwire.decode(RSP_UD)]
+    with pytest.raises(meterwire.FrameError):
+        meterwire.decode_many([RSP_UD], protocol="nope")
+
+
+def test_decode_many_in_threads():
+    frames = OK_FRAMES * 50
+    want = meterwire.decode_many(frames)
+    results = [None] * 4
+    errors = []
+
+    def work(i):
+        try:
+            for _ in range(5):
+                results[i] = meterwire.decode_many(frames, on_error="collect")
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert all(r == want for r in results)
+
+
+def test_decode_many_releases_the_gil():
+    """With a huge switch interval no thread is preempted: another Python thread runs during
+    decode_many only if decode_many lets go of the GIL."""
+    frames = [RSP_UD_BYTES] * 100_000
+    count = 0
+    stop = False
+
+    def spin():
+        nonlocal count
+        while not stop:
+            count += 1
+            time.sleep(0)  # releases the GIL each round, so the main thread gets it back
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)
+    spinner = threading.Thread(target=spin)
+    try:
+        spinner.start()
+        while count == 0:
+            time.sleep(0.001)
+        before = count
+        meterwire.decode_many(frames)
+        during = count - before
+    finally:
+        stop = True
+        spinner.join()
+        sys.setswitchinterval(old)
+    assert during > 0, "no other thread ran while decode_many decoded 100k frames"
+
+
+# decode_stream -------------------------------------------------------------------------------
+
+
+def test_decode_stream_items():
+    stream = bytes.fromhex("00E5107B0580166803")
+    items = meterwire.decode_stream(stream)
+    assert items == [
+        {"start": 0, "end": 1, "garbage": "00"},
+        {"start": 1, "end": 2, "frame": meterwire.decode("E5")},
+        {"start": 2, "end": 7, "frame": meterwire.decode("107B058016")},
+        {"start": 7, "end": 9, "garbage": "6803"},
+    ]
+    assert meterwire.decode_stream(stream.hex()) == items
+    assert meterwire.decode_stream(b"") == []
+
+
+def test_decode_stream_covers_every_byte_and_shifts_errors():
+    frames = [bytes.fromhex(h) for h in OK_FRAMES]
+    stream = b"\x00\x01" + b"".join(f + b"\xff" for f in frames)
+    items = meterwire.decode_stream(stream, protocol="mbus")
+    position = 0
+    for item in items:
+        assert item["start"] == position and item["end"] > position
+        position = item["end"]
+        chunk = stream[item["start"]:item["end"]]
+        if "garbage" in item:
+            assert item["garbage"] == chunk.hex().upper()
+        elif "frame" in item:
+            assert item["frame"] == meterwire.decode(chunk)
+        else:
+            assert item["error"]["offset"] >= item["start"]
+    assert position == len(stream)
+    assert sum("frame" in i for i in items) == len(frames)
+
+
+def test_decode_stream_frame_errors_carry_stream_offsets():
+    # An M-Bus long frame whose link layer verifies but whose records overrun (malformed).
+    bad = next(v for v in MBUS if v["name"] == "err-record-overrun")
+    frame = bytes.fromhex(bad["hex"])
+    items = meterwire.decode_stream(b"\x00\x00\x00" + frame)
+    assert items[0] == {"start": 0, "end": 3, "garbage": "000000"}
+    errors = [i for i in items if "error" in i]
+    # The frame's link layer verifies, so the stream reports its decoding error.
+    assert len(errors) == 1
+    error = errors[0]
+    assert (error["start"], error["end"]) == (3, 3 + len(frame))
+    assert error["error"]["kind"] == bad["expected"]["error"]["kind"]
+    assert error["error"]["offset"] == bad["expected"]["error"]["offset"] + 3
+    assert set(error["error"]) == {"kind", "offset", "message"}
+
+
+# keys ----------------------------------------------------------------------------------------
+
+KEYED = [v for v in own_vectors() if v.get("key")]
+
+
+def test_keys_forms():
+    assert KEYED, "the vectors include encrypted frames with their key"
+    for line in KEYED:
+        key = line["key"]
+        want = line["expected"]
+        protocol = line.get("protocol", "auto")
+        if "error" in want:
+            with pytest.raises(meterwire.SecurityError) as info:
+                meterwire.decode(line["hex"], protocol=protocol, keys=key)
+            assert info.value.kind == want["error"]["kind"]
+            assert key not in str(info.value) and key.lower() not in str(info.value)
+            continue
+        assert meterwire.decode(line["hex"], protocol=protocol, keys=key) == want
+        meter_id = want["meter"]["id"]
+        forms = [key, key.lower(), bytes.fromhex(key), bytearray.fromhex(key),
+                 {meter_id: key}, f"{meter_id}={key}", f"99999999={'00' * 16},{meter_id}={key}"]
+        for form in forms:
+            assert meterwire.decode(line["hex"], protocol=protocol, keys=form) == want, form
+            assert json.loads(
+                meterwire.decode_json(line["hex"], protocol=protocol, keys=form)
+            ) == want
+        many = meterwire.decode_many([line["hex"]] * 3, protocol=protocol, keys={meter_id: key})
+        assert many == [want] * 3
+        # Without the key the payload stays encrypted (a success, with a warning).
+        plain = meterwire.decode(line["hex"], protocol=protocol)
+        assert plain.get("encrypted") is True
+        assert meterwire.decode(line["hex"], protocol=protocol, keys=None) == plain
+        assert meterwire.decode(line["hex"], protocol=protocol, keys={}) == plain
+        # A key for another meter is no key for this one.
+        other = meterwire.decode(line["hex"], protocol=protocol, keys={"99999999": key})
+        assert other == plain
+
+
+def test_key_errors_are_meterwire_errors():
+    with pytest.raises(meterwire.FrameError) as info:
+        meterwire.decode("E5", keys="0011")
+    assert info.value.kind == "hex"
+    with pytest.raises(TypeError):
+        meterwire.decode("E5", keys=16)
+    with pytest.raises(TypeError):
+        meterwire.decode("E5", keys={"12345678": 5})

@@ -1,0 +1,286 @@
+//! WebAssembly build of meterwire (wasm-bindgen).
+//!
+//! The raw API that `wrap.js` turns into the public one (`index.js` in Node, `web.js` in
+//! browsers). It is the native addon's raw API function for function (`bindings-node`): this
+//! crate converts types and maps errors, and does nothing else. Inputs are bytes
+//! (`Uint8Array`, `Buffer`) or hex text (read by the core's `parse_hex`); outputs are the
+//! core's JSON text, which the wrapper parses. `decodeJson` is the core's `decode_json` text
+//! byte for byte, and objects are `JSON.parse` of it: plain objects, no `Map`, no `undefined`,
+//! no `null`. (Measured: one string and `JSON.parse` is 2–3× faster than building the objects
+//! field by field through serde-wasm-bindgen, see `bindings-node/bench`.)
+//!
+//! Errors: a meterwire [`Error`](meterwire::Error) is thrown as a JS `Error` carrying `kind`,
+//! `code` (= kind), `offset` and `layer`; the wrapper re-throws it as `MeterwireError`.
+//! Arguments of the wrong type throw a `TypeError` with code `ERR_INVALID_ARG_TYPE`. A panic
+//! traps (`WebAssembly.RuntimeError`), which the wrapper reports as `ERR_METERWIRE_PANIC`.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::fmt::Write as _;
+
+use js_sys::{Array, Reflect, Uint8Array};
+use meterwire::{Decoded, Error as MwError, Keys, Options, Session, StreamItem};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// A JS `Error` with `kind`, `code` (= kind), `offset` and `layer` from a core error.
+fn meterwire_error(e: &MwError, index: Option<usize>) -> JsValue {
+    let err = js_sys::Error::new(&e.to_string());
+    let kind = JsValue::from_str(e.kind().as_str());
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = Reflect::set(&err, &"kind".into(), &kind);
+    let _ = Reflect::set(&err, &"code".into(), &kind);
+    let _ = Reflect::set(&err, &"offset".into(), &(e.offset() as f64).into());
+    let _ = Reflect::set(&err, &"layer".into(), &e.layer().as_str().into());
+    if let Some(i) = index {
+        let _ = Reflect::set(&err, &"index".into(), &(i as f64).into());
+    }
+    err.into()
+}
+
+fn js(e: MwError) -> JsValue {
+    meterwire_error(&e, None)
+}
+
+/// A `TypeError` with code `ERR_INVALID_ARG_TYPE` (Node's convention).
+fn type_error(message: &str) -> JsValue {
+    let err = js_sys::TypeError::new(message);
+    let _ = Reflect::set(&err, &"code".into(), &"ERR_INVALID_ARG_TYPE".into());
+    err.into()
+}
+
+/// `opts[name]`, `None` when absent (`undefined` or `null`).
+fn field(opts: &JsValue, name: &str) -> Result<Option<JsValue>, JsValue> {
+    let v = Reflect::get(opts, &name.into())?;
+    Ok(if v.is_undefined() || v.is_null() {
+        None
+    } else {
+        Some(v)
+    })
+}
+
+fn string_field(opts: &JsValue, name: &str) -> Result<Option<String>, JsValue> {
+    match field(opts, name)? {
+        None => Ok(None),
+        Some(v) => v
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| type_error(&format!("opts.{name} must be a string"))),
+    }
+}
+
+/// The core's options from `{protocol, explain, keys}` (the wrapper checked their types;
+/// unknown protocol names and bad keys are the core's errors).
+fn options(opts: &JsValue) -> Result<Options, JsValue> {
+    let mut out = Options::default();
+    if opts.is_undefined() || opts.is_null() {
+        return Ok(out);
+    }
+    if !opts.is_object() {
+        return Err(type_error("opts must be an object"));
+    }
+    if let Some(p) = string_field(opts, "protocol")? {
+        out = out.with_protocol(Options::parse_protocol(&p).map_err(js)?);
+    }
+    if let Some(e) = field(opts, "explain")? {
+        let explain = e
+            .as_bool()
+            .ok_or_else(|| type_error("opts.explain must be a boolean"))?;
+        out = out.with_explain(explain);
+    }
+    match field(opts, "keys")? {
+        None => {}
+        Some(k) if k.is_string() => {
+            let text = k.as_string().unwrap_or_default();
+            out = out.with_keys(Keys::parse(&text).map_err(js)?);
+        }
+        Some(k) if Array::is_array(&k) => {
+            let flat: Vec<String> = Array::from(&k)
+                .iter()
+                .map(|v| v.as_string().unwrap_or_default())
+                .collect();
+            let pairs = flat.chunks(2).map(|p| match p {
+                [id, key] => (id.as_str(), key.as_str()),
+                [id] => (id.as_str(), ""),
+                _ => ("", ""),
+            });
+            out = out.with_keys(Keys::from_pairs(pairs).map_err(js)?);
+        }
+        Some(_) => return Err(type_error("opts.keys must be a string or an array")),
+    }
+    Ok(out)
+}
+
+/// The input's bytes: a copy of a `Uint8Array` (or `Buffer`), or hex text parsed by the core.
+fn input_bytes(data: &JsValue) -> Result<Result<Vec<u8>, MwError>, JsValue> {
+    if let Some(text) = data.as_string() {
+        Ok(meterwire::parse_hex(&text))
+    } else if let Some(bytes) = data.dyn_ref::<Uint8Array>() {
+        Ok(Ok(bytes.to_vec()))
+    } else {
+        Err(type_error(
+            "data must be a Uint8Array, a Buffer or a hex string",
+        ))
+    }
+}
+
+/// The §3 error object without its wrapper: `{"kind":…,"offset":…,"message":…}`, the core's
+/// own text.
+fn error_body(e: &MwError) -> String {
+    let full = meterwire::error_json(e);
+    full.strip_prefix("{\"error\":")
+        .and_then(|s| s.strip_suffix('}'))
+        .map(str::to_owned)
+        .unwrap_or(full)
+}
+
+/// Decodes one frame into the core's JSON text (`decode_json`), byte for byte.
+#[wasm_bindgen(js_name = decodeJson)]
+pub fn decode_json(data: JsValue, opts: JsValue) -> Result<String, JsValue> {
+    let opts = options(&opts)?;
+    let bytes = input_bytes(&data)?.map_err(js)?;
+    meterwire::decode_json(&bytes, &opts).map_err(js)
+}
+
+/// Decodes many frames in order, with one wM-Bus session (compact frames use the format of
+/// an earlier full frame), into the JSON text of an array: each element is the frame's
+/// `decode_json` text, or with `onError: "collect"` the §3 error object; `"skip"` leaves
+/// failed frames out; `"raise"` (default) throws the first failure with its `index`.
+#[wasm_bindgen(js_name = decodeManyJson)]
+pub fn decode_many_json(frames: JsValue, opts: JsValue) -> Result<String, JsValue> {
+    let core_opts = options(&opts)?;
+    let mode = if opts.is_object() {
+        string_field(&opts, "onError")?
+    } else {
+        None
+    };
+    let mode = mode.as_deref().unwrap_or("raise");
+    if !matches!(mode, "raise" | "skip" | "collect") {
+        return Err(type_error(
+            "onError must be \"raise\", \"skip\" or \"collect\"",
+        ));
+    }
+    if !Array::is_array(&frames) {
+        return Err(type_error("frames must be an array"));
+    }
+    let mut session = Session::new();
+    let mut out = String::from("[");
+    for (i, frame) in Array::from(&frames).iter().enumerate() {
+        let text = match input_bytes(&frame)?.and_then(|b| session.decode(&b, &core_opts)) {
+            Ok(d) => meterwire::to_json(&d),
+            Err(e) => match mode {
+                "skip" => continue,
+                "collect" => meterwire::error_json(&e),
+                _ => return Err(meterwire_error(&e, Some(i))),
+            },
+        };
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(&text);
+    }
+    out.push(']');
+    Ok(out)
+}
+
+/// Cuts a byte stream into frames and garbage (`decode_stream`) and returns the JSON text of
+/// the items: `{"start","end","frame"}`, `{"start","end","error"}` (offsets in the stream)
+/// or `{"start","end","garbage":"HEX"}`.
+#[wasm_bindgen(js_name = decodeStreamJson)]
+pub fn decode_stream_json(data: JsValue, opts: JsValue) -> Result<String, JsValue> {
+    let opts = options(&opts)?;
+    let bytes = input_bytes(&data)?.map_err(js)?;
+    let mut out = String::from("[");
+    for (i, item) in meterwire::decode_stream(&bytes, &opts).iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let (start, end) = match item {
+            StreamItem::Frame { start, end, .. } | StreamItem::Garbage { start, end } => {
+                (*start, *end)
+            }
+        };
+        let _ = write!(out, "{{\"start\":{start},\"end\":{end},");
+        match item {
+            StreamItem::Frame { result: Ok(d), .. } => {
+                out.push_str("\"frame\":");
+                out.push_str(&meterwire::to_json(d));
+            }
+            StreamItem::Frame { result: Err(e), .. } => {
+                out.push_str("\"error\":");
+                out.push_str(&error_body(e));
+            }
+            StreamItem::Garbage { .. } => {
+                let hex = meterwire::hex::to_hex(bytes.get(start..end).unwrap_or(&[]));
+                let _ = write!(out, "\"garbage\":\"{hex}\"");
+            }
+        }
+        out.push('}');
+    }
+    out.push(']');
+    Ok(out)
+}
+
+/// Encodes the JSON text of a model (what `decodeJson` returns, or `JSON.stringify` of what
+/// `decode` returns) back to its frame (`encode_json`); with `keys`, wM-Bus payloads of
+/// security mode 5/7 are encrypted (`encode_with`).
+#[wasm_bindgen(js_name = encodeJson)]
+pub fn encode_json(json: JsValue, opts: JsValue) -> Result<Vec<u8>, JsValue> {
+    let text = json
+        .as_string()
+        .ok_or_else(|| type_error("encodeJson takes the model's JSON text"))?;
+    let keyed = opts.is_object() && field(&opts, "keys")?.is_some();
+    if keyed {
+        let decoded = model(&text).map_err(js)?;
+        meterwire::encode_with(&decoded, &options(&opts)?).map_err(js)
+    } else {
+        meterwire::encode_json(&text).map_err(js)
+    }
+}
+
+/// The flat reading view (design §2.1, `to_reading`) of a model given as JSON text, as JSON
+/// text; `timestamp` is the reception time to add (UTC, `…Z`), if the caller has one.
+#[wasm_bindgen(js_name = toReadingJson)]
+pub fn to_reading_json(json: JsValue, timestamp: JsValue) -> Result<String, JsValue> {
+    let text = json
+        .as_string()
+        .ok_or_else(|| type_error("toReadingJson takes the model's JSON text"))?;
+    let timestamp = if timestamp.is_undefined() || timestamp.is_null() {
+        None
+    } else {
+        Some(
+            timestamp
+                .as_string()
+                .ok_or_else(|| type_error("timestamp must be a string"))?,
+        )
+    };
+    let reading = meterwire::to_reading(&model(&text).map_err(js)?, timestamp.as_deref());
+    // A reading is a map of string keys to numbers and strings: writing it cannot fail.
+    Ok(serde_json::to_string(&reading).unwrap_or_default())
+}
+
+/// A model from its JSON text, refused like the core's `encode_json` refuses it.
+fn model(json: &str) -> Result<Decoded, MwError> {
+    serde_json::from_str(json).map_err(|_| {
+        MwError::new(
+            meterwire::ErrorKind::Malformed,
+            meterwire::Layer::Input,
+            0,
+            meterwire::Detail::Text("not a meterwire JSON model"),
+        )
+    })
+}
+
+/// Panics on purpose, so the tests can check that a trap becomes a thrown JS error and the
+/// module keeps working. Not part of the public API (the wrapper does not export it).
+#[wasm_bindgen(js_name = __panicProbe)]
+pub fn panic_probe() {
+    #[allow(clippy::panic)]
+    {
+        panic!("panic probe")
+    }
+}

@@ -1,0 +1,207 @@
+// The JavaScript face of meterwire, shared by the native addon (bindings-node) and the
+// WebAssembly package (bindings-wasm): the two copies of this file are identical (a test
+// checks it). It checks argument types, turns the backend's JSON text into objects, and
+// re-throws the backend's errors as `MeterwireError`. No protocol logic lives here.
+//
+// Both backends offer the same raw functions, each returning the core's JSON text:
+// decodeJson, decodeManyJson, decodeStreamJson, toReadingJson, and encodeJson (bytes).
+
+/**
+ * The error every meterwire function throws for input it cannot decode or encode
+ * (design §3): `kind` is the stable error kind (`checksum`, `truncated`, …), `code` the same
+ * string (Node's convention), `offset` the byte where the problem was found.
+ */
+export class MeterwireError extends Error {
+  constructor(message, kind, offset, details = {}) {
+    super(message);
+    this.kind = kind;
+    this.code = kind;
+    this.offset = offset;
+    if (typeof details.layer === 'string') this.layer = details.layer;
+    if (typeof details.index === 'number') this.index = details.index;
+  }
+}
+Object.defineProperty(MeterwireError.prototype, 'name', {
+  value: 'MeterwireError',
+  writable: true,
+  configurable: true,
+});
+
+const ON_ERROR = ['raise', 'skip', 'collect'];
+
+function typeError(message, code = 'ERR_INVALID_ARG_TYPE') {
+  const e = new TypeError(message);
+  e.code = code;
+  return e;
+}
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor?.name ?? 'typed array'}`;
+  return `type ${typeof value}`;
+}
+
+function checkData(data, what = 'data') {
+  if (typeof data === 'string' || data instanceof Uint8Array) return data;
+  throw typeError(`${what} must be a Uint8Array, a Buffer or a hex string (got ${describe(data)})`);
+}
+
+function isPlainObject(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v);
+}
+
+// keys: one hex key (or the `ID=HEX,ID=HEX` text) for every meter, or {meterId: hexKey}.
+// The backend gets the text, or the map as a flat [id, key, id, key, …] list.
+function checkKeys(keys) {
+  if (typeof keys === 'string') return keys;
+  if (isPlainObject(keys)) {
+    const flat = [];
+    for (const [id, key] of Object.entries(keys)) {
+      if (typeof key !== 'string') {
+        throw typeError(`opts.keys[${JSON.stringify(id)}] must be a hex string (got ${describe(key)})`);
+      }
+      flat.push(id, key);
+    }
+    return flat;
+  }
+  throw typeError(`opts.keys must be a hex string or an object of meter id -> hex key (got ${describe(keys)})`);
+}
+
+// Reads each option once into a fresh plain object: getters and proxies run once, and the
+// backend sees only known keys of the right types.
+function checkOpts(opts, { many = false, decoding = true } = {}) {
+  if (opts === undefined || opts === null) return undefined;
+  if (typeof opts !== 'object' || Array.isArray(opts)) {
+    throw typeError(`opts must be an object (got ${describe(opts)})`);
+  }
+  const out = {};
+  if (decoding) {
+    const protocol = opts.protocol;
+    if (protocol !== undefined) {
+      if (typeof protocol !== 'string') {
+        throw typeError(`opts.protocol must be a string (got ${describe(protocol)})`);
+      }
+      out.protocol = protocol;
+    }
+    const explain = opts.explain;
+    if (explain !== undefined) {
+      if (typeof explain !== 'boolean') {
+        throw typeError(`opts.explain must be a boolean (got ${describe(explain)})`);
+      }
+      out.explain = explain;
+    }
+  }
+  const keys = opts.keys;
+  if (keys !== undefined) out.keys = checkKeys(keys);
+  if (many) {
+    const onError = opts.onError;
+    if (onError !== undefined) {
+      if (!ON_ERROR.includes(onError)) {
+        throw typeError('opts.onError must be "raise", "skip" or "collect"', 'ERR_INVALID_ARG_VALUE');
+      }
+      out.onError = onError;
+    }
+  }
+  return out;
+}
+
+function checkModel(obj, what) {
+  if (!isPlainObject(obj)) {
+    throw typeError(`${what} must be a decoded model object (got ${describe(obj)})`);
+  }
+  const text = JSON.stringify(obj);
+  if (typeof text !== 'string') throw typeError(`${what} cannot be written as JSON`);
+  return text;
+}
+
+// Backend errors carry `kind` and `offset`; a WebAssembly trap is a Rust panic.
+function rethrow(e) {
+  if (e instanceof MeterwireError) throw e;
+  if (e !== null && typeof e === 'object' && typeof e.kind === 'string' && typeof e.offset === 'number') {
+    throw new MeterwireError(e.message, e.kind, e.offset, e);
+  }
+  if (typeof WebAssembly === 'object' && e instanceof WebAssembly.RuntimeError) {
+    const panic = new Error(`meterwire panicked (a bug, please report it): ${e.message}`, { cause: e });
+    panic.code = 'ERR_METERWIRE_PANIC';
+    throw panic;
+  }
+  throw e;
+}
+
+/** Builds the public API over a raw backend (the napi addon or the wasm-bindgen module). */
+export function makeApi(raw) {
+  function decodeJson(data, opts) {
+    checkData(data);
+    const o = checkOpts(opts);
+    try {
+      return raw.decodeJson(data, o);
+    } catch (e) {
+      rethrow(e);
+    }
+  }
+
+  function decode(data, opts) {
+    return JSON.parse(decodeJson(data, opts));
+  }
+
+  function decodeMany(frames, opts) {
+    if (!Array.isArray(frames)) {
+      throw typeError(`frames must be an array (got ${describe(frames)})`);
+    }
+    frames.forEach((f, i) => checkData(f, `frames[${i}]`));
+    const o = checkOpts(opts, { many: true });
+    let text;
+    try {
+      text = raw.decodeManyJson(frames, o);
+    } catch (e) {
+      rethrow(e);
+    }
+    return JSON.parse(text);
+  }
+
+  function decodeStream(data, opts) {
+    checkData(data);
+    const o = checkOpts(opts);
+    let text;
+    try {
+      text = raw.decodeStreamJson(data, o);
+    } catch (e) {
+      rethrow(e);
+    }
+    return JSON.parse(text);
+  }
+
+  function encode(obj, opts) {
+    const text = checkModel(obj, 'obj');
+    const o = checkOpts(opts, { decoding: false });
+    try {
+      return raw.encodeJson(text, o);
+    } catch (e) {
+      rethrow(e);
+    }
+  }
+
+  function toReading(decoded, opts) {
+    const text = checkModel(decoded, 'decoded');
+    let timestamp;
+    if (opts !== undefined && opts !== null) {
+      if (typeof opts !== 'object' || Array.isArray(opts)) {
+        throw typeError(`opts must be an object (got ${describe(opts)})`);
+      }
+      timestamp = opts.timestamp;
+      if (timestamp !== undefined && typeof timestamp !== 'string') {
+        throw typeError(`opts.timestamp must be a string (got ${describe(timestamp)})`);
+      }
+    }
+    let out;
+    try {
+      out = raw.toReadingJson(text, timestamp);
+    } catch (e) {
+      rethrow(e);
+    }
+    return JSON.parse(out);
+  }
+
+  return Object.freeze({ decode, decodeJson, decodeMany, decodeStream, encode, toReading, MeterwireError });
+}
