@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The main job: build meterwire, decode the bundled sample frames, and show them.
+# The main job: build meterwire, decode the bundled sample frames and show them, then build
+# the web demo and serve it on 127.0.0.1 (the URL is printed; Ctrl-C stops it).
 #
-#   bash scripts/run.sh              # table view of samples/*.hex
+#   bash scripts/run.sh              # table view of samples/*.hex, then the web demo
 #   FORMAT=ndjson bash scripts/run.sh
+#   NO_SERVE=1 bash scripts/run.sh   # stop after building the demo (CI)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,4 +19,15 @@ for file in samples/*.hex; do
     echo "### $file"
     "$bin" decode --file "$file" --format "${FORMAT:-table}" || status=$?
 done
-exit "$status"
+
+echo
+echo "### web demo"
+bash scripts/build-web-demo.sh
+if [ "${NO_SERVE:-0}" = 1 ]; then
+    echo "web demo built in web-demo/dist (NO_SERVE=1: not serving; bash scripts/serve-web-demo.sh serves it)"
+    exit "$status"
+fi
+if [ "$status" -ne 0 ]; then
+    echo "run: some sample frames failed to decode (status $status); serving the demo anyway" >&2
+fi
+exec bash scripts/serve-web-demo.sh

@@ -41,9 +41,11 @@ stage_no_std() { cargo build -p meterwire --no-default-features --locked; }
 stage_docs() { RUSTDOCFLAGS="-D warnings" cargo doc -p meterwire --no-deps --locked; }
 stage_fuzz() { FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash scripts/fuzz.sh; }
 stage_samples() {
-    cargo build -p meterwire-cli --locked &&
-        target/debug/meterwire decode --file samples/mbus.hex --format ndjson >/dev/null &&
-        target/debug/meterwire decode --file samples/cjt188.hex --format ndjson >/dev/null
+    cargo build -p meterwire-cli --locked || return 1
+    local file
+    for file in samples/*.hex; do
+        target/debug/meterwire decode --file "$file" --format ndjson >/dev/null || return 1
+    done
 }
 
 stage_bench() { cargo bench -p meterwire-bench --locked -- --test; }
