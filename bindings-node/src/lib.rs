@@ -19,10 +19,9 @@
 )]
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use meterwire::{Decoded, Error as MwError, Keys, Options, Session, StreamItem};
+use meterwire::{Error as MwError, Keys, Options, Session};
 use napi::bindgen_prelude::{Either, Env, Object, Uint8Array, Uint8ArraySlice};
 use napi::Status;
 use napi_derive::napi;
@@ -140,16 +139,6 @@ fn bytes<'a>(data: &'a Input<'_>) -> Result<Cow<'a, [u8]>, MwError> {
     }
 }
 
-/// The §3 error object without its wrapper: `{"kind":…,"offset":…,"message":…}`, the core's
-/// own text.
-fn error_body(e: &MwError) -> String {
-    let full = meterwire::error_json(e);
-    full.strip_prefix("{\"error\":")
-        .and_then(|s| s.strip_suffix('}'))
-        .map(str::to_owned)
-        .unwrap_or(full)
-}
-
 /// Decodes one frame into the core's JSON text (`decode_json`), byte for byte.
 #[napi(catch_unwind)]
 pub fn decode_json(env: Env, data: Input<'_>, opts: Option<DecodeOptions>) -> napi::Result<String> {
@@ -212,36 +201,7 @@ pub fn decode_stream_json(
 ) -> napi::Result<String> {
     guard(&env, || {
         let opts = options(opts.as_ref())?;
-        let bytes = bytes(&data)?;
-        let mut out = String::from("[");
-        for (i, item) in meterwire::decode_stream(&bytes, &opts).iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let (start, end) = match item {
-                StreamItem::Frame { start, end, .. } | StreamItem::Garbage { start, end } => {
-                    (*start, *end)
-                }
-            };
-            let _ = write!(out, "{{\"start\":{start},\"end\":{end},");
-            match item {
-                StreamItem::Frame { result: Ok(d), .. } => {
-                    out.push_str("\"frame\":");
-                    out.push_str(&meterwire::to_json(d));
-                }
-                StreamItem::Frame { result: Err(e), .. } => {
-                    out.push_str("\"error\":");
-                    out.push_str(&error_body(e));
-                }
-                StreamItem::Garbage { .. } => {
-                    let hex = meterwire::hex::to_hex(bytes.get(start..end).unwrap_or(&[]));
-                    let _ = write!(out, "\"garbage\":\"{hex}\"");
-                }
-            }
-            out.push('}');
-        }
-        out.push(']');
-        Ok(out)
+        Ok(meterwire::decode_stream_json(&bytes(&data)?, &opts))
     })
 }
 
@@ -257,7 +217,7 @@ pub fn encode_json(
     guard(&env, || {
         let bytes = match &opts {
             Some(o) if o.keys.is_some() => {
-                let decoded = model(&json)?;
+                let decoded = meterwire::model_from_json(&json)?;
                 meterwire::encode_with(&decoded, &options(Some(o))?)?
             }
             _ => meterwire::encode_json(&json)?,
@@ -271,21 +231,7 @@ pub fn encode_json(
 #[napi(catch_unwind)]
 pub fn to_reading_json(env: Env, json: String, timestamp: Option<String>) -> napi::Result<String> {
     guard(&env, || {
-        let reading = meterwire::to_reading(&model(&json)?, timestamp.as_deref());
-        // A reading is a map of string keys to numbers and strings: writing it cannot fail.
-        Ok(serde_json::to_string(&reading).unwrap_or_default())
-    })
-}
-
-/// A model from its JSON text, refused like the core's `encode_json` refuses it.
-fn model(json: &str) -> Result<Decoded, MwError> {
-    serde_json::from_str(json).map_err(|_| {
-        MwError::new(
-            meterwire::ErrorKind::Malformed,
-            meterwire::Layer::Input,
-            0,
-            meterwire::Detail::Text("not a meterwire JSON model"),
-        )
+        Ok(meterwire::to_reading_json(&json, timestamp.as_deref())?)
     })
 }
 

@@ -20,10 +20,8 @@
     clippy::indexing_slicing
 )]
 
-use std::fmt::Write as _;
-
 use js_sys::{Array, Reflect, Uint8Array};
-use meterwire::{Decoded, Error as MwError, Keys, Options, Session, StreamItem};
+use meterwire::{Error as MwError, Keys, Options, Session};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -128,16 +126,6 @@ fn input_bytes(data: &JsValue) -> Result<Result<Vec<u8>, MwError>, JsValue> {
     }
 }
 
-/// The §3 error object without its wrapper: `{"kind":…,"offset":…,"message":…}`, the core's
-/// own text.
-fn error_body(e: &MwError) -> String {
-    let full = meterwire::error_json(e);
-    full.strip_prefix("{\"error\":")
-        .and_then(|s| s.strip_suffix('}'))
-        .map(str::to_owned)
-        .unwrap_or(full)
-}
-
 /// Decodes one frame into the core's JSON text (`decode_json`), byte for byte.
 #[wasm_bindgen(js_name = decodeJson)]
 pub fn decode_json(data: JsValue, opts: JsValue) -> Result<String, JsValue> {
@@ -194,35 +182,7 @@ pub fn decode_many_json(frames: JsValue, opts: JsValue) -> Result<String, JsValu
 pub fn decode_stream_json(data: JsValue, opts: JsValue) -> Result<String, JsValue> {
     let opts = options(&opts)?;
     let bytes = input_bytes(&data)?.map_err(js)?;
-    let mut out = String::from("[");
-    for (i, item) in meterwire::decode_stream(&bytes, &opts).iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let (start, end) = match item {
-            StreamItem::Frame { start, end, .. } | StreamItem::Garbage { start, end } => {
-                (*start, *end)
-            }
-        };
-        let _ = write!(out, "{{\"start\":{start},\"end\":{end},");
-        match item {
-            StreamItem::Frame { result: Ok(d), .. } => {
-                out.push_str("\"frame\":");
-                out.push_str(&meterwire::to_json(d));
-            }
-            StreamItem::Frame { result: Err(e), .. } => {
-                out.push_str("\"error\":");
-                out.push_str(&error_body(e));
-            }
-            StreamItem::Garbage { .. } => {
-                let hex = meterwire::hex::to_hex(bytes.get(start..end).unwrap_or(&[]));
-                let _ = write!(out, "\"garbage\":\"{hex}\"");
-            }
-        }
-        out.push('}');
-    }
-    out.push(']');
-    Ok(out)
+    Ok(meterwire::decode_stream_json(&bytes, &opts))
 }
 
 /// Encodes the JSON text of a model (what `decodeJson` returns, or `JSON.stringify` of what
@@ -235,7 +195,7 @@ pub fn encode_json(json: JsValue, opts: JsValue) -> Result<Vec<u8>, JsValue> {
         .ok_or_else(|| type_error("encodeJson takes the model's JSON text"))?;
     let keyed = opts.is_object() && field(&opts, "keys")?.is_some();
     if keyed {
-        let decoded = model(&text).map_err(js)?;
+        let decoded = meterwire::model_from_json(&text).map_err(js)?;
         meterwire::encode_with(&decoded, &options(&opts)?).map_err(js)
     } else {
         meterwire::encode_json(&text).map_err(js)
@@ -258,21 +218,7 @@ pub fn to_reading_json(json: JsValue, timestamp: JsValue) -> Result<String, JsVa
                 .ok_or_else(|| type_error("timestamp must be a string"))?,
         )
     };
-    let reading = meterwire::to_reading(&model(&text).map_err(js)?, timestamp.as_deref());
-    // A reading is a map of string keys to numbers and strings: writing it cannot fail.
-    Ok(serde_json::to_string(&reading).unwrap_or_default())
-}
-
-/// A model from its JSON text, refused like the core's `encode_json` refuses it.
-fn model(json: &str) -> Result<Decoded, MwError> {
-    serde_json::from_str(json).map_err(|_| {
-        MwError::new(
-            meterwire::ErrorKind::Malformed,
-            meterwire::Layer::Input,
-            0,
-            meterwire::Detail::Text("not a meterwire JSON model"),
-        )
-    })
+    meterwire::to_reading_json(&text, timestamp.as_deref()).map_err(js)
 }
 
 /// Panics on purpose, so the tests can check that a trap becomes a thrown JS error and the

@@ -238,6 +238,16 @@ impl Error {
         )
     }
 
+    /// An error about a model given to an encoder (offset 0: there are no input bytes).
+    pub const fn model(text: &'static str) -> Self {
+        Error::new(
+            ErrorKind::Malformed,
+            Layer::Application,
+            0,
+            Detail::Text(text),
+        )
+    }
+
     /// The kind of problem.
     pub const fn kind(&self) -> ErrorKind {
         self.kind

@@ -41,6 +41,8 @@ extern crate alloc;
 pub mod cjt188;
 pub mod decimal;
 pub mod error;
+mod explain;
+pub mod framing;
 pub mod hex;
 mod json;
 pub mod keys;
@@ -291,15 +293,75 @@ pub fn decode_many(frames: &[&[u8]], opts: &Options) -> Vec<Result<Decoded>> {
 
 /// Encodes the JSON text of a model (as `decode_json` prints it) back to its frame.
 pub fn encode_json(json: &str) -> Result<Vec<u8>> {
-    let decoded: Decoded = serde_json::from_str(json).map_err(|_| {
+    encode(&model_from_json(json)?)
+}
+
+/// A model from its JSON text (what `decode_json` prints, or any runtime's re-serialisation of
+/// the decoded object); refused as `malformed` at offset 0 when it is not a model.
+pub fn model_from_json(json: &str) -> Result<Decoded> {
+    serde_json::from_str(json).map_err(|_| {
         Error::new(
             ErrorKind::Malformed,
             Layer::Input,
             0,
             Detail::Text("not a meterwire JSON model"),
         )
-    })?;
-    encode(&decoded)
+    })
+}
+
+/// The flat reading (design §2.1) of a model given as JSON text, as JSON text.
+pub fn to_reading_json(json: &str, timestamp: Option<&str>) -> Result<String> {
+    let reading = to_reading(&model_from_json(json)?, timestamp);
+    // A reading maps string keys to numbers and strings: writing it cannot fail.
+    Ok(serde_json::to_string(&reading).unwrap_or_default())
+}
+
+/// The error object of design §3 without its `{"error": …}` wrapper:
+/// `{"kind":…,"offset":…,"message":…}` (for lists that carry errors in place).
+pub fn error_body_json(error: &Error) -> String {
+    let full = error_json(error);
+    full.strip_prefix("{\"error\":")
+        .and_then(|s| s.strip_suffix('}'))
+        .map(String::from)
+        .unwrap_or(full)
+}
+
+/// [`decode_stream`] as one JSON array of items: `{"start","end","frame":<model>}`,
+/// `{"start","end","error":{…}}` (offsets in the stream) or `{"start","end","garbage":"HEX"}`.
+pub fn decode_stream_json(bytes: &[u8], opts: &Options) -> String {
+    let mut out = String::from("[");
+    for (i, item) in decode_stream(bytes, opts).iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let (start, end) = match item {
+            StreamItem::Frame { start, end, .. } | StreamItem::Garbage { start, end } => {
+                (*start, *end)
+            }
+        };
+        let _ = core::fmt::Write::write_fmt(
+            &mut out,
+            format_args!("{{\"start\":{start},\"end\":{end},"),
+        );
+        match item {
+            StreamItem::Frame { result: Ok(d), .. } => {
+                out.push_str("\"frame\":");
+                out.push_str(&to_json(d));
+            }
+            StreamItem::Frame { result: Err(e), .. } => {
+                out.push_str("\"error\":");
+                out.push_str(&error_body_json(e));
+            }
+            StreamItem::Garbage { .. } => {
+                out.push_str("\"garbage\":\"");
+                hex::push_hex(&mut out, bytes.get(start..end).unwrap_or(&[]));
+                out.push('"');
+            }
+        }
+        out.push('}');
+    }
+    out.push(']');
+    out
 }
 
 /// One piece of a byte stream cut by [`decode_stream`].

@@ -17,14 +17,9 @@ use crate::model::{Cjt188Link, Decoded, Record, Timestamp, Value};
 /// The most wake-up bytes the encoder writes.
 pub const MAX_PREAMBLE: usize = 0xFFFF;
 
-/// An error about the model given to `encode` (offset 0: there are no input bytes).
+/// An error about the model given to `encode`.
 fn model_error(text: &'static str) -> Error {
-    Error::new(
-        ErrorKind::Malformed,
-        Layer::Application,
-        0,
-        Detail::Text(text),
-    )
+    Error::model(text)
 }
 
 /// Encodes one CJ/T 188 frame from the model.

@@ -11,30 +11,8 @@ use alloc::vec::Vec;
 
 use super::app::{self, Kind};
 use super::link::{self, field};
+use crate::explain::Spans;
 use crate::model::{Cjt188Direction, Decoded, Record, Span, Value};
-
-struct Spans {
-    spans: Vec<Span>,
-    pos: usize,
-    end: usize,
-}
-
-impl Spans {
-    /// Adds `len` bytes at the cursor (clipped to `end`).
-    fn add(&mut self, len: usize, path: impl Into<String>, label: impl Into<String>) {
-        let start = self.pos;
-        let end = start.saturating_add(len).min(self.end);
-        if end > start {
-            self.spans.push(Span {
-                start,
-                end,
-                path: path.into(),
-                label: label.into(),
-            });
-        }
-        self.pos = end;
-    }
-}
 
 fn value_text(rec: &Record) -> String {
     let mut text = match &rec.value {
@@ -67,11 +45,7 @@ fn status_label(d: &Decoded) -> String {
 
 /// The spans of one decoded CJ/T 188 frame.
 pub fn spans(bytes: &[u8], d: &Decoded) -> Vec<Span> {
-    let mut s = Spans {
-        spans: Vec::new(),
-        pos: 0,
-        end: bytes.len(),
-    };
+    let mut s = Spans::new(0, bytes.len());
     let Some(link) = d.cjt188_link() else {
         return s.spans;
     };

@@ -66,10 +66,7 @@ pub mod control {
     pub const FUNCTION_NARROW: u8 = 0x1F;
 }
 
-/// The byte sum mod 256 that CS carries.
-pub fn checksum(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0u8, |acc, b| acc.wrapping_add(*b))
-}
+pub use crate::framing::checksum;
 
 /// The number of `FE` wake-up bytes that start `buf`.
 pub fn preamble_len(buf: &[u8]) -> usize {
@@ -232,28 +229,7 @@ impl<T: AsRef<[u8]>> Cjt188Frame<T> {
             });
         }
         let cs_at = total.saturating_sub(2);
-        let computed = checksum(buf.get(p..cs_at).unwrap_or(&[]));
-        let found = buf.get(cs_at).copied().unwrap_or(0);
-        if found != computed {
-            return Err(link_error(
-                ErrorKind::Checksum,
-                cs_at,
-                Detail::Checksum { found, computed },
-            ));
-        }
-        let stop_at = total.saturating_sub(1);
-        let stop = buf.get(stop_at).copied().unwrap_or(0);
-        if stop != STOP {
-            return Err(link_error(
-                ErrorKind::Stop,
-                stop_at,
-                Detail::Byte {
-                    expected: STOP,
-                    found: stop,
-                },
-            ));
-        }
-        Ok(())
+        crate::framing::check_sum_and_stop(buf, p..cs_at, cs_at, STOP)
     }
 
     /// Consumes the view, returning the buffer.

@@ -20,14 +20,9 @@ use crate::model::{
 };
 use crate::reader::Reader;
 
-/// An error about the model given to `encode` (offset 0: there are no input bytes).
+/// An error about the model given to `encode`.
 fn model_error(text: &'static str) -> Error {
-    Error::new(
-        ErrorKind::Malformed,
-        Layer::Application,
-        0,
-        Detail::Text(text),
-    )
+    Error::model(text)
 }
 
 /// Encodes one wired M-Bus frame from the model.

@@ -11,30 +11,8 @@ use alloc::vec::Vec;
 
 use super::app::{fixed, long_header};
 use super::link::field;
+use crate::explain::Spans;
 use crate::model::{Decoded, MbusFrameKind, Record, Span, Tpl, Value};
-
-struct Spans {
-    spans: Vec<Span>,
-    pos: usize,
-    end: usize,
-}
-
-impl Spans {
-    /// Adds `len` bytes at the cursor (clipped to the frame).
-    fn add(&mut self, len: usize, path: impl Into<String>, label: impl Into<String>) {
-        let start = self.pos;
-        let end = start.saturating_add(len).min(self.end);
-        if end > start {
-            self.spans.push(Span {
-                start,
-                end,
-                path: path.into(),
-                label: label.into(),
-            });
-        }
-        self.pos = end;
-    }
-}
 
 fn hex_bytes(bytes: &[u8]) -> String {
     crate::hex::to_hex_spaced(bytes)
@@ -258,11 +236,7 @@ fn status_label(d: &Decoded) -> String {
 
 /// The spans of one decoded wired M-Bus frame.
 pub fn spans(bytes: &[u8], d: &Decoded) -> Vec<Span> {
-    let mut s = Spans {
-        spans: Vec::new(),
-        pos: 0,
-        end: bytes.len(),
-    };
+    let mut s = Spans::new(0, bytes.len());
     let Some(link) = d.mbus_link() else {
         return s.spans;
     };

@@ -61,10 +61,7 @@ pub mod field {
     pub const SHORT_LEN: usize = 5;
 }
 
-/// The byte sum mod 256 of EN 13757-2.
-pub fn checksum(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0u8, |acc, b| acc.wrapping_add(*b))
-}
+pub use crate::framing::checksum;
 
 /// Whether a byte stream holds a whole frame at its start (see [`frame_status`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,28 +167,7 @@ fn check_extent(buf: &[u8]) -> Result<usize> {
 }
 
 fn check_tail(buf: &[u8], covered: core::ops::Range<usize>, cs_at: usize) -> Result<()> {
-    let computed = checksum(buf.get(covered).unwrap_or(&[]));
-    let found = buf.get(cs_at).copied().unwrap_or(0);
-    if found != computed {
-        return Err(link_error(
-            ErrorKind::Checksum,
-            cs_at,
-            Detail::Checksum { found, computed },
-        ));
-    }
-    let stop_at = cs_at.saturating_add(1);
-    let stop = buf.get(stop_at).copied().unwrap_or(0);
-    if stop != STOP {
-        return Err(link_error(
-            ErrorKind::Stop,
-            stop_at,
-            Detail::Byte {
-                expected: STOP,
-                found: stop,
-            },
-        ));
-    }
-    Ok(())
+    crate::framing::check_sum_and_stop(buf, covered, cs_at, STOP)
 }
 
 /// A checked view of a control or long frame `68 L L 68 C A CI data CS 16`.

@@ -9,19 +9,15 @@
 use alloc::vec::Vec;
 
 use super::{link, security, ALREADY_DECRYPTED};
-use crate::error::{Detail, Error, ErrorKind, Layer, Result};
+use crate::error::{Error, Result};
 use crate::keys::Keys;
 use crate::mbus::encode::{emit_address, emit_body};
 use crate::mbus::record::{Context, FILLER};
 use crate::model::{Decoded, Meter, Tpl};
 
+/// An error about the model given to `encode`.
 fn model_error(text: &'static str) -> Error {
-    Error::new(
-        ErrorKind::Malformed,
-        Layer::Application,
-        0,
-        Detail::Text(text),
-    )
+    Error::model(text)
 }
 
 /// `M(2) ID(4) ver type` (the DLL order) of a meter identity.
