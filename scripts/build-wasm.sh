@@ -9,6 +9,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+bash scripts/sync-js.sh
 
 bash scripts/wasm-env.sh
 bash scripts/node-env.sh

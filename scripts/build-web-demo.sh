@@ -10,6 +10,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+bash scripts/sync-js.sh
 
 wasm="bindings-wasm/pkg-web/meterwire_wasm_bg.wasm"
 sources=(Cargo.toml Cargo.lock core/Cargo.toml core/src bindings-wasm/Cargo.toml bindings-wasm/src)

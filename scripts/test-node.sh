@@ -12,6 +12,7 @@ cd "$root"
 bash scripts/node-env.sh
 # The CLI the tests compare decodeJson with, built from the same tree.
 cargo build -p meterwire-cli --locked
+bash scripts/sync-js.sh
 (cd bindings-node && ../node_modules/.bin/napi build --platform --release --js binding.cjs --dts binding.d.ts -- --locked)
 
 MW_BACKEND=native node --test bindings-node/test/*.test.mjs

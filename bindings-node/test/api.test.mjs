@@ -2,7 +2,7 @@
 // encode, MeterwireError.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendName, load, ownVectors, root } from './backend.mjs';
 
@@ -253,9 +253,12 @@ test(`MeterwireError: shape (${backendName})`, () => {
   }
 });
 
-test('the two packages share one wrapper and one model type file', () => {
+test('the package runs the shared wrapper and model types of bindings-js', () => {
   const same = (a, b) =>
     assert.equal(readFileSync(join(root, a), 'utf8'), readFileSync(join(root, b), 'utf8'), `${a} != ${b}`);
-  same('bindings-node/wrap.js', 'bindings-wasm/wrap.js');
-  same('bindings-node/types/meterwire.d.ts', 'bindings-wasm/types/meterwire.d.ts');
+  for (const pkg of ['bindings-node', 'bindings-wasm']) {
+    if (!existsSync(join(root, pkg, 'wrap.js'))) continue;
+    same('bindings-js/wrap.js', `${pkg}/wrap.js`);
+    same('bindings-js/meterwire.d.ts', `${pkg}/types/meterwire.d.ts`);
+  }
 });

@@ -1,7 +1,7 @@
 // The JavaScript face of meterwire, shared by the native addon (bindings-node) and the
-// WebAssembly package (bindings-wasm): the two copies of this file are identical (a test
-// checks it). It checks argument types, turns the backend's JSON text into objects, and
-// re-throws the backend's errors as `MeterwireError`. No protocol logic lives here.
+// WebAssembly package (bindings-wasm): scripts/sync-js.sh copies this one file into both.
+// It checks argument types, turns the backend's JSON text into objects, and re-throws the
+// backend's errors as `MeterwireError`. No protocol logic lives here.
 //
 // Both backends offer the same raw functions, each returning the core's JSON text:
 // decodeJson, decodeManyJson, decodeStreamJson, toReadingJson, and encodeJson (bytes).
