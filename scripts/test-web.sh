@@ -17,6 +17,9 @@ if [ ! -x /usr/bin/chromium ]; then
     echo "test-web: installing Debian chromium"
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    # A fresh machine's package lists may be empty or old: read them once first.
+    $sudo apt-get update || true
     # apt can fail once mid-unpack (shared/toolchain.md): repair and retry, three times.
     for attempt in 1 2 3; do
         if $sudo apt-get install -y chromium; then
