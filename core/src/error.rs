@@ -238,6 +238,11 @@ impl Error {
         )
     }
 
+    /// An error found by a link layer.
+    pub const fn link(kind: ErrorKind, offset: usize, detail: Detail) -> Self {
+        Error::new(kind, Layer::Link, offset, detail)
+    }
+
     /// An error about a model given to an encoder (offset 0: there are no input bytes).
     pub const fn model(text: &'static str) -> Self {
         Error::new(

@@ -38,3 +38,17 @@ pub fn check_sum_and_stop(buf: &[u8], covered: Range<usize>, cs_at: usize, stop:
     }
     Ok(())
 }
+
+/// Whether a byte stream holds a whole frame at its start: what the link layers'
+/// `frame_status` functions return, so a serial reader can wait for more bytes or cut a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// A frame of this many bytes (wake-up bytes included) starts the buffer; its checksum is
+    /// not yet verified.
+    Complete(usize),
+    /// The buffer is a frame's beginning; at least `needed` bytes in all are required.
+    Incomplete {
+        /// Bytes the frame needs in total (a lower bound while the length is unknown).
+        needed: usize,
+    },
+}

@@ -73,21 +73,10 @@ pub fn preamble_len(buf: &[u8]) -> usize {
     buf.iter().take_while(|b| **b == PREAMBLE).count()
 }
 
-/// Whether a byte stream holds a whole frame at its start (see [`frame_status`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// A frame of this many bytes (preamble included) starts the buffer; its checksum is not
-    /// yet verified.
-    Complete(usize),
-    /// The buffer is a frame's beginning; at least `needed` bytes in all are required.
-    Incomplete {
-        /// Bytes the frame needs in total (a lower bound while L is unknown).
-        needed: usize,
-    },
-}
+pub use crate::framing::Status;
 
 fn link_error(kind: ErrorKind, offset: usize, detail: Detail) -> Error {
-    Error::new(kind, Layer::Link, offset, detail)
+    Error::link(kind, offset, detail)
 }
 
 /// Finds the extent of the frame that starts `buf` (wake-up bytes included) from its start

@@ -63,20 +63,10 @@ pub mod field {
 
 pub use crate::framing::checksum;
 
-/// Whether a byte stream holds a whole frame at its start (see [`frame_status`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// A frame of this many bytes starts the buffer (its checksum is not yet verified).
-    Complete(usize),
-    /// The buffer is a frame's beginning; at least `needed` bytes in all are required.
-    Incomplete {
-        /// Bytes the frame needs in total (a lower bound while L is unknown).
-        needed: usize,
-    },
-}
+pub use crate::framing::Status;
 
 fn link_error(kind: ErrorKind, offset: usize, detail: Detail) -> Error {
-    Error::new(kind, Layer::Link, offset, detail)
+    Error::link(kind, offset, detail)
 }
 
 /// Finds the extent of the frame that starts `buf` from its start byte and L fields, without
