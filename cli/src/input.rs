@@ -4,23 +4,34 @@
 use std::io::{self, Read};
 use std::path::Path;
 
-use meterwire::{Detail, Error, ErrorKind, Layer, Options, StreamItem};
+use meterwire::{Detail, Error, ErrorKind, Layer, Options, Session, StreamItem};
 
 use crate::{Frame, Garbage, Item, Source};
 
 /// The items of one hex argument: one frame, or with `stream` the frames and garbage of the
 /// bytes it holds.
-pub fn from_hex(text: &str, origin: &str, stream: bool, opts: &Options) -> Vec<Item> {
+pub fn from_hex(
+    text: &str,
+    origin: &str,
+    stream: bool,
+    opts: &Options,
+    session: &mut Session,
+) -> Vec<Item> {
     match meterwire::parse_hex(text) {
         Ok(bytes) if stream => from_stream(&bytes, origin, opts),
-        Ok(bytes) => vec![one_frame(bytes, origin.to_owned(), opts)],
+        Ok(bytes) => vec![one_frame(bytes, origin.to_owned(), opts, session)],
         Err(error) => vec![hex_error(text, origin.to_owned(), error)],
     }
 }
 
 /// The items of a file (`-` is standard input): hex text gives one frame per line, binary
 /// content one frame; with `stream` the content is cut into frames and garbage.
-pub fn from_file(path: &Path, stream: bool, opts: &Options) -> io::Result<Vec<Item>> {
+pub fn from_file(
+    path: &Path,
+    stream: bool,
+    opts: &Options,
+    session: &mut Session,
+) -> io::Result<Vec<Item>> {
     let (data, name) = if path.as_os_str() == "-" {
         let mut data = Vec::new();
         io::stdin().lock().read_to_end(&mut data)?;
@@ -32,7 +43,7 @@ pub fn from_file(path: &Path, stream: bool, opts: &Options) -> io::Result<Vec<It
         return Ok(if stream {
             from_stream(&data, &name, opts)
         } else {
-            vec![one_frame(data, name, opts)]
+            vec![one_frame(data, name, opts, session)]
         });
     };
     let mut items = Vec::new();
@@ -41,7 +52,7 @@ pub fn from_file(path: &Path, stream: bool, opts: &Options) -> io::Result<Vec<It
         let origin = format!("{name} line {number}");
         match meterwire::parse_hex(line) {
             Ok(bytes) if stream => joined.extend_from_slice(&bytes),
-            Ok(bytes) => items.push(one_frame(bytes, origin, opts)),
+            Ok(bytes) => items.push(one_frame(bytes, origin, opts, session)),
             Err(error) => items.push(hex_error(line, origin, error)),
         }
     }
@@ -92,9 +103,9 @@ fn hex_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
 }
 
-/// A frame decoded from `bytes`.
-fn one_frame(bytes: Vec<u8>, origin: String, opts: &Options) -> Item {
-    let result = meterwire::decode(&bytes, opts).map(Box::new);
+/// A frame decoded from `bytes` in the run's session (compact wM-Bus frames use formats seen earlier).
+fn one_frame(bytes: Vec<u8>, origin: String, opts: &Options, session: &mut Session) -> Item {
+    let result = session.decode(&bytes, opts).map(Box::new);
     Item::Frame(Frame {
         origin,
         source: Source::Bytes(bytes),

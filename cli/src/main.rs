@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use meterwire::{Decoded, Error, Keys, Options, Protocol};
+use meterwire::{Decoded, Error, Keys, Options, Protocol, Session};
 
 /// Examples shown at the end of `meterwire --help`.
 const MAIN_EXAMPLES: &str = "\
@@ -61,6 +61,11 @@ Files (--file):
   non-empty line, lines starting with '#' are comments. Anything else is binary and is one
   frame. With --stream the file (the binary bytes, or all hex lines joined) is one byte
   stream, cut into frames and garbage; every byte is printed as part of one or the other.
+
+Compact wM-Bus frames (CI 79/7B):
+  All frames of one run share one session, in the order given (arguments, then files): a
+  compact frame decodes when a full frame with the same format signature came earlier in
+  the run; otherwise its data is printed as application_data with a warning.
 
 Exit status:
   0 every frame decoded, 1 at least one frame or hex text failed (the others are still
@@ -352,14 +357,17 @@ fn decode(args: &DecodeArgs) -> io::Result<u8> {
     let stdout = io::stdout();
     let mut printer = Printer::new(BufWriter::new(stdout.lock()), args.format, args.protocol.0)?;
     let mut unreadable = false;
+    // One session for every frame of the run, as `decode_many`: a compact wM-Bus frame
+    // decodes when an earlier frame of the run gave its format.
+    let mut session = Session::new();
     for (i, hex) in args.hex.iter().enumerate() {
         let origin = format!("argument {}", i.saturating_add(1));
-        for item in input::from_hex(hex, &origin, args.stream, &opts) {
+        for item in input::from_hex(hex, &origin, args.stream, &opts, &mut session) {
             printer.item(&item)?;
         }
     }
     for path in &args.file {
-        match input::from_file(path, args.stream, &opts) {
+        match input::from_file(path, args.stream, &opts, &mut session) {
             Ok(items) => {
                 for item in &items {
                     printer.item(item)?;

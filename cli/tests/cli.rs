@@ -98,6 +98,47 @@ fn a_bad_frame_prints_its_error_and_exits_1() {
     assert_eq!(lines[1], json_of(RSP_UD));
 }
 
+/// A full wM-Bus frame (CI 78: volume 12.345 m3 as 32-bit integer in L, flow temperature
+/// 20 °C) and the compact frame (CI 79) carrying the same data: format signature 0xEAE9 =
+/// CRC-16/EN-13757 of the headers `04 13 02 5B`, then the data CRC and the data alone.
+const WMBUS_FULL: &str = "14442D2C78563412010778041339300000025B1400";
+const WMBUS_COMPACT: &str = "14442D2C78563412010779E9EA20C7393000001400";
+
+#[test]
+fn compact_frames_use_the_format_of_an_earlier_argument_or_line() {
+    let values = |line: &str| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        v["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .map(|r| format!("{} {} {}", r["quantity"], r["exact"], r["unit"]))
+            .collect()
+    };
+    let expected = [
+        r#""volume" "12.345" "m3""#.to_string(),
+        r#""flow_temperature" "20" "C""#.to_string(),
+    ];
+    // Alone, the compact frame only names its signature.
+    let out = run(&["decode", WMBUS_COMPACT]);
+    let alone: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("JSON");
+    assert_eq!(alone["link"]["format_signature"], "0xEAE9");
+    assert_eq!(alone["records"], serde_json::json!([]));
+    assert_eq!(alone["application_data"], "393000001400");
+    // After the full frame, in the same run, it decodes to the same values.
+    let out = run(&["decode", WMBUS_FULL, WMBUS_COMPACT]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(values(lines[0]), expected);
+    assert_eq!(values(lines[1]), expected);
+    // The same across the lines of a file.
+    let path = temp_file("compact.txt", format!("{WMBUS_FULL}\n{WMBUS_COMPACT}\n").as_bytes());
+    let out = run(&["decode", "--file", path.to_str().expect("UTF-8 path")]);
+    assert_eq!(values(stdout(&out).lines().nth(1).expect("two lines")), expected);
+    let _ = std::fs::remove_file(path);
+}
+
 #[test]
 fn bad_hex_is_a_hex_error() {
     let out = run(&["decode", "68 1G"]);

@@ -393,6 +393,7 @@ fn wmbusmeters_wireless_telegrams() {
     let mut keyed_misses: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut value_misses: BTreeMap<String, usize> = BTreeMap::new();
     let mut already = 0usize;
+    let mut session = meterwire::Session::new();
     for line in read_jsonl(&dir.join("wmbus-wmbusmeters.jsonl")) {
         let hex = line["hex"].as_str().unwrap_or("");
         if is_wired_hex(hex) {
@@ -405,15 +406,16 @@ fn wmbusmeters_wireless_telegrams() {
         let opts = Options::default()
             .with_protocol(Some(Protocol::Wmbus))
             .with_keys(keys.clone());
-        let mut frames: Vec<Vec<u8>> = line["preceding_hex"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|h| parse_hex(h.as_str()?).ok())
-            .collect();
-        frames.push(parse_hex(hex).unwrap());
-        let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-        let result = meterwire::decode_many(&refs, &opts).pop().unwrap();
+        // The corpus is read as one capture, in file order, through one session (as a
+        // gateway hearing these meters would): a compact frame decodes when a full frame with
+        // its format signature came earlier — in its `preceding_hex` or an earlier line (the
+        // wmbusmeters test files list a meter's full frame before its compact ones).
+        for h in line["preceding_hex"].as_array().into_iter().flatten() {
+            if let Some(bytes) = h.as_str().and_then(|h| parse_hex(h).ok()) {
+                let _ = session.decode(&bytes, &opts);
+            }
+        }
+        let result = session.decode(&parse_hex(hex).unwrap(), &opts);
         let decoded = match result {
             Ok(d) => {
                 ok += 1;
@@ -537,10 +539,10 @@ fn wmbusmeters_wireless_telegrams() {
     }
     assert!(telegrams >= 690, "{telegrams}");
     assert!(decode_share >= 0.95, "decode share {decode_share}");
-    // 68% today with every unit suffix counted over all 692 telegrams (see the printed
-    // causes: compact frames without their format, manufacturer-specific data, driver
-    // arithmetic); a floor, so a regression shows.
-    assert!(value_share >= 0.675, "value share {value_share}");
+    // Issue #6 asks for 70 %: 70.9 % with every unit suffix counted over all 692 telegrams;
+    // the misses are printed by cause (manufacturer-specific data and CIs, driver arithmetic,
+    // compact frames whose full frame is not in the corpus).
+    assert!(value_share >= 0.70, "value share {value_share}");
 }
 
 #[test]
