@@ -305,7 +305,7 @@ export interface DecodeOptions {
   protocol?: 'auto' | Protocol | 'modbus-rtu' | 'modbus-tcp' | 'iec62056-21' | (string & {});
   /** Fill `spans` with every byte's place in the model. */
   explain?: boolean;
-  /** AES-128 keys for encrypted payloads: one hex key for every meter, or meter id → hex key. */
+  /** Keys for encrypted payloads (AES-128: 32 hex digits; DES for security mode 2: 16): one hex key for every meter, or meter id → hex key. */
   keys?: Keys;
 }
 

@@ -86,8 +86,8 @@ fn options(
         .with_explain(explain))
 }
 
-/// The `keys` option (design §4): `None`; one AES-128 key for every meter as hex text (or
-/// `ID=HEX,ID=HEX`) or as 16 bytes; or a dict meter id → hex key. Parsed by the core, whose
+/// The `keys` option (design §4): `None`; one key for every meter as hex text (or
+/// `ID=HEX,ID=HEX`) or as bytes (16 for AES-128, 8 for DES); or a dict meter id → hex key. Parsed by the core, whose
 /// errors never repeat key bytes.
 fn keys_of(py: Python<'_>, keys: Option<&Bound<'_, PyAny>>) -> PyResult<Keys> {
     let core = |r: Result<Keys, meterwire::Error>| r.map_err(|e| to_py_err(py, &e));
@@ -122,7 +122,7 @@ fn keys_of(py: Python<'_>, keys: Option<&Bound<'_, PyAny>>) -> PyResult<Keys> {
         return core(Key::from_slice(&bytes.to_vec()).map(Keys::One));
     }
     Err(PyTypeError::new_err(format!(
-        "keys must be None, a hex str, 16 bytes or a dict meter id -> hex key, not {}",
+        "keys must be None, a hex str, 16 (or 8) bytes or a dict meter id -> hex key, not {}",
         type_name(keys)
     )))
 }

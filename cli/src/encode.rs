@@ -5,7 +5,7 @@ use meterwire::cjt188::link::parse_address;
 use meterwire::cjt188::request::Request;
 use meterwire::mbus::request::{self, SecondaryAddress};
 use meterwire::model::Timestamp;
-use meterwire::{Decimal, Detail, DiOrder, Error, ErrorKind, Layer};
+use meterwire::{Decimal, Detail, DiOrder, Error, ErrorKind, Layer, Options};
 
 /// What to encode.
 #[derive(Debug, Subcommand)]
@@ -18,9 +18,13 @@ pub enum EncodeCommand {
     Cjt188(Cjt188Request),
     /// A frame from its JSON model (the output of `meterwire decode`), e.g. a changed reading
     /// for a meter simulator.
+    /// With `--key`/`--keys`, a wM-Bus payload flagged for security mode 2, 5 or 7 (or the
+    /// ELL's AES-CTR) is encrypted; without, it is written as the model holds it.
     Json {
         /// The JSON model; `-` reads it from standard input.
         json: String,
+        #[command(flatten)]
+        keys: crate::KeyArgs,
     },
 }
 
@@ -277,13 +281,14 @@ fn parse_byte(text: &str) -> Result<u8, String> {
 /// The bytes of the requested frame.
 pub fn encode(cmd: &EncodeCommand) -> Result<Vec<u8>, Error> {
     match cmd {
-        EncodeCommand::Json { json } => {
+        EncodeCommand::Json { json, keys } => {
             let text = if json == "-" {
                 std::io::read_to_string(std::io::stdin()).unwrap_or_default()
             } else {
                 json.clone()
             };
-            meterwire::encode_json(&text)
+            let model = meterwire::model_from_json(&text)?;
+            meterwire::encode_with(&model, &Options::default().with_keys(keys.get()))
         }
         EncodeCommand::Cjt188(req) => cjt188(req),
         EncodeCommand::Mbus(req) => match req {

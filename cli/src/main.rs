@@ -170,10 +170,10 @@ struct DecodeArgs {
     keys: KeyArgs,
 }
 
-/// `--key` / `--keys`: AES-128 keys for encrypted wM-Bus payloads (never printed).
+/// `--key` / `--keys`: keys for encrypted wM-Bus payloads (never printed).
 #[derive(Debug, Args)]
-struct KeyArgs {
-    /// One AES-128 key (32 hex digits) for every meter.
+pub(crate) struct KeyArgs {
+    /// One key for every meter: AES-128 (32 hex digits), or DES for security mode 2 (16).
     #[arg(long, value_name = "HEX", value_parser = parse_keys, conflicts_with = "keys")]
     key: Option<KeysArg>,
     /// One key per meter id: ID=HEX,ID=HEX,...
@@ -182,7 +182,8 @@ struct KeyArgs {
 }
 
 impl KeyArgs {
-    fn get(&self) -> Keys {
+    /// The keys given, or none.
+    pub(crate) fn get(&self) -> Keys {
         self.key
             .as_ref()
             .or(self.keys.as_ref())
@@ -192,7 +193,7 @@ impl KeyArgs {
 
 /// Parsed keys (their `Debug` shows no key bytes).
 #[derive(Clone, Debug)]
-struct KeysArg(Keys);
+pub(crate) struct KeysArg(Keys);
 
 /// Reads `--key` / `--keys` with the library's own parser; the message never echoes the key.
 fn parse_keys(text: &str) -> Result<KeysArg, String> {

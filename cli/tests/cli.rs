@@ -133,9 +133,15 @@ fn compact_frames_use_the_format_of_an_earlier_argument_or_line() {
     assert_eq!(values(lines[0]), expected);
     assert_eq!(values(lines[1]), expected);
     // The same across the lines of a file.
-    let path = temp_file("compact.txt", format!("{WMBUS_FULL}\n{WMBUS_COMPACT}\n").as_bytes());
+    let path = temp_file(
+        "compact.txt",
+        format!("{WMBUS_FULL}\n{WMBUS_COMPACT}\n").as_bytes(),
+    );
     let out = run(&["decode", "--file", path.to_str().expect("UTF-8 path")]);
-    assert_eq!(values(stdout(&out).lines().nth(1).expect("two lines")), expected);
+    assert_eq!(
+        values(stdout(&out).lines().nth(1).expect("two lines")),
+        expected
+    );
     let _ = std::fs::remove_file(path);
 }
 

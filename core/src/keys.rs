@@ -1,5 +1,7 @@
-//! AES-128 keys for encrypted payloads (design §4 `keys`): none, one key for every meter, or
-//! a map meter id → key. Key bytes never appear in `Debug` output, errors or the model.
+//! Keys for encrypted payloads (design §4 `keys`): none, one key for every meter, or a map
+//! meter id → key. A key is AES-128 (16 bytes: security modes 5 and 7, the ELL) or, for the
+//! deprecated security mode 2, DES (8 bytes). Key bytes never appear in `Debug` output,
+//! errors or the model.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -7,32 +9,64 @@ use core::fmt;
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
 use crate::model::ShortText;
 
-/// One AES-128 key. `Debug` prints `Key(..)`, never the bytes.
+/// One AES-128 or DES key. `Debug` prints `Key(..)`, never the bytes.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Key(pub(crate) [u8; 16]);
+pub struct Key {
+    /// The key bytes; a DES key uses the first 8 and leaves the rest zero.
+    bytes: [u8; 16],
+    /// 16 (AES-128) or 8 (DES).
+    len: u8,
+}
 
 impl Key {
-    /// A key from exactly 16 bytes.
+    /// An AES-128 key from exactly 16 bytes.
     pub fn new(bytes: [u8; 16]) -> Key {
-        Key(bytes)
+        Key { bytes, len: 16 }
     }
 
-    /// A key from a slice of 16 bytes.
+    /// A DES key (security mode 2) from exactly 8 bytes.
+    pub fn des(bytes: [u8; 8]) -> Key {
+        let mut all = [0u8; 16];
+        for (d, s) in all.iter_mut().zip(bytes) {
+            *d = s;
+        }
+        Key { bytes: all, len: 8 }
+    }
+
+    /// A key from a slice: 16 bytes are an AES-128 key, 8 bytes a DES key.
     pub fn from_slice(bytes: &[u8]) -> Result<Key> {
-        <[u8; 16]>::try_from(bytes)
-            .map(Key)
+        if let Ok(aes) = <[u8; 16]>::try_from(bytes) {
+            return Ok(Key::new(aes));
+        }
+        <[u8; 8]>::try_from(bytes)
+            .map(Key::des)
             .map_err(|_| key_error())
     }
 
-    /// A key from hex text (32 hex digits; spaces and separators allowed).
+    /// A key from hex text (32 hex digits for AES-128, 16 for DES; spaces and separators
+    /// allowed).
     pub fn parse(text: &str) -> Result<Key> {
         let bytes = crate::hex::parse_hex(text).map_err(|_| key_error())?;
         Key::from_slice(&bytes)
     }
 
-    /// The key bytes (for the cipher).
+    /// Whether this is an 8-byte DES key (security mode 2) rather than AES-128.
+    pub fn is_des(&self) -> bool {
+        self.len == 8
+    }
+
+    /// The AES-128 key bytes (for the cipher; callers check [`Key::is_des`] first).
     pub(crate) fn bytes(&self) -> &[u8; 16] {
-        &self.0
+        &self.bytes
+    }
+
+    /// The DES key bytes.
+    pub(crate) fn des_bytes(&self) -> [u8; 8] {
+        let mut out = [0u8; 8];
+        for (d, s) in out.iter_mut().zip(self.bytes) {
+            *d = s;
+        }
+        out
     }
 }
 
@@ -47,7 +81,7 @@ fn key_error() -> Error {
         ErrorKind::Hex,
         Layer::Input,
         0,
-        Detail::Text("a key must be 32 hex digits (AES-128)"),
+        Detail::Text("a key must be 32 hex digits (AES-128) or 16 (DES)"),
     )
 }
 

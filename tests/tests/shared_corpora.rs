@@ -452,9 +452,7 @@ fn wmbusmeters_wireless_telegrams() {
             {
                 decrypted += 1;
             } else {
-                let cause = if key_text.len() == 16 {
-                    "8-byte (DES) key: security mode 2/3 is not supported".to_string()
-                } else if decoded.manufacturer_data.is_some() && link.tpl.is_none() {
+                let cause = if decoded.manufacturer_data.is_some() && link.tpl.is_none() {
                     format!(
                         "manufacturer-specific CI {:?}: the manufacturer's own encryption",
                         link.ci

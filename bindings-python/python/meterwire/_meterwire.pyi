@@ -63,7 +63,7 @@ def decode(
 
     Raises ``MeterwireError`` (a subclass per family) when the frame does not decode,
     ``TypeError`` when ``data`` is not bytes-like or str. An unknown ``protocol`` name is a
-    ``FrameError`` of kind ``unknown_protocol``. ``keys``: AES-128 keys for encrypted
+    ``FrameError`` of kind ``unknown_protocol``. ``keys``: AES-128 (or DES) keys for encrypted
     payloads (see ``Keys``); without one an encrypted payload decodes with
     ``encrypted: True``; a wrong key is a ``SecurityError``. ``explain=True`` adds ``spans``.
     """

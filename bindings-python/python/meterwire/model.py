@@ -28,7 +28,8 @@ Protocol = Literal[
 """The names the ``protocol`` option takes (any case)."""
 
 Keys = Union[str, bytes, bytearray, Dict[str, str]]
-"""The ``keys`` option: one AES-128 key for every meter (32 hex digits, or 16 bytes), the text
+"""The ``keys`` option: one key for every meter — AES-128 (32 hex digits, or 16 bytes) or DES
+for security mode 2 (16 hex digits, or 8 bytes) — the text
 ``"ID=HEX,ID=HEX"``, or a dict meter id (``meter.id``) -> hex key. Keys never appear in
 output or error messages."""
 

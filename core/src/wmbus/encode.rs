@@ -1,5 +1,6 @@
 //! wM-Bus encoding: a [`Decoded`] model back to a telegram in format A, B or CRC-free, with
-//! the payload encrypted in security mode 5 or 7 (and the ELL's AES-CTR) when a key is given.
+//! the payload encrypted in security mode 2, 5 or 7 (and the ELL's AES-CTR) when a key is
+//! given.
 //!
 //! Without a key, a payload the model holds as `encrypted_data` is written back as it was, and
 //! a payload the model holds as records is written as plaintext (the "already decrypted" form
@@ -37,7 +38,7 @@ fn set_le16(t: &mut [u8], at: usize, v: u16) {
     }
 }
 
-/// Encodes one wM-Bus telegram; `keys` encrypts payloads flagged for modes 5/7 and ELL CTR.
+/// Encodes one wM-Bus telegram; `keys` encrypts payloads flagged for modes 2/5/7 and ELL CTR.
 pub fn encode(d: &Decoded, keys: &Keys) -> Result<Vec<u8>> {
     let wl = d
         .wmbus_link()
@@ -178,8 +179,13 @@ pub fn encode(d: &Decoded, keys: &Keys) -> Result<Vec<u8>> {
         // TPL encryption.
         let mode = wl.security_mode.unwrap_or(0);
         let blocks = usize::from(wl.encrypted_blocks.unwrap_or(0));
-        if !d.encrypted && !already && matches!(mode, 5 | 7) && blocks > 0 {
+        if !d.encrypted && !already && matches!(mode, 2 | 5 | 7) && blocks > 0 {
             if let Some(k) = key {
+                if k.is_des() != (mode == 2) {
+                    return Err(model_error(
+                        "the key does not fit the security mode (mode 2 takes an 8-byte DES key, modes 5 and 7 a 16-byte AES-128 key)",
+                    ));
+                }
                 let enc_len = blocks.saturating_mul(16);
                 while t.len() < apl_start.saturating_add(enc_len) {
                     t.push(FILLER);
@@ -187,7 +193,9 @@ pub fn encode(d: &Decoded, keys: &Keys) -> Result<Vec<u8>> {
                 let region = t
                     .get_mut(apl_start..apl_start.saturating_add(enc_len))
                     .unwrap_or(&mut []);
-                if mode == 5 {
+                if mode == 2 {
+                    security::des_cbc_encrypt(&k.des_bytes(), region);
+                } else if mode == 5 {
                     let mut ma = m_and_a;
                     if wl.tpl == Some(Tpl::Long) {
                         let mut h = Vec::with_capacity(8);
@@ -222,7 +230,7 @@ pub fn encode(d: &Decoded, keys: &Keys) -> Result<Vec<u8>> {
         let crc = link::crc16(t.get(crc_at.saturating_add(2)..).unwrap_or(&[]));
         set_le16(&mut t, crc_at, crc);
         if enc && !already {
-            if let Some(k) = key {
+            if let Some(k) = key.filter(|k| !k.is_des()) {
                 let counter = security::ell_counter(&m_and_a, cc, sn.to_le_bytes());
                 security::ctr_apply(k, &counter, t.get_mut(crc_at..).unwrap_or(&mut []));
             }

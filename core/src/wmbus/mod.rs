@@ -356,6 +356,12 @@ fn decode_telegram(
                     if crc_ok(payload) {
                         st.warnings.push(String::from(ALREADY_DECRYPTED));
                     } else if let Some(key) = key_for(opts, &meter) {
+                        if key.is_des() {
+                            return Err(decrypt_error(
+                                crc_at,
+                                "ELL AES-128-CTR needs a 16-byte AES-128 key",
+                            ));
+                        }
                         let mut sn_bytes = [0u8; 4];
                         sn_bytes.copy_from_slice(&sn.to_le_bytes());
                         let counter = security::ell_counter(&st.dll, ell.cc.0, sn_bytes);
@@ -552,7 +558,7 @@ fn decode_telegram(
             wl.security_mode = Some(mode);
             match mode {
                 0 => {}
-                5 | 7 => {
+                2 | 5 | 7 => {
                     let blocks = u8::try_from((cfg >> 4) & 0x0F).unwrap_or(0);
                     wl.encrypted_blocks = Some(blocks);
                     if mode == 7 {
@@ -578,9 +584,13 @@ fn decode_telegram(
                 other => {
                     out.encrypted = true;
                     out.encrypted_data = Some(Bytes::new(r.take_rest()));
-                    st.warnings.push(format!(
-                        "security mode {other} is not supported: payload kept as is"
-                    ));
+                    st.warnings.push(if other == 3 {
+                        String::from(
+                            "security mode 3 (DES-CBC, IV not zero) is not supported: no published vector confirms its IV; payload kept as is",
+                        )
+                    } else {
+                        format!("security mode {other} is not supported: payload kept as is")
+                    });
                     return Ok(());
                 }
             }
@@ -592,7 +602,20 @@ fn decode_telegram(
                 .get_mut(apl_start..apl_start.saturating_add(enc_len))
                 .unwrap_or(&mut []);
             let mut key_buf = None;
-            let key = match key_for(opts, &meter) {
+            let given = key_for(opts, &meter);
+            if let Some(k) = given {
+                if k.is_des() != (mode == 2) {
+                    return Err(decrypt_error(
+                        apl_start,
+                        if mode == 2 {
+                            "security mode 2 (DES) needs an 8-byte key"
+                        } else {
+                            "security modes 5 and 7 need a 16-byte AES-128 key"
+                        },
+                    ));
+                }
+            }
+            let key = match given {
                 Some(k) if mode == 7 => match message_counter {
                     Some(mcr) => {
                         let mut id = [0u8; 4];
@@ -637,7 +660,11 @@ fn decode_telegram(
                 let mut copy = [0u8; MAX_LEN];
                 let saved = copy.get_mut(..region.len()).unwrap_or(&mut []);
                 saved.copy_from_slice(region);
-                security::cbc_decrypt(key, &iv, region);
+                if mode == 2 {
+                    security::des_cbc_decrypt(&key.des_bytes(), region);
+                } else {
+                    security::cbc_decrypt(key, &iv, region);
+                }
                 if region.starts_with(&[0x2F, 0x2F]) {
                     decrypted = true;
                 } else if saved.starts_with(&[0x2F, 0x2F]) {
@@ -910,7 +937,7 @@ mod tests {
     }
 
     proptest! {
-        /// Encrypt → decrypt gives the same records, in mode 5 (short and long header) and in
+        /// Encrypt → decrypt gives the same records, in mode 5 (AES) or mode 2 (DES) and in
         /// both CRC formats, for random volumes, access numbers and keys.
         #[test]
         fn encrypt_then_decrypt_gives_the_same_records(
@@ -919,6 +946,7 @@ mod tests {
             volume in 0u32..99_999_999,
             flow in 0u32..0xFF_FFFF,
             format_b in any::<bool>(),
+            des in any::<bool>(),
         ) {
             let digits = alloc::format!("{volume:08}");
             let bcd: Vec<u8> = (0..4)
@@ -938,13 +966,19 @@ mod tests {
             let plain = decode(&t, &Options::default()).unwrap();
             let mut d = plain.clone();
             if let Link::Wmbus(wl) = &mut d.link {
-                wl.config = Some(Code16(0x0510));
-                wl.security_mode = Some(5);
+                let mode: u8 = if des { 2 } else { 5 };
+                wl.config = Some(Code16(u16::from(mode) << 8 | 0x10));
+                wl.security_mode = Some(mode);
                 wl.encrypted_blocks = Some(1);
                 wl.frame_format = if format_b { FrameFormat::B } else { FrameFormat::A };
             }
             d.warnings.clear();
-            let opts = Options::default().with_key(Key::new(key));
+            let key = if des {
+                Key::des(key[..8].try_into().unwrap())
+            } else {
+                Key::new(key)
+            };
+            let opts = Options::default().with_key(key);
             let wire = crate::encode_with(&d, &opts).unwrap();
             let back = crate::decode(&wire, &opts).unwrap();
             prop_assert_eq!(&back.records, &plain.records);

@@ -1,12 +1,14 @@
-//! OMS / EN 13757-7 security with the RustCrypto primitives (`aes`, `cbc`, `ctr`, `cmac`):
-//! mode 5 (AES-128-CBC, IV from M, A and the access number), mode 7 (AES-128-CBC with a zero
-//! IV and the CMAC key derivation), and the ELL's AES-128-CTR (`wmbus.md` §4–§5).
+//! OMS / EN 13757-7 security with the RustCrypto primitives (`aes`, `cbc`, `ctr`, `cmac`,
+//! `des`): mode 5 (AES-128-CBC, IV from M, A and the access number), mode 7 (AES-128-CBC with
+//! a zero IV and the CMAC key derivation), the ELL's AES-128-CTR (`wmbus.md` §4–§5), and the
+//! deprecated mode 2 (DES-CBC, IV = 0).
 //!
 //! Nothing here is hand-rolled: the block cipher, the modes and the MAC come from the crates.
 
 use aes::Aes128;
 use cbc::cipher::{Array, BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, StreamCipher};
 use cmac::{Cmac, KeyInit, Mac};
+use des::Des;
 
 use crate::keys::Key;
 
@@ -27,6 +29,20 @@ pub fn cbc_encrypt(key: &Key, iv: &[u8; 16], buf: &mut [u8]) {
     let (blocks, _) = Array::slice_as_chunks_mut(buf);
     cbc::Encryptor::<Aes128>::new(&Array::from(*key.bytes()), &Array::from(*iv))
         .encrypt_blocks(blocks);
+}
+
+/// Decrypts `buf` (whole 8-byte blocks; a partial tail is left alone) in place with
+/// DES-CBC and a zero IV: security mode 2.
+pub fn des_cbc_decrypt(key: &[u8; 8], buf: &mut [u8]) {
+    let (blocks, _) = Array::slice_as_chunks_mut(buf);
+    cbc::Decryptor::<Des>::new(&Array::from(*key), &Array::from([0u8; 8])).decrypt_blocks(blocks);
+}
+
+/// Encrypts `buf` (whole 8-byte blocks; a partial tail is left alone) in place with DES-CBC
+/// and a zero IV: security mode 2.
+pub fn des_cbc_encrypt(key: &[u8; 8], buf: &mut [u8]) {
+    let (blocks, _) = Array::slice_as_chunks_mut(buf);
+    cbc::Encryptor::<Des>::new(&Array::from(*key), &Array::from([0u8; 8])).encrypt_blocks(blocks);
 }
 
 /// Applies the AES-128-CTR keystream (128-bit big-endian counter: the last byte of the
@@ -124,6 +140,20 @@ mod tests {
         );
         cbc_encrypt(&k, &iv, &mut data);
         assert_eq!(data[0], 0x59);
+    }
+
+    /// The mode-2 telegram of wmbusmeters' actislink test (key 0102030405060708, public):
+    /// DES-CBC with a zero IV gives `2F 2F`, then volume 04 13 E8 03 00 00 = 1000 L, then
+    /// fillers.
+    #[test]
+    fn des_mode2_decrypts_and_round_trips() {
+        let key = [1, 2, 3, 4, 5, 6, 7, 8];
+        let cipher = parse_hex("BBD1EAFD0222F871CB70DA16C78AE098").unwrap();
+        let mut data = cipher.clone();
+        des_cbc_decrypt(&key, &mut data);
+        assert_eq!(data, parse_hex("2F2F0413E80300002F2F2F2F2F2F2F2F").unwrap());
+        des_cbc_encrypt(&key, &mut data);
+        assert_eq!(data, cipher);
     }
 
     #[test]
