@@ -103,6 +103,8 @@ export interface WmbusLink {
   encrypted_blocks?: number;
   format_signature?: Code16;
   data_crc?: Code16;
+  /** The manufacturer-specific application layer read behind CI A0–B7 (`apator_na1`). */
+  manufacturer_format?: string;
   /** Extended link layer (CI 8C–8F). */
   ell?: {
     ci: Code8;

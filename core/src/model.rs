@@ -1501,6 +1501,10 @@ pub struct WmbusLink {
     /// The CRC over the full frame's data carried by a compact frame.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_crc: Option<Code16>,
+    /// The manufacturer-specific application layer (CI A0–B7) that was read, e.g.
+    /// `apator_na1`; its bytes are `manufacturer_data` (decrypted) or `encrypted_data`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer_format: Option<Name>,
 }
 
 /// The extended link layer (ELL, CI 8C–8F, `wmbus.md` §5).

@@ -9,7 +9,7 @@
 
 use alloc::vec::Vec;
 
-use super::{link, security, ALREADY_DECRYPTED};
+use super::{link, security, vendor, ALREADY_DECRYPTED};
 use crate::error::{Error, Result};
 use crate::keys::Keys;
 use crate::mbus::encode::{emit_address, emit_body};
@@ -174,6 +174,13 @@ pub fn encode(d: &Decoded, keys: &Keys) -> Result<Vec<u8>> {
             }
             if let Some(a) = &d.application_data {
                 t.extend_from_slice(a.as_slice());
+            }
+            // A manufacturer layout read decrypted is encrypted again with the key.
+            if wl.manufacturer_format.as_deref() == Some(vendor::APATOR_NA1) && !already {
+                if let Some(k) = key {
+                    let payload = t.get_mut(apl_start..).unwrap_or(&mut []);
+                    vendor::encrypt_apator_na1(payload, &m_and_a, k)?;
+                }
             }
         }
         // TPL encryption.

@@ -6,7 +6,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::link;
+use super::{link, vendor};
 use crate::model::{Decoded, FrameFormat, Span, Tpl};
 
 struct Layout {
@@ -112,7 +112,9 @@ pub fn spans(input: &[u8], free: &[u8], d: &Decoded) -> Vec<Span> {
                 );
             }
         }
-        if d.encrypted {
+        if w.manufacturer_format.as_deref() == Some(vendor::APATOR_NA1) {
+            apator_na1(&mut l, n, d);
+        } else if d.encrypted {
             l.push(n, "encrypted_data", String::from("encrypted payload"));
         } else if w.format_signature.is_some() {
             let fill = d
@@ -177,6 +179,72 @@ pub fn spans(input: &[u8], free: &[u8], d: &Decoded) -> Vec<Span> {
 }
 
 /// Maps CRC-free spans to input offsets, splitting them at CRC blocks, and labels the CRCs.
+/// The fields of an Apator NA-1 payload (`vendor.rs`).
+fn apator_na1(l: &mut Layout, n: usize, d: &Decoded) {
+    l.push(1, "link.access_no", String::from("access number"));
+    let find = |quantity: &str, storage: u64, label: &str| {
+        d.records
+            .iter()
+            .position(|r| {
+                r.quantity == quantity
+                    && r.storage == Some(storage)
+                    && r.label.as_deref().is_none_or(|l| l.starts_with(label))
+            })
+            .map_or_else(
+                || String::from("manufacturer_data"),
+                |i| format!("records[{i}]"),
+            )
+    };
+    l.push(
+        1,
+        &find("error_flags", 0, "frame"),
+        String::from("frame status flags"),
+    );
+    if d.encrypted {
+        l.push(
+            n,
+            "encrypted_data",
+            String::from("AES-128-CBC encrypted payload"),
+        );
+        return;
+    }
+    l.push(
+        1,
+        "manufacturer_data",
+        String::from("check byte 2F (decrypted)"),
+    );
+    l.push(
+        4,
+        &find("volume", 0, ""),
+        String::from("total volume, packed digits and multiplier"),
+    );
+    l.push(
+        4,
+        &find("datetime", 0, ""),
+        String::from("meter clock, seconds since 2000-01-01"),
+    );
+    l.push(
+        2,
+        &find("stored_value_age", 1, ""),
+        String::from("age of the stored reading, h (and delta bits 1-0)"),
+    );
+    l.push(
+        3,
+        &find("volume", 1, ""),
+        String::from("stored reading: distance below the total"),
+    );
+    l.push(
+        1,
+        &find("error_flags", 0, "current"),
+        String::from("current status flags"),
+    );
+    l.push(
+        1,
+        &find("error_flags", 1, "stored"),
+        String::from("stored status flags"),
+    );
+}
+
 fn map_to_input(
     len: usize,
     format: FrameFormat,

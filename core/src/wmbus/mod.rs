@@ -12,6 +12,7 @@ pub mod encode;
 pub mod explain;
 pub mod link;
 pub mod security;
+pub mod vendor;
 
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
@@ -199,7 +200,7 @@ fn short(what: &'static str, at: usize, needed: usize, available: usize) -> Erro
     )
 }
 
-fn decrypt_error(at: usize, text: &'static str) -> Error {
+pub(crate) fn decrypt_error(at: usize, text: &'static str) -> Error {
     Error::new(ErrorKind::Decrypt, Layer::Security, at, Detail::Text(text))
 }
 
@@ -481,6 +482,22 @@ fn decode_telegram(
         wl.ci = Some(Code8(ci));
         let body_start = pos.saturating_add(1);
         let Some((tpl, apl)) = tpl_of(ci) else {
+            if vendor::is_apator_na1(&meter, ci) {
+                let payload = work.get_mut(body_start..n).unwrap_or(&mut []);
+                let key = key_for(opts, &meter);
+                if vendor::decode_apator_na1(
+                    payload,
+                    body_start,
+                    &st.dll,
+                    key,
+                    &mut wl,
+                    &mut out,
+                    &mut st.warnings,
+                )? {
+                    meter.access_no = wl.access_no;
+                    return Ok(());
+                }
+            }
             let data = work.get(body_start..n).unwrap_or(&[]);
             match ci {
                 0xA0..=0xB7 => {
