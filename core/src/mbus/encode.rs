@@ -261,7 +261,12 @@ pub(crate) fn emit_body(d: &Decoded, ctx: Context, out: &mut Vec<u8>) -> Result<
         extend_opt(out, d.encrypted_data.as_ref());
         return Ok(());
     }
-    for rec in &d.records {
+    // Records read out of manufacturer data are written back as those bytes, below.
+    for rec in d
+        .records
+        .iter()
+        .filter(|r| !crate::wmbus::vendor::is_read_from_manufacturer_data(r))
+    {
         emit_record(rec, ctx, out)?;
     }
     out.extend(core::iter::repeat_n(

@@ -499,6 +499,12 @@ fn decode_telegram(
                 }
             }
             let data = work.get(body_start..n).unwrap_or(&[]);
+            if let Some((format, records)) = vendor::manufacturer_ci(&meter, ci, data) {
+                wl.manufacturer_format = Some(Cow::Borrowed(format));
+                out.manufacturer_data = Some(Bytes::new(data));
+                out.records = records;
+                return Ok(());
+            }
             match ci {
                 0xA0..=0xB7 => {
                     out.manufacturer_data = Some(Bytes::new(data));
@@ -715,7 +721,18 @@ fn decode_telegram(
         };
         match apl {
             Apl::Full => {
-                if let Err(e) = record::parse_records(&mut r, ctx, &mut out) {
+                let parsed = record::parse_records(&mut r, ctx, &mut out);
+                if parsed.is_ok() {
+                    let layout = out
+                        .manufacturer_data
+                        .as_ref()
+                        .and_then(|m| vendor::manufacturer_data(&meter, m.as_slice()));
+                    if let Some((format, records)) = layout {
+                        wl.manufacturer_format = Some(Cow::Borrowed(format));
+                        out.records.extend(records);
+                    }
+                }
+                if let Err(e) = parsed {
                     // Keep what was read: records before the problem, the rest as hex.
                     let consumed = out.records.iter().filter_map(|rec| rec.raw.as_ref()).fold(
                         0usize,

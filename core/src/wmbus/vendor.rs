@@ -1,6 +1,10 @@
-//! Manufacturer-specific application layers (CI A0–B7) that this crate reads, each tied to the
-//! manufacturer, version and device type that send it. Everything else behind a
-//! manufacturer CI stays `manufacturer_data` (hex) with a warning.
+//! Manufacturer-specific layouts this crate reads, each tied to the manufacturer, version and
+//! device type that send it: application layers behind a manufacturer CI (A0–B7), and the
+//! manufacturer data after DIF 0F. Everything else stays `manufacturer_data` (hex), with a
+//! warning behind a manufacturer CI. The layouts are the ones wmbusmeters' drivers document
+//! (named below), checked against their public test telegrams. Records read from these bytes
+//! have no `raw`; their `address` names where they sit (`manufacturer_data[i]`), and the bytes
+//! themselves stay in `manufacturer_data`, so encoding writes them back unchanged.
 //!
 //! **Apator NA-1** (manufacturer `APA`, version 0x14, device type 0x07 water), CI A0/A1. The
 //! layout is the one wmbusmeters' `apatorna1` driver documents, checked here against its 20
@@ -23,7 +27,7 @@ use super::security;
 use crate::decimal::Decimal;
 use crate::error::{Error, Result};
 use crate::keys::Key;
-use crate::model::{Bytes, Decoded, Function, Meter, Record, Timestamp, Value, WmbusLink};
+use crate::model::{Address, Bytes, Decoded, Function, Meter, Record, Timestamp, Value, WmbusLink};
 
 /// The `link.manufacturer_format` name of the Apator NA-1 layout.
 pub const APATOR_NA1: &str = "apator_na1";
@@ -144,6 +148,259 @@ fn record(
         storage: Some(storage),
         function: Some(Function::Instantaneous),
         ..Record::default()
+    }
+}
+
+/// The `address` of a record read at byte `at` of `manufacturer_data`.
+fn at(at: usize, rec: Record) -> Record {
+    Record {
+        address: Some(Address::Text(Cow::Owned(alloc::format!(
+            "manufacturer_data[{at}]"
+        )))),
+        ..rec
+    }
+}
+
+/// Whether `rec` was read out of `manufacturer_data` (the encoder leaves it to those bytes).
+pub fn is_read_from_manufacturer_data(rec: &Record) -> bool {
+    rec.raw.is_none()
+        && matches!(&rec.address, Some(Address::Text(t)) if t.starts_with("manufacturer_data["))
+}
+
+fn number(mantissa: i128, exponent: i16) -> Value {
+    Value::Number(Decimal::new(mantissa, exponent).unwrap_or(Decimal::from_int(mantissa)))
+}
+
+fn u16_le(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([byte(b, at), byte(b, at.wrapping_add(1))])
+}
+
+fn u24_le(b: &[u8], at: usize) -> u32 {
+    u32_le(b, at) & 0x00FF_FFFF
+}
+
+/// A meter's manufacturer, version and device type.
+fn mvt(meter: &Meter) -> (&str, u8, u8) {
+    (
+        meter.manufacturer.as_ref().map_or("", |m| m.as_str()),
+        meter.version.unwrap_or(0),
+        meter.medium_code.map_or(0, |m| m.0),
+    )
+}
+
+/// Techem's billing dates (wmbusmeters `fhkvdataiii`, `mkradio3`): the previous one is
+/// day = bits 4–0, month = bits 8–5, year = 2000 + bits 15–9; the current one has day in bits
+/// 8–4 and month in bits 12–9, and its year is the previous one's, plus one when the current
+/// day of the year is not after the previous one. `zero_fixups` reads day 0 as 1 and month 0
+/// as 12 in the current date (the heat-cost allocator's convention).
+fn techem_dates(prev: u16, curr: u16, zero_fixups: bool) -> (Timestamp, Timestamp) {
+    let prev_day = u8::try_from(prev & 0x1F).unwrap_or(0);
+    let prev_month = u8::try_from((prev >> 5) & 0x0F).unwrap_or(0);
+    let prev_year = (prev >> 9).wrapping_add(2000);
+    let mut day = u8::try_from((curr >> 4) & 0x1F).unwrap_or(0);
+    let mut month = u8::try_from((curr >> 9) & 0x0F).unwrap_or(0);
+    if zero_fixups {
+        if day == 0 {
+            day = 1;
+        }
+        if month == 0 {
+            month = 12;
+        }
+    }
+    let rolled = month < prev_month || (month == prev_month && day <= prev_day);
+    let date = |year: u16, month: u8, day: u8| Timestamp {
+        year: Some(year),
+        month,
+        day,
+        hour: None,
+        minute: None,
+        second: None,
+    };
+    (
+        date(prev_year, prev_month, prev_day),
+        date(prev_year.wrapping_add(u16::from(rolled)), month, day),
+    )
+}
+
+/// The total now (storage 0: the billing-date reading plus the consumption since), the reading
+/// at the billing date (storage 1), and that consumption (storage 0, modifier
+/// `since_billing_date`), in `unit` × 10^`exponent`, read at `prev_at` / `curr_at`.
+fn billing_pair(
+    quantity: &'static str,
+    unit: &'static str,
+    exponent: i16,
+    (prev_at, prev): (usize, u32),
+    (curr_at, curr): (usize, u32),
+) -> Vec<Record> {
+    let total = i128::from(prev).wrapping_add(i128::from(curr));
+    alloc::vec![
+        at(
+            prev_at,
+            record(quantity, 0, number(total, exponent), Some(unit))
+        ),
+        at(
+            prev_at,
+            record(quantity, 1, number(i128::from(prev), exponent), Some(unit))
+        ),
+        at(
+            curr_at,
+            Record {
+                modifiers: alloc::vec![Cow::Borrowed("since_billing_date")],
+                ..record(quantity, 0, number(i128::from(curr), exponent), Some(unit))
+            },
+        ),
+    ]
+}
+
+/// A manufacturer application layer (behind CI `ci`, unencrypted) this crate reads: its
+/// `link.manufacturer_format` name and its records. `payload` is the bytes after the CI.
+pub fn manufacturer_ci(
+    meter: &Meter,
+    ci: u8,
+    payload: &[u8],
+) -> Option<(&'static str, Vec<Record>)> {
+    if !matches!(ci, 0xA0..=0xA2) {
+        return None;
+    }
+    match mvt(meter) {
+        // wmbusmeters `fhkvdataiii`: Techem FHKV data III heat-cost allocator.
+        ("TCH", 0x69 | 0x94, 0x80) => techem_hca(payload).map(|r| ("techem_fhkv_data_iii", r)),
+        // wmbusmeters `mkradio3` (dates and volumes) and `mkradio4` (volumes).
+        ("TCH", 0x74, 0x62 | 0x72) => techem_water(payload, true).map(|r| ("techem_mk_radio_3", r)),
+        ("TCH", 0x70 | 0x95, 0x62 | 0x72) => {
+            techem_water(payload, false).map(|r| ("techem_mk_radio_4", r))
+        }
+        // wmbusmeters `compact5`: kWh, 3-byte counters.
+        ("TCH", 0x45, 0x04 | 0xC3 | 0x43) | ("TCH", 0x22 | 0x39, 0x43) => (payload.len() >= 10)
+            .then(|| {
+                let prev = (3, u24_le(payload, 3));
+                let curr = (7, u24_le(payload, 7));
+                (
+                    "techem_compact_5",
+                    billing_pair("energy", "kWh", 0, prev, curr),
+                )
+            }),
+        // wmbusmeters `vario451`: MJ, 2-byte counters.
+        ("TCH", 0x27, 0x04 | 0xC3) => (payload.len() >= 9).then(|| {
+            let prev = (3, u32::from(u16_le(payload, 3)));
+            let curr = (7, u32::from(u16_le(payload, 7)));
+            (
+                "techem_vario_4",
+                billing_pair("energy", "MJ", 0, prev, curr),
+            )
+        }),
+        _ => None,
+    }
+}
+
+/// Techem heat-cost allocator: a layout byte (`01`, `11`, or `0F` with one extra byte before
+/// the temperatures), previous date and units, current date and units, then the room and
+/// radiator temperatures in 0.01 °C.
+fn techem_hca(p: &[u8]) -> Option<Vec<Record>> {
+    let temps_at: usize = match byte(p, 0) {
+        0x01 | 0x11 => 9,
+        0x0F => 10,
+        _ => return None,
+    };
+    if p.len() < temps_at.saturating_add(4) {
+        return None;
+    }
+    let radiator_at = temps_at.saturating_add(2);
+    let (prev_date, curr_date) = techem_dates(u16_le(p, 1), u16_le(p, 5), true);
+    let units = |at: usize| number(i128::from(u16_le(p, at)), 0);
+    let celsius = |at: usize| number(i128::from(u16_le(p, at)), -2);
+    Some(alloc::vec![
+        at(7, record("hca", 0, units(7), None)),
+        at(5, record("date", 0, Value::Time(curr_date), None)),
+        at(3, record("hca", 1, units(3), None)),
+        at(1, record("date", 1, Value::Time(prev_date), None)),
+        at(
+            temps_at,
+            Record {
+                label: Some(Cow::Borrowed("room temperature")),
+                ..record("external_temperature", 0, celsius(temps_at), Some("C"))
+            }
+        ),
+        at(
+            radiator_at,
+            Record {
+                label: Some(Cow::Borrowed("radiator temperature")),
+                ..record("return_temperature", 0, celsius(radiator_at), Some("C"))
+            }
+        ),
+    ])
+}
+
+/// Techem water meter: a byte, previous date, volume at it (0.1 m3), current date, volume
+/// since (0.1 m3). `dates`: the dates are read too (MK Radio 3).
+fn techem_water(p: &[u8], dates: bool) -> Option<Vec<Record>> {
+    if p.len() < 9 {
+        return None;
+    }
+    let prev = (3, u32::from(u16_le(p, 3)));
+    let curr = (7, u32::from(u16_le(p, 7)));
+    let mut records = billing_pair("volume", "m3", -1, prev, curr);
+    if dates {
+        let (prev_date, curr_date) = techem_dates(u16_le(p, 1), u16_le(p, 5), false);
+        records.push(at(5, record("date", 0, Value::Time(curr_date), None)));
+        records.push(at(1, record("date", 1, Value::Time(prev_date), None)));
+    }
+    Some(records)
+}
+
+/// The fixed length of each tagged field of Apator's manufacturer data (wmbusmeters
+/// `apator162`), the tag excluded; `None` for a tag the layout does not know.
+fn apator162_field_len(tag: u8) -> Option<usize> {
+    Some(match tag {
+        0x00 | 0x10 | 0x42 | 0xA0 | 0xA1 | 0xA4 | 0xF0 => 4,
+        0x01 | 0x44 | 0xA6 | 0xB6..=0xBF | 0xC0..=0xC7 | 0xD0 | 0xD3 => 3,
+        0x11 | 0x41 | 0x43 | 0xA7 | 0xA8 | 0xAA..=0xAD | 0xB4 => 2,
+        0x40 | 0x8B | 0x8C => 6,
+        // A count byte and 2 … 13 monthly u32 values.
+        0x71..=0x7C => usize::from(tag & 0x0F)
+            .saturating_add(1)
+            .saturating_mul(4)
+            .saturating_add(1),
+        0x80..=0x84 | 0x86 | 0x87 => 10,
+        0x85 | 0x88 | 0x8F => 11,
+        0x8A => 9,
+        0x8E | 0xA3 => 7,
+        0xA2 | 0xA5 | 0xA9 | 0xAF => 1,
+        0xB0 => 5,
+        0xB1 | 0xB3 => 8,
+        0xB2 | 0xB5 => 16,
+        _ => return None,
+    })
+}
+
+/// Records in the manufacturer data (after DIF 0F) of a meter whose layout this crate reads:
+/// its `link.manufacturer_format` name and the records.
+pub fn manufacturer_data(meter: &Meter, data: &[u8]) -> Option<(&'static str, Vec<Record>)> {
+    match mvt(meter) {
+        // Apator 162 water meters: 7 status bytes, then tagged fields up to FF padding and a
+        // 2-byte checksum; tag 10 is the total volume in litres (u32).
+        ("APA", 0x05, 0x06 | 0x07) => {
+            let mut records = Vec::new();
+            let end = data.len().saturating_sub(2);
+            let mut i = 7usize;
+            while i < end {
+                let tag = byte(data, i);
+                let Some(len) = apator162_field_len(tag) else {
+                    break;
+                };
+                let value_at = i.saturating_add(1);
+                if tag == 0x10 {
+                    let litres = i128::from(u32_le(data, value_at));
+                    records.push(at(
+                        value_at,
+                        record("volume", 0, number(litres, -3), Some("m3")),
+                    ));
+                }
+                i = value_at.saturating_add(len);
+            }
+            (!records.is_empty()).then_some(("apator_162", records))
+        }
+        _ => None,
     }
 }
 
