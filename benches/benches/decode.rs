@@ -1,5 +1,6 @@
-//! `cargo bench -p meterwire-bench`: meterwire's `decode` (fully decoded, owned model) and
-//! `decode_json` against m-bus-parser 0.5.3 on the same ~100-byte RSP_UD frames, in one run.
+//! `cargo bench -p meterwire-bench`: meterwire's `decode` (fully decoded, owned model),
+//! `decode_json` and the zero-copy views (`mbus::view`, `wmbus::view`) against m-bus-parser
+//! 0.5.3 on the same ~100-byte RSP_UD frames and ~80-byte wM-Bus telegrams, in one run.
 //! After criterion's report it prints the medians per frame and the ratios.
 
 use std::hint::black_box;
@@ -8,6 +9,7 @@ use std::time::Instant;
 use criterion::{criterion_group, Criterion, Throughput};
 use m_bus_parser::{mbus_data::MbusData, WiredFrame};
 use meterwire::{decode, decode_json, Options};
+use meterwire_bench::{WMBUS_KEY, WMBUS_PLAIN};
 
 /// m-bus-parser's own "full decode" workload (its benches/full_decode.rs): parse the frame
 /// and walk every record with its value information, labels and units.
@@ -95,6 +97,48 @@ fn median_ns(frames: usize, rounds: usize, mut f: impl FnMut()) -> f64 {
     samples[samples.len() / 2]
 }
 
+/// The zero-copy path on a wired frame: the link view, then every record's number, quantity,
+/// unit and storage read in place (no model, no allocation).
+fn view_wired(data: &[u8]) -> u32 {
+    let mut records = 0;
+    if let Ok(frame) = meterwire::mbus::link::LongFrame::new_checked(data) {
+        let header = match frame.ci_field() {
+            0x72 => 12,
+            0x7A => 4,
+            _ => 0,
+        };
+        let user = frame.user_data();
+        for r in meterwire::mbus::view::Records::new(user.get(header..).unwrap_or(&[]), 7 + header)
+        {
+            let Ok(r) = r else { break };
+            black_box((r.value(), r.storage()));
+            records += 1;
+        }
+    }
+    records
+}
+
+/// The zero-copy path on a wM-Bus telegram: header view, then every record as in
+/// [`view_wired`]; with a key, the mode-5 payload is decrypted into a stack buffer first.
+fn view_wireless(data: &[u8], key: Option<&meterwire::Key>) -> u32 {
+    let mut records = 0;
+    let mut buf = [0u8; 256];
+    if let Ok(t) = meterwire::wmbus::view::Telegram::new_checked(data) {
+        let walk = match key {
+            Some(k) => t.decrypt(k, &mut buf),
+            None => t.records(),
+        };
+        if let Ok(walk) = walk {
+            for r in walk {
+                let Ok(r) = r else { break };
+                black_box((r.value(), r.storage()));
+                records += 1;
+            }
+        }
+    }
+    records
+}
+
 fn summary() {
     let (frames, _) = meterwire_bench::frames();
     let hex: Vec<String> = frames.iter().map(|f| meterwire::hex::to_hex(f)).collect();
@@ -129,15 +173,16 @@ fn summary() {
             ));
         }
     });
+    let ours_view = median_ns(n, rounds, || {
+        for f in &frames {
+            black_box(view_wired(black_box(f)));
+        }
+    });
     println!("summary over {n} frames (median of {rounds} passes, ns per frame):");
+    println!("  zero-copy    meterwire {ours_view:>9.1}   m-bus-parser {theirs:>9.1}   meterwire is {:.1}x faster (view: every record's number, quantity, unit, storage in place)", theirs / ours_view);
     println!("  decode       meterwire {ours:>9.1}   m-bus-parser {theirs:>9.1}   meterwire is {:.1}x faster", theirs / ours);
     println!("  decode_json  meterwire {ours_json:>9.1}   m-bus-parser {theirs_json:>9.1}   meterwire is {:.1}x faster", theirs_json / ours_json);
 }
-
-/// An ~80-byte CRC-free wM-Bus telegram (short TPL, 11 water-meter records) and the same
-/// records in security mode 5, encrypted by meterwire's encoder with `WMBUS_KEY`.
-const WMBUS_PLAIN: &str = "4F443A637856341201077A2A0000002F2F0C1367452301026C2F330B3B2001004C1311223344426C1F3104FD17000000000A5A15020A5E8201046D32371F1502FD740C0D2F2F2F2F2F2F2F2F2F2F2F2F";
-const WMBUS_KEY: [u8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
 /// m-bus-parser's wireless path: parse the CRC-free telegram and walk every record.
 fn mbus_parser_wireless(data: &[u8]) -> u32 {
@@ -196,6 +241,17 @@ fn wireless_summary() {
     let ours_mode5_auto = run(&mut || {
         black_box(decode(black_box(&mode5), &auto).ok());
     });
+    let key = meterwire::Key::new(WMBUS_KEY);
+    let view_plain = run(&mut || {
+        black_box(view_wireless(black_box(&plain), None));
+    });
+    let view_mode5 = run(&mut || {
+        black_box(view_wireless(black_box(&mode5), Some(&key)));
+    });
+    assert_eq!(
+        view_wireless(&mode5, Some(&key)),
+        view_wireless(&plain, None)
+    );
     let theirs_mode5 = median_ns(1, rounds.min(200), || {
         black_box(m_bus_parser::serialize_mbus_data(
             black_box(&hex5),
@@ -217,6 +273,7 @@ fn wireless_summary() {
     );
     println!("  plain decode  meterwire {ours_plain:>8.1} (auto-detect {ours_plain_auto:.1})   m-bus-parser WirelessFrame+records {theirs_plain:>8.1}   (its JSON path {theirs_plain_json:.1})");
     println!("  mode 5        meterwire {ours_mode5:>8.1} (auto-detect {ours_mode5_auto:.1})   m-bus-parser decryption (JSON path only) {theirs_mode5:>8.1}");
+    println!("  zero-copy     plain {view_plain:>8.1}   mode 5 (decrypt + records) {view_mode5:>8.1}   (wmbus::view::Telegram, every record's number, quantity, unit, storage)");
 }
 
 criterion_group!(benches, bench);

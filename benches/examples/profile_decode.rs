@@ -1,6 +1,7 @@
 //! A loop over the benchmark frames for profilers (`perf record`, `valgrind --tool=callgrind`):
 //! `cargo build --release -p meterwire-bench --example profile_decode`, then
-//! `profile_decode ROUNDS [json]`.
+//! `profile_decode ROUNDS [json|view|wview]` (`view`: the zero-copy record walk over the
+//! wired frames, `wview`: over the benchmark's wM-Bus telegram).
 
 fn main() {
     let (frames, _) = meterwire_bench::frames();
@@ -9,11 +10,38 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(20_000);
     let opts = meterwire::Options::default();
-    let json = std::env::args().nth(2).is_some_and(|a| a == "json");
+    let mode = std::env::args().nth(2).unwrap_or_default();
+    let json = mode == "json";
     let mut records = 0usize;
+    if mode == "wview" {
+        let plain = meterwire::parse_hex(meterwire_bench::WMBUS_PLAIN).unwrap_or_default();
+        for _ in 0..rounds {
+            if let Ok(t) =
+                meterwire::wmbus::view::Telegram::new_checked(std::hint::black_box(&plain))
+            {
+                if let Ok(walk) = t.records() {
+                    for r in walk {
+                        let Ok(r) = r else { break };
+                        std::hint::black_box((r.value(), r.storage()));
+                        records += 1;
+                    }
+                }
+            }
+        }
+        println!("{records} records");
+        return;
+    }
     for _ in 0..rounds {
         for f in &frames {
-            if json {
+            if mode == "view" {
+                if let Ok(frame) = meterwire::mbus::link::LongFrame::new_checked(f.as_slice()) {
+                    let data = frame.user_data().get(12..).unwrap_or(&[]);
+                    for r in meterwire::mbus::view::Records::new(data, 19).flatten() {
+                        std::hint::black_box((r.value(), r.storage()));
+                        records += 1;
+                    }
+                }
+            } else if json {
                 if let Ok(text) = meterwire::decode_json(std::hint::black_box(f), &opts) {
                     records += text.len();
                 }

@@ -34,3 +34,9 @@ pub fn frames() -> (Vec<Vec<u8>>, &'static str) {
         .collect();
     (frames, "the project's own RSP_UD vectors")
 }
+
+/// An ~80-byte CRC-free wM-Bus telegram (short TPL, 11 water-meter records) and the same
+/// records in security mode 5, encrypted by meterwire's encoder with `WMBUS_KEY`.
+pub const WMBUS_PLAIN: &str = "4F443A637856341201077A2A0000002F2F0C1367452301026C2F330B3B2001004C1311223344426C1F3104FD17000000000A5A15020A5E8201046D32371F1502FD740C0D2F2F2F2F2F2F2F2F2F2F2F2F";
+/// The key of the mode-5 form.
+pub const WMBUS_KEY: [u8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];

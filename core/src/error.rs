@@ -228,6 +228,28 @@ impl Error {
         )
     }
 
+    /// A field that needs more bytes than are left, at `offset`: `what` needs `needed`,
+    /// `available` are there.
+    pub const fn short(
+        kind: ErrorKind,
+        layer: Layer,
+        offset: usize,
+        what: &'static str,
+        needed: usize,
+        available: usize,
+    ) -> Self {
+        Error::new(
+            kind,
+            layer,
+            offset,
+            Detail::Short {
+                what,
+                needed,
+                available,
+            },
+        )
+    }
+
     /// A `malformed` error of the application layer with a fixed sentence.
     pub const fn malformed(offset: usize, text: &'static str) -> Self {
         Error::new(

@@ -23,6 +23,25 @@
 //!
 //! Layers: [`mbus::link`] holds checked zero-copy frame views with `emit`;
 //! [`mbus::app`] and [`mbus::record`] read the application layer into the model.
+//!
+//! For hot paths that only need the numbers, [`mbus::view::Records`] walks the records of a
+//! frame in place (no allocation) and [`wmbus::view::Telegram`] reads a wM-Bus telegram's
+//! header and records, decrypting security mode 5 into a caller's buffer:
+//!
+//! ```
+//! use meterwire::{parse_hex, wmbus::view::Telegram};
+//!
+//! // CRC-free wM-Bus telegram, short header, unencrypted: volume 1234.567 m3.
+//! let bytes = parse_hex("14 44 2D2C 78563412 01 07 7A 2A 00 0000 0C 13 67452301")?;
+//! let telegram = Telegram::new_checked(&bytes)?;
+//! assert_eq!(telegram.id(), Some(12345678));
+//! for record in telegram.records()? {
+//!     let value = record?.value();
+//!     assert_eq!((value.quantity, value.unit), ("volume", Some("m3")));
+//!     assert_eq!(value.number.unwrap().to_string(), "1234.567");
+//! }
+//! # Ok::<(), meterwire::Error>(())
+//! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(

@@ -1,7 +1,8 @@
 //! Every decoding entry point on arbitrary bytes: no panic, and every error keeps the
 //! contract of design §3 (a documented kind, an offset inside the input). `decode_stream`
 //! must cover every input byte exactly once, in order. Protocols tried: auto-detection,
-//! M-Bus, CJ/T 188 (whose decodable frames must also encode back to the same bytes).
+//! M-Bus, CJ/T 188 (whose decodable frames must also encode back to the same bytes); and the
+//! zero-copy views of `mbus::view` and `wmbus::view`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -80,8 +81,46 @@ fn check_bytes(data: &[u8]) {
     }
 }
 
+/// The zero-copy views: no panic, errors inside the input, and every record they yield lies
+/// inside it.
+fn check_views(data: &[u8]) {
+    for r in meterwire::mbus::view::Records::new(data, 0) {
+        match r {
+            Ok(v) => {
+                assert!(v.offset() < data.len().max(1));
+                let _ = (v.value(), v.storage(), v.tariff(), v.subunit(), v.function());
+            }
+            Err(e) => check_error(&e, data.len()),
+        }
+    }
+    match meterwire::wmbus::view::Telegram::new_checked(data) {
+        Ok(t) => {
+            let _ = (t.id(), t.manufacturer(), t.security_mode(), t.config());
+            let mut buf = [0u8; 256];
+            let walks = [
+                t.records(),
+                t.decrypt(&meterwire::Key::new([0x5A; 16]), &mut buf),
+            ];
+            for walk in walks {
+                match walk {
+                    Ok(records) => {
+                        for r in records {
+                            if let Err(e) = r {
+                                check_error(&e, data.len());
+                            }
+                        }
+                    }
+                    Err(e) => check_error(&e, data.len()),
+                }
+            }
+        }
+        Err(e) => check_error(&e, data.len()),
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     check_bytes(data);
+    check_views(data);
     if let Ok(text) = core::str::from_utf8(data) {
         match parse_hex(text) {
             Ok(bytes) => check_bytes(&bytes),

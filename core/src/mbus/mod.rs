@@ -9,6 +9,7 @@ pub mod link;
 pub mod record;
 pub mod request;
 pub mod tables;
+pub mod view;
 pub mod vif;
 
 use alloc::format;

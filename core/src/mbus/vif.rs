@@ -113,10 +113,58 @@ const fn bits(code: u8, mask: u8) -> i16 {
     (code & mask) as i16
 }
 
-/// The primary VIF table (§2), for a VIF with its extension bit cleared. `6C`/`6D` (dates),
+/// The primary VIF table (§2), for a VIF with its extension bit cleared: a lookup in a table
+/// built at compile time from the rules below.
+#[inline]
+pub fn primary(vif: u8) -> Meaning {
+    lookup(&PRIMARY, vif)
+}
+
+/// The FD table (§3), for the byte after `FD` with E cleared (a compile-time table).
+#[inline]
+pub fn fd(code: u8) -> Meaning {
+    lookup(&FD, code)
+}
+
+/// The FB table (§4), for the byte after `FB` with E cleared (a compile-time table).
+#[inline]
+pub fn fb(code: u8) -> Meaning {
+    lookup(&FB, code)
+}
+
+#[inline]
+fn lookup(table: &[Meaning; 128], code: u8) -> Meaning {
+    table
+        .get(usize::from(code & 0x7F))
+        .copied()
+        .unwrap_or(RESERVED)
+}
+
+/// A table of the 128 codes (E bit cleared) of one of the rule functions, at compile time.
+macro_rules! table {
+    ($rule:ident) => {{
+        let mut table = [RESERVED; 128];
+        let mut code = 0u8;
+        while code < 128 {
+            // In bounds: `code` < 128 = the table's length; evaluated at compile time.
+            #[allow(clippy::indexing_slicing)]
+            {
+                table[code as usize] = $rule(code);
+            }
+            code = code.wrapping_add(1);
+        }
+        table
+    }};
+}
+
+static PRIMARY: [Meaning; 128] = table!(primary_entry);
+static FD: [Meaning; 128] = table!(fd_entry);
+static FB: [Meaning; 128] = table!(fb_entry);
+
+/// The rule behind [`primary`]. `6C`/`6D` (dates),
 /// `7C` (plain text), `7E` (any VIF) and `7F` (manufacturer specific) are returned as such;
 /// the record reader handles their special layouts.
-pub fn primary(vif: u8) -> Meaning {
+const fn primary_entry(vif: u8) -> Meaning {
     let n = bits(vif, 0x07);
     let nn = bits(vif, 0x03);
     match vif & 0x7F {
@@ -153,7 +201,7 @@ pub fn primary(vif: u8) -> Meaning {
 
 /// The FD (second, main) extension table (§3), for the byte after `FD` with E cleared.
 /// `7D` (second-level table) is returned as reserved; the record reader follows it.
-pub fn fd(code: u8) -> Meaning {
+const fn fd_entry(code: u8) -> Meaning {
     let nn = code & 0x03;
     let n4 = bits(code, 0x0F);
     match code & 0x7F {
@@ -265,7 +313,7 @@ const fn rating(quantity: &'static str) -> Meaning {
 /// The FB (first, alternate) extension table (§4), for the byte after `FB` with E cleared.
 /// Where the old (≤ 2004) and 2013/2018 editions differ only by reserving a code, the
 /// meaning that exists is decoded; FB 23 follows the old reading (1 US gallon).
-pub fn fb(code: u8) -> Meaning {
+const fn fb_entry(code: u8) -> Meaning {
     let n = bits(code, 0x01);
     let nn = bits(code, 0x03);
     let nnn = bits(code, 0x07);

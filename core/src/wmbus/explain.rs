@@ -208,41 +208,38 @@ fn apator_na1(l: &mut Layout, n: usize, d: &Decoded) {
         );
         return;
     }
-    l.push(
-        1,
-        "manufacturer_data",
-        String::from("check byte 2F (decrypted)"),
-    );
-    l.push(
-        4,
-        &find("volume", 0, ""),
-        String::from("total volume, packed digits and multiplier"),
-    );
-    l.push(
-        4,
-        &find("datetime", 0, ""),
-        String::from("meter clock, seconds since 2000-01-01"),
-    );
-    l.push(
-        2,
-        &find("stored_value_age", 1, ""),
-        String::from("age of the stored reading, h (and delta bits 1-0)"),
-    );
-    l.push(
-        3,
-        &find("volume", 1, ""),
-        String::from("stored reading: distance below the total"),
-    );
-    l.push(
-        1,
-        &find("error_flags", 0, "current"),
-        String::from("current status flags"),
-    );
-    l.push(
-        1,
-        &find("error_flags", 1, "stored"),
-        String::from("stored status flags"),
-    );
+    let fields: [(usize, String, &str); 7] = [
+        (
+            1,
+            String::from("manufacturer_data"),
+            "check byte 2F (decrypted)",
+        ),
+        (
+            4,
+            find("volume", 0, ""),
+            "total volume, packed digits and multiplier",
+        ),
+        (
+            4,
+            find("datetime", 0, ""),
+            "meter clock, seconds since 2000-01-01",
+        ),
+        (
+            2,
+            find("stored_value_age", 1, ""),
+            "age of the stored reading, h (and delta bits 1-0)",
+        ),
+        (
+            3,
+            find("volume", 1, ""),
+            "stored reading: distance below the total",
+        ),
+        (1, find("error_flags", 0, "current"), "current status flags"),
+        (1, find("error_flags", 1, "stored"), "stored status flags"),
+    ];
+    for (len, path, label) in fields {
+        l.push(len, &path, String::from(label));
+    }
 }
 
 fn map_to_input(

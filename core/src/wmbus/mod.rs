@@ -13,6 +13,7 @@ pub mod explain;
 pub mod link;
 pub mod security;
 pub mod vendor;
+pub mod view;
 
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
@@ -188,15 +189,13 @@ fn dll_address(t: &[u8]) -> Meter {
 }
 
 fn short(what: &'static str, at: usize, needed: usize, available: usize) -> Error {
-    Error::new(
+    Error::short(
         ErrorKind::Malformed,
         Layer::Application,
         at,
-        Detail::Short {
-            what,
-            needed,
-            available,
-        },
+        what,
+        needed,
+        available,
     )
 }
 
