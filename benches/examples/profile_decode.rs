@@ -1,7 +1,8 @@
 //! A loop over the benchmark frames for profilers (`perf record`, `valgrind --tool=callgrind`):
 //! `cargo build --release -p meterwire-bench --example profile_decode`, then
-//! `profile_decode ROUNDS [json|view|wview]` (`view`: the zero-copy record walk over the
-//! wired frames, `wview`: over the benchmark's wM-Bus telegram).
+//! `profile_decode ROUNDS [json|view|wview|wnum|wwalk]` (`view`: the zero-copy record walk
+//! over the wired frames; `wview`, `wnum`, `wwalk`: over the benchmark's wM-Bus telegram,
+//! reading value and storage, the number only, or nothing).
 
 fn main() {
     let (frames, _) = meterwire_bench::frames();
@@ -13,19 +14,22 @@ fn main() {
     let mode = std::env::args().nth(2).unwrap_or_default();
     let json = mode == "json";
     let mut records = 0usize;
-    if mode == "wview" {
+    if matches!(mode.as_str(), "wwalk" | "wnum" | "wview") {
         let plain = meterwire::parse_hex(meterwire_bench::WMBUS_PLAIN).unwrap_or_default();
         for _ in 0..rounds {
-            if let Ok(t) =
-                meterwire::wmbus::view::Telegram::new_checked(std::hint::black_box(&plain))
-            {
-                if let Ok(walk) = t.records() {
-                    for r in walk {
-                        let Ok(r) = r else { break };
-                        std::hint::black_box((r.value(), r.storage()));
-                        records += 1;
-                    }
+            let telegram =
+                meterwire::wmbus::view::Telegram::new_checked(std::hint::black_box(&plain));
+            let Ok(walk) = telegram.and_then(|t| t.records()) else {
+                continue;
+            };
+            for r in walk {
+                let Ok(r) = r else { break };
+                match mode.as_str() {
+                    "wwalk" => drop(std::hint::black_box(r.data().len())),
+                    "wnum" => drop(std::hint::black_box(r.number())),
+                    _ => drop(std::hint::black_box((r.value(), r.storage()))),
                 }
+                records += 1;
             }
         }
         println!("{records} records");

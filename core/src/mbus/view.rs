@@ -194,7 +194,44 @@ impl<'a> Records<'a> {
         }
     }
 
+    /// A record of one DIF (no DIFE) with a VIF of one byte, or FB/FD and one code, without
+    /// VIFEs and with fixed-length data that is all there; `None` sends the record to the
+    /// general walk (which also reports its errors).
     #[inline]
+    fn simple_record(&mut self, at: usize, dif: u8) -> Option<RecordView<'a>> {
+        let len = data_len(dif & 0x0F)?;
+        let vif_at = at.checked_add(1)?;
+        let vif = self.byte(vif_at)?;
+        let vib_len = if vif & 0x80 == 0 {
+            if vif == 0x7C {
+                return None;
+            }
+            1
+        } else if vif == 0xFB || vif == 0xFD {
+            let code = self.byte(vif_at.checked_add(1)?)?;
+            if code & 0x80 != 0 {
+                return None;
+            }
+            2
+        } else {
+            return None;
+        };
+        let data_at = vif_at.checked_add(vib_len)?;
+        let end = data_at.checked_add(len)?;
+        let record = self.bytes.get(at..end)?;
+        let (dib, rest) = record.split_at_checked(1)?;
+        let (vib, data) = rest.split_at_checked(vib_len)?;
+        self.pos = end;
+        Some(RecordView {
+            offset: self.base.saturating_add(at),
+            fill: core::mem::take(&mut self.fill),
+            dib,
+            vib,
+            data,
+            lvar: None,
+        })
+    }
+
     fn next_record(&mut self) -> Result<Option<RecordView<'a>>> {
         loop {
             let at = self.pos;
@@ -311,6 +348,19 @@ impl<'a> Iterator for Records<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
+        }
+        // Fillers, then the common record (one DIF, a VIF or FB/FD and one code without
+        // VIFEs, fixed data) straight into the item; anything else takes the general walk.
+        while self.byte(self.pos) == Some(FILLER) {
+            self.pos = self.pos.saturating_add(1);
+            self.fill = self.fill.saturating_add(1);
+        }
+        if let Some(dif) = self.byte(self.pos) {
+            if dif & 0x80 == 0 && dif & 0x0F != 0x0F {
+                if let Some(view) = self.simple_record(self.pos, dif) {
+                    return Some(Ok(view));
+                }
+            }
         }
         match self.next_record() {
             Ok(Some(view)) => Some(Ok(view)),
@@ -530,12 +580,17 @@ fn int_u64(data: &[u8], signed: bool) -> i128 {
 /// when another nibble is not a digit.
 #[inline]
 fn bcd_u64(data: &[u8]) -> Option<i64> {
-    let (last, rest) = data.split_last()?;
-    let negative = last >> 4 == 0x0F;
-    let top = if negative { last & 0x0F } else { *last };
     let mut value: i64 = 0;
-    for &b in core::iter::once(&top).chain(rest.iter().rev()) {
-        let (hi, lo) = (b >> 4, b & 0x0F);
+    let mut negative = false;
+    let last = data.len().checked_sub(1)?;
+    for i in (0..data.len()).rev() {
+        let b = *data.get(i)?;
+        let mut hi = b >> 4;
+        if i == last && hi == 0x0F {
+            negative = true;
+            hi = 0;
+        }
+        let lo = b & 0x0F;
         if hi > 9 || lo > 9 {
             return None;
         }
