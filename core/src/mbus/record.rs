@@ -6,6 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::datatypes::{self, bcd, bcd_digits, int_le};
+use super::view;
 use super::vif::{self, Coding, Effect, Meaning};
 use crate::decimal::Decimal;
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
@@ -28,59 +29,37 @@ pub struct Context {
 }
 
 /// Reads records until the reader is empty, into `out.records`; DIF `0F`/`1F` put the rest
-/// in `out.manufacturer_data`.
+/// in `out.manufacturer_data`. The record boundaries come from the zero-copy walk
+/// ([`view::Records`]), so the view and the model always agree on where a record is.
 pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Result<()> {
-    let mut fill: u16 = 0;
     // Records take 6 bytes or more on average: reserve once instead of growing and moving.
     out.records.reserve(r.remaining() / 6);
-    while let Some(dif) = r.peek() {
-        match dif {
-            FILLER => {
-                r.u8("filler")?;
-                fill = fill.saturating_add(1);
-            }
-            0x0F | 0x1F => {
-                r.u8("DIF")?;
-                out.trailing_fill = fill;
-                out.manufacturer_data = Some(Bytes::new(r.take_rest()));
-                out.more_records_follow = dif == 0x1F;
-                return Ok(());
-            }
-            0x7F => {
-                let start = r.local_position();
-                r.u8("DIF")?;
-                let mut record = Record::new("global_readout_request");
-                record.raw = Some(RawRecord::from_parts(fill, r.since(start), 1, 0));
-                out.records.push(record);
-                fill = 0;
-            }
-            d if d & 0x0F == 0x0F => {
-                return Err(Error::new(
-                    ErrorKind::Malformed,
-                    Layer::Application,
-                    r.position(),
-                    Detail::Code {
-                        what: "reserved DIF",
-                        value: d,
-                    },
-                ));
-            }
-            _ => {
-                out.records.push(Record::default());
-                let Decoded {
-                    records, warnings, ..
-                } = &mut *out;
-                if let Some(record) = records.last_mut() {
-                    if let Err(e) = parse_record_into(r, ctx, fill, warnings, record) {
-                        records.pop();
-                        return Err(e);
-                    }
-                }
-                fill = 0;
+    let mut walk = view::Records::new(r.rest(), r.position());
+    for item in &mut walk {
+        let found = item?;
+        if found.dib() == [0x7F] {
+            let mut record = Record::new("global_readout_request");
+            record.raw = Some(RawRecord::from_parts(found.fill(), found.bytes(), 1, 0));
+            out.records.push(record);
+            continue;
+        }
+        out.records.push(Record::default());
+        let Decoded {
+            records, warnings, ..
+        } = &mut *out;
+        if let Some(record) = records.last_mut() {
+            if let Err(e) = record_from_view(&found, ctx, warnings, record) {
+                records.pop();
+                return Err(e);
             }
         }
     }
-    out.trailing_fill = fill;
+    out.trailing_fill = walk.trailing_fill();
+    if let Some(data) = walk.manufacturer_data() {
+        out.manufacturer_data = Some(Bytes::new(data));
+        out.more_records_follow = walk.more_records_follow();
+    }
+    r.take_rest();
     Ok(())
 }
 
@@ -535,11 +514,11 @@ pub(crate) enum Lvar {
     Binary,
 }
 
-pub(crate) fn read_lvar(r: &mut Reader<'_>) -> Result<(Lvar, usize)> {
-    let at = r.position();
-    let lvar = r.u8("LVAR")?;
+/// What an LVAR byte announces: the coding and the length of the data after it; `None` for
+/// reserved values.
+pub(crate) fn lvar_of(lvar: u8) -> Option<(Lvar, usize)> {
     let n = usize::from(lvar);
-    Ok(match lvar {
+    Some(match lvar {
         0x00..=0xBF => (Lvar::Text, n),
         0xC0..=0xC9 => (Lvar::Bcd { negative: false }, n.wrapping_sub(0xC0)),
         0xD0..=0xD9 => (Lvar::Bcd { negative: true }, n.wrapping_sub(0xD0)),
@@ -547,61 +526,70 @@ pub(crate) fn read_lvar(r: &mut Reader<'_>) -> Result<(Lvar, usize)> {
         0xF0..=0xF4 => (Lvar::Binary, n.wrapping_sub(0xEC).wrapping_mul(4)),
         0xF5 => (Lvar::Binary, 48),
         0xF6 => (Lvar::Binary, 64),
-        _ => {
-            return Err(Error::new(
-                ErrorKind::Malformed,
-                Layer::Application,
-                at,
-                Detail::Code {
-                    what: "reserved LVAR",
-                    value: lvar,
-                },
-            ))
-        }
+        _ => return None,
     })
 }
 
+pub(crate) fn read_lvar(r: &mut Reader<'_>) -> Result<(Lvar, usize)> {
+    let at = r.position();
+    let lvar = r.u8("LVAR")?;
+    lvar_of(lvar).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Malformed,
+            Layer::Application,
+            at,
+            Detail::Code {
+                what: "reserved LVAR",
+                value: lvar,
+            },
+        )
+    })
+}
+
+/// Reads the one record at the reader (no fillers before it), advancing past it.
 pub(crate) fn parse_record(
     r: &mut Reader<'_>,
     ctx: Context,
     fill: u16,
     warnings: &mut Vec<String>,
 ) -> Result<Record> {
+    let mut walk = view::Records::new(r.rest(), r.position());
+    let found = match walk.next() {
+        Some(item) => item?,
+        None => return Err(Error::malformed(r.position(), "no record here")),
+    };
     let mut record = Record::default();
-    parse_record_into(r, ctx, fill, warnings, &mut record)?;
+    record_from_view(&found, ctx, warnings, &mut record)?;
+    if let Some(raw) = &mut record.raw {
+        raw.fill = fill;
+    }
+    r.take(found.fill().into(), "fillers")?;
+    r.take(found.bytes().len(), "record")?;
     Ok(record)
 }
 
-/// Reads one record into `record` (built in place: records are large and a frame has many).
-fn parse_record_into(
-    r: &mut Reader<'_>,
+/// Reads the record the walk found into `record` (built in place: records are large and a
+/// frame has many): the DIB, the VIB with its combinable VIFEs, and the value.
+fn record_from_view(
+    found: &view::RecordView<'_>,
     ctx: Context,
-    fill: u16,
     warnings: &mut Vec<String>,
     record: &mut Record,
 ) -> Result<()> {
-    let record_at = r.position();
-    let dib_start = r.local_position();
-    let dib = read_dib(r)?;
-    let vib_start = r.local_position();
-    if r.is_empty() {
-        return Err(Error::new(
-            ErrorKind::Malformed,
-            Layer::Application,
-            r.position(),
-            Detail::Text("premature end of record: a VIF must follow the DIF"),
+    let record_at = found.offset();
+    let dib = read_dib(&mut Reader::new(found.dib(), record_at))?;
+    let vib_at = record_at.saturating_add(found.dib().len());
+    let mut vib_reader = Reader::new(found.vib(), vib_at);
+    let mut vib = Vib::new(vif::RESERVED);
+    read_vib_into(&mut vib_reader, ctx, warnings, &mut vib)?;
+    if !vib_reader.is_empty() {
+        return Err(Error::malformed(
+            vib_reader.position(),
+            "VIB longer than its VIF and VIFEs read",
         ));
     }
-    let mut vib = Vib::new(vif::RESERVED);
-    read_vib_into(r, ctx, warnings, &mut vib)?;
-    let data_start = r.local_position();
-    let (lvar, data) = match data_len(dib.data_field) {
-        Some(n) => (None, r.take(n, "record data")?),
-        None => {
-            let (kind, n) = read_lvar(r)?;
-            (Some(kind), r.take(n, "variable-length record data")?)
-        }
-    };
+    let lvar = found.lvar().and_then(lvar_of).map(|(kind, _)| kind);
+    let data = found.data();
     record.quantity = Cow::Borrowed(vib.meaning.quantity);
     record.unit = match (vib.unit, vib.unit_suffixes.as_slice()) {
         (None, _) => None,
@@ -634,10 +622,10 @@ fn parse_record_into(
     record.record_error = vib.record_error.map(Cow::Borrowed);
     record.action = vib.action.map(Cow::Borrowed);
     record.raw = Some(RawRecord::from_parts(
-        fill,
-        r.since(dib_start),
-        vib_start.saturating_sub(dib_start),
-        data_start.saturating_sub(vib_start),
+        found.fill(),
+        found.bytes(),
+        found.dib().len(),
+        found.vib().len(),
     ));
 
     let mut ordered = [0u8; 16];

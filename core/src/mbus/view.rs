@@ -10,7 +10,7 @@
 //! identifiers, vendor layouts, and the wording of the model. Use [`decode`](crate::decode)
 //! for those; use this view on a hot path that needs the numbers of known meters.
 
-use super::record::{data_len, FILLER, MAX_EXTENSIONS};
+use super::record::{data_len, lvar_of, FILLER, MAX_EXTENSIONS};
 use super::vif::{self, Coding, Meaning};
 use crate::decimal::Decimal;
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
@@ -28,6 +28,8 @@ pub struct Records<'a> {
     done: bool,
     /// Manufacturer data after DIF 0F / 1F, once the walk reached it.
     manufacturer: Option<&'a [u8]>,
+    /// Where that DIF is.
+    manufacturer_at: Option<usize>,
 }
 
 /// One data record, borrowed from the frame.
@@ -35,6 +37,8 @@ pub struct Records<'a> {
 pub struct RecordView<'a> {
     offset: usize,
     fill: u16,
+    /// The whole record: DIB, VIB, LVAR, data.
+    record: &'a [u8],
     dib: &'a [u8],
     vib: &'a [u8],
     data: &'a [u8],
@@ -47,10 +51,12 @@ fn malformed(at: usize, detail: Detail) -> Error {
     Error::new(ErrorKind::Malformed, Layer::Application, at, detail)
 }
 
+/// A field that runs past the end of the records: `malformed` at the field, as the full
+/// decoder reports it (the frame's length is known, so the record is wrong, not the input).
 #[inline]
-fn truncated(at: usize, needed: usize, available: usize, what: &'static str) -> Error {
+fn short(at: usize, needed: usize, available: usize, what: &'static str) -> Error {
     Error::short(
-        ErrorKind::Truncated,
+        ErrorKind::Malformed,
         Layer::Application,
         at,
         what,
@@ -71,7 +77,24 @@ impl<'a> Records<'a> {
             fill: 0,
             done: false,
             manufacturer: None,
+            manufacturer_at: None,
         }
+    }
+
+    /// Fillers (`2F`) after the last record (before any DIF 0F/1F), once the walk has ended.
+    #[inline]
+    pub fn trailing_fill(&self) -> u16 {
+        self.fill
+    }
+
+    /// Whether the walk ended at DIF 1F (more records follow in the next frame).
+    #[inline]
+    pub fn more_records_follow(&self) -> bool {
+        self.manufacturer.is_some()
+            && self
+                .manufacturer_at
+                .and_then(|at| self.byte(at))
+                .is_some_and(|dif| dif == 0x1F)
     }
 
     /// The manufacturer-specific data after DIF 0F / 1F, once the walk has reached it.
@@ -90,7 +113,7 @@ impl<'a> Records<'a> {
     fn vib_end(&self, at: usize) -> Result<usize> {
         let vif = self
             .byte(at)
-            .ok_or_else(|| truncated(self.base.saturating_add(at), 1, 0, "VIF"))?;
+            .ok_or_else(|| short(self.base.saturating_add(at), 1, 0, "VIF"))?;
         let mut i = at.saturating_add(1);
         let mut count = 0usize;
         let mut more = vif & 0x80 != 0;
@@ -117,7 +140,7 @@ impl<'a> Records<'a> {
     #[inline]
     fn need(&self, at: usize, what: &'static str) -> Result<u8> {
         self.byte(at)
-            .ok_or_else(|| truncated(self.base.saturating_add(at), 1, 0, what))
+            .ok_or_else(|| short(self.base.saturating_add(at), 1, 0, what))
     }
 
     /// The end of a chain of extension bytes (DIFEs or VIFEs: bit 7 says another follows)
@@ -159,7 +182,7 @@ impl<'a> Records<'a> {
         let len = usize::from(self.need(at, "plain-text unit length")?);
         let end = at.saturating_add(1).saturating_add(len);
         if end > self.bytes.len() {
-            return Err(truncated(
+            return Err(short(
                 self.base.saturating_add(at).saturating_add(1),
                 len,
                 self.bytes.len().saturating_sub(at.saturating_add(1)),
@@ -225,6 +248,7 @@ impl<'a> Records<'a> {
         Some(RecordView {
             offset: self.base.saturating_add(at),
             fill: core::mem::take(&mut self.fill),
+            record,
             dib,
             vib,
             data,
@@ -246,15 +270,18 @@ impl<'a> Records<'a> {
                 }
                 0x0F | 0x1F => {
                     self.manufacturer = Some(self.bytes.get(at.saturating_add(1)..).unwrap_or(&[]));
+                    self.manufacturer_at = Some(at);
                     self.pos = self.bytes.len();
                     return Ok(None);
                 }
                 0x7F => {
                     self.pos = at.saturating_add(1);
+                    let dib = self.bytes.get(at..self.pos).unwrap_or(&[]);
                     let view = RecordView {
                         offset: self.base.saturating_add(at),
                         fill: core::mem::take(&mut self.fill),
-                        dib: self.bytes.get(at..self.pos).unwrap_or(&[]),
+                        record: dib,
+                        dib,
                         vib: &[],
                         data: &[],
                         lvar: None,
@@ -304,7 +331,7 @@ impl<'a> Records<'a> {
             };
             let end = data_from.saturating_add(len);
             let data = self.bytes.get(data_from..end).ok_or_else(|| {
-                truncated(
+                short(
                     self.base.saturating_add(data_from),
                     len,
                     self.bytes.len().saturating_sub(data_from),
@@ -315,6 +342,7 @@ impl<'a> Records<'a> {
             return Ok(Some(RecordView {
                 offset: self.base.saturating_add(at),
                 fill: core::mem::take(&mut self.fill),
+                record: self.bytes.get(at..end).unwrap_or(&[]),
                 dib: self.bytes.get(at..vib_at).unwrap_or(&[]),
                 vib: self.bytes.get(vib_at..data_at).unwrap_or(&[]),
                 data,
@@ -327,17 +355,7 @@ impl<'a> Records<'a> {
 /// The data length an LVAR byte announces (§6.4), `None` for reserved values.
 #[inline]
 fn lvar_len(lvar: u8) -> Option<usize> {
-    let n = usize::from(lvar);
-    Some(match lvar {
-        0x00..=0xBF => n,
-        0xC0..=0xC9 => n.wrapping_sub(0xC0),
-        0xD0..=0xD9 => n.wrapping_sub(0xD0),
-        0xE0..=0xEF => n.wrapping_sub(0xE0),
-        0xF0..=0xF4 => n.wrapping_sub(0xEC).wrapping_mul(4),
-        0xF5 => 48,
-        0xF6 => 64,
-        _ => return None,
-    })
+    lvar_of(lvar).map(|(_, n)| n)
 }
 
 impl<'a> Iterator for Records<'a> {
@@ -389,6 +407,12 @@ impl<'a> RecordView<'a> {
         self.fill
     }
 
+    /// The whole record: DIF, DIFEs, VIB, any LVAR byte and the data.
+    #[inline]
+    pub fn bytes(&self) -> &'a [u8] {
+        self.record
+    }
+
     /// The DIF and DIFEs.
     #[inline]
     pub fn dib(&self) -> &'a [u8] {
@@ -399,6 +423,12 @@ impl<'a> RecordView<'a> {
     #[inline]
     pub fn vib(&self) -> &'a [u8] {
         self.vib
+    }
+
+    /// The LVAR byte of a variable-length record (DIF data field D).
+    #[inline]
+    pub fn lvar(&self) -> Option<u8> {
+        self.lvar
     }
 
     /// The data bytes (after the LVAR byte of a variable-length record).
@@ -641,7 +671,7 @@ mod tests {
         let bytes = parse_hex("0C13 7856").unwrap();
         let mut records = Records::new(&bytes, 10);
         let e = records.next().unwrap().unwrap_err();
-        assert_eq!((e.kind(), e.offset()), (ErrorKind::Truncated, 12));
+        assert_eq!((e.kind(), e.offset()), (ErrorKind::Malformed, 12));
         assert!(records.next().is_none());
         let bytes = parse_hex("3F13").unwrap();
         let e = Records::new(&bytes, 0).next().unwrap().unwrap_err();
