@@ -228,19 +228,18 @@ impl Error {
         )
     }
 
-    /// A field that needs more bytes than are left, at `offset`: `what` needs `needed`,
-    /// `available` are there.
-    pub const fn short(
-        kind: ErrorKind,
-        layer: Layer,
+    /// A `malformed` application-layer error: the field `what` at `offset` needs `needed`
+    /// bytes and only `available` are left in the frame (whose length is known, so the frame
+    /// is wrong, not the input short).
+    pub const fn short_field(
         offset: usize,
         what: &'static str,
         needed: usize,
         available: usize,
     ) -> Self {
         Error::new(
-            kind,
-            layer,
+            ErrorKind::Malformed,
+            Layer::Application,
             offset,
             Detail::Short {
                 what,

@@ -1,7 +1,7 @@
 //! A cursor over the variable parts of a frame (DIF → DIFE* → VIF → VIFE* → data, CJ/T 188
 //! data identifiers). Every read is checked; errors carry the absolute offset in the input.
 
-use crate::error::{Detail, Error, ErrorKind, Layer, Result};
+use crate::error::{Error, Result};
 
 /// A checked cursor over `buf`, whose first byte is at absolute offset `base` of the input.
 #[derive(Clone, Copy, Debug)]
@@ -60,15 +60,11 @@ impl<'a> Reader<'a> {
                 self.pos = end;
                 Ok(slice)
             }
-            None => Err(Error::new(
-                ErrorKind::Malformed,
-                Layer::Application,
+            None => Err(Error::short_field(
                 self.position(),
-                Detail::Short {
-                    what,
-                    needed: n,
-                    available: self.remaining(),
-                },
+                what,
+                n,
+                self.remaining(),
             )),
         }
     }
@@ -90,6 +86,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
 
     #[test]
     fn reads_and_reports_absolute_offsets() {

@@ -51,20 +51,6 @@ fn malformed(at: usize, detail: Detail) -> Error {
     Error::new(ErrorKind::Malformed, Layer::Application, at, detail)
 }
 
-/// A field that runs past the end of the records: `malformed` at the field, as the full
-/// decoder reports it (the frame's length is known, so the record is wrong, not the input).
-#[inline]
-fn short(at: usize, needed: usize, available: usize, what: &'static str) -> Error {
-    Error::short(
-        ErrorKind::Malformed,
-        Layer::Application,
-        at,
-        what,
-        needed,
-        available,
-    )
-}
-
 impl<'a> Records<'a> {
     /// A walk over `bytes` (the records after the application header), which start at offset
     /// `base` of the frame.
@@ -113,7 +99,7 @@ impl<'a> Records<'a> {
     fn vib_end(&self, at: usize) -> Result<usize> {
         let vif = self
             .byte(at)
-            .ok_or_else(|| short(self.base.saturating_add(at), 1, 0, "VIF"))?;
+            .ok_or_else(|| Error::short_field(self.base.saturating_add(at), "VIF", 1, 0))?;
         let mut i = at.saturating_add(1);
         let mut count = 0usize;
         let mut more = vif & 0x80 != 0;
@@ -140,7 +126,7 @@ impl<'a> Records<'a> {
     #[inline]
     fn need(&self, at: usize, what: &'static str) -> Result<u8> {
         self.byte(at)
-            .ok_or_else(|| short(self.base.saturating_add(at), 1, 0, what))
+            .ok_or_else(|| Error::short_field(self.base.saturating_add(at), what, 1, 0))
     }
 
     /// The end of a chain of extension bytes (DIFEs or VIFEs: bit 7 says another follows)
@@ -182,11 +168,11 @@ impl<'a> Records<'a> {
         let len = usize::from(self.need(at, "plain-text unit length")?);
         let end = at.saturating_add(1).saturating_add(len);
         if end > self.bytes.len() {
-            return Err(short(
+            return Err(Error::short_field(
                 self.base.saturating_add(at).saturating_add(1),
+                "plain-text unit",
                 len,
                 self.bytes.len().saturating_sub(at.saturating_add(1)),
-                "plain-text unit",
             ));
         }
         Ok(end)
@@ -331,11 +317,11 @@ impl<'a> Records<'a> {
             };
             let end = data_from.saturating_add(len);
             let data = self.bytes.get(data_from..end).ok_or_else(|| {
-                short(
+                Error::short_field(
                     self.base.saturating_add(data_from),
+                    "record data",
                     len,
                     self.bytes.len().saturating_sub(data_from),
-                    "record data",
                 )
             })?;
             self.pos = end;

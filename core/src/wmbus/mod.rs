@@ -188,17 +188,6 @@ fn dll_address(t: &[u8]) -> Meter {
     )
 }
 
-fn short(what: &'static str, at: usize, needed: usize, available: usize) -> Error {
-    Error::short(
-        ErrorKind::Malformed,
-        Layer::Application,
-        at,
-        what,
-        needed,
-        available,
-    )
-}
-
 pub(crate) fn decrypt_error(at: usize, text: &'static str) -> Error {
     Error::new(ErrorKind::Decrypt, Layer::Security, at, Detail::Text(text))
 }
@@ -274,10 +263,13 @@ fn decode_telegram(
     let n = t.len();
     let mut work = [0u8; MAX_LEN];
     work.get_mut(..n)
-        .ok_or(short("telegram", 0, MAX_LEN, n))?
+        .ok_or(Error::short_field(0, "telegram", MAX_LEN, n))?
         .copy_from_slice(t);
     let mut dll = [0u8; 8];
-    dll.copy_from_slice(t.get(field::ADDRESS).ok_or(short("DLL address", 2, 8, n))?);
+    dll.copy_from_slice(
+        t.get(field::ADDRESS)
+            .ok_or(Error::short_field(2, "DLL address", 8, n))?,
+    );
     let c = byte(t, field::C);
     let mut wl = WmbusLink {
         frame_format: format,
@@ -313,9 +305,9 @@ fn decode_telegram(
             };
             let h = work
                 .get(pos.saturating_add(1)..pos.saturating_add(1).saturating_add(ell_len))
-                .ok_or(short(
-                    "extended link layer",
+                .ok_or(Error::short_field(
                     pos,
+                    "extended link layer",
                     ell_len,
                     n.saturating_sub(pos),
                 ))?;
@@ -412,9 +404,9 @@ fn decode_telegram(
             let h = work
                 .get(start..start.saturating_add(afll))
                 .filter(|_| start.saturating_add(afll) <= n)
-                .ok_or(short(
-                    "AFL",
+                .ok_or(Error::short_field(
                     pos,
+                    "AFL",
                     afll.saturating_add(2),
                     n.saturating_sub(pos),
                 ))?;
