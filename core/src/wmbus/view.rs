@@ -237,7 +237,6 @@ impl<'a> Telegram<'a> {
         out.copy_from_slice(payload);
         match self.security_mode() {
             0 => {}
-            5 if payload.starts_with(&[0x2F, 0x2F]) => {}
             5 => {
                 if key.is_des() {
                     return Err(error(
@@ -251,7 +250,13 @@ impl<'a> Telegram<'a> {
                 let region = out.get_mut(..len).unwrap_or(&mut []);
                 let iv = security::mode5_iv(&self.m_and_a(), self.access_no().unwrap_or(0));
                 security::cbc_decrypt(key, &iv, region);
+                // As `decode`: a plaintext that does not start 2F 2F is a wrong key, unless the
+                // payload as sent does (it was already decrypted): then it stands as sent.
                 if !region.starts_with(&[0x2F, 0x2F]) {
+                    if payload.starts_with(&[0x2F, 0x2F]) {
+                        out.copy_from_slice(payload);
+                        return Ok(Records::new(out, self.payload_at));
+                    }
                     return Err(error(
                         ErrorKind::Decrypt,
                         self.payload_at,
@@ -302,6 +307,28 @@ mod tests {
         let wrong = Key::parse("0102030405060708090A0B0C0D0E0F12").unwrap();
         let e = view.decrypt(&wrong, &mut buf).unwrap_err();
         assert_eq!((e.kind(), e.offset()), (ErrorKind::Decrypt, 15));
+    }
+
+    #[test]
+    fn an_already_decrypted_payload_stands_as_sent() {
+        // Flagged mode 5 (CFG 0x0520) but sent as plaintext: 2F 2F, then 0C 13 = 1234.567 m3.
+        let bytes = parse_hex(
+            "2E443A637856341201077A2B0020052F2F0C1367452301026C2F330B3B2001002F2F2F2F2F2F2F2F2F2F2F2F2F2F2F",
+        )
+        .unwrap();
+        let view = Telegram::new_checked(&bytes).unwrap();
+        assert_eq!(view.security_mode(), 5);
+        let key = Key::parse("000102030405060708090A0B0C0D0E0F").unwrap();
+        let mut buf = [0u8; 256];
+        let first = view
+            .decrypt(&key, &mut buf)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.number().unwrap().to_string(), "1234.567");
+        let first = view.records().unwrap().next().unwrap().unwrap();
+        assert_eq!(first.number().unwrap().to_string(), "1234.567");
     }
 
     #[test]
