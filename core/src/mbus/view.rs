@@ -10,6 +10,7 @@
 //! identifiers, vendor layouts, and the wording of the model. Use [`decode`](crate::decode)
 //! for those; use this view on a hot path that needs the numbers of known meters.
 
+use super::datatypes::{bcd, int_le};
 use super::record::{data_len, lvar_of, FILLER, MAX_EXTENSIONS};
 use super::vif::{self, Coding, Meaning};
 use crate::decimal::Decimal;
@@ -546,8 +547,8 @@ impl<'a> RecordView<'a> {
                 let bytes: [u8; 4] = self.data.try_into().ok()?;
                 Decimal::from_f32_shortest(f32::from_le_bytes(bytes))?
             }
-            0x9..=0xC | 0xE => Decimal::from_int(i128::from(bcd_u64(self.data)?)),
-            _ => Decimal::from_int(int_u64(self.data, signed)),
+            0x9..=0xC | 0xE => Decimal::from_int(bcd(self.data)?),
+            _ => Decimal::from_int(int_le(self.data, signed)?),
         };
         let raw = if meaning.factor == 1 {
             raw
@@ -570,55 +571,6 @@ pub struct RecordValue {
     pub unit: Option<&'static str>,
     /// The number, when the view reads one (see [`RecordView::number`]).
     pub number: Option<Decimal>,
-}
-
-/// A little-endian integer of at most 8 bytes (the fixed-length data fields), sign-extended
-/// when `signed`.
-#[inline]
-fn int_u64(data: &[u8], signed: bool) -> i128 {
-    let mut word = [0u8; 8];
-    let n = data.len().min(8);
-    if let (Some(dst), Some(src)) = (word.get_mut(..n), data.get(..n)) {
-        dst.copy_from_slice(src);
-    }
-    let raw = u64::from_le_bytes(word);
-    let bits = u32::try_from(n).unwrap_or(8).wrapping_mul(8);
-    if signed && bits > 0 && bits < 64 && (raw >> bits.wrapping_sub(1)) & 1 == 1 {
-        i128::from(raw).wrapping_sub(1i128.wrapping_shl(bits))
-    } else if signed && bits == 64 {
-        i128::from(i64::from_le_bytes(word))
-    } else {
-        i128::from(raw)
-    }
-}
-
-/// A type-A BCD number of at most 8 bytes, LSB first, negative with a top `F` nibble; `None`
-/// when another nibble is not a digit.
-#[inline]
-fn bcd_u64(data: &[u8]) -> Option<i64> {
-    let mut value: i64 = 0;
-    let mut negative = false;
-    let last = data.len().checked_sub(1)?;
-    for i in (0..data.len()).rev() {
-        let b = *data.get(i)?;
-        let mut hi = b >> 4;
-        if i == last && hi == 0x0F {
-            negative = true;
-            hi = 0;
-        }
-        let lo = b & 0x0F;
-        if hi > 9 || lo > 9 {
-            return None;
-        }
-        value = value
-            .checked_mul(100)?
-            .checked_add(i64::from(hi.wrapping_mul(10).wrapping_add(lo)))?;
-    }
-    Some(if negative {
-        value.wrapping_neg()
-    } else {
-        value
-    })
 }
 
 #[cfg(test)]
