@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 
 use super::app::{self, Kind};
 use super::link::{self, field};
-use crate::explain::Spans;
+use crate::explain::{status_label, Spans};
 use crate::model::{Cjt188Direction, Decoded, Record, Span, Value};
 
 fn value_text(rec: &Record) -> String {
@@ -31,16 +31,6 @@ fn value_text(rec: &Record) -> String {
         text = format!("{label}: {text}");
     }
     text
-}
-
-fn status_label(d: &Decoded) -> String {
-    match &d.status {
-        Some(st) => {
-            let flags: Vec<&str> = st.flags.iter().map(|f| f.as_str()).collect();
-            format!("status ST 0x{:04X}: {}", st.raw, flags.join(", "))
-        }
-        None => "status".to_string(),
-    }
 }
 
 /// The spans of one decoded CJ/T 188 frame.
@@ -104,7 +94,11 @@ pub fn spans(bytes: &[u8], d: &Decoded) -> Vec<Span> {
         s.add(1, "link.ser", format!("sequence number SER {ser}"));
     }
     if link.exception {
-        s.add(body_end.saturating_sub(s.pos), "status", status_label(d));
+        s.add(
+            body_end.saturating_sub(s.pos),
+            "status",
+            status_label(d, "status ST", 4),
+        );
     } else if let (Some(function), Some(di)) = (link.function, link.di) {
         let payload_len = data_end.saturating_sub(s.pos);
         let mut records = d.records.iter().enumerate();
@@ -115,7 +109,11 @@ pub fn spans(bytes: &[u8], d: &Decoded) -> Vec<Span> {
                         if d.status.is_none() {
                             break;
                         }
-                        s.add(body_end.saturating_sub(s.pos), "status", status_label(d));
+                        s.add(
+                            body_end.saturating_sub(s.pos),
+                            "status",
+                            status_label(d, "status ST", 4),
+                        );
                         continue;
                     }
                     let Some((i, rec)) = records.next() else {

@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 
 use super::app::{fixed, long_header};
 use super::link::field;
-use crate::explain::Spans;
+use crate::explain::{status_label, Spans};
 use crate::model::{Decoded, MbusFrameKind, Record, Span, Tpl, Value};
 
 fn hex_bytes(bytes: &[u8]) -> String {
@@ -177,7 +177,7 @@ fn header_spans(s: &mut Spans, d: &Decoded, tpl: Option<Tpl>) {
                     "meter.access_no",
                     format!("access number {}", m.access_no.unwrap_or(0)),
                 );
-                s.add(1, "meter.status", status_label(d));
+                s.add(1, "meter.status", status_label(d, "status", 2));
                 s.add(2, "link.config", format!("configuration field {config}"));
             }
             debug_assert_eq!(long_header::LEN, 12);
@@ -185,7 +185,7 @@ fn header_spans(s: &mut Spans, d: &Decoded, tpl: Option<Tpl>) {
         Some(Tpl::Short) => {
             let access = meter.and_then(|m| m.access_no).unwrap_or(0);
             s.add(1, "meter.access_no", format!("access number {access}"));
-            s.add(1, "meter.status", status_label(d));
+            s.add(1, "meter.status", status_label(d, "status", 2));
             s.add(2, "link.config", format!("configuration field {config}"));
         }
         Some(Tpl::Fixed) => {
@@ -200,7 +200,7 @@ fn header_spans(s: &mut Spans, d: &Decoded, tpl: Option<Tpl>) {
                 "meter.access_no",
                 format!("access number {}", m.access_no.unwrap_or(0)),
             );
-            s.add(1, "meter.status", status_label(d));
+            s.add(1, "meter.status", status_label(d, "status", 2));
             s.add(1, "meter.medium", "medium bits 1-0 and counter 1 unit");
             s.add(
                 1,
@@ -220,17 +220,6 @@ fn header_spans(s: &mut Spans, d: &Decoded, tpl: Option<Tpl>) {
             debug_assert_eq!(fixed::LEN, 16);
         }
         _ => {}
-    }
-}
-
-fn status_label(d: &Decoded) -> String {
-    match &d.status {
-        Some(st) if st.flags.is_empty() => format!("status 0x{:02X}: no error", st.raw),
-        Some(st) => {
-            let flags: Vec<&str> = st.flags.iter().map(|f| f.as_str()).collect();
-            format!("status 0x{:02X}: {}", st.raw, flags.join(", "))
-        }
-        None => "status".to_string(),
     }
 }
 
