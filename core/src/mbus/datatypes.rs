@@ -6,6 +6,14 @@ use crate::model::Timestamp;
 /// A type-A BCD number, LSB first: `Some(value)`, negative when the top nibble is `F`;
 /// `None` when another nibble is not a decimal digit (meters send all `F` for "no value").
 pub fn bcd(data: &[u8]) -> Option<i128> {
+    if data.len() <= 8 {
+        return bcd_u64(data).map(i128::from);
+    }
+    bcd_wide(data)
+}
+
+/// [`bcd`] digit by digit, for fields of any length.
+fn bcd_wide(data: &[u8]) -> Option<i128> {
     let mut value: i128 = 0;
     let mut negative = false;
     let last = data.len().checked_sub(1)?;
@@ -30,6 +38,90 @@ pub fn bcd(data: &[u8]) -> Option<i128> {
     Some(value)
 }
 
+/// Up to 8 bytes, little-endian, zero-extended to a `u64` (fixed-size loads, no copy loop).
+#[inline]
+fn load_le(data: &[u8]) -> u64 {
+    let word = |bytes: [u8; 8]| u64::from_le_bytes(bytes);
+    match *data {
+        [a] => u64::from(a),
+        [a, b] => u64::from(u16::from_le_bytes([a, b])),
+        [a, b, c] => word([a, b, c, 0, 0, 0, 0, 0]),
+        [a, b, c, d] => u64::from(u32::from_le_bytes([a, b, c, d])),
+        [a, b, c, d, e] => word([a, b, c, d, e, 0, 0, 0]),
+        [a, b, c, d, e, f] => word([a, b, c, d, e, f, 0, 0]),
+        [a, b, c, d, e, f, g] => word([a, b, c, d, e, f, g, 0]),
+        [a, b, c, d, e, f, g, h, ..] => word([a, b, c, d, e, f, g, h]),
+        [] => 0,
+    }
+}
+
+/// Every byte read as two BCD digits: `hi × 10 + lo`, or [`NOT_BCD`] when a nibble is above 9.
+static BCD_PAIRS: [u8; 256] = {
+    let mut table = [NOT_BCD; 256];
+    let mut byte = 0usize;
+    while byte < 256 {
+        let (high, low) = (byte >> 4, byte & 0x0F);
+        if high <= 9 && low <= 9 {
+            // In bounds: `byte` < 256 = the table's length; evaluated at compile time.
+            #[allow(clippy::indexing_slicing)]
+            {
+                table[byte] = (high * 10 + low) as u8;
+            }
+        }
+        byte += 1;
+    }
+    table
+};
+
+/// The [`BCD_PAIRS`] entry of a byte that is not two decimal digits (its top bit marks it).
+const NOT_BCD: u8 = 0x80;
+
+/// [`bcd`] of at most 8 bytes (16 digits; `None` for longer data): one table lookup per byte,
+/// the invalid marks gathered and checked once.
+#[inline]
+pub(crate) fn bcd_u64(data: &[u8]) -> Option<i64> {
+    let (&last, rest) = data.split_last()?;
+    if rest.len() > 7 {
+        return None;
+    }
+    // The top nibble of the last byte: `F` marks a negative number.
+    let negative = last >> 4 == 0x0F;
+    let top = if negative { last & 0x0F } else { last };
+    let pair = |b: u8| BCD_PAIRS.get(usize::from(b)).copied().unwrap_or(NOT_BCD);
+    let first = pair(top);
+    let mut invalid = first;
+    let mut value = i64::from(first);
+    for &b in rest.iter().rev() {
+        let p = pair(b);
+        invalid |= p;
+        value = value.wrapping_mul(100).wrapping_add(i64::from(p));
+    }
+    if invalid & NOT_BCD != 0 {
+        return None;
+    }
+    // At most 10^16 - 1: no overflow.
+    Some(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
+}
+
+/// [`int_le`] of at most 8 bytes in one 64-bit word (sign-extended when `signed`); longer
+/// data is read as its first 8 bytes.
+#[inline]
+pub(crate) fn int_le_u64(data: &[u8], signed: bool) -> i128 {
+    let word = load_le(data);
+    let bits = u32::try_from(data.len()).unwrap_or(8).wrapping_mul(8);
+    if signed && bits > 0 {
+        // Move the sign bit to bit 63, then shift back arithmetically.
+        let unused = 64u32.wrapping_sub(bits);
+        i128::from(i64::from_le_bytes(word.wrapping_shl(unused).to_le_bytes()).wrapping_shr(unused))
+    } else {
+        i128::from(word)
+    }
+}
+
 /// The hex digits of an LSB-first BCD field, most significant first, leading zeros kept
 /// (`78 56 34 12` → `12345678`); non-decimal nibbles print as their hex digit.
 pub fn bcd_digits(data: &[u8], out: &mut impl core::fmt::Write) -> core::fmt::Result {
@@ -42,6 +134,14 @@ pub fn bcd_digits(data: &[u8], out: &mut impl core::fmt::Write) -> core::fmt::Re
 
 /// A little-endian integer of up to 16 bytes, two's complement when `signed`.
 pub fn int_le(data: &[u8], signed: bool) -> Option<i128> {
+    if data.len() <= 8 {
+        return Some(int_le_u64(data, signed));
+    }
+    int_le_wide(data, signed)
+}
+
+/// [`int_le`] byte by byte, for fields of up to 16 bytes.
+fn int_le_wide(data: &[u8], signed: bool) -> Option<i128> {
     if data.len() > 16 {
         return None;
     }
@@ -178,6 +278,45 @@ pub fn time_point(data: &[u8]) -> Option<TimePoint> {
 mod tests {
     use super::*;
     use alloc::string::{String, ToString};
+
+    #[test]
+    fn word_readers_agree_with_the_byte_readers() {
+        // Every 1- and 2-byte field, and a spread of longer ones (a simple LCG).
+        let mut fields: Vec<Vec<u8>> = (0..=255u8).map(|b| vec![b]).collect();
+        fields.extend((0..=0xFFFFu16).map(|w| w.to_le_bytes().to_vec()));
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for len in 3..=8 {
+            for _ in 0..20_000 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let mut field = seed.to_le_bytes()[..len].to_vec();
+                // Mostly valid BCD, so the conversion itself is exercised.
+                if seed >> 62 != 0 {
+                    for b in &mut field {
+                        *b = (((*b >> 4) % 10) << 4) | ((*b & 0x0F) % 10);
+                    }
+                    if seed & 1 == 1 {
+                        field[len - 1] |= 0xF0;
+                    }
+                }
+                fields.push(field);
+            }
+        }
+        for field in &fields {
+            assert_eq!(
+                bcd_u64(field).map(i128::from),
+                bcd_wide(field),
+                "{field:02X?}"
+            );
+            for signed in [false, true] {
+                assert_eq!(Some(int_le_u64(field, signed)), int_le_wide(field, signed));
+            }
+        }
+        assert_eq!(bcd(&[]), None);
+        assert_eq!(bcd(&[0x99; 8]), Some(9_999_999_999_999_999));
+        assert_eq!(int_le(&[], true), Some(0));
+    }
 
     #[test]
     fn bcd_values() {

@@ -226,11 +226,11 @@ fn read_vib_into(
             let code = r.u8("VIF extension")?;
             count = 1;
             let meaning = if vif == 0xFB {
-                vif::fb(code)
+                *vif::fb(code)
             } else if code & 0x7F == 0x7D && code & 0x80 != 0 {
                 let second = r.u8("second-level VIF extension")?;
                 count = 2;
-                let meaning = vif::fd_second_level(second);
+                let meaning = *vif::fd_second_level(second);
                 if !meaning.known {
                     warnings.push(format!(
                         "reserved VIF FD 7D {second:02X} at offset {vif_at}"
@@ -239,7 +239,7 @@ fn read_vib_into(
                 vib.reset(meaning);
                 return finish_vib(r, ctx, second & 0x80 != 0, count, None, warnings, vib);
             } else {
-                vif::fd(code)
+                *vif::fd(code)
             };
             if !meaning.known {
                 warnings.push(format!(
@@ -265,7 +265,7 @@ fn read_vib_into(
             (plain_text_meaning(), true)
         }
         _ => {
-            let meaning = vif::primary(vif);
+            let meaning = *vif::primary(vif);
             if !meaning.known {
                 warnings.push(format!("reserved VIF {vif:02X} at offset {vif_at}"));
             }

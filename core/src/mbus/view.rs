@@ -10,7 +10,7 @@
 //! identifiers, vendor layouts, and the wording of the model. Use [`decode`](crate::decode)
 //! for those; use this view on a hot path that needs the numbers of known meters.
 
-use super::datatypes::{bcd, int_le};
+use super::datatypes::{bcd_u64, int_le_u64};
 use super::record::{data_len, lvar_of, FILLER, MAX_EXTENSIONS};
 use super::vif::{self, Coding, Meaning};
 use crate::decimal::Decimal;
@@ -33,18 +33,24 @@ pub struct Records<'a> {
     manufacturer_at: Option<usize>,
 }
 
-/// One data record, borrowed from the frame.
+/// One data record, borrowed from the frame: the record's bytes, where its parts start, and
+/// its VIF's table entry (looked up during the walk, which reads the VIF anyway).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecordView<'a> {
-    offset: usize,
-    fill: u16,
     /// The whole record: DIB, VIB, LVAR, data.
     record: &'a [u8],
-    dib: &'a [u8],
-    vib: &'a [u8],
-    data: &'a [u8],
-    /// The LVAR byte of a variable-length record.
-    lvar: Option<u8>,
+    /// The meaning of the VIF (and FB / FD code), without combinable VIFEs.
+    meaning: &'static Meaning,
+    offset: usize,
+    fill: u16,
+    /// Where the VIB starts in `record` (the DIB's length).
+    vib_at: u16,
+    /// Where the data starts in `record` (after the LVAR byte, if any).
+    data_at: u16,
+    /// Whether an LVAR byte precedes the data.
+    has_lvar: bool,
+    /// Fixed-length data and a VIB without combinable VIFEs: a number the view reads.
+    plain: bool,
 }
 
 #[inline]
@@ -90,6 +96,75 @@ impl<'a> Records<'a> {
         self.manufacturer
     }
 
+    #[inline]
+    fn byte(&self, at: usize) -> Option<u8> {
+        self.bytes.get(at).copied()
+    }
+
+    /// A record of one DIF (no DIFE) with a VIF of one byte, or FB/FD and one code, without
+    /// VIFEs and with fixed-length data that is all there; `None` sends the record to the
+    /// general walk (which also reports its errors).
+    #[inline]
+    fn simple_record(&mut self, at: usize, dif: u8) -> Option<RecordView<'a>> {
+        let len = data_len(dif & 0x0F)?;
+        let vif_at = at.checked_add(1)?;
+        let vif = self.byte(vif_at)?;
+        let (vib_len, meaning): (usize, _) = if vif & 0x80 == 0 {
+            if vif == 0x7C {
+                return None;
+            }
+            (1, vif::primary(vif))
+        } else if vif == 0xFB || vif == 0xFD {
+            let code = self.byte(vif_at.checked_add(1)?)?;
+            if code & 0x80 != 0 {
+                return None;
+            }
+            (
+                2,
+                if vif == 0xFB {
+                    vif::fb(code)
+                } else {
+                    vif::fd(code)
+                },
+            )
+        } else {
+            return None;
+        };
+        let data_at = vib_len.wrapping_add(1);
+        let record = self.bytes.get(at..)?.get(..data_at.checked_add(len)?)?;
+        self.pos = at.wrapping_add(record.len());
+        Some(RecordView {
+            record,
+            meaning,
+            offset: self.base.saturating_add(at),
+            fill: core::mem::take(&mut self.fill),
+            vib_at: 1,
+            data_at: data_at as u16,
+            has_lvar: false,
+            plain: true,
+        })
+    }
+}
+
+/// The bytes a walk reads and where they sit in the frame: what the general record reader
+/// needs, passed by value so the walk's own state stays in registers.
+#[derive(Clone, Copy, Debug)]
+struct RecordBytes<'a> {
+    bytes: &'a [u8],
+    base: usize,
+}
+
+/// What the general record reader found at a position.
+enum Walked<'a> {
+    /// A record (its `fill` is the walk's to set).
+    Record(RecordView<'a>),
+    /// DIF 0F / 1F: manufacturer-specific data follows.
+    Manufacturer,
+    /// No byte left.
+    End,
+}
+
+impl<'a> RecordBytes<'a> {
     #[inline]
     fn byte(&self, at: usize) -> Option<u8> {
         self.bytes.get(at).copied()
@@ -204,139 +279,136 @@ impl<'a> Records<'a> {
         }
     }
 
-    /// A record of one DIF (no DIFE) with a VIF of one byte, or FB/FD and one code, without
-    /// VIFEs and with fixed-length data that is all there; `None` sends the record to the
-    /// general walk (which also reports its errors).
-    #[inline]
-    fn simple_record(&mut self, at: usize, dif: u8) -> Option<RecordView<'a>> {
-        let len = data_len(dif & 0x0F)?;
-        let vif_at = at.checked_add(1)?;
-        let vif = self.byte(vif_at)?;
-        let vib_len = if vif & 0x80 == 0 {
-            if vif == 0x7C {
-                return None;
-            }
-            1
-        } else if vif == 0xFB || vif == 0xFD {
-            let code = self.byte(vif_at.checked_add(1)?)?;
-            if code & 0x80 != 0 {
-                return None;
-            }
-            2
-        } else {
-            return None;
+    /// The general walk: DIFEs, VIFEs, plain-text units, LVAR data, DIF 0F/1F/7F, the end,
+    /// and every error (kept out of line so the common path inlines into the caller's loop).
+    /// `at` is not a filler (the walk skips those first).
+    #[inline(never)]
+    fn general(self, at: usize) -> Result<Walked<'a>> {
+        let Some(dif) = self.byte(at) else {
+            return Ok(Walked::End);
         };
-        let data_at = vif_at.checked_add(vib_len)?;
-        let end = data_at.checked_add(len)?;
-        let record = self.bytes.get(at..end)?;
-        let (dib, rest) = record.split_at_checked(1)?;
-        let (vib, data) = rest.split_at_checked(vib_len)?;
-        self.pos = end;
-        Some(RecordView {
-            offset: self.base.saturating_add(at),
-            fill: core::mem::take(&mut self.fill),
-            record,
-            dib,
-            vib,
-            data,
-            lvar: None,
-        })
-    }
-
-    fn next_record(&mut self) -> Result<Option<RecordView<'a>>> {
-        loop {
-            let at = self.pos;
-            let Some(dif) = self.byte(at) else {
-                return Ok(None);
-            };
-            match dif {
-                FILLER => {
-                    self.pos = at.saturating_add(1);
-                    self.fill = self.fill.saturating_add(1);
-                    continue;
-                }
-                0x0F | 0x1F => {
-                    self.manufacturer = Some(self.bytes.get(at.saturating_add(1)..).unwrap_or(&[]));
-                    self.manufacturer_at = Some(at);
-                    self.pos = self.bytes.len();
-                    return Ok(None);
-                }
-                0x7F => {
-                    self.pos = at.saturating_add(1);
-                    let dib = self.bytes.get(at..self.pos).unwrap_or(&[]);
-                    let view = RecordView {
-                        offset: self.base.saturating_add(at),
-                        fill: core::mem::take(&mut self.fill),
-                        record: dib,
-                        dib,
-                        vib: &[],
-                        data: &[],
-                        lvar: None,
-                    };
-                    return Ok(Some(view));
-                }
-                d if d & 0x0F == 0x0F => {
-                    return Err(malformed(
-                        self.base.saturating_add(at),
-                        Detail::Code {
-                            what: "reserved DIF",
-                            value: d,
-                        },
-                    ));
-                }
-                _ => {}
+        match dif {
+            0x0F | 0x1F => return Ok(Walked::Manufacturer),
+            0x7F => {
+                let view = RecordView {
+                    record: self.bytes.get(at..at.saturating_add(1)).unwrap_or(&[]),
+                    meaning: &vif::RESERVED,
+                    offset: self.base.saturating_add(at),
+                    fill: 0,
+                    vib_at: 1,
+                    data_at: 1,
+                    has_lvar: false,
+                    plain: false,
+                };
+                return Ok(Walked::Record(view));
             }
-            // DIF and DIFEs.
-            let vib_at = self.extensions_end(
-                at.saturating_add(1),
-                dif & 0x80 != 0,
-                0,
-                ("DIFE", "DIFEs in one record"),
-            )?;
-            if vib_at >= self.bytes.len() {
+            d if d & 0x0F == 0x0F => {
                 return Err(malformed(
-                    self.base.saturating_add(vib_at),
-                    Detail::Text("premature end of record: a VIF must follow the DIF"),
+                    self.base.saturating_add(at),
+                    Detail::Code {
+                        what: "reserved DIF",
+                        value: d,
+                    },
                 ));
             }
-            let data_at = self.vib_end(vib_at)?;
-            let (lvar, data_from, len) = match data_len(dif & 0x0F) {
-                Some(n) => (None, data_at, n),
-                None => {
-                    let lvar = self.need(data_at, "LVAR")?;
-                    let n = lvar_len(lvar).ok_or_else(|| {
-                        malformed(
-                            self.base.saturating_add(data_at),
-                            Detail::Code {
-                                what: "reserved LVAR",
-                                value: lvar,
-                            },
-                        )
-                    })?;
-                    (Some(lvar), data_at.saturating_add(1), n)
-                }
-            };
-            let end = data_from.saturating_add(len);
-            let data = self.bytes.get(data_from..end).ok_or_else(|| {
-                Error::short_field(
-                    self.base.saturating_add(data_from),
-                    "record data",
-                    len,
-                    self.bytes.len().saturating_sub(data_from),
-                )
-            })?;
-            self.pos = end;
-            return Ok(Some(RecordView {
-                offset: self.base.saturating_add(at),
-                fill: core::mem::take(&mut self.fill),
-                record: self.bytes.get(at..end).unwrap_or(&[]),
-                dib: self.bytes.get(at..vib_at).unwrap_or(&[]),
-                vib: self.bytes.get(vib_at..data_at).unwrap_or(&[]),
-                data,
-                lvar,
-            }));
+            _ => {}
         }
+        // DIF and DIFEs.
+        let vib_at = self.extensions_end(
+            at.saturating_add(1),
+            dif & 0x80 != 0,
+            0,
+            ("DIFE", "DIFEs in one record"),
+        )?;
+        if vib_at >= self.bytes.len() {
+            return Err(malformed(
+                self.base.saturating_add(vib_at),
+                Detail::Text("premature end of record: a VIF must follow the DIF"),
+            ));
+        }
+        let data_at = self.vib_end(vib_at)?;
+        let (lvar, data_from, len) = match data_len(dif & 0x0F) {
+            Some(n) => (None, data_at, n),
+            None => {
+                let lvar = self.need(data_at, "LVAR")?;
+                let n = lvar_len(lvar).ok_or_else(|| {
+                    malformed(
+                        self.base.saturating_add(data_at),
+                        Detail::Code {
+                            what: "reserved LVAR",
+                            value: lvar,
+                        },
+                    )
+                })?;
+                (Some(lvar), data_at.saturating_add(1), n)
+            }
+        };
+        let end = data_from.saturating_add(len);
+        let data = self.bytes.get(data_from..end).ok_or_else(|| {
+            Error::short_field(
+                self.base.saturating_add(data_from),
+                "record data",
+                len,
+                self.bytes.len().saturating_sub(data_from),
+            )
+        })?;
+        let vib = self.bytes.get(vib_at..data_at).unwrap_or(&[]);
+        // Offsets inside one record: a DIB of at most 11 bytes, a VIB of at most 11
+        // bytes and a 255-byte text, one LVAR byte.
+        let inside = |to: usize| u16::try_from(to.saturating_sub(at)).unwrap_or(u16::MAX);
+        Ok(Walked::Record(RecordView {
+            record: self.bytes.get(at..end).unwrap_or(&[]),
+            meaning: meaning_of(vib),
+            offset: self.base.saturating_add(at),
+            fill: 0,
+            vib_at: inside(vib_at),
+            data_at: inside(data_from),
+            has_lvar: lvar.is_some(),
+            plain: lvar.is_none() && !combinable_vifes(vib) && !data.is_empty(),
+        }))
     }
+}
+
+/// The meaning of a VIB's VIF (primary table, or FB / FD), without its combinable VIFEs.
+#[inline]
+fn meaning_of(vib: &[u8]) -> &'static Meaning {
+    match *vib {
+        [0xFD, 0xFD, second, ..] => vif::fd_second_level(second),
+        [0xFD, code, ..] => vif::fd(code),
+        [0xFB, code, ..] => vif::fb(code),
+        [0xEF | 0x7C | 0xFC, ..] | [] => &vif::RESERVED,
+        [first, ..] => vif::primary(first),
+    }
+}
+
+/// Storage bits above the DIF's, tariff and subunit, gathered from the DIFEs of a DIB (kept
+/// out of line: most records have no DIFE).
+#[inline(never)]
+fn dife_fields(dib: &[u8]) -> (u64, u32, u32) {
+    (0u32..)
+        .zip(dib.iter().skip(1))
+        .fold((0, 0, 0), |(storage, tariff, subunit), (k, &d)| {
+            (
+                storage | u64::from(d & 0x0F).wrapping_shl(k.wrapping_mul(4).wrapping_add(1)),
+                tariff | u32::from((d >> 4) & 0x03).wrapping_shl(k.wrapping_mul(2)),
+                subunit | u32::from((d >> 6) & 0x01).wrapping_shl(k),
+            )
+        })
+}
+
+/// Whether a VIB carries combinable VIFEs after its VIF (and FB / FD code).
+#[inline]
+fn combinable_vifes(vib: &[u8]) -> bool {
+    let head = match vib {
+        [0xFD, 0xFD, _, ..] => 3,
+        [0xFB | 0xFD | 0xEF, ..] => 2,
+        // A plain-text unit: VIF FC always has VIFEs (with the text before or after them);
+        // 7C has none.
+        [0x7C, ..] => return false,
+        [0xFC, ..] => return true,
+        _ => 1,
+    };
+    vib.len() > head
 }
 
 /// The data length an LVAR byte announces (§6.4), `None` for reserved values.
@@ -349,16 +421,20 @@ impl<'a> Iterator for Records<'a> {
     type Item = Result<RecordView<'a>>;
 
     /// The next record; after an error the walk ends.
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
         }
         // Fillers, then the common record (one DIF, a VIF or FB/FD and one code without
         // VIFEs, fixed data) straight into the item; anything else takes the general walk.
-        while self.byte(self.pos) == Some(FILLER) {
-            self.pos = self.pos.saturating_add(1);
-            self.fill = self.fill.saturating_add(1);
+        let rest = self.bytes.get(self.pos..).unwrap_or(&[]);
+        let fillers = rest.iter().take_while(|&&b| b == FILLER).count();
+        if fillers > 0 {
+            self.pos = self.pos.wrapping_add(fillers);
+            self.fill = self
+                .fill
+                .saturating_add(u16::try_from(fillers).unwrap_or(u16::MAX));
         }
         if let Some(dif) = self.byte(self.pos) {
             if dif & 0x80 == 0 && dif & 0x0F != 0x0F {
@@ -367,9 +443,25 @@ impl<'a> Iterator for Records<'a> {
                 }
             }
         }
-        match self.next_record() {
-            Ok(Some(view)) => Some(Ok(view)),
-            Ok(None) => {
+        let bytes = RecordBytes {
+            bytes: self.bytes,
+            base: self.base,
+        };
+        match bytes.general(self.pos) {
+            Ok(Walked::Record(mut view)) => {
+                view.fill = core::mem::take(&mut self.fill);
+                self.pos = self.pos.saturating_add(view.record.len());
+                Some(Ok(view))
+            }
+            Ok(Walked::Manufacturer) => {
+                let data = self.pos.saturating_add(1);
+                self.manufacturer = Some(self.bytes.get(data..).unwrap_or(&[]));
+                self.manufacturer_at = Some(self.pos);
+                self.pos = self.bytes.len();
+                self.done = true;
+                None
+            }
+            Ok(Walked::End) => {
                 self.done = true;
                 None
             }
@@ -403,60 +495,66 @@ impl<'a> RecordView<'a> {
     /// The DIF and DIFEs.
     #[inline]
     pub fn dib(&self) -> &'a [u8] {
-        self.dib
+        self.record.get(..usize::from(self.vib_at)).unwrap_or(&[])
     }
 
     /// The VIF, VIFEs and any plain-text unit.
     #[inline]
     pub fn vib(&self) -> &'a [u8] {
-        self.vib
+        let end = usize::from(self.data_at).saturating_sub(usize::from(self.has_lvar));
+        self.record
+            .get(usize::from(self.vib_at)..end)
+            .unwrap_or(&[])
     }
 
     /// The LVAR byte of a variable-length record (DIF data field D).
     #[inline]
     pub fn lvar(&self) -> Option<u8> {
-        self.lvar
+        if !self.has_lvar {
+            return None;
+        }
+        self.record
+            .get(usize::from(self.data_at).wrapping_sub(1))
+            .copied()
     }
 
     /// The data bytes (after the LVAR byte of a variable-length record).
     #[inline]
     pub fn data(&self) -> &'a [u8] {
-        self.data
+        self.record.get(usize::from(self.data_at)..).unwrap_or(&[])
     }
 
     #[inline]
     fn dif(&self) -> u8 {
-        self.dib.first().copied().unwrap_or(0)
-    }
-
-    #[inline]
-    fn difes(&self) -> impl Iterator<Item = (u32, u8)> + 'a {
-        (0u32..).zip(self.dib.iter().skip(1).copied())
+        self.record.first().copied().unwrap_or(0)
     }
 
     /// Storage number from the DIF and DIFEs.
     #[inline]
     pub fn storage(&self) -> u64 {
-        self.difes()
-            .fold(u64::from((self.dif() >> 6) & 1), |acc, (k, d)| {
-                acc | u64::from(d & 0x0F).wrapping_shl(k.wrapping_mul(4).wrapping_add(1))
-            })
+        let lsb = u64::from((self.dif() >> 6) & 1);
+        if self.vib_at == 1 {
+            return lsb;
+        }
+        lsb | dife_fields(self.dib()).0
     }
 
     /// Tariff from the DIFEs.
     #[inline]
     pub fn tariff(&self) -> u32 {
-        self.difes().fold(0, |acc, (k, d)| {
-            acc | u32::from((d >> 4) & 0x03).wrapping_shl(k.wrapping_mul(2))
-        })
+        if self.vib_at == 1 {
+            return 0;
+        }
+        dife_fields(self.dib()).1
     }
 
     /// Subunit from the DIFEs.
     #[inline]
     pub fn subunit(&self) -> u32 {
-        self.difes().fold(0, |acc, (k, d)| {
-            acc | u32::from((d >> 6) & 0x01).wrapping_shl(k)
-        })
+        if self.vib_at == 1 {
+            return 0;
+        }
+        dife_fields(self.dib()).2
     }
 
     /// The function field of the DIF.
@@ -473,31 +571,13 @@ impl<'a> RecordView<'a> {
     /// Whether the VIB carries combinable VIFEs (which only [`decode`](crate::decode) applies).
     #[inline]
     pub fn has_combinable_vifes(&self) -> bool {
-        let head = match self.vib.first() {
-            Some(0xFB | 0xFD | 0xEF) => match self.vib.get(..3) {
-                Some([0xFD, 0xFD, _]) => 3,
-                _ => 2,
-            },
-            _ => 1,
-        };
-        match self.vib.first() {
-            // A plain-text unit: VIF FC always has VIFEs (with the text before or after them).
-            Some(0x7C) => false,
-            Some(0xFC) => true,
-            _ => self.vib.len() > head,
-        }
+        combinable_vifes(self.vib())
     }
 
     /// The meaning of the VIF (primary table, or FB / FD), without its combinable VIFEs.
     #[inline]
-    pub fn meaning(&self) -> Meaning {
-        match self.vib {
-            [0xFD, 0xFD, second, ..] => vif::fd_second_level(*second),
-            [0xFD, code, ..] => vif::fd(*code),
-            [0xFB, code, ..] => vif::fb(*code),
-            [first, ..] if !matches!(first, 0xEF | 0x7C | 0xFC) => vif::primary(*first),
-            _ => vif::RESERVED,
-        }
+    pub fn meaning(&self) -> &'static Meaning {
+        self.meaning
     }
 
     /// What is measured (`volume`, `energy`, …), as the model names it.
@@ -517,7 +597,7 @@ impl<'a> RecordView<'a> {
     /// identifiers, variable-length data, invalid BCD, and VIBs with combinable VIFEs.
     #[inline]
     pub fn number(&self) -> Option<Decimal> {
-        self.number_as(&self.meaning())
+        self.number_as(self.meaning())
     }
 
     /// Quantity, unit and number at once (the VIF is looked up once).
@@ -527,39 +607,62 @@ impl<'a> RecordView<'a> {
         RecordValue {
             quantity: meaning.quantity,
             unit: meaning.unit,
-            number: self.number_as(&meaning),
+            number: self.number_as(meaning),
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn number_as(&self, meaning: &Meaning) -> Option<Decimal> {
-        if self.lvar.is_some() || self.has_combinable_vifes() {
+        if !self.plain {
             return None;
         }
-        let signed = match meaning.coding {
-            Coding::Signed => true,
-            Coding::Unsigned | Coding::Bits => false,
-            Coding::Date | Coding::Ident | Coding::Container => return None,
-        };
+        // Fixed-length data of at most 8 bytes (`plain`): read in one 64-bit word.
+        let data = self.data();
         let raw = match self.dif() & 0x0F {
-            0x0 | 0x8 | 0xD | 0xF => return None,
-            0x5 => {
-                let bytes: [u8; 4] = self.data.try_into().ok()?;
-                Decimal::from_f32_shortest(f32::from_le_bytes(bytes))?
-            }
-            0x9..=0xC | 0xE => Decimal::from_int(bcd(self.data)?),
-            _ => Decimal::from_int(int_le(self.data, signed)?),
+            0x1..=0x4 | 0x6 | 0x7 => match meaning.coding {
+                Coding::Signed => int_le_u64(data, true),
+                Coding::Unsigned | Coding::Bits => int_le_u64(data, false),
+                Coding::Date | Coding::Ident | Coding::Container => return None,
+            },
+            0x9..=0xC | 0xE => match meaning.coding {
+                Coding::Signed | Coding::Unsigned | Coding::Bits => i128::from(bcd_u64(data)?),
+                Coding::Date | Coding::Ident | Coding::Container => return None,
+            },
+            0x5 => return real_number(data, meaning),
+            _ => return None,
         };
-        let raw = if meaning.factor == 1 {
-            raw
-        } else {
-            Decimal::new(
-                raw.mantissa().checked_mul(i128::from(meaning.factor))?,
-                raw.exponent(),
-            )?
-        };
-        raw.scaled(meaning.exponent)
+        if meaning.factor != 1 {
+            return with_factor(Decimal::from_int(raw), meaning);
+        }
+        Decimal::new(raw, meaning.exponent)
     }
+}
+
+/// A real32 record's number (shortest decimal of the `f32`), in the meaning's unit.
+#[inline(never)]
+fn real_number(data: &[u8], meaning: &Meaning) -> Option<Decimal> {
+    if matches!(
+        meaning.coding,
+        Coding::Date | Coding::Ident | Coding::Container
+    ) {
+        return None;
+    }
+    let bytes: [u8; 4] = data.try_into().ok()?;
+    with_factor(
+        Decimal::from_f32_shortest(f32::from_le_bytes(bytes))?,
+        meaning,
+    )
+}
+
+/// `raw` times the meaning's factor and power of ten (the HCA rating factors' 2⁻¹²; kept out
+/// of the common path, whose factor is 1).
+#[inline(never)]
+fn with_factor(raw: Decimal, meaning: &Meaning) -> Option<Decimal> {
+    Decimal::new(
+        raw.mantissa().checked_mul(i128::from(meaning.factor))?,
+        raw.exponent(),
+    )?
+    .scaled(meaning.exponent)
 }
 
 /// A record's quantity, unit and number, as [`RecordView::value`] reads them.

@@ -116,28 +116,25 @@ const fn bits(code: u8, mask: u8) -> i16 {
 /// The primary VIF table (§2), for a VIF with its extension bit cleared: a lookup in a table
 /// built at compile time from the rules below.
 #[inline]
-pub fn primary(vif: u8) -> Meaning {
+pub fn primary(vif: u8) -> &'static Meaning {
     lookup(&PRIMARY, vif)
 }
 
 /// The FD table (§3), for the byte after `FD` with E cleared (a compile-time table).
 #[inline]
-pub fn fd(code: u8) -> Meaning {
+pub fn fd(code: u8) -> &'static Meaning {
     lookup(&FD, code)
 }
 
 /// The FB table (§4), for the byte after `FB` with E cleared (a compile-time table).
 #[inline]
-pub fn fb(code: u8) -> Meaning {
+pub fn fb(code: u8) -> &'static Meaning {
     lookup(&FB, code)
 }
 
 #[inline]
-fn lookup(table: &[Meaning; 128], code: u8) -> Meaning {
-    table
-        .get(usize::from(code & 0x7F))
-        .copied()
-        .unwrap_or(RESERVED)
+fn lookup(table: &'static [Meaning; 128], code: u8) -> &'static Meaning {
+    table.get(usize::from(code & 0x7F)).unwrap_or(&RESERVED)
 }
 
 /// A table of the 128 codes (E bit cleared) of one of the rule functions, at compile time.
@@ -160,6 +157,7 @@ macro_rules! table {
 static PRIMARY: [Meaning; 128] = table!(primary_entry);
 static FD: [Meaning; 128] = table!(fd_entry);
 static FB: [Meaning; 128] = table!(fb_entry);
+static FD_SECOND_LEVEL: [Meaning; 128] = table!(second_level_entry);
 
 /// The rule behind [`primary`]. `6C`/`6D` (dates),
 /// `7C` (plain text), `7E` (any VIF) and `7F` (manufacturer specific) are returned as such;
@@ -284,8 +282,14 @@ const fn fd_entry(code: u8) -> Meaning {
     }
 }
 
-/// The FD 7D second-level table (§3.1).
-pub fn fd_second_level(code: u8) -> Meaning {
+/// The FD 7D second-level table (§3.1), for the byte after `FD FD` (a compile-time table).
+#[inline]
+pub fn fd_second_level(code: u8) -> &'static Meaning {
+    lookup(&FD_SECOND_LEVEL, code)
+}
+
+/// One entry of the second-level FD table.
+const fn second_level_entry(code: u8) -> Meaning {
     match code & 0x7F {
         0x00 => plain("selected_application", Coding::Unsigned),
         0x02 => with_coding(m("remaining_battery_life", "month", 0), Coding::Unsigned),
@@ -552,26 +556,26 @@ mod tests {
     #[test]
     fn primary_scales() {
         // 13 = litres: 10^-3 m3.
-        assert_eq!(primary(0x13), m("volume", "m3", -3));
+        assert_eq!(*primary(0x13), m("volume", "m3", -3));
         // 06 = kWh: exponent 0 in kWh; additive corrections are in Wh (shift -3).
         let e = primary(0x06);
         assert_eq!((e.unit, e.exponent, e.unit_shift), (Some("kWh"), 0, -3));
         // 5A = 0.1 degC flow temperature.
-        assert_eq!(primary(0x5A), m("flow_temperature", "C", -1));
+        assert_eq!(*primary(0x5A), m("flow_temperature", "C", -1));
         // 3B = l/h.
-        assert_eq!(primary(0x3B), m("volume_flow", "m3/h", -3));
+        assert_eq!(*primary(0x3B), m("volume_flow", "m3/h", -3));
         assert_eq!(primary(0x22).unit, Some("h"));
-        assert_eq!(primary(0x6F), RESERVED);
+        assert_eq!(*primary(0x6F), RESERVED);
     }
 
     #[test]
     fn extension_tables() {
         assert_eq!(fd(0x17).quantity, "error_flags");
-        assert_eq!(fd(0x46), m("voltage", "V", -3));
-        assert_eq!(fd(0x59), m("current", "A", -3));
+        assert_eq!(*fd(0x46), m("voltage", "V", -3));
+        assert_eq!(*fd(0x59), m("current", "A", -3));
         assert_eq!(fd(0x74).unit, Some("d"));
         assert_eq!(fb(0x09).exponent, 3); // 1 GJ = 10^3 MJ
-        assert_eq!(fb(0x1A), m("relative_humidity", "%", -1));
+        assert_eq!(*fb(0x1A), m("relative_humidity", "%", -1));
         assert_eq!(fb(0x68).factor, 244_140_625);
     }
 
