@@ -37,7 +37,7 @@
 //! assert_eq!(telegram.id(), Some(12345678));
 //! for record in telegram.records()? {
 //!     let value = record?.value();
-//!     assert_eq!((value.quantity, value.unit), ("volume", Some("m3")));
+//!     assert_eq!((value.meaning.quantity, value.meaning.unit), ("volume", Some("m3")));
 //!     assert_eq!(value.number.unwrap().to_string(), "1234.567");
 //! }
 //! # Ok::<(), meterwire::Error>(())

@@ -428,19 +428,19 @@ impl<'a> Iterator for Records<'a> {
         }
         // Fillers, then the common record (one DIF, a VIF or FB/FD and one code without
         // VIFEs, fixed data) straight into the item; anything else takes the general walk.
-        let rest = self.bytes.get(self.pos..).unwrap_or(&[]);
-        let fillers = rest.iter().take_while(|&&b| b == FILLER).count();
-        if fillers > 0 {
+        let mut dif = self.byte(self.pos)?;
+        if dif == FILLER {
+            let rest = self.bytes.get(self.pos..).unwrap_or(&[]);
+            let fillers = rest.iter().take_while(|&&b| b == FILLER).count();
             self.pos = self.pos.wrapping_add(fillers);
             self.fill = self
                 .fill
                 .saturating_add(u16::try_from(fillers).unwrap_or(u16::MAX));
+            dif = self.byte(self.pos)?;
         }
-        if let Some(dif) = self.byte(self.pos) {
-            if dif & 0x80 == 0 && dif & 0x0F != 0x0F {
-                if let Some(view) = self.simple_record(self.pos, dif) {
-                    return Some(Ok(view));
-                }
+        if dif & 0x80 == 0 && dif & 0x0F != 0x0F {
+            if let Some(view) = self.simple_record(self.pos, dif) {
+                return Some(Ok(view));
             }
         }
         let bytes = RecordBytes {
@@ -600,14 +600,12 @@ impl<'a> RecordView<'a> {
         self.number_as(self.meaning())
     }
 
-    /// Quantity, unit and number at once (the VIF is looked up once).
+    /// The VIF's meaning (quantity, unit) and the number at once.
     #[inline]
     pub fn value(&self) -> RecordValue {
-        let meaning = self.meaning();
         RecordValue {
-            quantity: meaning.quantity,
-            unit: meaning.unit,
-            number: self.number_as(meaning),
+            meaning: self.meaning,
+            number: self.number_as(self.meaning),
         }
     }
 
@@ -618,18 +616,18 @@ impl<'a> RecordView<'a> {
         }
         // Fixed-length data of at most 8 bytes (`plain`): read in one 64-bit word.
         let data = self.data();
-        let raw = match self.dif() & 0x0F {
-            0x1..=0x4 | 0x6 | 0x7 => match meaning.coding {
-                Coding::Signed => int_le_u64(data, true),
-                Coding::Unsigned | Coding::Bits => int_le_u64(data, false),
-                Coding::Date | Coding::Ident | Coding::Container => return None,
-            },
-            0x9..=0xC | 0xE => match meaning.coding {
-                Coding::Signed | Coding::Unsigned | Coding::Bits => i128::from(bcd_u64(data)?),
-                Coding::Date | Coding::Ident | Coding::Container => return None,
-            },
-            0x5 => return real_number(data, meaning),
-            _ => return None,
+        let field = DATA_FIELDS
+            .get(usize::from(self.dif() & 0x0F))
+            .copied()
+            .unwrap_or(DataField::Other);
+        let raw = match (field, meaning.coding) {
+            (_, Coding::Date | Coding::Ident | Coding::Container) | (DataField::Other, _) => {
+                return None
+            }
+            (DataField::Integer, Coding::Signed) => int_le_u64(data, true),
+            (DataField::Integer, _) => int_le_u64(data, false),
+            (DataField::Bcd, _) => i128::from(bcd_u64(data)?),
+            (DataField::Real, _) => return real_number(data, meaning),
         };
         if meaning.factor != 1 {
             return with_factor(Decimal::from_int(raw), meaning);
@@ -638,15 +636,31 @@ impl<'a> RecordView<'a> {
     }
 }
 
+/// How a DIF's data field codes a number (EN 13757-3 Table 4).
+#[derive(Clone, Copy)]
+enum DataField {
+    /// 8–64-bit integer (type B / C / D by the VIF's coding).
+    Integer,
+    /// 2–12-digit BCD (type A).
+    Bcd,
+    /// 32-bit real (type H).
+    Real,
+    /// No data, selection for readout, variable length, or reserved.
+    Other,
+}
+
+/// [`DataField`] by the DIF's data field code `0`–`F`.
+const DATA_FIELDS: [DataField; 16] = {
+    use DataField::{Bcd, Integer, Other, Real};
+    [
+        Other, Integer, Integer, Integer, Integer, Real, Integer, Integer, Other, Bcd, Bcd, Bcd,
+        Bcd, Other, Bcd, Other,
+    ]
+};
+
 /// A real32 record's number (shortest decimal of the `f32`), in the meaning's unit.
 #[inline(never)]
 fn real_number(data: &[u8], meaning: &Meaning) -> Option<Decimal> {
-    if matches!(
-        meaning.coding,
-        Coding::Date | Coding::Ident | Coding::Container
-    ) {
-        return None;
-    }
     let bytes: [u8; 4] = data.try_into().ok()?;
     with_factor(
         Decimal::from_f32_shortest(f32::from_le_bytes(bytes))?,
@@ -665,13 +679,13 @@ fn with_factor(raw: Decimal, meaning: &Meaning) -> Option<Decimal> {
     .scaled(meaning.exponent)
 }
 
-/// A record's quantity, unit and number, as [`RecordView::value`] reads them.
+/// A record's meaning and number, as [`RecordView::value`] reads them (32 bytes: the meaning
+/// is a reference into the VIF tables).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecordValue {
-    /// What is measured, as the model names it.
-    pub quantity: &'static str,
-    /// The unit of `number`.
-    pub unit: Option<&'static str>,
+    /// What is measured (`meaning.quantity`, as the model names it) and in which unit
+    /// (`meaning.unit`, the unit of `number`).
+    pub meaning: &'static Meaning,
     /// The number, when the view reads one (see [`RecordView::number`]).
     pub number: Option<Decimal>,
 }
