@@ -103,8 +103,12 @@ export interface WmbusLink {
   encrypted_blocks?: number;
   format_signature?: Code16;
   data_crc?: Code16;
-  /** The manufacturer-specific application layer read behind CI A0–B7 (`apator_na1`). */
+  /** The manufacturer-specific layer that was read: behind CI A0–B7 (`apator_na1`, …) or
+   * a scrambled transport payload (`diehl_real_data`). */
   manufacturer_format?: string;
+  /** The manufacturer's published default key that opened the payload when none was given
+   * (`diehl_aes`, `diehl_lfsr_1`, `diehl_lfsr_2`): a name, never key bytes. */
+  default_key?: string;
   /** Extended link layer (CI 8C–8F). */
   ell?: {
     ci: Code8;

@@ -1501,10 +1501,16 @@ pub struct WmbusLink {
     /// The CRC over the full frame's data carried by a compact frame.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_crc: Option<Code16>,
-    /// The manufacturer-specific application layer (CI A0–B7) that was read, e.g.
-    /// `apator_na1`; its bytes are `manufacturer_data` (decrypted) or `encrypted_data`.
+    /// The manufacturer-specific layer that was read, e.g. `apator_na1` (CI A0–B7; its bytes
+    /// are `manufacturer_data` (decrypted) or `encrypted_data`) or `diehl_real_data` (an
+    /// LFSR-scrambled TPL payload).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manufacturer_format: Option<Name>,
+    /// The manufacturer's published default key that opened the payload when no key was
+    /// given (`diehl_aes`, `diehl_lfsr_1`, `diehl_lfsr_2`): its name, never its bytes.
+    /// Encoding without a key uses it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_key: Option<Name>,
 }
 
 /// The extended link layer (ELL, CI 8C–8F, `wmbus.md` §5).

@@ -9,9 +9,9 @@
 
 use alloc::vec::Vec;
 
-use super::{link, security, vendor, ALREADY_DECRYPTED};
+use super::{diehl, link, security, vendor, ALREADY_DECRYPTED};
 use crate::error::{Error, Result};
-use crate::keys::Keys;
+use crate::keys::{Key, Keys};
 use crate::mbus::encode::{emit_address, emit_body};
 use crate::mbus::record::{Context, FILLER};
 use crate::model::{Decoded, Meter, Tpl};
@@ -48,7 +48,11 @@ pub fn encode(d: &Decoded, keys: &Keys) -> Result<Vec<u8>> {
         "a wM-Bus telegram needs meter (or link.dll_address)",
     ))?;
     let key_meter = meter.unwrap_or(dll);
-    let key = keys.for_meter(key_meter.id.as_str());
+    let given = keys.for_meter(key_meter.id.as_str());
+    // Without a key, the manufacturer's published key that opened the payload on decoding.
+    let default_aes = (given.is_none() && wl.default_key.as_deref() == Some(diehl::DEFAULT_AES))
+        .then(diehl::default_aes_key);
+    let key = given.or(default_aes.as_ref());
     let already = d.warnings.iter().any(|w| w == ALREADY_DECRYPTED);
     let mut t: Vec<u8> = Vec::with_capacity(256);
     t.push(0);
@@ -168,6 +172,9 @@ pub fn encode(d: &Decoded, keys: &Keys) -> Result<Vec<u8>> {
             if let Some(a) = &d.application_data {
                 t.extend_from_slice(a.as_slice());
             }
+            if wl.manufacturer_format.as_deref() == Some(diehl::REAL_DATA) && !already {
+                scramble_diehl_real_data(&mut t, apl_start, given, wl.default_key.as_deref())?;
+            }
         } else {
             if let Some(m) = &d.manufacturer_data {
                 t.extend_from_slice(m.as_slice());
@@ -244,4 +251,27 @@ pub fn encode(d: &Decoded, keys: &Keys) -> Result<Vec<u8>> {
         }
     }
     link::emit(wl.frame_format, &t)
+}
+
+/// Diehl real data: the configuration field's check bits over the plaintext (so an edited
+/// model stays readable), then the LFSR with the given key or the published one the model
+/// names (`diehl.rs`).
+fn scramble_diehl_real_data(
+    t: &mut [u8],
+    apl_start: usize,
+    given: Option<&Key>,
+    default: Option<&str>,
+) -> Result<()> {
+    let check = diehl::check_bits(t.get(apl_start..).unwrap_or(&[]));
+    let high = t.get_mut(apl_start.wrapping_sub(1)).ok_or(model_error(
+        "Diehl real data needs a short transport header",
+    ))?;
+    *high = (*high & 0x10) | check;
+    let (head, payload) = t.split_at_mut(apl_start);
+    if !diehl::scramble_real_data(head, payload, given, default) {
+        return Err(model_error(
+            "Diehl real data: give the key, or keep link.default_key of the decoded telegram",
+        ));
+    }
+    Ok(())
 }

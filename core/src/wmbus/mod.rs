@@ -8,6 +8,7 @@
 //! a full frame seen earlier. A [`Session`] remembers those layouts across the telegrams of
 //! one `decode_many` or stream call.
 
+pub mod diehl;
 pub mod encode;
 pub mod explain;
 pub mod link;
@@ -250,6 +251,8 @@ fn ci_name(ci: u8) -> &'static str {
 struct State {
     /// `M ‖ A` of the DLL.
     dll: [u8; 8],
+    /// The DLL's manufacturer is of the Diehl group (published default keys apply).
+    diehl: bool,
     warnings: Vec<String>,
 }
 
@@ -282,6 +285,10 @@ fn decode_telegram(
     let mut meter = dll_address(t);
     let mut st = State {
         dll,
+        diehl: meter
+            .manufacturer
+            .as_ref()
+            .is_some_and(|m| diehl::is_diehl(m.as_str())),
         warnings: Vec::new(),
     };
     if wl.function.is_none() {
@@ -566,6 +573,7 @@ fn decode_telegram(
             return Ok(());
         }
         let mut enc_len = 0usize;
+        let mut real_data_check = None;
         if let Some(cfg) = config {
             wl.config = Some(Code16(cfg));
             let mode = u8::try_from((cfg >> 8) & 0x1F).unwrap_or(0);
@@ -595,6 +603,15 @@ fn decode_telegram(
                     ));
                     return Ok(());
                 }
+                _ if ci == 0x7A
+                    && diehl::is_real_data(cfg)
+                    && st.diehl
+                    && matches!(c, 0x44 | 0x46) =>
+                {
+                    // Diehl real data: the bits of "mode" are the LFSR check (`diehl.rs`).
+                    wl.manufacturer_format = Some(Cow::Borrowed(diehl::REAL_DATA));
+                    real_data_check = Some(cfg.to_be_bytes()[0]);
+                }
                 other => {
                     out.encrypted = true;
                     out.encrypted_data = Some(Bytes::new(r.take_rest()));
@@ -610,13 +627,37 @@ fn decode_telegram(
             }
         }
         let apl_start = r.position();
+        if let Some(high) = real_data_check {
+            let head = t.get(..apl_start.min(14)).unwrap_or(&[]);
+            let payload = work.get_mut(apl_start..n).unwrap_or(&mut []);
+            match diehl::open_real_data(head, payload, high, key_for(opts, &meter)) {
+                diehl::Opened::Key(default) => wl.default_key = default.map(Cow::Borrowed),
+                diehl::Opened::AlreadyPlain => st.warnings.push(String::from(ALREADY_DECRYPTED)),
+                diehl::Opened::Closed if key_for(opts, &meter).is_some() => {
+                    return Err(decrypt_error(
+                        apl_start,
+                        "Diehl real data: the given key does not open it (its check bits differ): wrong key",
+                    ));
+                }
+                diehl::Opened::Closed => {
+                    out.encrypted = true;
+                    out.encrypted_data = Some(Bytes::new(t.get(apl_start..n).unwrap_or(&[])));
+                    st.warnings.push(String::from(
+                        "Diehl real data scrambled (LFSR): no key given and no published default key opens it",
+                    ));
+                    return Ok(());
+                }
+            }
+        }
         if enc_len > 0 {
             let mode = wl.security_mode.unwrap_or(0);
             let region = work
                 .get_mut(apl_start..apl_start.saturating_add(enc_len))
                 .unwrap_or(&mut []);
             let mut key_buf = None;
-            let given = key_for(opts, &meter);
+            let diehl_default = (mode == 5 && st.diehl && key_for(opts, &meter).is_none())
+                .then(diehl::default_aes_key);
+            let given = key_for(opts, &meter).or(diehl_default.as_ref());
             if let Some(k) = given {
                 if k.is_des() != (mode == 2) {
                     return Err(decrypt_error(
@@ -681,7 +722,12 @@ fn decode_telegram(
                 }
                 if region.starts_with(&[0x2F, 0x2F]) {
                     decrypted = true;
-                } else if saved.starts_with(&[0x2F, 0x2F]) {
+                    if diehl_default.is_some() {
+                        wl.default_key = Some(Cow::Borrowed(diehl::DEFAULT_AES));
+                    }
+                } else if saved.starts_with(&[0x2F, 0x2F]) || diehl_default.is_some() {
+                    // Sent already decrypted, or not under the published default key (then it
+                    // stays encrypted, as without a key).
                     region.copy_from_slice(saved);
                 } else {
                     return Err(decrypt_error(
