@@ -104,7 +104,7 @@ export interface WmbusLink {
   format_signature?: Code16;
   data_crc?: Code16;
   /** The manufacturer-specific layer that was read: behind CI A0–B7 (`apator_na1`, …) or
-   * a scrambled transport payload (`diehl_real_data`). */
+   * a scrambled transport payload (`diehl_real_data`, `diehl_prios`). */
   manufacturer_format?: string;
   /** The manufacturer's published default key that opened the payload when none was given
    * (`diehl_aes`, `diehl_lfsr_1`, `diehl_lfsr_2`): a name, never key bytes. */

@@ -915,3 +915,65 @@ fn wmbusmeters_diehl_published_keys() {
     eprintln!("Diehl published keys: {checked} telegrams read to their driver's values");
     assert!(checked >= 8, "only {checked} Diehl telegrams checked");
 }
+
+/// Diehl PRIOS (IZAR water meters): every telegram of wmbusmeters' `izar` driver tests opens
+/// with a published key and gives the driver's id, totals, billing date, battery, transmit
+/// period and alarms.
+#[test]
+fn wmbusmeters_diehl_prios_fields() {
+    let Some(dir) = shared_vectors_dir() else {
+        return;
+    };
+    let mut checked = 0usize;
+    for line in read_jsonl(&dir.join("wmbus-wmbusmeters.jsonl")) {
+        let j = &line["expected"]["json"];
+        if j["meter"] != "izar" {
+            continue;
+        }
+        let name = line["name"].as_str().unwrap_or("?");
+        let bytes = parse_hex(line["hex"].as_str().unwrap()).unwrap();
+        let d = decode(&bytes, &Options::default()).unwrap();
+        let meter = d.meter.as_ref().unwrap();
+        assert_eq!(
+            meter.id.as_str().to_lowercase(),
+            j["id"].as_str().unwrap(),
+            "{name}: id"
+        );
+        let find = |q: &str, storage: u64| {
+            d.records
+                .iter()
+                .find(|r| r.quantity == q && r.storage == Some(storage))
+                .unwrap_or_else(|| panic!("{name}: no {q} storage {storage}"))
+        };
+        let number = |q: &str, storage: u64| find(q, storage).number().unwrap().to_f64();
+        assert_eq!(number("volume", 0), j["total_m3"].as_f64().unwrap(), "{name}");
+        assert_eq!(
+            number("volume", 1),
+            j["last_month_total_m3"].as_f64().unwrap(),
+            "{name}"
+        );
+        let date = match &find("date", 1).value {
+            Some(meterwire::Value::Time(t)) => t.to_string(),
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(date, j["last_month_measure_date"].as_str().unwrap(), "{name}");
+        assert_eq!(
+            number("remaining_battery_life", 0),
+            j["remaining_battery_life_y"].as_f64().unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            number("nominal_transmission_period", 0),
+            j["transmit_period_s"].as_f64().unwrap(),
+            "{name}"
+        );
+        for (storage, field) in [(0, "current_alarms"), (1, "previous_alarms")] {
+            let label = find("error_flags", storage).label.as_deref().unwrap();
+            let ours = label[label.find(": ").unwrap() + 2..].replace(' ', ",");
+            assert_eq!(ours, j[field].as_str().unwrap(), "{name}: {field}");
+        }
+        checked += 1;
+    }
+    eprintln!("Diehl PRIOS: {checked} izar telegrams read to their driver's values");
+    assert!(checked >= 6, "only {checked} PRIOS telegrams checked");
+}

@@ -22,6 +22,9 @@ use crate::keys::Key;
 /// `link.manufacturer_format` of a Diehl real-data telegram.
 pub const REAL_DATA: &str = "diehl_real_data";
 
+/// `link.manufacturer_format` of a Diehl PRIOS telegram (IZAR water meters, CI A0–A7).
+pub const PRIOS: &str = "diehl_prios";
+
 /// `link.default_key` of Diehl's published AES-128 key (OMS security mode 5).
 pub const DEFAULT_AES: &str = "diehl_aes";
 
@@ -100,6 +103,43 @@ fn apply(mut state: u32, data: &mut [u8]) {
 pub fn check_bits(plain: &[u8]) -> u8 {
     let sum = plain.iter().fold(0u8, |acc, &b| acc.wrapping_add(b));
     sum & 0xEF
+}
+
+/// Unscrambles a PRIOS payload in place (the bytes after its 4-byte header): the given key,
+/// else each published key, the first whose plaintext starts `4B`. `None` (payload as sent)
+/// when none does; `Some(name)` names the published key (`None` inside: the given one).
+pub fn open_prios(
+    head: &[u8],
+    payload: &mut [u8],
+    given: Option<&Key>,
+) -> Option<Option<&'static str>> {
+    let given_key = given.map(|k| (None, k.des_bytes()));
+    let defaults = LFSR_DEFAULTS
+        .iter()
+        .filter(|_| given.is_none())
+        .map(|(name, key)| (Some(*name), *key));
+    for (name, key) in given_key.into_iter().chain(defaults) {
+        apply(seed(&key, head), payload);
+        if payload.first() == Some(&PRIOS_MARK) {
+            return Some(name);
+        }
+        apply(seed(&key, head), payload);
+    }
+    None
+}
+
+/// The first plaintext byte of a PRIOS payload.
+const PRIOS_MARK: u8 = 0x4B;
+
+/// Whether a telegram is Diehl PRIOS: a Diehl manufacturer, C 44/46, CI A0–A7.
+pub fn is_prios(manufacturer: &str, c: u8, ci: u8) -> bool {
+    is_diehl(manufacturer) && matches!(c, 0x44 | 0x46) && (0xA0..=0xA7).contains(&ci)
+}
+
+/// Whether a PRIOS telegram's address field is sent as version, device type, identification
+/// number (every Diehl manufacturer but SAP, whose PRIOS meters keep the standard order).
+pub fn prios_address_swapped(manufacturer: &str) -> bool {
+    manufacturer != "SAP"
 }
 
 /// How a real-data payload was opened.

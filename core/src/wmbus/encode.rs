@@ -58,6 +58,13 @@ pub fn encode(d: &Decoded, keys: &Keys) -> Result<Vec<u8>> {
     t.push(0);
     t.push(wl.c.0);
     dll_order(dll, &mut t)?;
+    let prios = wl.manufacturer_format.as_deref() == Some(diehl::PRIOS);
+    if prios && diehl::prios_address_swapped(dll.manufacturer.as_ref().map_or("", |m| m.as_str())) {
+        // Diehl PRIOS sends the address as version, device type, identification number.
+        if let Some(a) = t.get_mut(4..10) {
+            a.rotate_right(2);
+        }
+    }
     let mut m_and_a = [0u8; 8];
     m_and_a.copy_from_slice(t.get(2..10).unwrap_or(&[0; 8]));
 
@@ -181,6 +188,16 @@ pub fn encode(d: &Decoded, keys: &Keys) -> Result<Vec<u8>> {
             }
             if let Some(a) = &d.application_data {
                 t.extend_from_slice(a.as_slice());
+            }
+            // Diehl PRIOS: the payload after its 4-byte header is scrambled again.
+            if prios && !d.encrypted {
+                let start = apl_start.saturating_add(4).min(t.len());
+                let (head, payload) = t.split_at_mut(start);
+                if !diehl::scramble_real_data(head, payload, given, wl.default_key.as_deref()) {
+                    return Err(model_error(
+                        "Diehl PRIOS: give the key, or keep link.default_key of the decoded telegram",
+                    ));
+                }
             }
             // A manufacturer layout read decrypted is encrypted again with the key.
             if wl.manufacturer_format.as_deref() == Some(vendor::APATOR_NA1) && !already {

@@ -480,6 +480,12 @@ fn decode_telegram(
         wl.ci = Some(Code8(ci));
         let body_start = pos.saturating_add(1);
         let Some((tpl, apl)) = tpl_of(ci) else {
+            let manufacturer = meter.manufacturer.clone().unwrap_or_default();
+            if diehl::is_prios(manufacturer.as_str(), c, ci) {
+                return diehl_prios(
+                    t, &mut work, n, opts, &mut meter, &mut wl, &mut out, &mut st,
+                );
+            }
             if vendor::is_apator_na1(&meter, ci) {
                 let payload = work.get_mut(body_start..n).unwrap_or(&mut []);
                 let key = key_for(opts, &meter);
@@ -810,6 +816,66 @@ fn tpl_id(t: &[u8], body_start: usize, tpl: Tpl) -> &[u8] {
     } else {
         t.get(field::ID).unwrap_or(&[0; 4])
     }
+}
+
+/// A Diehl PRIOS telegram (CI A0–A7 at 10): the address in Diehl's order, then the payload
+/// after the 4-byte header unscrambled with the given or a published key (`diehl.rs`) and
+/// read as the PRIOS layout (`vendor::diehl_prios_records`).
+#[allow(clippy::too_many_arguments)]
+fn diehl_prios(
+    t: &[u8],
+    work: &mut [u8],
+    n: usize,
+    opts: &Options,
+    meter: &mut Meter,
+    wl: &mut WmbusLink,
+    out: &mut Decoded,
+    st: &mut State,
+) -> Result<()> {
+    let manufacturer = meter.manufacturer.clone().unwrap_or_default();
+    if diehl::prios_address_swapped(manufacturer.as_str()) {
+        // Sent as version, device type, identification number.
+        *meter = address(
+            le16(t, field::M.start),
+            t.get(6..10).unwrap_or(&[]),
+            byte(t, 4),
+            byte(t, 5),
+        );
+    } else {
+        st.warnings.push(String::from(
+            "SAP PRIOS: the version and device-type bytes carry part of the serial number (the meter is a water meter)",
+        ));
+    }
+    wl.manufacturer_format = Some(Cow::Borrowed(diehl::PRIOS));
+    let body = field::CI.saturating_add(1);
+    let payload = work.get_mut(body..n).unwrap_or(&mut []);
+    let head = t.get(..body.saturating_add(4)).unwrap_or(&[]);
+    let given = key_for(opts, meter);
+    let opened = match payload.get_mut(4..) {
+        Some(scrambled) if !scrambled.is_empty() => diehl::open_prios(head, scrambled, given),
+        _ => None,
+    };
+    match opened {
+        Some(default) => {
+            wl.default_key = default.map(Cow::Borrowed);
+            out.records = vendor::diehl_prios_records(payload);
+            out.manufacturer_data = Some(Bytes::new(payload));
+        }
+        None if given.is_some() => {
+            return Err(decrypt_error(
+                body.saturating_add(4),
+                "Diehl PRIOS: the given key does not open it (the plaintext does not start 4B): wrong key",
+            ));
+        }
+        None => {
+            out.encrypted = true;
+            out.encrypted_data = Some(Bytes::new(t.get(body..n).unwrap_or(&[])));
+            st.warnings.push(String::from(
+                "Diehl PRIOS payload scrambled (LFSR): no key given and no published default key opens it",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn key_for<'k>(opts: &'k Options, meter: &Meter) -> Option<&'k Key> {

@@ -428,6 +428,115 @@ fn byte(b: &[u8], at: usize) -> u8 {
     b.get(at).copied().unwrap_or(0)
 }
 
+/// Current alarms of a Diehl PRIOS header, by bit of `byte1 << 8 | byte2` after the CI.
+const PRIOS_ALARMS: [(u16, &str); 8] = [
+    (0x8000, "leakage"),
+    (0x2000, "meter_blocked"),
+    (0x0080, "back_flow"),
+    (0x0040, "underflow"),
+    (0x0020, "overflow"),
+    (0x0010, "submarine"),
+    (0x0008, "sensor_fraud"),
+    (0x0002, "mechanical_fraud"),
+];
+
+/// Previous alarms of a Diehl PRIOS header, same bit numbering.
+const PRIOS_PREVIOUS_ALARMS: [(u16, &str); 3] = [
+    (0x4000, "leakage"),
+    (0x0004, "sensor_fraud"),
+    (0x0001, "mechanical_fraud"),
+];
+
+/// The alarms of `table` set in `bits` (space-separated), `no_alarm` for none; their bits.
+fn alarms(bits: u16, table: &[(u16, &str)]) -> (u16, String) {
+    let set: Vec<&str> = table
+        .iter()
+        .filter(|(bit, _)| bits & bit != 0)
+        .map(|(_, name)| *name)
+        .collect();
+    let mask = table.iter().fold(0u16, |m, (bit, _)| m | bit);
+    let text = if set.is_empty() {
+        String::from("no_alarm")
+    } else {
+        set.join(" ")
+    };
+    (bits & mask, text)
+}
+
+/// The records of a Diehl PRIOS telegram (the layout of wmbusmeters' `izar` driver, checked
+/// on its public telegrams): `p` is the payload after the CI — a 4-byte header as sent
+/// (transmit period and general alarm, battery and alarms, alarms), then the unscrambled
+/// `4B`, the total in litres, last month's total in litres and that reading's date.
+pub fn diehl_prios_records(p: &[u8]) -> Vec<Record> {
+    let (h0, h1, h2) = (byte(p, 0), byte(p, 1), byte(p, 2));
+    let litres = |at: usize| number(i128::from(u32_le(p, at)), -3);
+    let mut records = Vec::new();
+    if p.len() >= 9 {
+        records.push(at(5, record("volume", 0, litres(5), Some("m3"))));
+    }
+    if p.len() >= 13 {
+        records.push(at(9, record("volume", 1, litres(9), Some("m3"))));
+    }
+    if p.len() >= 15 {
+        let (d0, d1) = (byte(p, 13), byte(p, 14));
+        let year = u16::from(((d1 & 0xF0) >> 1) | ((d0 & 0xE0) >> 5));
+        let date = Timestamp {
+            year: Some(year.wrapping_add(if year > 80 { 1900 } else { 2000 })),
+            month: d1 & 0x0F,
+            day: d0 & 0x1F,
+            hour: None,
+            minute: None,
+            second: None,
+        };
+        records.push(at(13, record("date", 1, Value::Time(date), None)));
+    }
+    // Battery in half years; transmit period 2^(n+2) s.
+    let half_years = i128::from(h1 & 0x1F).wrapping_mul(5);
+    records.push(at(
+        1,
+        record(
+            "remaining_battery_life",
+            0,
+            number(half_years, -1),
+            Some("year"),
+        ),
+    ));
+    let period = 1i128.wrapping_shl(u32::from(h0 & 0x0F).wrapping_add(2));
+    records.push(at(
+        0,
+        record(
+            "nominal_transmission_period",
+            0,
+            number(period, 0),
+            Some("s"),
+        ),
+    ));
+    let bits = u16::from_be_bytes([h1, h2]);
+    let (now, mut now_text) = alarms(bits, &PRIOS_ALARMS);
+    if h0 & 0x80 != 0 && now != 0 {
+        now_text = String::from("general_alarm");
+    }
+    let (before, before_text) = alarms(bits, &PRIOS_PREVIOUS_ALARMS);
+    for (storage, value, text) in [(0, now, now_text), (1, before, before_text)] {
+        records.push(at(
+            1,
+            Record {
+                label: Some(Cow::Owned(alloc::format!(
+                    "{} alarms: {text}",
+                    if storage == 0 { "current" } else { "previous" }
+                ))),
+                ..record(
+                    "error_flags",
+                    storage,
+                    Value::Number(Decimal::from_int(i128::from(value))),
+                    None,
+                )
+            },
+        ));
+    }
+    records
+}
+
 /// The records of a decrypted Apator NA-1 payload (the bytes after the CI).
 fn apator_na1_records(payload: &[u8]) -> Vec<Record> {
     let plain = payload.get(2..APATOR_NA1_LEN).unwrap_or(&[]);
