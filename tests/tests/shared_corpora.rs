@@ -946,7 +946,11 @@ fn wmbusmeters_diehl_prios_fields() {
                 .unwrap_or_else(|| panic!("{name}: no {q} storage {storage}"))
         };
         let number = |q: &str, storage: u64| find(q, storage).number().unwrap().to_f64();
-        assert_eq!(number("volume", 0), j["total_m3"].as_f64().unwrap(), "{name}");
+        assert_eq!(
+            number("volume", 0),
+            j["total_m3"].as_f64().unwrap(),
+            "{name}"
+        );
         assert_eq!(
             number("volume", 1),
             j["last_month_total_m3"].as_f64().unwrap(),
@@ -956,7 +960,11 @@ fn wmbusmeters_diehl_prios_fields() {
             Some(meterwire::Value::Time(t)) => t.to_string(),
             other => panic!("{name}: {other:?}"),
         };
-        assert_eq!(date, j["last_month_measure_date"].as_str().unwrap(), "{name}");
+        assert_eq!(
+            date,
+            j["last_month_measure_date"].as_str().unwrap(),
+            "{name}"
+        );
         assert_eq!(
             number("remaining_battery_life", 0),
             j["remaining_battery_life_y"].as_f64().unwrap(),

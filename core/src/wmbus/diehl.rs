@@ -113,6 +113,20 @@ pub fn open_prios(
     payload: &mut [u8],
     given: Option<&Key>,
 ) -> Option<Option<&'static str>> {
+    open_with(head, payload, given, |plain| {
+        plain.first() == Some(&PRIOS_MARK)
+    })
+}
+
+/// Unscrambles `payload` in place with the given key, else each published key, the first
+/// whose plaintext `opens`; `Some(name)` of the key (`None` inside: the given one), or `None`
+/// with the payload left as sent.
+fn open_with(
+    head: &[u8],
+    payload: &mut [u8],
+    given: Option<&Key>,
+    opens: impl Fn(&[u8]) -> bool,
+) -> Option<Option<&'static str>> {
     let given_key = given.map(|k| (None, k.des_bytes()));
     let defaults = LFSR_DEFAULTS
         .iter()
@@ -120,9 +134,10 @@ pub fn open_prios(
         .map(|(name, key)| (Some(*name), *key));
     for (name, key) in given_key.into_iter().chain(defaults) {
         apply(seed(&key, head), payload);
-        if payload.first() == Some(&PRIOS_MARK) {
+        if opens(payload) {
             return Some(name);
         }
+        // Undo: the stream is its own inverse.
         apply(seed(&key, head), payload);
     }
     None
@@ -163,18 +178,8 @@ pub fn open_real_data(
     given: Option<&Key>,
 ) -> Opened {
     let check = config_high & 0xEF;
-    let given_key = given.map(|k| (None, k.des_bytes()));
-    let defaults = LFSR_DEFAULTS
-        .iter()
-        .filter(|_| given.is_none())
-        .map(|(name, key)| (Some(*name), *key));
-    for (name, key) in given_key.into_iter().chain(defaults) {
-        apply(seed(&key, head), payload);
-        if check_bits(payload) == check {
-            return Opened::Key(name);
-        }
-        // Undo: the stream is its own inverse.
-        apply(seed(&key, head), payload);
+    if let Some(name) = open_with(head, payload, given, |plain| check_bits(plain) == check) {
+        return Opened::Key(name);
     }
     if check_bits(payload) == check {
         Opened::AlreadyPlain
@@ -183,9 +188,10 @@ pub fn open_real_data(
     }
 }
 
-/// Scrambles a real-data payload in place with the given key, else the published key named
-/// by `default` (the inverse of [`open_real_data`]); `false` when there is no key.
-pub fn scramble_real_data(
+/// Scrambles a real-data or PRIOS payload in place with the given key, else the published key
+/// named by `default` (the inverse of [`open_real_data`] and [`open_prios`]); `false` when
+/// there is no key.
+pub fn scramble(
     head: &[u8],
     payload: &mut [u8],
     given: Option<&Key>,

@@ -193,7 +193,7 @@ pub fn encode(d: &Decoded, keys: &Keys) -> Result<Vec<u8>> {
             if prios && !d.encrypted {
                 let start = apl_start.saturating_add(4).min(t.len());
                 let (head, payload) = t.split_at_mut(start);
-                if !diehl::scramble_real_data(head, payload, given, wl.default_key.as_deref()) {
+                if !diehl::scramble(head, payload, given, wl.default_key.as_deref()) {
                     return Err(model_error(
                         "Diehl PRIOS: give the key, or keep link.default_key of the decoded telegram",
                     ));
@@ -285,7 +285,7 @@ fn scramble_diehl_real_data(
     ))?;
     *high = (*high & 0x10) | check;
     let (head, payload) = t.split_at_mut(apl_start);
-    if !diehl::scramble_real_data(head, payload, given, default) {
+    if !diehl::scramble(head, payload, given, default) {
         return Err(model_error(
             "Diehl real data: give the key, or keep link.default_key of the decoded telegram",
         ));
