@@ -563,16 +563,7 @@ fn wmbusmeters_apator_na1_fields() {
         let opts = Options::default().with_keys(keys);
         let d = decode(&parse_hex(line["hex"].as_str().unwrap()).unwrap(), &opts).unwrap();
         let name = line["name"].as_str().unwrap();
-        let find = |q: &str, storage: u64, label: &str| {
-            d.records
-                .iter()
-                .find(|r| {
-                    r.quantity == q
-                        && r.storage == Some(storage)
-                        && r.label.as_deref().unwrap_or("").starts_with(label)
-                })
-                .unwrap_or_else(|| panic!("{name}: no {q} storage {storage}"))
-        };
+        let find = |q: &str, storage: u64, label: &str| record_of(&d, name, q, storage, label);
         let number = |q: &str, storage: u64| find(q, storage, "").number().unwrap().to_f64();
         let minute = |storage: u64| {
             let t = match &find("datetime", storage, "").value {
@@ -839,6 +830,25 @@ fn m_bus_parser_difference(name: &str) -> Option<&'static str> {
     }
 }
 
+/// The record of `quantity` in `storage` whose label starts with `label`; a panic naming the
+/// telegram when there is none.
+fn record_of<'a>(
+    d: &'a Decoded,
+    name: &str,
+    quantity: &str,
+    storage: u64,
+    label: &str,
+) -> &'a meterwire::model::Record {
+    d.records
+        .iter()
+        .find(|r| {
+            r.quantity == quantity
+                && r.storage == Some(storage)
+                && r.label.as_deref().unwrap_or("").starts_with(label)
+        })
+        .unwrap_or_else(|| panic!("{name}: no {quantity} storage {storage}"))
+}
+
 /// A record's quantity and unit, and the driver field that holds its value.
 type Field = (&'static str, &'static str, &'static str);
 
@@ -939,23 +949,16 @@ fn wmbusmeters_diehl_prios_fields() {
             j["id"].as_str().unwrap(),
             "{name}: id"
         );
-        let find = |q: &str, storage: u64| {
-            d.records
-                .iter()
-                .find(|r| r.quantity == q && r.storage == Some(storage))
-                .unwrap_or_else(|| panic!("{name}: no {q} storage {storage}"))
-        };
-        let number = |q: &str, storage: u64| find(q, storage).number().unwrap().to_f64();
-        assert_eq!(
-            number("volume", 0),
-            j["total_m3"].as_f64().unwrap(),
-            "{name}"
-        );
-        assert_eq!(
-            number("volume", 1),
-            j["last_month_total_m3"].as_f64().unwrap(),
-            "{name}"
-        );
+        let find = |q: &str, storage: u64| record_of(&d, name, q, storage, "");
+        for (q, storage, field) in [
+            ("volume", 0, "total_m3"),
+            ("volume", 1, "last_month_total_m3"),
+            ("remaining_battery_life", 0, "remaining_battery_life_y"),
+            ("nominal_transmission_period", 0, "transmit_period_s"),
+        ] {
+            let ours = find(q, storage).number().unwrap().to_f64();
+            assert_eq!(ours, j[field].as_f64().unwrap(), "{name}: {field}");
+        }
         let date = match &find("date", 1).value {
             Some(meterwire::Value::Time(t)) => t.to_string(),
             other => panic!("{name}: {other:?}"),
@@ -965,16 +968,7 @@ fn wmbusmeters_diehl_prios_fields() {
             j["last_month_measure_date"].as_str().unwrap(),
             "{name}"
         );
-        assert_eq!(
-            number("remaining_battery_life", 0),
-            j["remaining_battery_life_y"].as_f64().unwrap(),
-            "{name}"
-        );
-        assert_eq!(
-            number("nominal_transmission_period", 0),
-            j["transmit_period_s"].as_f64().unwrap(),
-            "{name}"
-        );
+
         for (storage, field) in [(0, "current_alarms"), (1, "previous_alarms")] {
             let label = find("error_flags", storage).label.as_deref().unwrap();
             let ours = label[label.find(": ").unwrap() + 2..].replace(' ', ",");
