@@ -775,6 +775,11 @@ fn decode_telegram(
                         out.records.extend(records);
                     }
                 }
+                // A Qundis walk-by record reads even when records after it break the rules.
+                if let Some(records) = vendor::qundis_walk_by(&meter, &out.records) {
+                    wl.manufacturer_format = Some(Cow::Borrowed(vendor::QUNDIS_WALK_BY));
+                    out.records.extend(records);
+                }
                 if let Err(e) = parsed {
                     // Keep what was read: records before the problem, the rest as hex.
                     let consumed = out.records.iter().filter_map(|rec| rec.raw.as_ref()).fold(

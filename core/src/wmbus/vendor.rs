@@ -161,10 +161,12 @@ fn at(at: usize, rec: Record) -> Record {
     }
 }
 
-/// Whether `rec` was read out of `manufacturer_data` (the encoder leaves it to those bytes).
+/// Whether `rec` was read out of `manufacturer_data` or out of another record's data (the
+/// encoder leaves it to those bytes).
 pub fn is_read_from_manufacturer_data(rec: &Record) -> bool {
     rec.raw.is_none()
-        && matches!(&rec.address, Some(Address::Text(t)) if t.starts_with("manufacturer_data["))
+        && matches!(&rec.address, Some(Address::Text(t))
+            if t.starts_with("manufacturer_data[") || t.starts_with("records["))
 }
 
 fn number(mantissa: i128, exponent: i16) -> Value {
@@ -402,6 +404,68 @@ pub fn manufacturer_data(meter: &Meter, data: &[u8]) -> Option<(&'static str, Ve
         }
         _ => None,
     }
+}
+
+/// `link.manufacturer_format` of a Qundis walk-by record.
+pub const QUNDIS_WALK_BY: &str = "qundis_walk_by";
+
+/// Fields of a Qundis walk-by record (DIF 0D, VIF FF 5F, 53 data bytes; the layout of
+/// wmbusmeters' `qwaterv2` / `qheatv2` drivers): where each starts in the data, its length,
+/// and the record header that codes it, the value's VIF being the one the record carries at
+/// byte 9 (`13` litres, `05` 100 Wh, `06` kWh, `0D`/`0E` energy in J): the error date, the
+/// total, the yearly due date and its reading (storage 1), the monthly due date and its
+/// reading (storage 17).
+const QUNDIS_WALK_BY_FIELDS: [(usize, usize, &[u8]); 6] = [
+    (10, 2, &[0x32, 0x6C]),
+    (12, 4, &[0x0C]),
+    (16, 2, &[0x42, 0x6C]),
+    (18, 4, &[0x4C]),
+    (22, 2, &[0xC2, 0x08, 0x6C]),
+    (24, 4, &[0xCC, 0x08]),
+];
+
+/// The records inside a Qundis walk-by record (manufacturer QDS): each field is read by the
+/// record reader under the header the layout gives it. Their `address` is
+/// `records[i].data[j]`: the walk-by record's place among `records`, the byte (after the
+/// LVAR) where the field starts.
+pub fn qundis_walk_by(meter: &Meter, records: &[Record]) -> Option<Vec<Record>> {
+    if mvt(meter).0 != "QDS" {
+        return None;
+    }
+    let (index, data) = records.iter().enumerate().find_map(|(i, r)| {
+        let raw = r.raw.as_ref()?;
+        (raw.dif() == [0x0D] && raw.vif() == [0xFF, 0x5F])
+            .then(|| raw.data().get(1..))
+            .flatten()
+            .filter(|d| d.len() == 53)
+            .map(|d| (i, d))
+    })?;
+    // Energy (Wh, J) or volume VIFs only.
+    let value_vif = byte(data, 9);
+    if value_vif > 0x17 {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (start, len, header) in QUNDIS_WALK_BY_FIELDS {
+        let mut bytes: Vec<u8> = header.to_vec();
+        if header.last() != Some(&0x6C) {
+            bytes.push(value_vif);
+        }
+        bytes.extend_from_slice(data.get(start..start.saturating_add(len))?);
+        let mut reader = crate::reader::Reader::new(&bytes, 0);
+        let mut warnings = Vec::new();
+        let ctx = crate::mbus::record::Context::default();
+        let Ok(mut rec) = crate::mbus::record::parse_record(&mut reader, ctx, 0, &mut warnings)
+        else {
+            continue;
+        };
+        rec.raw = None;
+        rec.address = Some(Address::Text(Cow::Owned(alloc::format!(
+            "records[{index}].data[{start}]"
+        ))));
+        out.push(rec);
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 fn flags_record(storage: u64, value: u8, label: String) -> Record {
