@@ -402,8 +402,108 @@ pub fn manufacturer_data(meter: &Meter, data: &[u8]) -> Option<(&'static str, Ve
             }
             (!records.is_empty()).then_some(("apator_162", records))
         }
+        // wmbusmeters `hydrodigit`: BMeters Hydrodigit water meters.
+        ("BMT", 0x13 | 0x15 | 0x17, 0x06 | 0x07) => {
+            hydrodigit(data).map(|records| ("bmeters_hydrodigit", records))
+        }
         _ => None,
     }
+}
+
+/// Battery voltage of a Hydrodigit by the low nibble of its second byte, in 0.01 V (`0`, `E`
+/// and `F` read 3.70 V).
+const HYDRODIGIT_VOLTS: [u16; 16] = [
+    370, 190, 210, 220, 230, 240, 250, 265, 280, 290, 305, 320, 335, 350, 370, 370,
+];
+
+/// Month names of the Hydrodigit's end-of-month totals.
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// BMeters Hydrodigit data after DIF 0F: a content byte (`15`, or `95` with a leak date),
+/// the battery-voltage code, [the leak date as BCD year, month, day], the backflow in litres
+/// (u32), then the totals at the end of January … December in 0.01 m3 (u24; `FFFFFF` before
+/// the module was installed: no value), then one byte of unknown use.
+fn hydrodigit(d: &[u8]) -> Option<Vec<Record>> {
+    let content = byte(d, 0);
+    if !matches!(content, 0x15 | 0x95) || d.len() < 2 {
+        return None;
+    }
+    let mut records = Vec::new();
+    let volts = HYDRODIGIT_VOLTS
+        .get(usize::from(byte(d, 1) & 0x0F))
+        .copied()
+        .unwrap_or(370);
+    records.push(at(
+        1,
+        record("voltage", 0, number(i128::from(volts), -2), Some("V")),
+    ));
+    let mut i = 2usize;
+    if content == 0x95 {
+        let bcd = |b: u8| (b >> 4).wrapping_mul(10).wrapping_add(b & 0x0F);
+        let date = Timestamp {
+            year: Some(2000u16.wrapping_add(u16::from(bcd(byte(d, i))))),
+            month: bcd(byte(d, i.wrapping_add(1))),
+            day: bcd(byte(d, i.wrapping_add(2))),
+            hour: None,
+            minute: None,
+            second: None,
+        };
+        records.push(at(
+            i,
+            Record {
+                label: Some(Cow::Borrowed("leak detected")),
+                ..record("date", 0, Value::Time(date), None)
+            },
+        ));
+        i = i.wrapping_add(3);
+    }
+    if d.len() < i.saturating_add(4) {
+        return Some(records);
+    }
+    records.push(at(
+        i,
+        Record {
+            modifiers: alloc::vec![Cow::Borrowed("backward_flow")],
+            ..record(
+                "volume",
+                0,
+                number(i128::from(u32_le(d, i)), -3),
+                Some("m3"),
+            )
+        },
+    ));
+    i = i.wrapping_add(4);
+    for month in MONTHS {
+        if d.len() < i.saturating_add(3) {
+            break;
+        }
+        let centi = u24_le(d, i);
+        if centi != 0x00FF_FFFF {
+            records.push(at(
+                i,
+                Record {
+                    label: Some(Cow::Owned(alloc::format!("end of {month}"))),
+                    storage: None,
+                    ..record("volume", 0, number(i128::from(centi), -2), Some("m3"))
+                },
+            ));
+        }
+        i = i.wrapping_add(3);
+    }
+    Some(records)
 }
 
 /// `link.manufacturer_format` of a Qundis walk-by record.
