@@ -102,6 +102,7 @@ def test_readings_columns():
     assert meterwire.readings(iter(models[:2] + frames[2:])) == table
     assert table["frame"] == [i for i, m in enumerate(models) for _ in m["records"]]
     assert table["quantity"] == [r["quantity"] for m in models for r in m["records"]]
+    assert table["label"] == [r.get("label") for m in models for r in m["records"]]
     first = table["quantity"].index("volume")
     assert table["unit"][first] == "m3"
     empty = meterwire.readings([])

@@ -6,7 +6,7 @@ use crate::table::{name, value};
 use crate::{Frame, Garbage};
 
 /// The columns, in order.
-const COLUMNS: [&str; 15] = [
+const COLUMNS: [&str; 16] = [
     "frame",
     "protocol",
     "meter_id",
@@ -21,6 +21,7 @@ const COLUMNS: [&str; 15] = [
     "subunit",
     "function",
     "modifiers",
+    "label",
     "error",
 ];
 
@@ -52,10 +53,10 @@ pub fn frame(out: &mut String, number: usize, frame: &Frame, protocol: Option<Pr
             }
         }
         Err(error) => {
-            let mut cells: [String; 15] = Default::default();
+            let mut cells: [String; 16] = Default::default();
             cells[0] = number;
             cells[1] = protocol.map(|p| p.as_str().to_owned()).unwrap_or_default();
-            cells[14] = format!("{} at byte {}: {error}", error.kind(), error.offset());
+            cells[15] = format!("{} at byte {}: {error}", error.kind(), error.offset());
             row(out, &cells);
         }
     }
@@ -63,8 +64,8 @@ pub fn frame(out: &mut String, number: usize, frame: &Frame, protocol: Option<Pr
 
 /// Writes a row for bytes between frames: no frame number, the span in `error`.
 pub fn garbage(out: &mut String, garbage: &Garbage) {
-    let mut cells: [String; 15] = Default::default();
-    cells[14] = format!(
+    let mut cells: [String; 16] = Default::default();
+    cells[15] = format!(
         "garbage at bytes {}..{}: {}",
         garbage.start,
         garbage.end,
@@ -74,9 +75,9 @@ pub fn garbage(out: &mut String, garbage: &Garbage) {
 }
 
 /// The cells of one record of `d` (or of the frame alone).
-fn record_row(number: &str, d: &Decoded, record: Option<&Record>) -> [String; 15] {
+fn record_row(number: &str, d: &Decoded, record: Option<&Record>) -> [String; 16] {
     let meter = d.meter.as_ref();
-    let mut cells: [String; 15] = Default::default();
+    let mut cells: [String; 16] = Default::default();
     cells[0] = number.to_owned();
     cells[1] = d.protocol.as_str().to_owned();
     cells[2] = meter.map(|m| m.id.to_string()).unwrap_or_default();
@@ -118,6 +119,7 @@ fn record_row(number: &str, d: &Decoded, record: Option<&Record>) -> [String; 15
             .map(|m| m.as_ref())
             .collect::<Vec<&str>>()
             .join(" ");
+        cells[14] = r.label.as_ref().map(|l| l.to_string()).unwrap_or_default();
     }
     cells
 }

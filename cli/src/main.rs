@@ -47,14 +47,16 @@ Output formats:
                 <message>' with the frame hex and a caret under the offending byte.
   csv           A header row, then one row per record with the columns
                 frame,protocol,meter_id,manufacturer,medium,quantity,value,exact,unit,
-                storage,tariff,subunit,function,modifiers,error
+                storage,tariff,subunit,function,modifiers,label,error
                 'frame' counts the frames from 1; a frame without records has one row with
                 empty record columns; a failed frame has one row with 'error' set to
                 '<kind> at byte <offset>: <message>'; garbage (--stream) has a row with no
                 frame number and 'error' set to 'garbage at bytes S..E: <hex>'. 'unit' holds
                 the unit or the meter's plain-text unit, 'modifiers' is space-separated.
                 Records of a nested payload follow with the payload's protocol and meter.
-                Labels, record errors and date flags are only in the json and table formats.
+                'label' names what a manufacturer layout's value is ('end of january',
+                'current alarms: leakage'). Record errors and date flags are only in the json
+                and table formats.
 
 Files (--file):
   A file of UTF-8 text whose first line of data is hex is read as hex text: one frame per

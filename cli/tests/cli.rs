@@ -267,10 +267,10 @@ fn csv_has_a_header_and_a_row_per_record() {
     assert_eq!(
         lines,
         [
-            "frame,protocol,meter_id,manufacturer,medium,quantity,value,exact,unit,storage,tariff,subunit,function,modifiers,error",
-            "1,mbus,12345678,KAM,water,volume,1234.567,1234.567,m3,0,0,0,instantaneous,,",
-            "2,mbus,,,,,,,,,,,,,",
-            "3,,,,,,,,,,,,,,\"checksum at byte 25: checksum 0x0E, computed 0x0D\"",
+            "frame,protocol,meter_id,manufacturer,medium,quantity,value,exact,unit,storage,tariff,subunit,function,modifiers,label,error",
+            "1,mbus,12345678,KAM,water,volume,1234.567,1234.567,m3,0,0,0,instantaneous,,,",
+            "2,mbus,,,,,,,,,,,,,,",
+            "3,,,,,,,,,,,,,,,\"checksum at byte 25: checksum 0x0E, computed 0x0D\"",
         ]
     );
 }

@@ -135,6 +135,23 @@ fn stem(rec: &Record) -> String {
         key.push('_');
         key.push_str(m);
     }
+    // A manufacturer layout's value without a storage number (e.g. a Hydrodigit's total at
+    // the end of a month) is told apart by its label: `total_end_of_january_m3`.
+    if rec.storage.is_none() && crate::wmbus::vendor::is_read_from_manufacturer_data(rec) {
+        if let Some(label) = &rec.label {
+            key.push('_');
+            let mut last_was_separator = false;
+            for c in label.chars() {
+                if c.is_ascii_alphanumeric() {
+                    key.push(c.to_ascii_lowercase());
+                    last_was_separator = false;
+                } else if !last_was_separator {
+                    key.push('_');
+                    last_was_separator = true;
+                }
+            }
+        }
+    }
     key
 }
 
@@ -268,6 +285,7 @@ pub fn readings(frames: &[Decoded]) -> Columns {
     let mut subunit = Vec::with_capacity(rows);
     let mut function = Vec::with_capacity(rows);
     let mut modifiers = Vec::with_capacity(rows);
+    let mut label = Vec::with_capacity(rows);
     for (i, f) in frames.iter().enumerate() {
         let meter = f.meter.as_ref();
         for rec in &f.records {
@@ -323,6 +341,7 @@ pub fn readings(frames: &[Decoded]) -> Columns {
             subunit.push(rec.subunit.map(u64::from));
             function.push(rec.function.map(|f| f.as_str().to_string()));
             modifiers.push((!rec.modifiers.is_empty()).then(|| rec.modifiers.join(" ")));
+            label.push(rec.label.as_ref().map(|l| l.to_string()));
         }
     }
     Columns {
@@ -342,6 +361,7 @@ pub fn readings(frames: &[Decoded]) -> Columns {
             ("subunit", Column::Int(subunit)),
             ("function", Column::Text(function)),
             ("modifiers", Column::Text(modifiers)),
+            ("label", Column::Text(label)),
         ],
     }
 }
@@ -350,6 +370,26 @@ pub fn readings(frames: &[Decoded]) -> Columns {
 mod tests {
     use super::*;
     use crate::{decode, parse_hex, Options};
+
+    #[test]
+    fn labelled_manufacturer_values_get_their_own_keys() {
+        // BMeters Hydrodigit (own vector wmbus-bmeters-hydrodigit): the total, then the
+        // end-of-January and end-of-December totals from its DIF 0F data.
+        let hex = format!(
+            "4344B4097856341213077A010000000C13674523010F950C2610310A000000102700{}F82A0000",
+            "FFFFFF".repeat(10)
+        );
+        let d = decode(&parse_hex(&hex).unwrap(), &Options::default()).unwrap();
+        let r = to_reading(&d, None);
+        let number = |k: &str| match r.get(k) {
+            Some(ReadingValue::Number(n)) => n.to_string(),
+            other => panic!("{k}: {other:?}"),
+        };
+        assert_eq!(number("total_m3"), "1234.567");
+        assert_eq!(number("total_end_of_january_m3"), "100.00");
+        assert_eq!(number("total_end_of_december_m3"), "110.00");
+        assert_eq!(number("total_backward_flow_m3"), "0.010");
+    }
 
     fn sample() -> Decoded {
         let bytes = parse_hex(

@@ -187,5 +187,6 @@ Reading = Dict[str, Union[float, str]]
 Columns = Dict[str, List[Optional[Union[int, float, str]]]]
 """One row per record: ``frame`` (index), ``protocol``, ``meter_id``, ``manufacturer``,
 ``medium``, ``quantity``, ``value``, ``exact``, ``text``, ``unit``, ``storage``, ``tariff``,
-``subunit``, ``function``, ``modifiers``; every list has one value per row (``None`` where a
-record has none)."""
+``subunit``, ``function``, ``modifiers``, ``label`` (what a manufacturer layout's value is,
+e.g. ``end of january``); every list has one value per row (``None`` where a record has
+none)."""
