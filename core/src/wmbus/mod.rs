@@ -481,7 +481,8 @@ fn decode_telegram(
         let body_start = pos.saturating_add(1);
         let Some((tpl, apl)) = tpl_of(ci) else {
             let manufacturer = meter.manufacturer.clone().unwrap_or_default();
-            if diehl::is_prios(manufacturer.as_str(), c, ci) {
+            // PRIOS: a 4-byte header after the CI, then at least one scrambled byte.
+            if diehl::is_prios(manufacturer.as_str(), c, ci) && n > body_start.saturating_add(4) {
                 return diehl_prios(
                     t, &mut work, n, opts, &mut meter, &mut wl, &mut out, &mut st,
                 );
@@ -1127,5 +1128,19 @@ mod tests {
             prop_assert!(back.warnings.is_empty());
             prop_assert_eq!(crate::encode_with(&back, &opts).unwrap(), wire);
         }
+    }
+
+    #[test]
+    fn a_diehl_prios_header_without_payload_is_kept_as_manufacturer_data() {
+        // DME, CI A2 and its 4-byte header, no scrambled byte: no PRIOS reading, and no error
+        // offset beyond the telegram (found by the fuzzer in a stream).
+        let t = crate::hex::parse_hex("0E44A511780778563412A2011D0013").unwrap();
+        let opts = Options::default().with_key(crate::Key::new([0x5A; 16]));
+        let d = crate::decode(&t, &opts).unwrap();
+        assert!(d.records.is_empty());
+        assert_eq!(
+            d.manufacturer_data.as_ref().map(|m| m.as_slice()),
+            Some(&[0x01, 0x1D, 0x00, 0x13][..])
+        );
     }
 }
