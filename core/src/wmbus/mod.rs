@@ -611,11 +611,13 @@ fn decode_telegram(
                     return Ok(());
                 }
                 _ if ci == 0x7A
+                    && body_start == field::CI.saturating_add(1)
                     && diehl::is_real_data(cfg)
                     && st.diehl
                     && matches!(c, 0x44 | 0x46) =>
                 {
-                    // Diehl real data: the bits of "mode" are the LFSR check (`diehl.rs`).
+                    // Diehl real data (CI 7A right after the address, no ELL): the bits of
+                    // "mode" are the LFSR check (`diehl.rs`).
                     wl.manufacturer_format = Some(Cow::Borrowed(diehl::REAL_DATA));
                     real_data_check = Some(cfg.to_be_bytes()[0]);
                 }
