@@ -452,7 +452,12 @@ fn hydrodigit(d: &[u8]) -> Option<Vec<Record>> {
     ));
     let mut i = 2usize;
     if content == 0x95 {
-        let bcd = |b: u8| (b >> 4).wrapping_mul(10).wrapping_add(b & 0x0F);
+        // Two BCD digits (the decoder's BCD reader); 0 when a nibble is not a digit.
+        let bcd = |b: u8| {
+            crate::mbus::datatypes::bcd(&[b])
+                .and_then(|v| u8::try_from(v).ok())
+                .unwrap_or(0)
+        };
         let date = Timestamp {
             year: Some(2000u16.wrapping_add(u16::from(bcd(byte(d, i))))),
             month: bcd(byte(d, i.wrapping_add(1))),
