@@ -1,7 +1,7 @@
 //! A loop over the benchmark frames for profilers (`perf record`, `valgrind --tool=callgrind`):
 //! `cargo build --release -p meterwire-bench --example profile_decode`, then
-//! `profile_decode ROUNDS [json|view|wview|wnum|wwalk]` (`view`: the zero-copy record walk
-//! over the wired frames; `wview`, `wnum`, `wwalk`: over the benchmark's wM-Bus telegram,
+//! `profile_decode ROUNDS [json|view|mbp|wview|wnum|wwalk]` (`view`: the zero-copy record walk
+//! over the wired frames; `mbp`: m-bus-parser's record walk over them; `wview`, `wnum`, `wwalk`: over the benchmark's wM-Bus telegram,
 //! reading value and storage — also timed, in ns per telegram — the number only, or nothing).
 //! Instructions per telegram, free of the machine's noise: the difference of two callgrind
 //! runs, e.g. `valgrind --tool=callgrind profile_decode 10000 wview` and `… 20000 wview`.
@@ -17,6 +17,30 @@ fn view_telegram(bytes: &[u8]) -> usize {
             let Ok(r) = r else { break };
             std::hint::black_box((r.value(), r.storage()));
             records += 1;
+        }
+    }
+    records
+}
+
+/// m-bus-parser's record walk (as `benches/decode.rs`), for instruction counts beside ours.
+fn mbus_parser_walk(data: &[u8]) -> usize {
+    use m_bus_parser::{mbus_data::MbusData, WiredFrame};
+    let mut records = 0;
+    if let Ok(parsed) = MbusData::<WiredFrame>::try_from(data) {
+        std::hint::black_box(&parsed.user_data);
+        if let Some(iter) = parsed.data_records {
+            for record in iter.flatten() {
+                if let Some(info) = record.value_information() {
+                    for label in info.labels() {
+                        std::hint::black_box(label);
+                    }
+                    for unit in info.units() {
+                        std::hint::black_box(unit);
+                    }
+                }
+                std::hint::black_box(record.value());
+                records += 1;
+            }
         }
     }
     records
@@ -72,6 +96,8 @@ fn main() {
                         records += 1;
                     }
                 }
+            } else if mode == "mbp" {
+                records += mbus_parser_walk(std::hint::black_box(f));
             } else if json {
                 if let Ok(text) = meterwire::decode_json(std::hint::black_box(f), &opts) {
                     records += text.len();

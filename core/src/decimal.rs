@@ -266,10 +266,6 @@ impl StackText {
         }
     }
 
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or(&[])
-    }
-
     pub(crate) fn as_str(&self) -> &str {
         self.buf
             .get(..self.len)

@@ -6,14 +6,15 @@
 //! field to the model fails to compile here until the writer knows it, and the conformance
 //! suite checks `to_json == serde_json::to_string` byte for byte on every test frame.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::decimal::StackText;
-use crate::model::{Decoded, Link, MbusLink, Meter, RawRecord, Record, Status, StatusFlag, Value};
+use crate::model::{
+    Decoded, Link, MbusLink, Meter, Name, RawRecord, Record, Status, StatusFlag, Timestamp, Value,
+};
 
 /// Bytes a JSON string cannot hold as they are: control characters, `"` and `\\`.
 // Evaluated at compile time: an index out of range would be a build error, not a panic.
@@ -26,6 +27,20 @@ const NEEDS_ESCAPE: [bool; 256] = {
         if i == u8::MAX {
             break;
         }
+        i += 1;
+    }
+    table
+};
+
+/// Every byte's two upper-case hex digits.
+// Evaluated at compile time: an index out of range would be a build error, not a panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0usize;
+    while i < 256 {
+        table[i] = [DIGITS[i >> 4], DIGITS[i & 0x0F]];
         i += 1;
     }
     table
@@ -55,6 +70,19 @@ impl Writer {
         }
     }
 
+    /// A model name: the static names of meterwire's tables are plain identifiers and units
+    /// (nothing to escape) and are copied; names read from JSON go through [`Writer::str`].
+    fn name(&mut self, n: &Name) {
+        match n {
+            Cow::Borrowed(s) => {
+                self.out.push(b'"');
+                self.out.extend_from_slice(s.as_bytes());
+                self.out.push(b'"');
+            }
+            Cow::Owned(s) => self.str(s),
+        }
+    }
+
     fn uint(&mut self, v: u64) {
         let mut buf = [0u8; 20];
         let mut i = buf.len();
@@ -78,29 +106,62 @@ impl Writer {
 
     fn hex(&mut self, bytes: &[u8]) {
         self.out.push(b'"');
-        for &b in bytes {
-            for nibble in [b >> 4, b & 0x0F] {
-                self.out.push(if nibble < 10 {
-                    b'0'.wrapping_add(nibble)
-                } else {
-                    b'A'.wrapping_add(nibble.wrapping_sub(10))
-                });
+        // Through a stack buffer: one copy per 32 input bytes instead of a push per digit.
+        for chunk in bytes.chunks(32) {
+            let mut buf = [0u8; 64];
+            for (dst, &b) in buf.chunks_exact_mut(2).zip(chunk) {
+                if let Some(pair) = HEX_PAIRS.get(usize::from(b)) {
+                    dst.copy_from_slice(pair);
+                }
             }
+            self.out
+                .extend_from_slice(buf.get(..chunk.len().saturating_mul(2)).unwrap_or(&[]));
         }
         self.out.push(b'"');
     }
 
-    /// `Display` text of a timestamp as a JSON string (digits, `-`, `:`, `T`: nothing to
-    /// escape).
-    fn display(&mut self, v: &dyn core::fmt::Display) {
-        let mut text = StackText::new();
-        if write!(text, "{v}").is_ok() {
-            self.out.push(b'"');
-            self.out.extend_from_slice(text.as_bytes());
-            self.out.push(b'"');
-        } else {
-            self.serde(&alloc::format!("{v}"));
+    /// An unsigned number, left-padded with zeros to `width` digits (as `{:0width$}`).
+    fn padded(&mut self, v: u64, width: usize) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        let mut v = v;
+        loop {
+            i = i.saturating_sub(1);
+            if let Some(slot) = buf.get_mut(i) {
+                *slot = b'0'.wrapping_add(u8::try_from(v % 10).unwrap_or(0));
+            }
+            v /= 10;
+            if (v == 0 && buf.len().saturating_sub(i) >= width) || i == 0 {
+                break;
+            }
         }
+        self.out.extend_from_slice(buf.get(i..).unwrap_or(&[]));
+    }
+
+    /// A timestamp as its `Display` text (`2026-11-23T14:35:07`), quoted, written digit by
+    /// digit (the model's `Display` is the definition; the conformance suite compares both).
+    fn timestamp(&mut self, t: &Timestamp) {
+        self.out.push(b'"');
+        if let Some(year) = t.year {
+            self.padded(u64::from(year), 4);
+            self.out.push(b'-');
+            self.padded(u64::from(t.month), 2);
+            self.out.push(b'-');
+            self.padded(u64::from(t.day), 2);
+            if t.hour.is_some() {
+                self.out.push(b'T');
+            }
+        }
+        if let Some(hour) = t.hour {
+            self.padded(u64::from(hour), 2);
+            self.out.push(b':');
+            self.padded(u64::from(t.minute.unwrap_or(0)), 2);
+            if let Some(second) = t.second {
+                self.out.push(b':');
+                self.padded(u64::from(second), 2);
+            }
+        }
+        self.out.push(b'"');
     }
 
     /// A byte code as `"0x08"`, a 16-bit code as `"0x2C2D"`.
@@ -122,13 +183,23 @@ impl Writer {
         let mut digits = [0u8; 40];
         let mut i = digits.len();
         let mut m = d.mantissa().unsigned_abs();
-        loop {
+        // 128-bit division is a library call per digit: the high digits of mantissas over
+        // 64 bits take it, the rest (every meter value) run in 64 bits.
+        while m > u128::from(u64::MAX) && i > 0 {
             i = i.saturating_sub(1);
             if let Some(slot) = digits.get_mut(i) {
                 *slot = b'0'.wrapping_add(u8::try_from(m % 10).unwrap_or(0));
             }
             m /= 10;
-            if m == 0 || i == 0 {
+        }
+        let mut small = u64::try_from(m).unwrap_or(0);
+        loop {
+            i = i.saturating_sub(1);
+            if let Some(slot) = digits.get_mut(i) {
+                *slot = b'0'.wrapping_add(u8::try_from(small % 10).unwrap_or(0));
+            }
+            small /= 10;
+            if small == 0 || i == 0 {
                 break;
             }
         }
@@ -364,7 +435,7 @@ impl Writer {
         }
         if let Some(v) = medium {
             self.key(&mut first, b"medium");
-            self.str(v);
+            self.name(v);
         }
         if let Some(v) = medium_code {
             self.key(&mut first, b"medium_code");
@@ -415,7 +486,7 @@ impl Writer {
             raw,
         } = r;
         self.raw(b"{\"quantity\":");
-        self.str(quantity);
+        self.name(quantity);
         let mut first = false;
         match value {
             Some(Value::Number(d)) => {
@@ -429,7 +500,7 @@ impl Writer {
             }
             Some(Value::Time(t)) => {
                 self.key(&mut first, b"value");
-                self.display(t);
+                self.timestamp(t);
             }
             Some(Value::Text(t)) => {
                 self.key(&mut first, b"value");
@@ -443,7 +514,7 @@ impl Writer {
         }
         if let Some(u) = unit {
             self.key(&mut first, b"unit");
-            self.str(u);
+            self.name(u);
         }
         if let Some(u) = unit_text {
             self.key(&mut first, b"unit_text");
@@ -467,7 +538,7 @@ impl Writer {
         }
         if let Some(l) = label {
             self.key(&mut first, b"label");
-            self.str(l);
+            self.name(l);
         }
         if !modifiers.is_empty() {
             self.key(&mut first, b"modifiers");
@@ -476,17 +547,17 @@ impl Writer {
                 if i > 0 {
                     self.out.push(b',');
                 }
-                self.str(m);
+                self.name(m);
             }
             self.out.push(b']');
         }
         if let Some(e) = record_error {
             self.key(&mut first, b"record_error");
-            self.str(e);
+            self.name(e);
         }
         if let Some(a) = action {
             self.key(&mut first, b"action");
-            self.str(a);
+            self.name(a);
         }
         if *invalid {
             self.key(&mut first, b"invalid");

@@ -43,6 +43,12 @@ pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Res
             out.records.push(record);
             continue;
         }
+        if !ctx.msb_first {
+            if let Some(record) = plain_number_record(&found) {
+                out.records.push(record);
+                continue;
+            }
+        }
         out.records.push(Record::default());
         let Decoded {
             records, warnings, ..
@@ -61,6 +67,43 @@ pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Res
     }
     r.take_rest();
     Ok(())
+}
+
+/// The common record — fixed-length data, a known VIF without combinable VIFEs, a number the
+/// view reads — built straight from the walk's view: the same record the general reader
+/// ([`record_from_view`]) builds, without reading the DIB and VIB a second time. `None`
+/// sends every other record (dates, identifiers, text, invalid BCD, reserved codes, scaling
+/// errors, warnings) to the general reader.
+#[inline]
+fn plain_number_record(found: &view::RecordView<'_>) -> Option<Record> {
+    let meaning = found.meaning();
+    if !found.is_plain() || !meaning.known {
+        return None;
+    }
+    let number = found.number()?;
+    Some(Record {
+        quantity: Cow::Borrowed(meaning.quantity),
+        value: Some(Value::Number(number)),
+        unit: meaning.unit.map(Cow::Borrowed),
+        unit_text: None,
+        storage: Some(found.storage()),
+        tariff: Some(found.tariff()),
+        subunit: Some(found.subunit()),
+        function: Some(found.function()),
+        label: None,
+        modifiers: Vec::new(),
+        record_error: None,
+        action: None,
+        invalid: false,
+        dst: false,
+        address: None,
+        raw: Some(RawRecord::from_parts(
+            found.fill(),
+            found.bytes(),
+            found.dib().len(),
+            found.vib().len(),
+        )),
+    })
 }
 
 /// The storage number, tariff and subunit accumulated over DIF and DIFEs (§1.4).

@@ -574,6 +574,13 @@ impl<'a> RecordView<'a> {
         combinable_vifes(self.vib())
     }
 
+    /// Whether the record has fixed-length data (at most 8 bytes) and a VIB without
+    /// combinable VIFEs: the records [`RecordView::number`] reads.
+    #[inline]
+    pub fn is_plain(&self) -> bool {
+        self.plain
+    }
+
     /// The meaning of the VIF (primary table, or FB / FD), without its combinable VIFEs.
     #[inline]
     pub fn meaning(&self) -> &'static Meaning {
