@@ -70,15 +70,19 @@ impl Writer {
         }
     }
 
+    /// A name of one of the model's enums (`"RSP_UD"`, `"instantaneous"`): identifiers with
+    /// nothing to escape.
+    fn plain(&mut self, s: &'static str) {
+        self.out.push(b'"');
+        self.out.extend_from_slice(s.as_bytes());
+        self.out.push(b'"');
+    }
+
     /// A model name: the static names of meterwire's tables are plain identifiers and units
     /// (nothing to escape) and are copied; names read from JSON go through [`Writer::str`].
     fn name(&mut self, n: &Name) {
         match n {
-            Cow::Borrowed(s) => {
-                self.out.push(b'"');
-                self.out.extend_from_slice(s.as_bytes());
-                self.out.push(b'"');
-            }
+            Cow::Borrowed(s) => self.plain(s),
             Cow::Owned(s) => self.str(s),
         }
     }
@@ -279,7 +283,7 @@ impl Writer {
         self.raw(b"{\"schema_version\":");
         self.uint(u64::from(*schema_version));
         self.raw(b",\"protocol\":");
-        self.str(protocol.as_str());
+        self.plain(protocol.as_str());
         self.raw(b",\"link\":");
         match link {
             Link::Mbus(l) => self.mbus_link(l),
@@ -363,7 +367,7 @@ impl Writer {
             byte_order,
         } = l;
         self.raw(b"{\"kind\":");
-        self.str(kind.as_str());
+        self.plain(kind.as_str());
         let mut first = false;
         if let Some(c) = c {
             self.key(&mut first, b"c");
@@ -371,7 +375,7 @@ impl Writer {
         }
         if let Some(f) = function {
             self.key(&mut first, b"function");
-            self.str(f.as_str());
+            self.plain(f.as_str());
         }
         for (key, v) in [
             (&b"fcb"[..], fcb),
@@ -394,7 +398,7 @@ impl Writer {
         }
         if let Some(t) = tpl {
             self.key(&mut first, b"tpl");
-            self.str(t.as_str());
+            self.plain(t.as_str());
         }
         if let Some(c) = config {
             self.key(&mut first, b"config");
@@ -461,7 +465,7 @@ impl Writer {
             if i > 0 {
                 self.out.push(b',');
             }
-            self.str(StatusFlag::as_str(f));
+            self.plain(StatusFlag::as_str(f));
         }
         self.raw(b"]}");
     }
@@ -534,7 +538,7 @@ impl Writer {
         }
         if let Some(f) = function {
             self.key(&mut first, b"function");
-            self.str(f.as_str());
+            self.plain(f.as_str());
         }
         if let Some(l) = label {
             self.key(&mut first, b"label");

@@ -32,8 +32,9 @@ pub struct Context {
 /// in `out.manufacturer_data`. The record boundaries come from the zero-copy walk
 /// ([`view::Records`]), so the view and the model always agree on where a record is.
 pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Result<()> {
-    // Records take 6 bytes or more on average: reserve once instead of growing and moving.
-    out.records.reserve(r.remaining() / 6);
+    // A record takes 3 bytes or more (DIF, VIF, data) and most take 4 or more: reserve once
+    // for that many, so the vector of (large) records is never grown and moved.
+    out.records.reserve(r.remaining() / 4);
     let mut walk = view::Records::new(r.rest(), r.position());
     for item in &mut walk {
         let found = item?;
