@@ -423,6 +423,18 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Checksum);
     }
 
+    /// The message lists every name the option takes: `auto` and [`Protocol::ALL`].
+    #[test]
+    fn protocol_name_error_lists_every_model_name() {
+        let e = Options::parse_protocol("modbus").unwrap_err();
+        let names: Vec<&str> = Protocol::ALL.iter().map(|p| p.as_str()).collect();
+        assert_eq!(e.kind(), ErrorKind::UnknownProtocol);
+        assert_eq!(
+            e.to_string(),
+            alloc::format!("unknown protocol name (auto, {})", names.join(", "))
+        );
+    }
+
     #[test]
     fn stream_cuts_frames_and_garbage() {
         let stream = [0x00, 0xE5, 0x10, 0x7B, 0x05, 0x80, 0x16, 0x68, 0x03];
