@@ -235,6 +235,13 @@ pub fn to_reading_json(env: Env, json: String, timestamp: Option<String>) -> nap
     })
 }
 
+/// The protocols this build decodes (the core's registry) as JSON text:
+/// `[{"name","title","encode","detect"}, …]` in the model's order.
+#[napi(catch_unwind)]
+pub fn protocols_json() -> String {
+    meterwire::protocols_json()
+}
+
 /// Panics on purpose, so the tests can check that a panic becomes a thrown JS error and the
 /// process lives on. Not part of the public API (the wrapper does not export it).
 #[napi(js_name = "__panicProbe", catch_unwind)]

@@ -480,6 +480,15 @@ fn frames_of<'py>(frames: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3::types
     })
 }
 
+/// The protocols this build decodes (the core's registry, `meterwire::protocols`): a list of
+/// `{"name", "title", "encode", "detect"}` dicts in the model's order, so front ends need no
+/// list of their own.
+#[pyfunction]
+fn protocols(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    let list: Vec<meterwire::ProtocolInfo> = meterwire::protocols().collect();
+    to_py(py, &list)
+}
+
 /// The extension module.
 #[pymodule]
 fn _meterwire(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -491,6 +500,7 @@ fn _meterwire(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_function(wrap_pyfunction!(to_reading, m)?)?;
     m.add_function(wrap_pyfunction!(readings, m)?)?;
+    m.add_function(wrap_pyfunction!(protocols, m)?)?;
     m.add("MeterwireError", py.get_type::<MeterwireError>())?;
     m.add("FrameError", py.get_type::<FrameError>())?;
     m.add("ChecksumError", py.get_type::<ChecksumError>())?;

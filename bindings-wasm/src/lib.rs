@@ -221,6 +221,13 @@ pub fn to_reading_json(json: JsValue, timestamp: JsValue) -> Result<String, JsVa
     meterwire::to_reading_json(&text, timestamp.as_deref()).map_err(js)
 }
 
+/// The protocols this build decodes (the core's registry) as JSON text:
+/// `[{"name","title","encode","detect"}, …]` in the model's order.
+#[wasm_bindgen(js_name = protocolsJson)]
+pub fn protocols_json() -> String {
+    meterwire::protocols_json()
+}
+
 /// Panics on purpose, so the tests can check that a trap becomes a thrown JS error and the
 /// module keeps working. Not part of the public API (the wrapper does not export it).
 #[wasm_bindgen(js_name = __panicProbe)]

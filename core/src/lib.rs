@@ -67,6 +67,7 @@ mod json;
 pub mod keys;
 pub mod mbus;
 pub mod model;
+pub mod protocol;
 pub mod reader;
 pub mod reading;
 #[cfg(feature = "schema")]
@@ -85,6 +86,7 @@ pub use model::{
     Decoded, Function, Link, MbusLink, Meter, Protocol, Record, Status, StatusFlag, Value,
     SCHEMA_VERSION,
 };
+pub use protocol::{protocols, protocols_json, ProtocolInfo};
 pub use reading::{readings, to_reading, Column, Columns, Reading, ReadingValue};
 pub use wmbus::Session;
 
@@ -157,63 +159,18 @@ impl Options {
 }
 
 /// Detects the protocol of one frame from its leading bytes (design §3): bytes that commit
-/// to a protocol's structure choose it, even if the frame turns out to be broken.
+/// to a protocol's structure choose it, even if the frame turns out to be broken. The rules
+/// are the registered families' detection steps, in the order [`protocol`] describes.
 pub fn detect(bytes: &[u8]) -> Result<Protocol> {
-    match bytes {
-        [] => Err(Error::new(
+    if bytes.is_empty() {
+        return Err(Error::new(
             ErrorKind::Empty,
             Layer::Input,
             0,
             Detail::Text("no input bytes"),
-        )),
-        // A whole CJ/T 188 (or DL/T 645) frame whose length, checksum and end byte verify is
-        // that, even when its bytes look like M-Bus 68 L L 68 (address bytes can) or like a
-        // wM-Bus telegram (a 105-byte CJ/T 188 frame of meter type 44H starts like an SND_NR
-        // of L = 68H).
-        [cjt188::link::PREAMBLE | cjt188::link::START, ..]
-            if cjt188::whole_frame(bytes) && mbus::link::Frame::parse(bytes).is_err() =>
-        {
-            cjt188::detect(bytes)
-        }
-        // wM-Bus telegrams have no start byte: L must fit the input exactly (a length no
-        // M-Bus or CJ/T 188 frame can have with the same first byte) and a format-A first
-        // block CRC, a format-B CRC, or a known C field with a plausible manufacturer agree.
-        _ if wmbus::link::commits(bytes) => Ok(Protocol::Wmbus),
-        // FE* 68 T A…: CJ/T 188 (or DL/T 645, refused as unsupported).
-        [cjt188::link::PREAMBLE, ..] => cjt188::detect(bytes),
-        [mbus::link::ACK] => Ok(Protocol::Mbus),
-        [mbus::link::SHORT_START, ..] => Ok(Protocol::Mbus),
-        // 68 L L 68: the M-Bus long/control frame (a prefix of it too).
-        [mbus::link::LONG_START] => Ok(Protocol::Mbus),
-        [mbus::link::LONG_START, l1, rest @ ..] => match rest {
-            [] => Ok(Protocol::Mbus),
-            [l2] if l2 == l1 => Ok(Protocol::Mbus),
-            [_, mbus::link::LONG_START, ..] => Ok(Protocol::Mbus),
-            // 68 L L ?: a long frame whose second start byte is damaged still commits when
-            // everything else of its structure verifies (length, checksum, stop byte).
-            [l2, _, ..] if l2 == l1 && mbus_body_verifies(bytes, *l1) => Ok(Protocol::Mbus),
-            // 68 T A…: CJ/T 188, 68 A×6 68: DL/T 645, else unknown.
-            _ => cjt188::detect(bytes),
-        },
-        _ => Err(unknown_protocol()),
+        ));
     }
-}
-
-/// Whether `bytes` is `68 L L ? C … CS 16` with a matching length, checksum and stop byte.
-fn mbus_body_verifies(bytes: &[u8], l: u8) -> bool {
-    let end = usize::from(l).saturating_add(4);
-    bytes.len() == end.saturating_add(2)
-        && bytes.last() == Some(&mbus::link::STOP)
-        && bytes.get(4..end).map(mbus::link::checksum) == bytes.get(end).copied()
-}
-
-fn unknown_protocol() -> Error {
-    Error::new(
-        ErrorKind::UnknownProtocol,
-        Layer::Input,
-        0,
-        Detail::Text("no supported protocol starts like this; pass the protocol option"),
-    )
+    protocol::detect(bytes)
 }
 
 /// Decodes one frame into the model.
@@ -222,16 +179,9 @@ pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
         Some(p) => p,
         None => detect(bytes)?,
     };
-    match protocol {
-        Protocol::Mbus => mbus::decode(bytes, opts),
-        Protocol::Cjt188 => cjt188::decode(bytes, opts),
-        Protocol::Wmbus => wmbus::decode(bytes, opts),
-        _ => Err(Error::new(
-            ErrorKind::Unsupported,
-            Layer::Input,
-            0,
-            Detail::Text("this protocol has no decoder in this version of meterwire"),
-        )),
+    match protocol::codec(protocol) {
+        Some(codec) => codec.decode(bytes, opts),
+        None => Err(protocol::no_decoder()),
     }
 }
 
@@ -280,26 +230,16 @@ pub fn error_json(error: &Error) -> String {
 /// well-formed frame. Records whose value was changed are written in their original coding;
 /// records without `raw` get a DIF and VIF chosen from quantity, unit and storage.
 pub fn encode(decoded: &Decoded) -> Result<Vec<u8>> {
-    match decoded.protocol {
-        Protocol::Mbus => mbus::encode::encode(decoded),
-        Protocol::Cjt188 => cjt188::encode::encode(decoded),
-        Protocol::Wmbus => wmbus::encode::encode(decoded, &Keys::None),
-        _ => Err(Error::new(
-            ErrorKind::Unsupported,
-            Layer::Input,
-            0,
-            Detail::Text("this protocol has no encoder in this version of meterwire"),
-        )),
-    }
+    encode_with(decoded, &Options::default())
 }
 
 /// Encodes a decoded model like [`encode`], encrypting wM-Bus payloads whose security mode is
 /// 5 or 7 (or whose ELL names AES-CTR) with the key `opts.keys` gives for the meter. Without
 /// a key such a payload is written as the model holds it (plaintext or `encrypted_data`).
 pub fn encode_with(decoded: &Decoded, opts: &Options) -> Result<Vec<u8>> {
-    match decoded.protocol {
-        Protocol::Wmbus => wmbus::encode::encode(decoded, &opts.keys),
-        _ => encode(decoded),
+    match protocol::codec(decoded.protocol) {
+        Some(codec) => codec.encode(decoded, opts),
+        None => Err(protocol::no_encoder()),
     }
 }
 
@@ -413,25 +353,14 @@ pub fn decode_stream(bytes: &[u8], opts: &Options) -> Vec<StreamItem> {
     let mut i = 0usize;
     // wM-Bus telegrams of one stream share a session (compact frames, CI 79/7B).
     let mut session = Session::new();
-    let wireless = opts.protocol == Some(Protocol::Wmbus);
+    // The registered framings, in registry order: those with a start byte (M-Bus, then
+    // CJ/T 188 and DL/T 645 with their wake-up bytes), or only the requested one (wM-Bus).
+    let framings = || protocol::framings(opts.protocol);
     while i < bytes.len() {
         let rest = bytes.get(i..).unwrap_or(&[]);
-        let candidate = if wireless {
-            wmbus::link::frame_len(rest).and_then(|len| rest.get(..len).map(|f| (len, f)))
-        } else {
-            match mbus::link::frame_status(rest) {
-                Ok(mbus::link::Status::Complete(len)) => rest
-                    .get(..len)
-                    .filter(|frame| mbus::link::Frame::parse(frame).is_ok())
-                    .map(|frame| (len, frame)),
-                _ => None,
-            }
-            // CJ/T 188 (and DL/T 645, cut so it is reported, not misread), wake-up bytes
-            // included.
-            .or_else(|| {
-                cjt188::stream_frame_len(rest).and_then(|len| rest.get(..len).map(|f| (len, f)))
-            })
-        };
+        let candidate = framings().find_map(|framing| {
+            (framing.frame_len)(rest).and_then(|len| rest.get(..len).map(|f| (len, f)))
+        });
         match candidate {
             Some((len, frame)) => {
                 if let Some(start) = garbage_start.take() {
@@ -451,13 +380,13 @@ pub fn decode_stream(bytes: &[u8], opts: &Options) -> Vec<StreamItem> {
             }
             None => {
                 garbage_start.get_or_insert(i);
-                // Wake-up bytes that start no frame start none from any later byte of their
-                // run either (the checksum does not cover them): skip the run at once.
-                let skip = if wireless {
-                    1
-                } else {
-                    cjt188::link::preamble_len(rest).max(1)
-                };
+                // Skip the bytes from which no active family's frame can start (CJ/T 188
+                // wake-up bytes: their whole run at once).
+                let skip = framings()
+                    .map(|framing| (framing.resync)(rest))
+                    .min()
+                    .unwrap_or(1)
+                    .max(1);
                 i = i.saturating_add(skip);
             }
         }
@@ -492,6 +421,18 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Checksum);
+    }
+
+    /// The message lists every name the option takes: `auto` and [`Protocol::ALL`].
+    #[test]
+    fn protocol_name_error_lists_every_model_name() {
+        let e = Options::parse_protocol("modbus").unwrap_err();
+        let names: Vec<&str> = Protocol::ALL.iter().map(|p| p.as_str()).collect();
+        assert_eq!(e.kind(), ErrorKind::UnknownProtocol);
+        assert_eq!(
+            e.to_string(),
+            alloc::format!("unknown protocol name (auto, {})", names.join(", "))
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 """Stubs of the Rust extension ``meterwire._meterwire`` (re-exported by ``meterwire``)."""
 
-from typing import Iterable, List, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 from .model import Columns, Data, Decoded, ErrorObject, Keys, OnError, Protocol, Reading, StreamItem
 
@@ -12,6 +12,7 @@ __all__ = [
     "encode",
     "to_reading",
     "readings",
+    "protocols",
     "MeterwireError",
     "FrameError",
     "ChecksumError",
@@ -138,3 +139,7 @@ def readings(
     in one session, as ``decode_many``); the first that does not decode raises its error
     with ``.index`` set. Decoding runs with the GIL released.
     """
+
+def protocols() -> List[Dict[str, Union[str, bool]]]:
+    """The protocols this build decodes, in the model's order: ``{"name", "title", "encode",
+    "detect"}`` each (``encode``: ``encode`` writes it; ``detect``: auto-detection finds it)."""

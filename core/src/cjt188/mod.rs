@@ -111,10 +111,61 @@ pub mod explain;
 pub mod link;
 pub mod request;
 
+use alloc::vec::Vec;
+
 use crate::error::{ErrorKind, Result};
 use crate::model::{Decoded, Link, Protocol};
+use crate::protocol::{Codec, DetectStep, Detection, Framing, Stage};
 use crate::Options;
 use link::Cjt188Frame;
+
+/// The registry entry of CJ/T 188 ([`crate::protocol`]). DL/T 645 frames are recognised here
+/// too, so they are reported as `unsupported` rather than misread.
+pub static CODEC: Codec = Codec {
+    protocol: Protocol::Cjt188,
+    title: "CJ/T 188",
+    detect: &[
+        DetectStep::new(Stage::WholeFrame, detect_whole_frame),
+        DetectStep::new(Stage::Fallback, detect_leading_bytes),
+    ],
+    decode,
+    encode: Some(encode_model),
+    framing: Some(Framing::new(true, stream_frame_len, resync)),
+};
+
+/// A whole CJ/T 188 (or DL/T 645) frame whose length, checksum and end byte verify is that,
+/// even when its bytes look like M-Bus `68 L L 68` (address bytes can) or like a wM-Bus
+/// telegram (a 105-byte CJ/T 188 frame of meter type 44H starts like an SND_NR of L = 68H);
+/// a frame that also verifies as wired M-Bus stays M-Bus.
+fn detect_whole_frame(bytes: &[u8]) -> Detection {
+    match bytes {
+        [link::PREAMBLE | link::START, ..]
+            if whole_frame(bytes) && crate::mbus::link::Frame::parse(bytes).is_err() =>
+        {
+            Some(detect(bytes))
+        }
+        _ => None,
+    }
+}
+
+/// After wM-Bus and M-Bus had their say: `FE* 68 T A…` is CJ/T 188, `FE* 68 A×6 68` DL/T 645
+/// (`unsupported`), another `68 …` unknown.
+fn detect_leading_bytes(bytes: &[u8]) -> Detection {
+    match bytes {
+        [link::PREAMBLE | link::START, ..] => Some(detect(bytes)),
+        _ => None,
+    }
+}
+
+fn encode_model(decoded: &Decoded, _: &Options) -> Result<Vec<u8>> {
+    encode::encode(decoded)
+}
+
+/// Wake-up bytes that start no frame start none from any later byte of their run either (the
+/// checksum does not cover them): the whole run can be skipped.
+fn resync(rest: &[u8]) -> usize {
+    link::preamble_len(rest)
+}
 
 /// Decodes exactly one CJ/T 188 frame (wake-up bytes included).
 pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
@@ -160,10 +211,10 @@ fn shape(body: &[u8]) -> bool {
             .all(|b| dlt645::address_byte(*b))
 }
 
-/// Detection among the protocols that start `FE* 68` after M-Bus had its say (design §3):
+/// Detection among the protocols that start `FE* 68` (design §3):
 /// a whole frame whose structure verifies decides; otherwise the leading bytes do. DL/T 645
 /// is `unsupported`.
-pub(crate) fn detect(bytes: &[u8]) -> Result<Protocol> {
+fn detect(bytes: &[u8]) -> Result<Protocol> {
     let p = link::preamble_len(bytes);
     let body = bytes.get(p..).unwrap_or(&[]);
     let whole = Some(bytes.len());
@@ -188,25 +239,18 @@ pub(crate) fn detect(bytes: &[u8]) -> Result<Protocol> {
     if p > 0 || shape(body) {
         return Ok(Protocol::Cjt188);
     }
-    Err(crate::error::Error::new(
-        ErrorKind::UnknownProtocol,
-        crate::error::Layer::Input,
-        0,
-        crate::error::Detail::Text(
-            "no supported protocol starts like this; pass the protocol option",
-        ),
-    ))
+    Err(crate::protocol::unknown_protocol())
 }
 
 /// Whether the whole input is a CJ/T 188 or DL/T 645 frame whose structure verifies.
-pub(crate) fn whole_frame(bytes: &[u8]) -> bool {
+fn whole_frame(bytes: &[u8]) -> bool {
     let whole = Some(bytes.len());
     link::verified_len(bytes) == whole || dlt645::verified_len(bytes) == whole
 }
 
 /// The length of the CJ/T 188 or DL/T 645 frame (wake-up bytes included) that starts a
 /// stream at `rest` and verifies, for `decode_stream`.
-pub(crate) fn stream_frame_len(rest: &[u8]) -> Option<usize> {
+fn stream_frame_len(rest: &[u8]) -> Option<usize> {
     match (link::verified_len(rest), dlt645::verified_len(rest)) {
         (Some(c), Some(d)) => {
             let body = rest.get(link::preamble_len(rest)..).unwrap_or(&[]);

@@ -13,11 +13,75 @@ pub mod view;
 pub mod vif;
 
 use alloc::format;
+use alloc::vec::Vec;
 
 use crate::error::Result;
 use crate::model::{Decoded, Link, Protocol};
+use crate::protocol::{Codec, DetectStep, Detection, Framing, Stage};
 use crate::Options;
 use link::{field, Frame};
+
+/// The registry entry of wired M-Bus ([`crate::protocol`]).
+pub static CODEC: Codec = Codec {
+    protocol: Protocol::Mbus,
+    title: "wired M-Bus (EN 13757-2/-3)",
+    detect: &[DetectStep::new(Stage::Structure, detect)],
+    decode,
+    encode: Some(encode_model),
+    framing: Some(Framing::new(true, stream_frame_len, resync)),
+};
+
+/// Detection (design §3): `E5`, `10 …`, and `68 L L 68` (a prefix of it too) commit to M-Bus.
+fn detect(bytes: &[u8]) -> Detection {
+    let mbus = Some(Ok(Protocol::Mbus));
+    match bytes {
+        [link::ACK] | [link::SHORT_START, ..] | [link::LONG_START] => mbus,
+        [link::LONG_START, l1, rest @ ..] => match rest {
+            [] => mbus,
+            [l2] if l2 == l1 => mbus,
+            [_, link::LONG_START, ..] => mbus,
+            // 68 L L ?: a long frame whose second start byte is damaged still commits when
+            // everything else of its structure verifies (length, checksum, stop byte).
+            [l2, _, ..] if l2 == l1 && body_verifies(bytes, *l1) => mbus,
+            // 68 T A…: CJ/T 188, 68 A×6 68: DL/T 645 (their fallback step), else unknown.
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether `bytes` is `68 L L ? C … CS 16` with a matching length, checksum and stop byte.
+fn body_verifies(bytes: &[u8], l: u8) -> bool {
+    let end = usize::from(l).saturating_add(4);
+    bytes.len() == end.saturating_add(2)
+        && bytes.last() == Some(&link::STOP)
+        && bytes.get(4..end).map(link::checksum) == bytes.get(end).copied()
+}
+
+fn encode_model(decoded: &Decoded, _: &Options) -> Result<Vec<u8>> {
+    encode::encode(decoded)
+}
+
+/// The length of the whole, verified M-Bus frame that starts a stream at `rest`.
+fn stream_frame_len(rest: &[u8]) -> Option<usize> {
+    match link::frame_status(rest) {
+        Ok(link::Status::Complete(len)) => rest
+            .get(..len)
+            .filter(|frame| Frame::parse(frame).is_ok())
+            .map(|_| len),
+        _ => None,
+    }
+}
+
+/// No M-Bus frame starts at a byte other than `E5`, `10` or `68`.
+fn resync(rest: &[u8]) -> usize {
+    let others = rest
+        .iter()
+        .skip(1)
+        .take_while(|b| !matches!(**b, link::ACK | link::SHORT_START | link::LONG_START))
+        .count();
+    others.saturating_add(1)
+}
 
 /// Decodes exactly one wired M-Bus frame (E5, short, control or long).
 pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {

@@ -31,9 +31,34 @@ use crate::model::{
     Bytes, Code16, Code8, Decoded, FrameFormat, Link, Meter, Protocol, ShortText, Tpl, WmbusAfl,
     WmbusEll, WmbusLink,
 };
+use crate::protocol::{Codec, DetectStep, Detection, Framing, Stage};
 use crate::reader::Reader;
 use crate::Options;
 use link::{field, Deframed};
+
+/// The registry entry of wireless M-Bus ([`crate::protocol`]). Telegrams start with their
+/// length, not a start byte: detection needs the exact length and a CRC or header that
+/// agrees, and a stream is cut into telegrams only when the caller names `wmbus`.
+pub static CODEC: Codec = Codec {
+    protocol: Protocol::Wmbus,
+    title: "wireless M-Bus / OMS",
+    detect: &[DetectStep::new(Stage::Structure, detect)],
+    decode,
+    encode: Some(encode_model),
+    framing: Some(Framing::new(false, link::frame_len, Framing::one_byte)),
+};
+
+/// L must fit the input exactly (a length no M-Bus or CJ/T 188 frame can have with the same
+/// first byte) and a format-A first block CRC, a format-B CRC, or a known C field with a
+/// plausible manufacturer agree.
+fn detect(bytes: &[u8]) -> Detection {
+    link::commits(bytes).then_some(Ok(Protocol::Wmbus))
+}
+
+/// Encodes with the keys of `opts` (security modes 5 and 7, ELL AES-CTR).
+fn encode_model(decoded: &Decoded, opts: &Options) -> Result<Vec<u8>> {
+    encode::encode(decoded, &opts.keys)
+}
 
 /// The largest CRC-free telegram (L is one byte).
 const MAX_LEN: usize = 256;

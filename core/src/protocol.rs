@@ -1,0 +1,417 @@
+//! The registry of protocol families: one [`Codec`] per family, listed once in [`CODECS`].
+//!
+//! Every family (`mbus`, `wmbus`, `cjt188`, …) describes its entry points in one static
+//! `CODEC` inside its own module: how its frames are recognised ([`DetectStep`]), decoded,
+//! encoded, and cut out of a byte stream ([`Framing`]). [`crate::detect`], [`crate::decode`],
+//! [`crate::encode`], [`crate::encode_with`] and [`crate::decode_stream`] only walk this
+//! registry, so adding a family is its folder plus one line in [`CODECS`]
+//! (`docs/adding-a-protocol.md`).
+//!
+//! The entries are tables of function pointers rather than trait objects: they live in
+//! `static`s without allocation (`no_std`), a family may leave an entry point out (`None`)
+//! instead of implementing a method that refuses, and the order of [`CODECS`] stays one
+//! visible list.
+//!
+//! # Detection order
+//!
+//! Detection runs in [`Stage`]s: first every family's [`Stage::WholeFrame`] steps, then
+//! every [`Stage::Structure`] step, then every [`Stage::Fallback`] step; within a stage the
+//! families are tried in the order of [`CODECS`]. The first step that answers decides, even
+//! with an error (a frame that commits to a structure fails as that protocol, design §3).
+//! With the families of today this gives the rules `detect` always had:
+//!
+//! 1. a whole CJ/T 188 (or DL/T 645) frame whose length, checksum and end byte verify wins
+//!    over an M-Bus or wM-Bus look-alike (unless it also verifies as an M-Bus frame);
+//! 2. a wM-Bus telegram whose length fits exactly and whose CRC or header agrees;
+//! 3. the wired M-Bus starts `E5`, `10 …`, `68 L L 68` (and its prefixes);
+//! 4. anything else starting `FE` or `68`: CJ/T 188 by its leading bytes (DL/T 645 refused).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::Serialize;
+
+use crate::error::{Detail, Error, ErrorKind, Layer, Result};
+use crate::model::{Decoded, Protocol};
+use crate::Options;
+
+/// When a [`DetectStep`] runs (see the module docs for the order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    /// The whole input verifies as one frame (length, checksum, end byte): the strongest
+    /// evidence, tried before anything else.
+    WholeFrame,
+    /// The leading bytes commit to the family's structure (start bytes, length fields, a CRC).
+    Structure,
+    /// The leading bytes lean towards the family once no structure committed.
+    Fallback,
+}
+
+impl Stage {
+    /// Every stage, in the order detection runs them.
+    pub const ALL: [Stage; 3] = [Stage::WholeFrame, Stage::Structure, Stage::Fallback];
+}
+
+/// The answer of one detection step: `None` passes to the next step; `Some(Ok(p))` commits
+/// to `p`; `Some(Err(e))` commits and fails (e.g. a DL/T 645 frame: `unsupported`).
+pub type Detection = Option<Result<Protocol>>;
+
+/// A family's decoder: exactly one frame into the model.
+pub type DecodeFn = fn(&[u8], &Options) -> Result<Decoded>;
+
+/// A family's encoder: a model back to its frame, with the options' keys.
+pub type EncodeFn = fn(&Decoded, &Options) -> Result<Vec<u8>>;
+
+/// One rule by which a family recognises its frames from their leading bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct DetectStep {
+    /// When the rule runs.
+    pub(crate) stage: Stage,
+    /// The rule, given the whole (non-empty) input.
+    pub(crate) test: fn(&[u8]) -> Detection,
+}
+
+impl DetectStep {
+    /// A rule that runs at `stage`.
+    pub const fn new(stage: Stage, test: fn(&[u8]) -> Detection) -> DetectStep {
+        DetectStep { stage, test }
+    }
+
+    /// When the rule runs.
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+}
+
+/// How a family's frames are found in a byte stream (`decode_stream`).
+#[derive(Clone, Copy, Debug)]
+pub struct Framing {
+    /// `true`: frames are recognisable in any stream (they have a start byte), so they are
+    /// looked for whatever protocol the caller names. `false`: only when the caller names
+    /// this protocol (wM-Bus telegrams start with their length), and then no other family's
+    /// frames are looked for.
+    pub(crate) unprompted: bool,
+    /// The length of the frame that starts `rest` and whose link layer verifies, or `None`.
+    pub(crate) frame_len: fn(&[u8]) -> Option<usize>,
+    /// When no frame starts at `rest[0]`: how many leading bytes of `rest` start no frame of
+    /// this family either (at least 1 is assumed). The stream skips the fewest any active
+    /// family allows.
+    pub(crate) resync: fn(&[u8]) -> usize,
+}
+
+impl Framing {
+    /// A stream framing (see the field docs of this type).
+    pub const fn new(
+        unprompted: bool,
+        frame_len: fn(&[u8]) -> Option<usize>,
+        resync: fn(&[u8]) -> usize,
+    ) -> Framing {
+        Framing {
+            unprompted,
+            frame_len,
+            resync,
+        }
+    }
+
+    /// A resync for families that know nothing better: skip one byte.
+    pub fn one_byte(_: &[u8]) -> usize {
+        1
+    }
+}
+
+/// One protocol family's entry points, registered in [`CODECS`].
+#[derive(Clone, Copy, Debug)]
+pub struct Codec {
+    /// The model's protocol this family decodes to.
+    pub(crate) protocol: Protocol,
+    /// A human title (`"wired M-Bus (EN 13757-2/-3)"`), for front ends.
+    pub(crate) title: &'static str,
+    /// The family's detection rules; empty when its frames have no structural signature
+    /// (the caller must name the protocol).
+    pub(crate) detect: &'static [DetectStep],
+    /// Decodes exactly one frame (explain spans included when `opts.explain`).
+    pub(crate) decode: DecodeFn,
+    /// Encodes a model of this protocol back to its frame (`opts.keys` encrypts where the
+    /// family supports it); `None` for decode-only families.
+    pub(crate) encode: Option<EncodeFn>,
+    /// How frames are cut from a stream; `None`: never cut from a stream.
+    pub(crate) framing: Option<Framing>,
+}
+
+impl Codec {
+    /// The model's protocol of this family.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// A human title for front ends.
+    pub fn title(&self) -> &'static str {
+        self.title
+    }
+
+    /// Whether this family can encode models back to frames.
+    pub fn can_encode(&self) -> bool {
+        self.encode.is_some()
+    }
+
+    /// Whether auto-detection can choose this family.
+    pub fn detectable(&self) -> bool {
+        !self.detect.is_empty()
+    }
+
+    /// The family's detection rules.
+    pub fn detect_steps(&self) -> &'static [DetectStep] {
+        self.detect
+    }
+
+    /// Decodes one frame as this family.
+    pub fn decode(&self, bytes: &[u8], opts: &Options) -> Result<Decoded> {
+        (self.decode)(bytes, opts)
+    }
+
+    /// Encodes a model as this family (`unsupported` when the family has no encoder).
+    pub fn encode(&self, decoded: &Decoded, opts: &Options) -> Result<Vec<u8>> {
+        match self.encode {
+            Some(encode) => encode(decoded, opts),
+            None => Err(no_encoder()),
+        }
+    }
+}
+
+/// The registered families, in the order detection tries them within a [`Stage`].
+///
+/// Adding a family: its folder under `core/src/`, a `pub static CODEC: Codec` in its
+/// `mod.rs`, and one line here.
+pub static CODECS: &[&Codec] = &[
+    &crate::wmbus::CODEC,
+    &crate::mbus::CODEC,
+    &crate::cjt188::CODEC,
+];
+
+/// The registered family that decodes `protocol`, if any.
+pub fn codec(protocol: Protocol) -> Option<&'static Codec> {
+    CODECS.iter().copied().find(|c| c.protocol == protocol)
+}
+
+/// What front ends show of a decodable protocol ([`protocols`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ProtocolInfo {
+    /// The protocol.
+    #[serde(skip)]
+    pub protocol: Protocol,
+    /// Its model name (`"mbus"`), the `protocol` option's value.
+    pub name: &'static str,
+    /// A human title (`"wired M-Bus (EN 13757-2/-3)"`).
+    pub title: &'static str,
+    /// Whether `encode` writes frames of it.
+    pub encode: bool,
+    /// Whether auto-detection recognises it (otherwise the caller must name it).
+    pub detect: bool,
+}
+
+/// The protocols this build decodes, in the model's order ([`Protocol::ALL`]).
+pub fn protocols() -> impl Iterator<Item = ProtocolInfo> {
+    Protocol::ALL.into_iter().filter_map(|p| {
+        codec(p).map(|c| ProtocolInfo {
+            protocol: p,
+            name: p.as_str(),
+            title: c.title,
+            encode: c.can_encode(),
+            detect: c.detectable(),
+        })
+    })
+}
+
+/// [`protocols`] as a JSON array: `[{"name":"mbus","title":…,"encode":true,"detect":true},…]`.
+pub fn protocols_json() -> String {
+    let list: Vec<ProtocolInfo> = protocols().collect();
+    // Static strings and booleans: serialisation cannot fail.
+    serde_json::to_string(&list).unwrap_or_default()
+}
+
+/// Detects the protocol of one non-empty frame by the registered rules (module docs).
+pub(crate) fn detect(bytes: &[u8]) -> Result<Protocol> {
+    for stage in Stage::ALL {
+        for codec in CODECS {
+            for step in codec.detect.iter().filter(|s| s.stage == stage) {
+                if let Some(answer) = (step.test)(bytes) {
+                    return answer;
+                }
+            }
+        }
+    }
+    Err(unknown_protocol())
+}
+
+/// The error of an input no registered family recognises.
+pub(crate) fn unknown_protocol() -> Error {
+    Error::new(
+        ErrorKind::UnknownProtocol,
+        Layer::Input,
+        0,
+        Detail::Text("no supported protocol starts like this; pass the protocol option"),
+    )
+}
+
+/// The error of a protocol without a registered family.
+pub(crate) fn no_decoder() -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        Layer::Input,
+        0,
+        Detail::Text("this protocol has no decoder in this version of meterwire"),
+    )
+}
+
+/// The error of a protocol whose family cannot encode (or that has none).
+pub(crate) fn no_encoder() -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        Layer::Input,
+        0,
+        Detail::Text("this protocol has no encoder in this version of meterwire"),
+    )
+}
+
+/// Stream framing for `decode_stream`: the families whose frames are looked for when the
+/// caller names `protocol` (or none).
+pub(crate) fn framings(protocol: Option<Protocol>) -> impl Iterator<Item = &'static Framing> {
+    // A family found only on request excludes the others when it is requested.
+    let only = protocol
+        .and_then(codec)
+        .filter(|c| c.framing.is_some_and(|f| !f.unprompted))
+        .map(|c| c.protocol);
+    CODECS.iter().filter_map(move |c| {
+        let framing = c.framing.as_ref()?;
+        let active = match only {
+            Some(p) => c.protocol == p,
+            None => framing.unprompted,
+        };
+        active.then_some(framing)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hex::parse_hex;
+
+    #[test]
+    fn every_codec_has_its_own_protocol() {
+        for (i, a) in CODECS.iter().enumerate() {
+            for b in CODECS.iter().skip(i + 1) {
+                assert_ne!(a.protocol, b.protocol);
+            }
+            assert_eq!(codec(a.protocol).map(|c| c.protocol), Some(a.protocol));
+            assert!(!a.title.is_empty());
+        }
+    }
+
+    #[test]
+    fn protocols_lists_the_registered_families_in_model_order() {
+        let names: Vec<&str> = protocols().map(|p| p.name).collect();
+        assert_eq!(names, ["mbus", "wmbus", "cjt188"]);
+        assert!(protocols().all(|p| p.encode && p.detect));
+        assert_eq!(
+            protocols_json(),
+            r#"[{"name":"mbus","title":"wired M-Bus (EN 13757-2/-3)","encode":true,"detect":true},{"name":"wmbus","title":"wireless M-Bus / OMS","encode":true,"detect":true},{"name":"cjt188","title":"CJ/T 188","encode":true,"detect":true}]"#
+        );
+    }
+
+    /// The detection order of the registry gives what `detect` gave as hand-written arms.
+    #[test]
+    fn detection_order_reproduces_the_rules() {
+        let cases: &[(&str, core::result::Result<Protocol, ErrorKind>)] = &[
+            ("E5", Ok(Protocol::Mbus)),
+            ("68 03 03 68", Ok(Protocol::Mbus)),
+            ("68 03", Ok(Protocol::Mbus)),
+            ("68", Ok(Protocol::Mbus)),
+            ("10 7B 05 80 16", Ok(Protocol::Mbus)),
+            ("42 00", Err(ErrorKind::UnknownProtocol)),
+            ("E5 00", Err(ErrorKind::UnknownProtocol)),
+            // A whole CJ/T 188 frame to address 00000000006810 looks like 68 10 10 68.
+            (
+                "68 10 10 68 00 00 00 00 00 01 03 90 1F 25 C8 16",
+                Ok(Protocol::Cjt188),
+            ),
+            // A whole M-Bus frame that reads as CJ/T 188 T 15 stays M-Bus.
+            (
+                "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16",
+                Ok(Protocol::Mbus),
+            ),
+            // Broken M-Bus frames stay M-Bus.
+            ("68 03 03 68 53 01 50 00 16", Ok(Protocol::Mbus)),
+            ("68 1F 1F 68", Ok(Protocol::Mbus)),
+            // 68 L L ? with a damaged second start byte, everything else verifying.
+            ("68 03 03 00 53 01 50 A4 16", Ok(Protocol::Mbus)),
+            // CJ/T 188 prefixes, wake-up bytes and broken frames.
+            ("FE FE 68 10 78", Ok(Protocol::Cjt188)),
+            ("68 10 78 56 34 12", Ok(Protocol::Cjt188)),
+            ("FE", Ok(Protocol::Cjt188)),
+            // DL/T 645: unsupported.
+            (
+                "68 78 56 34 12 00 00 68 11 04 33 33 34 33 C7 16",
+                Err(ErrorKind::Unsupported),
+            ),
+            // wM-Bus commits before the 68-start and 10-start rules.
+            (
+                "1D443A63785634120107EA447A2A0000000C1367452301026C2F330B4D333B2001008560",
+                Ok(Protocol::Wmbus),
+            ),
+            ("10443A637856341201077A2A00000002FD", Ok(Protocol::Wmbus)),
+            ("10 44 3A 7E 16", Ok(Protocol::Mbus)),
+        ];
+        for (hex, expected) in cases {
+            let bytes = parse_hex(hex).unwrap();
+            let got = crate::detect(&bytes).map_err(|e| e.kind());
+            assert_eq!(&got, expected, "{hex}");
+        }
+        assert_eq!(crate::detect(&[]).unwrap_err().kind(), ErrorKind::Empty);
+    }
+
+    /// Stages run in their declared order, and every family of today is auto-detected.
+    #[test]
+    fn stages_are_ordered() {
+        assert!(Stage::ALL.windows(2).all(|w| w[0] < w[1]));
+        for c in CODECS {
+            assert!(c.detectable(), "{}", c.protocol);
+        }
+    }
+
+    #[test]
+    fn an_unregistered_protocol_is_unsupported() {
+        let opts = Options::default().with_protocol(Some(Protocol::ModbusRtu));
+        let e = crate::decode(&[0x01, 0x03, 0x00], &opts).unwrap_err();
+        assert_eq!((e.kind(), e.offset()), (ErrorKind::Unsupported, 0));
+        assert_eq!(
+            e.to_string(),
+            no_decoder().to_string(),
+            "same text as before the registry"
+        );
+        assert!(e
+            .to_string()
+            .contains("this protocol has no decoder in this version of meterwire"));
+        let mut d = crate::decode(&[0xE5], &Options::default()).unwrap();
+        d.protocol = Protocol::Mqtt;
+        for e in [
+            crate::encode(&d).unwrap_err(),
+            crate::encode_with(&d, &Options::default()).unwrap_err(),
+        ] {
+            assert_eq!((e.kind(), e.offset()), (ErrorKind::Unsupported, 0));
+            assert!(e
+                .to_string()
+                .contains("this protocol has no encoder in this version of meterwire"));
+        }
+        assert!(codec(Protocol::ModbusRtu).is_none());
+        assert!(protocols().all(|p| p.protocol != Protocol::ModbusRtu));
+    }
+
+    #[test]
+    fn wmbus_is_framed_only_when_asked() {
+        let all: Vec<bool> = framings(None).map(|f| f.unprompted).collect();
+        assert_eq!(all, [true, true]);
+        assert_eq!(framings(Some(Protocol::Wmbus)).count(), 1);
+        assert_eq!(framings(Some(Protocol::Cjt188)).count(), 2);
+        assert_eq!(framings(Some(Protocol::ModbusRtu)).count(), 2);
+    }
+}
