@@ -1,7 +1,8 @@
 //! A loop over the benchmark frames for profilers (`perf record`, `valgrind --tool=callgrind`):
 //! `cargo build --release -p meterwire-bench --example profile_decode`, then
-//! `profile_decode ROUNDS [json|view|mbp|wview|wnum|wwalk]` (`view`: the zero-copy record walk
-//! over the wired frames; `mbp`: m-bus-parser's record walk over them; `wview`, `wnum`, `wwalk`: over the benchmark's wM-Bus telegram,
+//! `profile_decode ROUNDS [json|write|view|mbp|wview|wnum|wwalk]` (`view`: the zero-copy record walk
+//! over the wired frames; `mbp`: m-bus-parser's record walk over them; `write`: the JSON
+//! writer alone over models decoded once; `wview`, `wnum`, `wwalk`: over the benchmark's wM-Bus telegram,
 //! reading value and storage — also timed, in ns per telegram — the number only, or nothing).
 //! Instructions per telegram, free of the machine's noise: the difference of two callgrind
 //! runs, e.g. `valgrind --tool=callgrind profile_decode 10000 wview` and `… 20000 wview`.
@@ -84,6 +85,20 @@ fn main() {
             }
         }
         println!("{records} records");
+        return;
+    }
+    if mode == "write" {
+        // The JSON writer alone, over models decoded once.
+        let decoded: Vec<meterwire::Decoded> = frames
+            .iter()
+            .filter_map(|f| meterwire::decode(f, &opts).ok())
+            .collect();
+        for _ in 0..rounds {
+            for d in &decoded {
+                records += meterwire::to_json(std::hint::black_box(d)).len();
+            }
+        }
+        println!("{records} JSON bytes written");
         return;
     }
     for _ in 0..rounds {

@@ -109,6 +109,24 @@ for (const [name, n, w] of rows) {
   console.log(`${name.padEnd(24)}${cell(nat)}${cell(was)} ${ratio.toFixed(2).padStart(10)}x`);
 }
 
+// V8's floor for building the same objects, beside decodeMany: the frames' results rebuilt
+// from their JSON text (JSON.parse: V8's fastest object builder, parsing included) and deep
+// copies of the decoded objects (structuredClone: building alone, no text).
+{
+  const texts = frames.map((f) => native.decodeJson(f));
+  const objects = frames.map((f) => native.decode(f));
+  const [parsed, cloned] = measure([
+    { fn: (() => { let i = 0; return () => JSON.parse(texts[i++ % texts.length]); })() },
+    { fn: (() => { let i = 0; return () => structuredClone(objects[i++ % objects.length]); })() },
+  ]);
+  const many = results['decodeMany (per frame)'];
+  results.v8_floor = { json_parse_ns: Math.round(parsed.min), structured_clone_ns: Math.round(cloned.min) };
+  console.log(
+    `\nV8 floor per frame (same objects): JSON.parse of decodeJson's text ${parsed.min.toFixed(0)} ns, ` +
+      `structuredClone of decode's result ${cloned.min.toFixed(0)} ns; native decodeMany ${many.native_ns} ns`,
+  );
+}
+
 const info = join(root, 'bindings-wasm', 'pkg-node', 'build-info.json');
 const wasmFile = join(root, 'bindings-wasm', 'pkg-node', 'meterwire_wasm_bg.wasm');
 const sizes = existsSync(info) ? JSON.parse(readFileSync(info, 'utf8')) : {};

@@ -51,6 +51,7 @@ struct Writer {
 }
 
 impl Writer {
+    #[inline(always)]
     fn raw(&mut self, bytes: &[u8]) {
         self.out.extend_from_slice(bytes);
     }
@@ -88,6 +89,12 @@ impl Writer {
     }
 
     fn uint(&mut self, v: u64) {
+        // Storage, tariff and subunit numbers are mostly one digit.
+        if v < 10 {
+            self.out
+                .push(b'0'.wrapping_add(u8::try_from(v).unwrap_or(0)));
+            return;
+        }
         let mut buf = [0u8; 20];
         let mut i = buf.len();
         let mut v = v;
@@ -250,6 +257,8 @@ impl Writer {
             .extend_from_slice(buffer.format_finite(v).as_bytes());
     }
 
+    // Inlined so each call site's key is a fixed-size copy, not a call to memcpy.
+    #[inline(always)]
     fn key(&mut self, first: &mut bool, key: &[u8]) {
         if !*first {
             self.out.push(b',');
