@@ -4,6 +4,9 @@
 # difference over N. Needs valgrind.
 #   bash scripts/bench-instructions.sh            # wview (wM-Bus telegram: values + storage)
 #   bash scripts/bench-instructions.sh wwalk view # walk only; the 22 wired frames (per set)
+#   bash scripts/bench-instructions.sh decode json write mbp
+#       # per set of wired frames: decode (owned model), decode_json, the JSON writer alone,
+#       # and m-bus-parser's record walk (divide by the set's 22 frames for per-frame counts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
