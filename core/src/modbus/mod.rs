@@ -218,3 +218,62 @@ pub fn decode_tcp(bytes: &[u8], opts: &Options) -> Result<Decoded> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::hex::parse_hex;
+    use crate::{decode, decode_stream, encode, Options, Protocol, StreamItem};
+
+    #[test]
+    fn rtu_stream_is_cut_by_function_code_rules_when_named() {
+        // M1, a garbage byte, M2, M7, M5.
+        let stream = parse_hex(
+            "01 03 00 00 00 02 C4 0B 55 01 03 04 00 00 C1 48 AB 95 01 83 02 C0 F1 01 06 00 0A 00 01 68 08",
+        )
+        .unwrap();
+        let opts = Options::default().with_protocol(Some(Protocol::ModbusRtu));
+        let items = decode_stream(&stream, &opts);
+        let cuts: Vec<(usize, usize, bool)> = items
+            .iter()
+            .map(|it| match it {
+                StreamItem::Frame { start, end, result } => (*start, *end, result.is_ok()),
+                StreamItem::Garbage { start, end } => (*start, *end, false),
+            })
+            .collect();
+        assert_eq!(
+            cuts,
+            [
+                (0, 8, true),
+                (8, 9, false),
+                (9, 18, true),
+                (18, 23, true),
+                (23, 31, true)
+            ]
+        );
+        // Not named: no Modbus frame is looked for.
+        let items = decode_stream(&stream, &Options::default());
+        assert!(items
+            .iter()
+            .all(|it| !matches!(it, StreamItem::Frame { result: Ok(d), .. } if d.protocol == Protocol::ModbusRtu)));
+    }
+
+    #[test]
+    fn round_trip_and_explain_cover_every_byte() {
+        let rtu = Options::default().with_protocol(Some(Protocol::ModbusRtu));
+        for hex in [
+            "01 03 00 00 00 02 C4 0B",
+            "01 2B 0E 01 00 70 77",
+            "01 41 DE AD BE EF A6 20",
+        ] {
+            let bytes = parse_hex(hex).unwrap();
+            let d = decode(&bytes, &rtu.clone().with_explain(true)).unwrap();
+            assert_eq!(encode(&d).unwrap(), bytes, "{hex}");
+            let mut next = 0;
+            for s in &d.spans {
+                assert_eq!(s.start, next, "{hex}");
+                next = s.end;
+            }
+            assert_eq!(next, bytes.len(), "{hex}");
+        }
+    }
+}
