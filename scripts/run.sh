@@ -15,9 +15,11 @@ source scripts/lib.sh
 cargo build --release -p meterwire-cli --locked
 bin="$root/target/release/meterwire"
 status=0
+# samples/<protocol>.hex: the file name is the protocol (Modbus RTU cannot be auto-detected;
+# for the families that can, naming the protocol decodes the same).
 for file in samples/*.hex; do
     echo "### $file"
-    "$bin" decode --file "$file" --format "${FORMAT:-table}" || status=$?
+    "$bin" decode --file "$file" --protocol "$(basename "$file" .hex)" --format "${FORMAT:-table}" || status=$?
 done
 
 echo

@@ -43,8 +43,10 @@ stage_fuzz() { FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash scripts/fuzz.sh; }
 stage_samples() {
     cargo build -p meterwire-cli --locked || return 1
     local file
+    # samples/<protocol>.hex: the file name is the protocol (Modbus RTU cannot be detected).
     for file in samples/*.hex; do
-        target/debug/meterwire decode --file "$file" --format ndjson >/dev/null || return 1
+        target/debug/meterwire decode --file "$file" --protocol "$(basename "$file" .hex)" \
+            --format ndjson >/dev/null || return 1
     done
 }
 

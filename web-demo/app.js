@@ -881,16 +881,18 @@ async function loadSamples() {
     all.push(...samples.map((s) => ({ ...s, protocol })));
     box.append(h('div', { class: 'sample-group' },
       h('h3', null, PROTOCOL_NAMES[protocol] ?? protocol,
-        h('button', { type: 'button', class: 'link', title: `all ${samples.length} frames of samples/${file}`, onclick: () => load(text) }, `all ${samples.length}`)),
+        h('button', { type: 'button', class: 'link', title: `all ${samples.length} frames of samples/${file}`, onclick: () => load(text, protocol) }, `all ${samples.length}`)),
       h('div', { class: 'sample-buttons' }, samples.map((s) =>
-        h('button', { type: 'button', class: 'sample', 'data-testid': 'sample', 'data-protocol': protocol, 'data-name': s.name, title: `${s.description}\n${s.hex}`, onclick: () => load(s.hex) }, s.name)))));
+        h('button', { type: 'button', class: 'sample', 'data-testid': 'sample', 'data-protocol': protocol, 'data-name': s.name, title: `${s.description}\n${s.hex}`, onclick: () => load(s.hex, protocol) }, s.name)))));
   }
   return all;
 }
 
-function load(text) {
+// A sample group's frames decode as the group's protocol (samples/<protocol>.hex): Modbus RTU
+// has no signature to detect.
+function load(text, protocol = 'auto') {
   $('frames').value = text;
-  $('protocol').value = 'auto';
+  $('protocol').value = supported.includes(protocol) ? protocol : 'auto';
   $('read').value = 'auto';
   update();
   $('frames').focus();

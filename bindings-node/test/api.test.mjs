@@ -72,7 +72,7 @@ test(`options: protocol and explain (${backendName})`, () => {
   assert.equal(api.decodeJson(SHORT, { protocol: 'mbus' }), auto);
   assert.equal(api.decodeJson(SHORT, { protocol: 'MBUS' }), auto);
   throwsMw(() => api.decode(SHORT, { protocol: 'no-such-protocol' }), 'unknown_protocol', 0);
-  throwsMw(() => api.decode(SHORT, { protocol: 'modbus-rtu' }), 'unsupported');
+  throwsMw(() => api.decode(SHORT, { protocol: 'iec62056-21' }), 'unsupported');
   // explain: spans cover every input byte exactly once, in order.
   const d = api.decode(RSP, { explain: true });
   assert.ok(Array.isArray(d.spans) && d.spans.length > 0);

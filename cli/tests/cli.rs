@@ -281,7 +281,7 @@ fn unknown_protocol_option_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     // The hyphen spelling of a protocol is accepted.
-    let out = run(&["decode", "--protocol", "modbus-rtu", ACK]);
+    let out = run(&["decode", "--protocol", "iec62056-21", ACK]);
     assert_eq!(out.status.code(), Some(1));
     let error: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("JSON");
     assert_eq!(error["error"]["kind"], "unsupported");

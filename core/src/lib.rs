@@ -66,6 +66,7 @@ pub mod hex;
 mod json;
 pub mod keys;
 pub mod mbus;
+pub mod modbus;
 pub mod model;
 pub mod protocol;
 pub mod reader;

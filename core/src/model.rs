@@ -429,6 +429,8 @@ pub enum Link {
     Cjt188(Cjt188Link),
     /// Wireless M-Bus (EN 13757-4 / OMS).
     Wmbus(WmbusLink),
+    /// Modbus RTU and Modbus TCP (the MBAP fields only for TCP).
+    Modbus(ModbusLink),
 }
 
 /// The four wired M-Bus frame kinds (EN 13757-2).
@@ -1574,5 +1576,142 @@ impl Default for Code16 {
     /// `0x0000`.
     fn default() -> Self {
         Code16(0)
+    }
+}
+
+/// What a Modbus frame is, decided by its length (a frame does not say it).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModbusDirection {
+    /// A client's (master's) request.
+    Request,
+    /// A server's (slave's) response, exception responses included.
+    Response,
+    /// Function codes 05 and 06: the response echoes the request byte for byte, so the frame
+    /// is either.
+    RequestOrEcho,
+}
+
+impl ModbusDirection {
+    /// The model's name (`request`, `response`, `request_or_echo`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ModbusDirection::Request => "request",
+            ModbusDirection::Response => "response",
+            ModbusDirection::RequestOrEcho => "request_or_echo",
+        }
+    }
+}
+
+/// One object of a Read Device Identification response (function 2B, MEI 0E).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModbusObject {
+    /// The object id (`0` vendor name, `1` product code, `2` revision, …).
+    pub id: u8,
+    /// The object's name for ids 00–06 (`vendor_name`, `product_code`,
+    /// `major_minor_revision`, `vendor_url`, `product_name`, `model_name`,
+    /// `user_application_name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Name>,
+    /// The value as text, when its bytes are printable ASCII.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The value's bytes as hex, when they are not printable ASCII.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hex: Option<Bytes>,
+}
+
+/// Modbus RTU / TCP link fields (design §2.2): the ADU header (unit id; on TCP the MBAP) and
+/// the fields of the PDU. Which PDU fields appear depends on the function and the direction.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModbusLink {
+    /// TCP: the MBAP transaction identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<u16>,
+    /// TCP: the MBAP protocol identifier (0 = Modbus).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_id: Option<u16>,
+    /// TCP: the MBAP length field (unit id + PDU). Encoding writes the real length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u16>,
+    /// The unit (slave) address; on TCP the MBAP unit identifier.
+    pub unit_id: u8,
+    /// The function code, without the exception bit 0x80.
+    pub function: u8,
+    /// The function's name (`read_holding_registers`, …), for the public function codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_name: Option<Name>,
+    /// Request, response, or `request_or_echo` (05, 06); omitted when the PDU's layout is not
+    /// decoded (`application_data`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<ModbusDirection>,
+    /// An exception response (function code | 0x80).
+    #[serde(default)]
+    pub exception: bool,
+    /// The exception code of an exception response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception_code: Option<u8>,
+    /// The exception's name (`illegal_data_address`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception_name: Option<Name>,
+    /// The first register or coil (function 05/06: the one written; 17: the first read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_address: Option<u16>,
+    /// The number of registers or coils (17: the number read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<u16>,
+    /// Function 17: the first register written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_start_address: Option<u16>,
+    /// Function 17: the number of registers written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_quantity: Option<u16>,
+    /// The byte count before the data of a read response or a multiple write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byte_count: Option<u8>,
+    /// The registers of a read response (03, 04, 17), in wire order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registers: Vec<u16>,
+    /// Coils or discrete inputs (01, 02 responses: every bit of the data bytes; 0F requests:
+    /// `quantity` bits; 05: the coil written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coils: Vec<bool>,
+    /// Values written (05: the raw `0xFF00`/`0x0000`; 06: the register; 10, 17: the registers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<u16>,
+    /// Function 2B: the MEI type (14 = read device identification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mei_type: Option<u8>,
+    /// Function 2B/0E: the read device id code (1 basic, 2 regular, 3 extended, 4 one object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_device_id_code: Option<u8>,
+    /// Function 2B/0E request: the first object asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_id: Option<u8>,
+    /// Function 2B/0E response: the conformity level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conformity_level: Option<u8>,
+    /// Function 2B/0E response: `0xFF` when more objects follow, `0x00` otherwise (as sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub more_follows: Option<u8>,
+    /// Function 2B/0E response: the object to ask for next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_object_id: Option<u8>,
+    /// Function 2B/0E response: the objects.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<ModbusObject>,
+}
+
+impl Decoded {
+    /// The Modbus link fields, when this is a Modbus RTU or TCP frame.
+    pub fn modbus_link(&self) -> Option<&ModbusLink> {
+        match &self.link {
+            Link::Modbus(link) => Some(link),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
     }
 }

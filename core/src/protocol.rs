@@ -186,6 +186,8 @@ pub static CODECS: &[&Codec] = &[
     &crate::wmbus::CODEC,
     &crate::mbus::CODEC,
     &crate::cjt188::CODEC,
+    &crate::modbus::CODEC_RTU,
+    &crate::modbus::CODEC_TCP,
 ];
 
 /// The registered family that decodes `protocol`, if any.
@@ -310,11 +312,16 @@ mod tests {
     #[test]
     fn protocols_lists_the_registered_families_in_model_order() {
         let names: Vec<&str> = protocols().map(|p| p.name).collect();
-        assert_eq!(names, ["mbus", "wmbus", "cjt188"]);
-        assert!(protocols().all(|p| p.encode && p.detect));
+        assert_eq!(
+            names,
+            ["mbus", "wmbus", "cjt188", "modbus_rtu", "modbus_tcp"]
+        );
+        assert!(protocols().all(|p| p.encode));
+        // Modbus RTU has no structural signature: the caller names it.
+        assert!(protocols().all(|p| p.detect == (p.protocol != Protocol::ModbusRtu)));
         assert_eq!(
             protocols_json(),
-            r#"[{"name":"mbus","title":"wired M-Bus (EN 13757-2/-3)","encode":true,"detect":true},{"name":"wmbus","title":"wireless M-Bus / OMS","encode":true,"detect":true},{"name":"cjt188","title":"CJ/T 188","encode":true,"detect":true}]"#
+            r#"[{"name":"mbus","title":"wired M-Bus (EN 13757-2/-3)","encode":true,"detect":true},{"name":"wmbus","title":"wireless M-Bus / OMS","encode":true,"detect":true},{"name":"cjt188","title":"CJ/T 188","encode":true,"detect":true},{"name":"modbus_rtu","title":"Modbus RTU","encode":true,"detect":false},{"name":"modbus_tcp","title":"Modbus TCP","encode":true,"detect":true}]"#
         );
     }
 
@@ -360,6 +367,32 @@ mod tests {
             ),
             ("10443A637856341201077A2A00000002FD", Ok(Protocol::Wmbus)),
             ("10 44 3A 7E 16", Ok(Protocol::Mbus)),
+            // Modbus TCP: a whole ADU with protocol id 0 and an exact length, after every
+            // other family; Modbus RTU is never detected.
+            (
+                "00 01 00 00 00 06 01 03 00 00 00 02",
+                Ok(Protocol::ModbusTcp),
+            ),
+            ("00 01 00 00 00 03 01 83 02", Ok(Protocol::ModbusTcp)),
+            (
+                "00 01 00 01 00 06 01 03 00 00 00 02",
+                Err(ErrorKind::UnknownProtocol),
+            ),
+            (
+                "00 01 00 00 00 07 01 03 00 00 00 02",
+                Err(ErrorKind::UnknownProtocol),
+            ),
+            (
+                "00 01 00 00 00 06 01 41 00 00 00 02",
+                Err(ErrorKind::UnknownProtocol),
+            ),
+            ("01 03 00 00 00 02 C4 0B", Err(ErrorKind::UnknownProtocol)),
+            // A transaction id that starts like another family's frame: that family.
+            (
+                "68 01 00 00 00 06 01 03 00 00 00 02",
+                Err(ErrorKind::UnknownProtocol),
+            ),
+            ("10 01 00 00 00 06 01 03 00 00 00 02", Ok(Protocol::Mbus)),
         ];
         for (hex, expected) in cases {
             let bytes = parse_hex(hex).unwrap();
@@ -369,19 +402,24 @@ mod tests {
         assert_eq!(crate::detect(&[]).unwrap_err().kind(), ErrorKind::Empty);
     }
 
-    /// Stages run in their declared order, and every family of today is auto-detected.
+    /// Stages run in their declared order, and every family but Modbus RTU is auto-detected.
     #[test]
     fn stages_are_ordered() {
         assert!(Stage::ALL.windows(2).all(|w| w[0] < w[1]));
         for c in CODECS {
-            assert!(c.detectable(), "{}", c.protocol);
+            assert_eq!(
+                c.detectable(),
+                c.protocol != Protocol::ModbusRtu,
+                "{}",
+                c.protocol
+            );
         }
     }
 
     #[test]
     fn an_unregistered_protocol_is_unsupported() {
-        let opts = Options::default().with_protocol(Some(Protocol::ModbusRtu));
-        let e = crate::decode(&[0x01, 0x03, 0x00], &opts).unwrap_err();
+        let opts = Options::default().with_protocol(Some(Protocol::Iec62056_21));
+        let e = crate::decode(&[0x2F, 0x3F, 0x21], &opts).unwrap_err();
         assert_eq!((e.kind(), e.offset()), (ErrorKind::Unsupported, 0));
         assert_eq!(
             e.to_string(),
@@ -402,8 +440,8 @@ mod tests {
                 .to_string()
                 .contains("this protocol has no encoder in this version of meterwire"));
         }
-        assert!(codec(Protocol::ModbusRtu).is_none());
-        assert!(protocols().all(|p| p.protocol != Protocol::ModbusRtu));
+        assert!(codec(Protocol::Iec62056_21).is_none());
+        assert!(protocols().all(|p| p.protocol != Protocol::Iec62056_21));
     }
 
     #[test]
@@ -412,6 +450,9 @@ mod tests {
         assert_eq!(all, [true, true]);
         assert_eq!(framings(Some(Protocol::Wmbus)).count(), 1);
         assert_eq!(framings(Some(Protocol::Cjt188)).count(), 2);
-        assert_eq!(framings(Some(Protocol::ModbusRtu)).count(), 2);
+        // Modbus RTU and TCP frames are cut only when named, and then alone.
+        assert_eq!(framings(Some(Protocol::ModbusRtu)).count(), 1);
+        assert_eq!(framings(Some(Protocol::ModbusTcp)).count(), 1);
+        assert_eq!(framings(Some(Protocol::Iec62056_21)).count(), 2);
     }
 }

@@ -1,8 +1,8 @@
 //! Every decoding entry point on arbitrary bytes: no panic, and every error keeps the
 //! contract of design §3 (a documented kind, an offset inside the input). `decode_stream`
 //! must cover every input byte exactly once, in order. Protocols tried: auto-detection,
-//! M-Bus, CJ/T 188 (whose decodable frames must also encode back to the same bytes); and the
-//! zero-copy views of `mbus::view` and `wmbus::view`.
+//! M-Bus, CJ/T 188, Modbus RTU and Modbus TCP (whose decodable frames must also encode back
+//! to the same bytes); and the zero-copy views of `mbus::view` and `wmbus::view`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -33,6 +33,19 @@ fn check_bytes(data: &[u8]) {
         assert_eq!(meterwire::encode_json(&json).expect("encode_json(decode_json(x))"), data);
     }
     let cjt188_explain = cjt188.clone().with_explain(true);
+    // Modbus RTU (named: no signature to detect) and TCP: a frame that decodes encodes back to
+    // the same bytes, directly and through JSON.
+    let modbus_rtu = Options::default().with_protocol(Some(Protocol::ModbusRtu));
+    let modbus_tcp = Options::default().with_protocol(Some(Protocol::ModbusTcp));
+    for opts in [&modbus_rtu, &modbus_tcp] {
+        if let Ok(d) = decode(data, opts) {
+            assert_eq!(meterwire::encode(&d).expect("encode(decode(x))"), data);
+            let json = meterwire::to_json(&d);
+            assert_eq!(meterwire::encode_json(&json).expect("encode_json(decode_json(x))"), data);
+        }
+    }
+    let modbus_rtu_explain = modbus_rtu.clone().with_explain(true);
+    let modbus_tcp_explain = modbus_tcp.clone().with_explain(true);
     // wM-Bus with a key: CRC strip, ELL/AFL/TPL, AES-CBC/CTR and the KDF; encoding with the
     // key must not panic either.
     let wmbus = Options::default()
@@ -44,7 +57,18 @@ fn check_bytes(data: &[u8]) {
         let frames: [&[u8]; 2] = [data, data];
         let _ = meterwire::decode_many(&frames, &wmbus);
     }
-    for opts in [Options::default(), mbus, cjt188, cjt188_explain, explain, wmbus] {
+    for opts in [
+        Options::default(),
+        mbus,
+        cjt188,
+        cjt188_explain,
+        explain,
+        wmbus,
+        modbus_rtu,
+        modbus_rtu_explain,
+        modbus_tcp,
+        modbus_tcp_explain,
+    ] {
         let decoded = decode(data, &opts);
         if let Err(e) = &decoded {
             check_error(e, data.len());

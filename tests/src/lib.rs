@@ -21,6 +21,17 @@ pub fn shared_vectors_dir() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
+/// The protocol option a vector line names in its `protocol` field (`None`: `auto`, absent,
+/// or a name that is not a protocol of the model, e.g. a corpus's `wmbus-kdf`).
+///
+/// Every runner decodes a vector with it: families that auto-detection cannot find (Modbus
+/// RTU) are only decoded when named.
+pub fn line_protocol(line: &Json) -> Option<meterwire::Protocol> {
+    line["protocol"]
+        .as_str()
+        .and_then(|name| meterwire::Options::parse_protocol(name).ok().flatten())
+}
+
 /// Every line of a JSON-lines file, parsed.
 pub fn read_jsonl(path: &Path) -> Vec<Json> {
     let text = std::fs::read_to_string(path)

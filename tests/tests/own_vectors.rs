@@ -589,3 +589,228 @@ fn hand_checked_cjt188_values() {
         }
     }
 }
+
+/// Modbus values computed by hand from the worked examples of `shared/spec/modbus.md` §5
+/// (M1–M14, T1, T2; CRC-16/MODBUS computed by a separate script and checked against the
+/// digest's CRC bytes) and §3/§4, independent of the decoder.
+#[test]
+fn hand_checked_modbus_values() {
+    let mut lines = std::collections::HashMap::new();
+    for file in vector_files() {
+        for line in read_jsonl(&file) {
+            lines.insert(line["name"].as_str().unwrap_or("?").to_string(), line);
+        }
+    }
+    let line = |name: &str| {
+        lines
+            .get(name)
+            .unwrap_or_else(|| panic!("no vector {name}"))
+    };
+    // The digest's CRC bytes (low byte first) end the vectors, and the decoder accepts them.
+    let crcs: &[(&str, &str)] = &[
+        ("m1-fc03-read-2-holding-registers", "C40B"),
+        ("m2-fc03-response-word-swapped-float", "AB95"),
+        ("m3-fc03-read-10-registers", "C5CD"),
+        ("m4-fc03-response-water-meter", "B541"),
+        ("fc06-write-register-10", "6808"),
+        ("fc10-write-2-registers", "9230"),
+        ("fc10-response", "1008"),
+        ("m7-exception-illegal-data-address", "C0F1"),
+        ("fc05-coil-3-on", "7C3A"),
+        ("fc01-read-8-coils", "3DCC"),
+        ("fc01-response-coils-0-and-2", "918B"),
+        ("fc17-read-write-request", "962C"),
+        ("fc2b-read-device-id-basic", "7077"),
+        ("fc0f-write-10-coils", "7068"),
+        ("fc04-read-2-input-registers", "71CB"),
+        ("fc02-read-16-discrete-inputs", "79C6"),
+    ];
+    for (name, crc) in crcs {
+        let l = line(name);
+        assert!(l["hex"].as_str().unwrap().ends_with(crc), "{name}");
+        assert!(l["expected"].get("error").is_none(), "{name}");
+    }
+    let decoded = |name: &str| -> Json {
+        let l = line(name);
+        let bytes = parse_hex(l["hex"].as_str().unwrap_or("")).unwrap();
+        serde_json::from_str(&decode_json(&bytes, &options_for(l)).unwrap()).unwrap()
+    };
+    let checks: &[(&str, &str, Json)] = &[
+        // M1: read 2 holding registers from 0.
+        (
+            "m1-fc03-read-2-holding-registers",
+            "/link/unit_id",
+            json!(1),
+        ),
+        (
+            "m1-fc03-read-2-holding-registers",
+            "/link/function",
+            json!(3),
+        ),
+        (
+            "m1-fc03-read-2-holding-registers",
+            "/link/direction",
+            json!("request"),
+        ),
+        (
+            "m1-fc03-read-2-holding-registers",
+            "/link/start_address",
+            json!(0),
+        ),
+        (
+            "m1-fc03-read-2-holding-registers",
+            "/link/quantity",
+            json!(2),
+        ),
+        // M2: registers 0x0000, 0xC148.
+        (
+            "m2-fc03-response-word-swapped-float",
+            "/link/registers",
+            json!([0, 0xC148]),
+        ),
+        (
+            "m2-fc03-response-word-swapped-float",
+            "/link/byte_count",
+            json!(4),
+        ),
+        // M4: unit 17, four registers.
+        (
+            "m4-fc03-response-water-meter",
+            "/link/registers",
+            json!([0x0012, 0xD687, 0x04D2, 0x0237]),
+        ),
+        ("m4-fc03-response-water-meter", "/link/unit_id", json!(17)),
+        (
+            "m4-fc03-response-water-meter",
+            "/records/2/exact",
+            json!("1234"),
+        ),
+        (
+            "m4-fc03-response-water-meter",
+            "/records/3/exact",
+            json!("567"),
+        ),
+        // M5: register 10 := 1, request or echo.
+        ("fc06-write-register-10", "/link/start_address", json!(10)),
+        ("fc06-write-register-10", "/link/values", json!([1])),
+        (
+            "fc06-write-register-10",
+            "/link/direction",
+            json!("request_or_echo"),
+        ),
+        ("fc06-write-register-10", "/records/0/address", json!(10)),
+        // M6: write 0x000A, 0x0102 from 1; reply start 1, quantity 2.
+        (
+            "fc10-write-2-registers",
+            "/link/values",
+            json!([10, 0x0102]),
+        ),
+        ("fc10-write-2-registers", "/records/1/address", json!(2)),
+        ("fc10-response", "/link/direction", json!("response")),
+        ("fc10-response", "/link/quantity", json!(2)),
+        // M7: exception to 03, illegal data address.
+        (
+            "m7-exception-illegal-data-address",
+            "/link/function",
+            json!(3),
+        ),
+        (
+            "m7-exception-illegal-data-address",
+            "/link/exception",
+            json!(true),
+        ),
+        (
+            "m7-exception-illegal-data-address",
+            "/link/exception_code",
+            json!(2),
+        ),
+        (
+            "m7-exception-illegal-data-address",
+            "/link/exception_name",
+            json!("illegal_data_address"),
+        ),
+        // M8: coil 3 on (FF00).
+        ("fc05-coil-3-on", "/link/values", json!([0xFF00])),
+        ("fc05-coil-3-on", "/link/coils", json!([true])),
+        // M9 reply 05: coils 0 and 2.
+        (
+            "fc01-response-coils-0-and-2",
+            "/link/coils",
+            json!([true, false, true, false, false, false, false, false]),
+        ),
+        // M10: read 2 from 0, write 1 at 0x10 := 0x000A.
+        (
+            "fc17-read-write-request",
+            "/link/write_start_address",
+            json!(16),
+        ),
+        ("fc17-read-write-request", "/link/write_quantity", json!(1)),
+        ("fc17-read-write-request", "/link/values", json!([10])),
+        // M11: read device identification, basic, object 0.
+        ("fc2b-read-device-id-basic", "/link/mei_type", json!(14)),
+        (
+            "fc2b-read-device-id-basic",
+            "/link/read_device_id_code",
+            json!(1),
+        ),
+        // M12: 10 coils CD 01 (LSB first).
+        (
+            "fc0f-write-10-coils",
+            "/link/coils",
+            json!([true, false, true, true, false, false, true, true, true, false]),
+        ),
+        // T1, T2.
+        ("t1-fc03-request", "/link/transaction_id", json!(1)),
+        ("t1-fc03-request", "/link/length", json!(6)),
+        ("t1-fc03-request-detected", "/protocol", json!("modbus_tcp")),
+        ("t2-fc03-response", "/link/length", json!(7)),
+        (
+            "t2-fc03-response",
+            "/link/registers",
+            json!([0x0012, 0xD687]),
+        ),
+    ];
+    for (name, pointer, want) in checks {
+        let got = decoded(name)
+            .pointer(pointer)
+            .cloned()
+            .unwrap_or(Json::Null);
+        assert_eq!(&got, want, "{name} {pointer}");
+    }
+    // §4: the word-swapped (CDAB) float32 of M2 is -12.5; M4's ABCD uint32 is 1234567.
+    let regs = |name: &str| -> Vec<u32> {
+        decoded(name)["link"]["registers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_u64().unwrap() as u32)
+            .collect()
+    };
+    let m2 = regs("m2-fc03-response-word-swapped-float");
+    assert_eq!(f32::from_bits((m2[1] << 16) | m2[0]), -12.5);
+    let m4 = regs("m4-fc03-response-water-meter");
+    assert_eq!((m4[0] << 16) | m4[1], 1_234_567);
+    let t2 = regs("t2-fc03-response");
+    assert_eq!((t2[0] << 16) | t2[1], 1_234_567);
+    // Errors at the offsets of design §3.
+    let errors: &[(&str, &str, u64)] = &[
+        ("rtu-error-bad-crc", "crc", 6),
+        ("rtu-error-truncated", "truncated", 6),
+        ("rtu-error-too-short", "truncated", 2),
+        ("rtu-error-trailing-bytes", "length", 8),
+        ("tcp-error-bad-length", "length", 4),
+        ("tcp-error-length-too-small", "length", 4),
+        ("tcp-error-truncated", "truncated", 11),
+        ("tcp-protocol-id-not-zero-auto", "unknown_protocol", 0),
+    ];
+    for (name, kind, offset) in errors {
+        let l = line(name);
+        let bytes = parse_hex(l["hex"].as_str().unwrap_or("")).unwrap();
+        let e = decode(&bytes, &options_for(l)).unwrap_err();
+        assert_eq!(
+            (e.kind().as_str(), e.offset() as u64),
+            (*kind, *offset),
+            "{name}"
+        );
+    }
+}

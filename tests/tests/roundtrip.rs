@@ -3,11 +3,16 @@
 //! every binding takes).
 
 use meterwire::{decode, decode_json, encode, encode_json, hex::to_hex, parse_hex, Options};
-use meterwire_conformance::{own_vectors_dir, read_jsonl, shared_vectors_dir};
+use meterwire_conformance::{line_protocol, own_vectors_dir, read_jsonl, shared_vectors_dir};
 
 fn check(name: &str, bytes: &[u8]) -> bool {
-    let opts = Options::default();
-    let Ok(decoded) = decode(bytes, &opts) else {
+    check_with(name, bytes, &Options::default())
+}
+
+/// [`check`] with the vector's own options (its `protocol`: a family that auto-detection
+/// cannot find is decoded only when named).
+fn check_with(name: &str, bytes: &[u8], opts: &Options) -> bool {
+    let Ok(decoded) = decode(bytes, opts) else {
         return false;
     };
     let direct = encode(&decoded).unwrap_or_else(|e| panic!("{name}: encode failed: {e}"));
@@ -16,7 +21,7 @@ fn check(name: &str, bytes: &[u8]) -> bool {
         to_hex(bytes),
         "{name}: encode(decode(x)) != x"
     );
-    let json = decode_json(bytes, &opts).unwrap();
+    let json = decode_json(bytes, opts).unwrap();
     let via_json = encode_json(&json).unwrap_or_else(|e| panic!("{name}: encode_json failed: {e}"));
     assert_eq!(
         to_hex(&via_json),
@@ -34,7 +39,8 @@ fn own_vectors_round_trip() {
         if path.extension().is_some_and(|x| x == "jsonl") {
             for line in read_jsonl(&path) {
                 let bytes = parse_hex(line["hex"].as_str().unwrap()).unwrap();
-                if check(line["name"].as_str().unwrap(), &bytes) {
+                let opts = Options::default().with_protocol(line_protocol(&line));
+                if check_with(line["name"].as_str().unwrap(), &bytes, &opts) {
                     n += 1;
                 }
             }
@@ -76,7 +82,7 @@ fn public_corpora_round_trip() {
 /// Explain mode: the spans of every decodable test frame cover each byte exactly once.
 #[test]
 fn spans_cover_every_byte_once() {
-    let mut frames: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut frames: Vec<(String, Vec<u8>, Option<meterwire::Protocol>)> = Vec::new();
     for entry in std::fs::read_dir(own_vectors_dir()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|x| x == "jsonl") {
@@ -84,6 +90,7 @@ fn spans_cover_every_byte_once() {
                 frames.push((
                     line["name"].as_str().unwrap().to_string(),
                     parse_hex(line["hex"].as_str().unwrap()).unwrap(),
+                    line_protocol(&line),
                 ));
             }
         }
@@ -98,14 +105,20 @@ fn spans_cover_every_byte_once() {
         ] {
             for line in read_jsonl(&dir.join(file)) {
                 if let Ok(bytes) = parse_hex(line["hex"].as_str().unwrap_or("")) {
-                    frames.push((line["name"].as_str().unwrap_or("?").to_string(), bytes));
+                    frames.push((
+                        line["name"].as_str().unwrap_or("?").to_string(),
+                        bytes,
+                        None,
+                    ));
                 }
             }
         }
     }
-    let opts = Options::default().with_explain(true);
     let mut checked = 0;
-    for (name, bytes) in &frames {
+    for (name, bytes, protocol) in &frames {
+        let opts = Options::default()
+            .with_explain(true)
+            .with_protocol(*protocol);
         let Ok(d) = decode(bytes, &opts) else {
             continue;
         };
@@ -135,12 +148,13 @@ fn spans_cover_every_byte_once() {
 /// decodable test frame, with and without explain spans.
 #[test]
 fn fast_json_equals_serde_json() {
-    let mut frames: Vec<Vec<u8>> = Vec::new();
+    let mut frames: Vec<(Vec<u8>, Option<meterwire::Protocol>)> = Vec::new();
     for entry in std::fs::read_dir(own_vectors_dir()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|x| x == "jsonl") {
             for line in read_jsonl(&path) {
-                frames.push(parse_hex(line["hex"].as_str().unwrap()).unwrap());
+                let bytes = parse_hex(line["hex"].as_str().unwrap()).unwrap();
+                frames.push((bytes, line_protocol(&line)));
             }
         }
     }
@@ -150,7 +164,7 @@ fn fast_json_equals_serde_json() {
             if path.extension().is_some_and(|x| x == "jsonl") {
                 for line in read_jsonl(&path) {
                     if let Ok(bytes) = parse_hex(line["hex"].as_str().unwrap_or("")) {
-                        frames.push(bytes);
+                        frames.push((bytes, None));
                     }
                 }
             }
@@ -158,8 +172,10 @@ fn fast_json_equals_serde_json() {
     }
     let mut checked = 0;
     for explain in [false, true] {
-        let opts = Options::default().with_explain(explain);
-        for bytes in &frames {
+        for (bytes, protocol) in &frames {
+            let opts = Options::default()
+                .with_explain(explain)
+                .with_protocol(*protocol);
             if let Ok(d) = decode(bytes, &opts) {
                 assert_eq!(
                     meterwire::to_json(&d),
@@ -257,4 +273,41 @@ fn wmbus_corpora_round_trip() {
     }
     eprintln!("wM-Bus corpora: {n} telegrams round-trip, {keyed} of them also re-encrypted with their key");
     assert!(n >= 700, "{n}");
+}
+
+/// The `modbus_rtu` / `modbus_tcp` lines of the spec corpus, decoded with the protocol their
+/// line names: `encode(decode(x)) == x` directly and through JSON, and explain spans cover
+/// every byte once.
+#[test]
+fn modbus_corpus_round_trips_with_spans() {
+    let Some(dir) = shared_vectors_dir() else {
+        return;
+    };
+    let path = dir.join("cjt188-and-others.jsonl");
+    if !path.exists() {
+        return;
+    }
+    let mut n = 0;
+    for line in read_jsonl(&path) {
+        let Some(protocol @ (meterwire::Protocol::ModbusRtu | meterwire::Protocol::ModbusTcp)) =
+            line_protocol(&line)
+        else {
+            continue;
+        };
+        let name = line["name"].as_str().unwrap_or("?");
+        let bytes = parse_hex(line["hex"].as_str().unwrap_or("")).unwrap();
+        let opts = Options::default().with_protocol(Some(protocol));
+        assert!(check_with(name, &bytes, &opts), "{name}: does not decode");
+        let d = decode(&bytes, &opts.with_explain(true)).unwrap();
+        let mut next = 0;
+        for span in &d.spans {
+            assert_eq!(span.start, next, "{name}: gap or overlap at byte {next}");
+            assert!(span.end > span.start, "{name}: empty span {span:?}");
+            next = span.end;
+        }
+        assert_eq!(next, bytes.len(), "{name}: spans end at {next}");
+        n += 1;
+    }
+    eprintln!("modbus corpus: {n} frames round-trip, spans cover every byte");
+    assert_eq!(n, 18);
 }

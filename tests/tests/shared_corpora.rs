@@ -979,3 +979,160 @@ fn wmbusmeters_diehl_prios_fields() {
     eprintln!("Diehl PRIOS: {checked} izar telegrams read to their driver's values");
     assert!(checked >= 6, "only {checked} PRIOS telegrams checked");
 }
+
+/// The `modbus_rtu` / `modbus_tcp` lines of `cjt188-and-others.jsonl` (derived by the spec
+/// authors from the Modbus digest): every frame decodes as the protocol its line names (RTU
+/// cannot be detected, so the line's protocol is passed), and every expected field that
+/// names something of our model, or a value computed from its registers, is compared.
+#[test]
+fn modbus_lines_of_the_spec_corpus() {
+    use serde_json::{json, Value as Json};
+    let Some(dir) = shared_vectors_dir() else {
+        eprintln!("../shared/vectors not present: Modbus corpus run skipped");
+        return;
+    };
+    let path = dir.join("cjt188-and-others.jsonl");
+    if !path.exists() {
+        eprintln!("cjt188-and-others.jsonl not present: Modbus corpus run skipped");
+        return;
+    }
+    // "0x0012" (the corpus writes register values as hex text) or a number.
+    let number = |v: &Json| -> Json {
+        match v {
+            Json::String(s) => s
+                .strip_prefix("0x")
+                .and_then(|h| u64::from_str_radix(h, 16).ok())
+                .map_or(v.clone(), |n| json!(n)),
+            Json::Array(a) => Json::Array(
+                a.iter()
+                    .map(|x| match x {
+                        Json::String(s) => s
+                            .strip_prefix("0x")
+                            .and_then(|h| u64::from_str_radix(h, 16).ok())
+                            .map_or(x.clone(), |n| json!(n)),
+                        _ => x.clone(),
+                    })
+                    .collect(),
+            ),
+            _ => v.clone(),
+        }
+    };
+    let (mut frames, mut fields, mut skipped, mut whole) = (0, 0, 0, 0);
+    let mut mismatches = Vec::new();
+    for line in read_jsonl(&path) {
+        let protocol = match line["protocol"].as_str() {
+            Some("modbus_rtu" | "modbus-rtu") => Protocol::ModbusRtu,
+            Some("modbus_tcp" | "modbus-tcp") => Protocol::ModbusTcp,
+            _ => continue,
+        };
+        frames += 1;
+        let name = line["name"].as_str().unwrap_or("?");
+        let bytes = parse_hex(line["hex"].as_str().unwrap_or("")).unwrap();
+        let decoded = decode(&bytes, &Options::default().with_protocol(Some(protocol)))
+            .unwrap_or_else(|e| panic!("{name}: {} at {}: {e}", e.kind(), e.offset()));
+        assert_eq!(decoded.protocol, protocol, "{name}");
+        let model: Json = serde_json::from_str(&meterwire::to_json(&decoded)).unwrap();
+        let link = &model["link"];
+        let regs: Vec<u32> = link["registers"]
+            .as_array()
+            .map(|a| a.iter().map(|r| r.as_u64().unwrap_or(0) as u32).collect())
+            .unwrap_or_default();
+        let reg = |i: usize| regs.get(i).copied().unwrap_or(0);
+        let tail = &bytes[bytes.len().saturating_sub(2)..];
+        let before = mismatches.len();
+        for (key, want) in line["expected"].as_object().unwrap() {
+            let got: Json = match key.as_str() {
+                "unit_id"
+                | "function"
+                | "start_address"
+                | "quantity"
+                | "byte_count"
+                | "registers"
+                | "coils"
+                | "values"
+                | "exception"
+                | "exception_code"
+                | "transaction_id"
+                | "protocol_id"
+                | "length"
+                | "mei_type"
+                | "read_device_id_code"
+                | "object_id" => link[key].clone(),
+                "address" | "read_start" => link["start_address"].clone(),
+                "read_quantity" => link["quantity"].clone(),
+                "write_start" => link["write_start_address"].clone(),
+                "write_quantity" => link["write_quantity"].clone(),
+                "write_byte_count" => link["byte_count"].clone(),
+                "value" => link["values"][0].clone(),
+                "write_values" => link["values"].clone(),
+                "state" => link["coils"][0].clone(),
+                "exception_name" => json!(link["exception_name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .replace('_', " ")
+                    .to_uppercase()),
+                "function_byte" => json!(format!(
+                    "0x{:02X}",
+                    link["function"].as_u64().unwrap_or(0)
+                        | if link["exception"] == true { 0x80 } else { 0 }
+                )),
+                "crc" => json!(format!("0x{:02X}{:02X}", tail[1], tail[0])),
+                "crc_wire" => json!(format!("{:02X} {:02X}", tail[0], tail[1])),
+                "coil_bytes" => {
+                    let coils: Vec<bool> = link["coils"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c == true)
+                        .collect();
+                    let packed: Vec<String> = coils
+                        .chunks(8)
+                        .map(|c| {
+                            let b = c
+                                .iter()
+                                .enumerate()
+                                .fold(0u8, |acc, (i, on)| acc | (u8::from(*on) << i));
+                            format!("{b:02X}")
+                        })
+                        .collect();
+                    json!(packed.join(" "))
+                }
+                // Register interpretations (the register profiles of the next step):
+                // computed here from the decoded registers.
+                "float32_cdab" => json!(f32::from_bits((reg(1) << 16) | reg(0)).to_string()),
+                "uint32_abcd" => json!((reg(0) << 16) | reg(1)),
+                "uint32_abcd_scaled_0_001_m3" => json!(meterwire::Decimal::new(
+                    i128::from((reg(0) << 16) | reg(1)),
+                    -3
+                )
+                .unwrap()
+                .to_string()),
+                "int_part_m3" => json!(reg(2)),
+                "decimal_part_litres" => json!(reg(3)),
+                _ => {
+                    skipped += 1;
+                    continue;
+                }
+            };
+            fields += 1;
+            if &got != want && got != number(want) {
+                mismatches.push(format!("{name} {key}: corpus {want}, meterwire {got}"));
+            }
+        }
+        if mismatches.len() == before {
+            whole += 1;
+        }
+    }
+    eprintln!(
+        "modbus corpus: {frames} frames decoded as their protocol, {whole} match every compared field; {} of {fields} fields agree, {skipped} informational fields skipped",
+        fields - mismatches.len()
+    );
+    for m in &mismatches {
+        eprintln!("  {m}");
+    }
+    assert_eq!(
+        frames, 18,
+        "the corpus has 16 modbus_rtu and 2 modbus_tcp lines"
+    );
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}

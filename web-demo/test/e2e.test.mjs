@@ -163,7 +163,7 @@ describe('web demo in headless Chromium', () => {
       const hex = await page.getByTestId('frame-input').inputValue();
       assert.equal(await page.getByTestId('error').count(), 0, `${protocol}/${name} failed in the page`);
       const got = await jsonHook(page);
-      assert.equal(got, core(hex), `${protocol}/${name}`);
+      assert.equal(got, core(hex, protocol), `${protocol}/${name}`);
       assert.equal(JSON.parse(got).protocol, protocol, `${protocol}/${name} detected as another protocol`);
     }
     // Every protocol the core decodes and the samples folder has frames for is offered.
