@@ -93,22 +93,9 @@ impl Writer {
         if v < 10 {
             self.out
                 .push(b'0'.wrapping_add(u8::try_from(v).unwrap_or(0)));
-            return;
+        } else {
+            self.padded(v, 1);
         }
-        let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        let mut v = v;
-        loop {
-            i = i.saturating_sub(1);
-            if let Some(slot) = buf.get_mut(i) {
-                *slot = b'0'.wrapping_add(u8::try_from(v % 10).unwrap_or(0));
-            }
-            v /= 10;
-            if v == 0 || i == 0 {
-                break;
-            }
-        }
-        self.out.extend_from_slice(buf.get(i..).unwrap_or(&[]));
     }
 
     fn bool(&mut self, b: bool) {
