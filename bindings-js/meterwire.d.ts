@@ -371,6 +371,21 @@ export interface ReadingOptions {
 /** The flat reading view of a decoded frame (design §2.1). */
 export declare function toReading(decoded: Decoded, opts?: ReadingOptions | null): Reading;
 
+/** A protocol this build decodes (the core's registry). */
+export interface ProtocolInfo {
+  /** The `protocol` option and model value (`"mbus"`, `"modbus_rtu"`, …). */
+  name: string;
+  /** Its name in words. */
+  title: string;
+  /** Whether `encode` writes it. */
+  encode: boolean;
+  /** Whether auto-detection finds it (otherwise pass `protocol`). */
+  detect: boolean;
+}
+
+/** The protocols this build decodes, in the model's order. */
+export declare function protocols(): ProtocolInfo[];
+
 /** The functions above as one object (the default export). */
 export interface MeterwireApi {
   decode: typeof decode;
@@ -379,5 +394,6 @@ export interface MeterwireApi {
   decodeStream: typeof decodeStream;
   encode: typeof encode;
   toReading: typeof toReading;
+  protocols: typeof protocols;
   MeterwireError: typeof MeterwireError;
 }

@@ -203,5 +203,19 @@ export function makeApi(raw) {
     return JSON.parse(out);
   }
 
-  return Object.freeze({ decode, decodeJson, decodeMany, decodeStream, encode, toReading, MeterwireError });
+  /** The protocols this build decodes (the core's registry): `[{name, title, encode, detect}]`. */
+  function protocols() {
+    return JSON.parse(raw.protocolsJson());
+  }
+
+  return Object.freeze({
+    decode,
+    decodeJson,
+    decodeMany,
+    decodeStream,
+    encode,
+    toReading,
+    protocols,
+    MeterwireError,
+  });
 }

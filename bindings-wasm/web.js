@@ -43,3 +43,4 @@ export const decodeMany = (frames, opts) => ready().decodeMany(frames, opts);
 export const decodeStream = (data, opts) => ready().decodeStream(data, opts);
 export const encode = (obj, opts) => ready().encode(obj, opts);
 export const toReading = (decoded, opts) => ready().toReading(decoded, opts);
+export const protocols = () => ready().protocols();

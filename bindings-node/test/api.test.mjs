@@ -207,6 +207,21 @@ test(`keys: one key, a map by meter id, wrong keys (${backendName})`, (t) => {
   assert.notDeepEqual(Buffer.from(plain), Buffer.from(sealed));
 });
 
+test(`protocols: the core's registry (${backendName})`, () => {
+  const list = api.protocols();
+  const names = list.map((p) => p.name);
+  for (const name of ['mbus', 'wmbus', 'cjt188', 'modbus_rtu', 'modbus_tcp']) {
+    assert.ok(names.includes(name), name);
+  }
+  // Modbus RTU has no signature: auto-detection does not find it, the caller names it.
+  const rtu = list.find((p) => p.name === 'modbus_rtu');
+  assert.deepEqual([rtu.encode, rtu.detect, typeof rtu.title], [true, false, 'string']);
+  assert.equal(list.find((p) => p.name === 'mbus').detect, true);
+  // A listed protocol decodes when named (digest M1: read 2 holding registers from 0).
+  const m1 = api.decode('01 03 00 00 00 02 C4 0B', { protocol: 'modbus_rtu' });
+  assert.deepEqual([m1.link.unit_id, m1.link.function, m1.link.quantity], [1, 3, 2]);
+});
+
 test(`toReading: the flat reading view (${backendName})`, () => {
   const d = api.decode(RSP);
   const r = api.toReading(d);

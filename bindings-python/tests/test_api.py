@@ -38,6 +38,18 @@ def test_package_surface():
         assert issubclass(cls, meterwire.MeterwireError)
 
 
+def test_protocols_lists_the_registry():
+    listed = {p["name"]: p for p in meterwire.protocols()}
+    for name in ("mbus", "wmbus", "cjt188", "modbus_rtu", "modbus_tcp"):
+        assert name in listed, name
+    # Modbus RTU has no signature: auto-detection does not find it, the caller names it.
+    assert (listed["modbus_rtu"]["encode"], listed["modbus_rtu"]["detect"]) == (True, False)
+    assert listed["mbus"]["detect"] is True
+    # Digest M1: read 2 holding registers from 0, decoded when named.
+    m1 = meterwire.decode("01 03 00 00 00 02 C4 0B", protocol="modbus_rtu")
+    assert (m1["link"]["unit_id"], m1["link"]["function"], m1["link"]["quantity"]) == (1, 3, 2)
+
+
 @pytest.mark.parametrize(
     "data",
     [

@@ -1,7 +1,7 @@
 // Type-checked by types.test.mjs (tsc --noEmit): the .d.ts files describe the packages'
 // real use, for the native, WASM (Node) and web entry points.
-import native, { decode, decodeJson, decodeMany, decodeStream, encode, toReading, MeterwireError } from '../../index.js';
-import type { Decoded, DataRecord, StreamItem, ErrorObject, Reading, MbusLink } from '../../index.js';
+import native, { decode, decodeJson, decodeMany, decodeStream, encode, toReading, protocols, MeterwireError } from '../../index.js';
+import type { Decoded, DataRecord, StreamItem, ErrorObject, Reading, MbusLink, ProtocolInfo } from '../../index.js';
 import * as wasm from '../../../bindings-wasm/index.js';
 import init, * as web from '../../../bindings-wasm/web.js';
 
@@ -22,6 +22,9 @@ for (const it of items) {
 }
 const bytes: Uint8Array = encode(d);
 const r: Reading = toReading(d);
+const listed: ProtocolInfo[] = protocols();
+const named: string[] = listed.filter((p) => !p.detect).map((p) => p.name);
+web.protocols() satisfies ProtocolInfo[];
 try {
   decode('zz');
 } catch (e) {
@@ -43,4 +46,4 @@ web.decode('E5') satisfies Decoded;
 decode(5);
 // @ts-expect-error: unknown onError mode
 decodeMany(['E5'], { onError: 'ignore' });
-void [text, fn, v, many, skipped, collected, bytes, r, w, wb, nb];
+void [text, fn, v, many, skipped, collected, bytes, r, listed, named, w, wb, nb];

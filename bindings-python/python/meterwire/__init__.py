@@ -26,6 +26,7 @@ from ._meterwire import (
     decode_many,
     decode_stream,
     encode,
+    protocols,
     readings,
     to_reading,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "decode_many",
     "decode_stream",
     "encode",
+    "protocols",
     "readings",
     "to_reading",
 ]
