@@ -76,12 +76,14 @@ pub mod schema;
 pub mod wmbus;
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 pub use decimal::Decimal;
 pub use error::{Detail, Error, ErrorKind, Layer, Result};
 pub use hex::parse_hex;
 pub use keys::{Key, Keys};
+pub use modbus::profile::ModbusProfile;
 pub use model::{Cjt188Link, DiOrder};
 pub use model::{
     Decoded, Function, Link, MbusLink, Meter, Protocol, Record, Status, StatusFlag, Value,
@@ -111,6 +113,9 @@ pub struct Options {
     /// response; a request the frame does not answer is a warning ([`modbus::pair`]).
     /// Other protocols ignore it.
     pub request: Option<Vec<u8>>,
+    /// Modbus: the register profile that turns registers into values
+    /// ([`modbus::profile`]); shared, so options stay cheap to clone.
+    pub modbus_profile: Option<Arc<ModbusProfile>>,
 }
 
 impl Options {
@@ -137,6 +142,12 @@ impl Options {
     /// none.
     pub fn with_request(mut self, request: Option<Vec<u8>>) -> Self {
         self.request = request;
+        self
+    }
+
+    /// Modbus: read registers through this profile, or none.
+    pub fn with_modbus_profile(mut self, profile: Option<Arc<ModbusProfile>>) -> Self {
+        self.modbus_profile = profile;
         self
     }
 

@@ -74,6 +74,18 @@
 //!   transaction, quantity) is a warning starting `request option mismatch:` (or naming the
 //!   decoding problem), and the records keep no address: never an error. A frame that is
 //!   itself a request ignores the option, with a warning.
+//! * **Register profiles** ([`profile`], [`crate::Options::with_modbus_profile`]): a
+//!   [`profile::ModbusProfile`] (JSON: `name`, `registers[]` of `quantity`, `label`,
+//!   `address`, `kind`, `type`, `word_order`, `scale`, `unit`, `flags`) turns the register
+//!   records it covers into one record each — `quantity`, `label`, the exact `value` (integer
+//!   × scale; floats as their shortest decimal × scale), `unit`, `address` = the entry's
+//!   first register, `raw.data` = the registers' bytes in wire order — in place of the
+//!   first register's record. Register records need addresses (from the `request` option for
+//!   read responses, from the frame for 06/10/17 writes); without them, a warning and plain
+//!   records. An entry with only part of its registers in the frame, and registers that are
+//!   not valid BCD or a finite float, are warnings; those registers stay plain. `flags` map
+//!   set bits of a u16/u32 status word to the model's `status` flags. Word orders are
+//!   defined against the digest's `ABCD` naming in [`profile`]'s docs.
 //! * **Unknown content.** Function codes meterwire does not decode (07, 08, 11, 14–16, 18,
 //!   user-defined codes) and PDUs whose length fits no layout of their function keep the
 //!   data after the function code in `application_data`, with a warning; never an error.
@@ -112,6 +124,7 @@ pub mod encode;
 pub mod explain;
 pub mod link;
 pub mod pair;
+pub mod profile;
 
 use alloc::format;
 use alloc::vec::Vec;
@@ -186,8 +199,13 @@ fn finish(
     if let Some(request) = &request {
         pair::apply(request, &link, &mut records, &mut warnings);
     }
+    let mut status = None;
+    if let Some(profile) = &opts.modbus_profile {
+        profile::apply(profile, &mut records, &mut status, &mut warnings);
+    }
     let mut out = Decoded::new(protocol, Link::Modbus(link));
     out.records = records;
+    out.status = status;
     out.application_data = parts.application_data;
     out.warnings = warnings;
     out
