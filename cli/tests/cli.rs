@@ -536,3 +536,135 @@ fn cjt188_di_order_option() {
         .status
         .success());
 }
+
+/// A file of `profiles/` (the example register profiles).
+fn profile(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../profiles")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `--request` gives a Modbus read response its addresses and `--profile` reads its registers
+/// (digest M1/M2: the word-swapped float -12.5), over RTU and TCP.
+#[test]
+fn modbus_request_and_profile() {
+    let ultrasonic = profile("ultrasonic-f32-cdab.json");
+    let record = r#""records":[{"quantity":"volume_flow","value":-12.5,"exact":"-12.5","unit":"m3/h","label":"flow","address":0,"raw":{"data":"0000C148"}}]"#;
+    let rtu = run(&[
+        "decode",
+        "--protocol",
+        "modbus_rtu",
+        "--request",
+        "01 03 00 00 00 02 C4 0B",
+        "--profile",
+        &ultrasonic,
+        "01 03 04 00 00 C1 48 AB 95",
+    ]);
+    assert!(rtu.status.success());
+    let text = stdout(&rtu);
+    assert!(text.contains(record), "{text}");
+    assert!(!text.contains("warnings"), "{text}");
+    let tcp = run(&[
+        "decode",
+        "--protocol",
+        "modbus_tcp",
+        "--request",
+        "00 01 00 00 00 06 01 03 00 00 00 02",
+        "--profile",
+        &ultrasonic,
+        "00 01 00 00 00 07 01 03 04 00 00 C1 48",
+    ]);
+    assert!(tcp.status.success());
+    assert!(stdout(&tcp).contains(record), "{}", stdout(&tcp));
+    // The request alone: plain registers with addresses.
+    let plain = stdout(&run(&[
+        "decode",
+        "--protocol",
+        "modbus_rtu",
+        "--request",
+        "01 03 00 00 00 02 C4 0B",
+        "01 03 04 00 00 C1 48 AB 95",
+    ]));
+    assert!(
+        plain.contains(r#"{"quantity":"holding_register","value":49480.0,"exact":"49480","address":1,"raw":{"data":"C148"}}"#),
+        "{plain}"
+    );
+    // Digest M4 with the electromagnetic (ABCD) profile's total at register 4: a request
+    // from 4, 0012 D687 = 1234567 x 0.001 m3.
+    let em = stdout(&run(&[
+        "decode",
+        "--protocol",
+        "modbus_rtu",
+        "--format",
+        "table",
+        "--request",
+        "11 03 00 04 00 02 87 5A",
+        "--profile",
+        &profile("electromagnetic-u32-abcd.json"),
+        "11 03 04 00 12 D6 87 55 F5",
+    ]));
+    assert!(em.contains("1234.567"), "{em}");
+    assert!(em.contains("forward_total address=4"), "{em}");
+}
+
+/// Requests that do not fit are warnings (exit 0); a bad request or profile is a usage error.
+#[test]
+fn modbus_request_mismatch_and_bad_profiles() {
+    let out = run(&[
+        "decode",
+        "--protocol",
+        "modbus_rtu",
+        "--request",
+        "01 04 00 00 00 02 71 CB",
+        "--profile",
+        &profile("ultrasonic-f32-cdab.json"),
+        "01 03 04 00 00 C1 48 AB 95",
+    ]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("request option mismatch: the request is function 0x04 (read_input_registers), the response function 0x03 (read_holding_registers)"), "{text}");
+    assert!(
+        text.contains("modbus profile ultrasonic-f32-cdab: the registers have no addresses"),
+        "{text}"
+    );
+    let bad_hex = run(&[
+        "decode",
+        "-p",
+        "modbus_rtu",
+        "--request",
+        "01 0G",
+        "01 03 04 00 00 C1 48 AB 95",
+    ]);
+    assert_eq!(bad_hex.status.code(), Some(2));
+    let bad = temp_file(
+        "bad-profile.json",
+        br#"{"name": "x", "registers": [{"quantity": "volume", "address": 0, "type": "u24"}]}"#,
+    );
+    let out = run(&[
+        "decode",
+        "-p",
+        "modbus_rtu",
+        "--profile",
+        bad.to_str().unwrap(),
+        "01 03 04 00 00 C1 48 AB 95",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("modbus profile registers[0]: `type` is not one of"),
+        "{err}"
+    );
+    let not_json = temp_file("not-json-profile.json", b"{\"name\": ");
+    let out = run(&[
+        "decode",
+        "-p",
+        "modbus_rtu",
+        "--profile",
+        not_json.to_str().unwrap(),
+        "01 03 04 00 00 C1 48 AB 95",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not JSON"));
+}

@@ -183,6 +183,13 @@ pub enum Detail {
         /// The character found.
         found: char,
     },
+    /// A Modbus register profile that breaks the profile format.
+    Profile {
+        /// The index of the entry in `registers`, or `None` for the profile as a whole.
+        entry: Option<usize>,
+        /// What is wrong.
+        what: &'static str,
+    },
     /// A length field that disagrees with the frame around it (the frame's checksum and end
     /// byte sit where another length puts them).
     LengthField {
@@ -306,6 +313,11 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.detail {
             Detail::Text(text) => f.write_str(text),
+            Detail::Profile {
+                entry: Some(i),
+                what,
+            } => write!(f, "modbus profile registers[{i}]: {what}"),
+            Detail::Profile { entry: None, what } => write!(f, "modbus profile: {what}"),
             Detail::Checksum { found, computed } => {
                 write!(f, "checksum 0x{found:02X}, computed 0x{computed:02X}")
             }

@@ -76,12 +76,14 @@ pub mod schema;
 pub mod wmbus;
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 pub use decimal::Decimal;
 pub use error::{Detail, Error, ErrorKind, Layer, Result};
 pub use hex::parse_hex;
 pub use keys::{Key, Keys};
+pub use modbus::profile::ModbusProfile;
 pub use model::{Cjt188Link, DiOrder};
 pub use model::{
     Decoded, Function, Link, MbusLink, Meter, Protocol, Record, Status, StatusFlag, Value,
@@ -105,6 +107,15 @@ pub struct Options {
     /// CJ/T 188: the byte order of a data identifier that matches no DI of the table in
     /// either order (`None`: high byte first). Table DIs are read in the order they match.
     pub cjt188_di_order: Option<DiOrder>,
+    /// Modbus: the bytes of the request that the frame answers, in the frame's framing (RTU
+    /// with its CRC, TCP with its MBAP). It gives a read response's records their addresses
+    /// (request start + index) and settles a frame that reads both as a request and as a
+    /// response; a request the frame does not answer is a warning ([`modbus::pair`]).
+    /// Other protocols ignore it.
+    pub request: Option<Vec<u8>>,
+    /// Modbus: the register profile that turns registers into values
+    /// ([`modbus::profile`]); shared, so options stay cheap to clone.
+    pub modbus_profile: Option<Arc<ModbusProfile>>,
 }
 
 impl Options {
@@ -124,6 +135,19 @@ impl Options {
     /// when `None`).
     pub fn with_cjt188_di_order(mut self, order: Option<DiOrder>) -> Self {
         self.cjt188_di_order = order;
+        self
+    }
+
+    /// Modbus: the request that the frame answers (its bytes, framed like the frame), or
+    /// none.
+    pub fn with_request(mut self, request: Option<Vec<u8>>) -> Self {
+        self.request = request;
+        self
+    }
+
+    /// Modbus: read registers through this profile, or none.
+    pub fn with_modbus_profile(mut self, profile: Option<Arc<ModbusProfile>>) -> Self {
+        self.modbus_profile = profile;
         self
     }
 

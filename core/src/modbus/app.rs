@@ -185,7 +185,11 @@ pub struct Pdu {
 
 /// Decodes `pdu` (function code and data) into `link` and the returned parts. Never fails:
 /// data that fits no layout of its function stays hex in `application_data`, with a warning.
-pub fn decode(pdu: &[u8], link: &mut ModbusLink) -> Pdu {
+///
+/// `answers_request`: the caller knows the frame answers a request (the `request` option
+/// names its unit and function), so a frame that fits both layouts is the response, and a
+/// 05/06 echo is `response`.
+pub fn decode(pdu: &[u8], link: &mut ModbusLink, answers_request: bool) -> Pdu {
     let mut out = Pdu::default();
     let Some((&code, data)) = pdu.split_first() else {
         return out;
@@ -220,12 +224,14 @@ pub fn decode(pdu: &[u8], link: &mut ModbusLink) -> Pdu {
     }
     link.function_name = function_name(function, data.first().copied()).map(Name::Borrowed);
     let decoded = match function {
-        fc::READ_COILS..=fc::READ_INPUT_REGISTERS => read(data, link, &mut out),
-        fc::WRITE_SINGLE_COIL | fc::WRITE_SINGLE_REGISTER => write_single(data, link, &mut out),
+        fc::READ_COILS..=fc::READ_INPUT_REGISTERS => read(data, link, &mut out, answers_request),
+        fc::WRITE_SINGLE_COIL | fc::WRITE_SINGLE_REGISTER => {
+            write_single(data, link, &mut out, answers_request)
+        }
         fc::WRITE_MULTIPLE_COILS | fc::WRITE_MULTIPLE_REGISTERS => {
             write_multiple(data, link, &mut out)
         }
-        fc::READ_WRITE_MULTIPLE_REGISTERS => read_write(data, link, &mut out),
+        fc::READ_WRITE_MULTIPLE_REGISTERS => read_write(data, link, &mut out, answers_request),
         fc::ENCAPSULATED_INTERFACE => encapsulated(data, link, &mut out),
         _ => {
             let what = match link.function_name.as_deref() {
@@ -306,14 +312,14 @@ fn address(start: Option<u16>, i: usize) -> Option<Address> {
 }
 
 /// 01–04: `start qty` (request) or `byte_count data` (response).
-fn read(data: &[u8], link: &mut ModbusLink, out: &mut Pdu) -> bool {
+fn read(data: &[u8], link: &mut ModbusLink, out: &mut Pdu, answers_request: bool) -> bool {
     let f = link.function;
     let registers = matches!(f, fc::READ_HOLDING_REGISTERS | fc::READ_INPUT_REGISTERS);
     let response = match data.split_first() {
         Some((&bc, rest)) => rest.len() == usize::from(bc) && (!registers || bc % 2 == 0),
         None => false,
     };
-    let request = data.len() == 4;
+    let request = data.len() == 4 && !(response && answers_request);
     if request {
         let (start, qty) = (u16_at(data, 0), u16_at(data, 2));
         link.direction = Some(ModbusDirection::Request);
@@ -349,12 +355,16 @@ fn read(data: &[u8], link: &mut ModbusLink, out: &mut Pdu) -> bool {
 }
 
 /// 05, 06: `address value`, the same in the request and its echo.
-fn write_single(data: &[u8], link: &mut ModbusLink, out: &mut Pdu) -> bool {
+fn write_single(data: &[u8], link: &mut ModbusLink, out: &mut Pdu, answers_request: bool) -> bool {
     if data.len() != 4 {
         return false;
     }
     let (addr, value) = (u16_at(data, 0), u16_at(data, 2));
-    link.direction = Some(ModbusDirection::RequestOrEcho);
+    link.direction = Some(if answers_request {
+        ModbusDirection::Response
+    } else {
+        ModbusDirection::RequestOrEcho
+    });
     link.start_address = Some(addr);
     link.values = alloc::vec![value];
     if link.function == fc::WRITE_SINGLE_COIL {
@@ -431,14 +441,15 @@ fn write_multiple(data: &[u8], link: &mut ModbusLink, out: &mut Pdu) -> bool {
 
 /// 17: `read_start read_qty write_start write_qty byte_count values` (request) or
 /// `byte_count registers` (response).
-fn read_write(data: &[u8], link: &mut ModbusLink, out: &mut Pdu) -> bool {
+fn read_write(data: &[u8], link: &mut ModbusLink, out: &mut Pdu, answers_request: bool) -> bool {
     let f = link.function;
-    let request = data
-        .get(8)
-        .is_some_and(|&bc| bc % 2 == 0 && data.len() == 9usize.saturating_add(usize::from(bc)));
     let response = data
         .first()
         .is_some_and(|&bc| bc % 2 == 0 && data.len() == 1usize.saturating_add(usize::from(bc)));
+    let request = data
+        .get(8)
+        .is_some_and(|&bc| bc % 2 == 0 && data.len() == 9usize.saturating_add(usize::from(bc)))
+        && !(response && answers_request);
     if request {
         let payload = data.get(9..).unwrap_or(&[]);
         let write_start = u16_at(data, 4);
@@ -531,7 +542,7 @@ mod tests {
 
     fn pdu(hex: &str) -> (ModbusLink, Pdu) {
         let mut link = ModbusLink::default();
-        let out = decode(&parse_hex(hex).unwrap(), &mut link);
+        let out = decode(&parse_hex(hex).unwrap(), &mut link, false);
         (link, out)
     }
 

@@ -58,8 +58,34 @@
 //!   `address`**: the response does not carry its start address, and an index written as
 //!   `address` would look exactly like a register address, so a consumer could not tell
 //!   them apart; the records are in register order, and mapping them to addresses needs the
-//!   request (the `request` option, next step). Encoding reads `link` only; records are
+//!   request (the `request` option, below). Encoding reads `link` only; records are
 //!   derived from it.
+//! * **The `request` option** ([`pair`], [`crate::Options::with_request`]): the bytes of the
+//!   request the frame answers, framed like the frame (RTU with CRC, TCP with MBAP). When the
+//!   frame answers it — same unit, same function, on TCP the same transaction id, and a byte
+//!   count that fits the request's quantity (`2 × quantity` for registers, `ceil(quantity /
+//!   8)` for coils) — the records of a read response (01–04, 17) get `address` = request
+//!   start + index, and coil records stop at the quantity asked for (the padding bits stay
+//!   in `link.coils`; a set padding bit is a warning). A frame whose direction is ambiguous
+//!   is settled as the response: `direction` `response` for a 05/06 echo (a warning when it
+//!   differs from the request), the response layout for a frame that fits both. For 0F/10
+//!   responses the confirmed start and quantity are checked. A request that does not decode,
+//!   decodes as a response, or is not answered by the frame (other unit, function,
+//!   transaction, quantity) is a warning starting `request option mismatch:` (or naming the
+//!   decoding problem), and the records keep no address: never an error. A frame that is
+//!   itself a request ignores the option, with a warning.
+//! * **Register profiles** ([`profile`], [`crate::Options::with_modbus_profile`]): a
+//!   [`profile::ModbusProfile`] (JSON: `name`, `registers[]` of `quantity`, `label`,
+//!   `address`, `kind`, `type`, `word_order`, `scale`, `unit`, `flags`) turns the register
+//!   records it covers into one record each — `quantity`, `label`, the exact `value` (integer
+//!   × scale; floats as their shortest decimal × scale), `unit`, `address` = the entry's
+//!   first register, `raw.data` = the registers' bytes in wire order — in place of the
+//!   first register's record. Register records need addresses (from the `request` option for
+//!   read responses, from the frame for 06/10/17 writes); without them, a warning and plain
+//!   records. An entry with only part of its registers in the frame, and registers that are
+//!   not valid BCD or a finite float, are warnings; those registers stay plain. `flags` map
+//!   set bits of a u16/u32 status word to the model's `status` flags. Word orders are
+//!   defined against the digest's `ABCD` naming in [`profile`]'s docs.
 //! * **Unknown content.** Function codes meterwire does not decode (07, 08, 11, 14–16, 18,
 //!   user-defined codes) and PDUs whose length fits no layout of their function keep the
 //!   data after the function code in `application_data`, with a warning; never an error.
@@ -97,6 +123,8 @@ pub mod app;
 pub mod encode;
 pub mod explain;
 pub mod link;
+pub mod pair;
+pub mod profile;
 
 use alloc::format;
 use alloc::vec::Vec;
@@ -147,17 +175,38 @@ fn encode_tcp_model(decoded: &Decoded, _: &Options) -> Result<Vec<u8>> {
     encode::encode_tcp(decoded)
 }
 
+/// Decodes the PDU into the model, pairing it with the `request` option when one is given.
+/// `decode_request` decodes the request (the same framing as the frame).
 fn finish(
     protocol: Protocol,
     mut link: ModbusLink,
     pdu: &[u8],
     mut warnings: Vec<alloc::string::String>,
+    opts: &Options,
+    decode_request: fn(&[u8], &Options) -> Result<Decoded>,
 ) -> Decoded {
-    let parts = app::decode(pdu, &mut link);
-    let mut out = Decoded::new(protocol, Link::Modbus(link));
-    out.records = parts.records;
-    out.application_data = parts.application_data;
+    let request = opts.request.as_deref().and_then(|bytes| {
+        pair::request_link(bytes, protocol, decode_request)
+            .map_err(|w| warnings.push(w))
+            .ok()
+    });
+    let answers = request
+        .as_ref()
+        .is_some_and(|r| pair::answers(r, link.unit_id, pdu.first().copied()));
+    let parts = app::decode(pdu, &mut link, answers);
+    let mut records = parts.records;
     warnings.extend(parts.warnings);
+    if let Some(request) = &request {
+        pair::apply(request, &link, &mut records, &mut warnings);
+    }
+    let mut status = None;
+    if let Some(profile) = &opts.modbus_profile {
+        profile::apply(profile, &mut records, &mut status, &mut warnings);
+    }
+    let mut out = Decoded::new(protocol, Link::Modbus(link));
+    out.records = records;
+    out.status = status;
+    out.application_data = parts.application_data;
     out.warnings = warnings;
     out
 }
@@ -182,7 +231,14 @@ pub fn decode_rtu(bytes: &[u8], opts: &Options) -> Result<Decoded> {
         unit_id: adu.unit_id(),
         ..ModbusLink::default()
     };
-    let mut out = finish(Protocol::ModbusRtu, link, adu.pdu(), warnings);
+    let mut out = finish(
+        Protocol::ModbusRtu,
+        link,
+        adu.pdu(),
+        warnings,
+        opts,
+        decode_rtu,
+    );
     if opts.explain {
         out.spans = explain::spans(bytes, &out, false);
     }
@@ -212,7 +268,14 @@ pub fn decode_tcp(bytes: &[u8], opts: &Options) -> Result<Decoded> {
         unit_id: adu.unit_id(),
         ..ModbusLink::default()
     };
-    let mut out = finish(Protocol::ModbusTcp, link, adu.pdu(), warnings);
+    let mut out = finish(
+        Protocol::ModbusTcp,
+        link,
+        adu.pdu(),
+        warnings,
+        opts,
+        decode_tcp,
+    );
     if opts.explain {
         out.spans = explain::spans(bytes, &out, true);
     }
@@ -275,6 +338,165 @@ mod tests {
             }
             assert_eq!(next, bytes.len(), "{hex}");
         }
+    }
+
+    fn with_request(protocol: Protocol, request: &str) -> Options {
+        Options::default()
+            .with_protocol(Some(protocol))
+            .with_request(Some(parse_hex(request).unwrap()))
+    }
+
+    fn addresses(d: &crate::Decoded) -> Vec<Option<u32>> {
+        d.records
+            .iter()
+            .map(|r| match r.address {
+                Some(crate::model::Address::Number(n)) => Some(n),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn decode_hex(hex: &str, opts: &Options) -> crate::Decoded {
+        decode(&parse_hex(hex).unwrap(), opts).unwrap()
+    }
+
+    #[test]
+    fn request_gives_read_responses_their_addresses() {
+        use crate::model::ModbusDirection;
+        let rtu = Protocol::ModbusRtu;
+        // M1 asks for 2 holding registers from 0; M2 answers.
+        let d = decode_hex(
+            "01 03 04 00 00 C1 48 AB 95",
+            &with_request(rtu, "01 03 00 00 00 02 C4 0B"),
+        );
+        assert_eq!(addresses(&d), [Some(0), Some(1)]);
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        // Without the request: no addresses.
+        let plain = Options::default().with_protocol(Some(rtu));
+        assert_eq!(
+            addresses(&decode_hex("01 03 04 00 00 C1 48 AB 95", &plain)),
+            [None, None]
+        );
+        // M13 asks for 2 input registers from 0; its response (CRC by script).
+        let d = decode_hex(
+            "01 04 04 00 00 C1 48 AA 22",
+            &with_request(rtu, "01 04 00 00 00 02 71 CB"),
+        );
+        assert_eq!(addresses(&d), [Some(0), Some(1)]);
+        assert!(d.records.iter().all(|r| r.quantity == "input_register"));
+        // M9: 8 coils from 0, coils 0 and 2 set.
+        let d = decode_hex(
+            "01 01 01 05 91 8B",
+            &with_request(rtu, "01 01 00 00 00 08 3D CC"),
+        );
+        assert_eq!(addresses(&d), (0..8).map(Some).collect::<Vec<_>>());
+        let on: Vec<_> = d
+            .records
+            .iter()
+            .map(|r| r.number().unwrap().mantissa())
+            .collect();
+        assert_eq!(on, [1, 0, 1, 0, 0, 0, 0, 0]);
+        // 3 coils asked: the padding bits are no records; a set padding bit is a warning.
+        let d = decode_hex(
+            "01 01 01 85 90 2B",
+            &with_request(rtu, "01 01 00 00 00 03 7C 0B"),
+        );
+        assert_eq!(addresses(&d), [Some(0), Some(1), Some(2)]);
+        assert!(d.warnings.iter().any(|w| w.contains("after the 3 coils")));
+        assert_eq!(d.modbus_link().unwrap().coils.len(), 8);
+        // T1 / T2 over TCP.
+        let d = decode_hex(
+            "00 01 00 00 00 07 01 03 04 00 12 D6 87",
+            &with_request(Protocol::ModbusTcp, "00 01 00 00 00 06 01 03 00 00 00 02"),
+        );
+        assert_eq!(addresses(&d), [Some(0), Some(1)]);
+        assert_eq!(
+            d.modbus_link().unwrap().direction,
+            Some(ModbusDirection::Response)
+        );
+    }
+
+    #[test]
+    fn request_settles_the_direction() {
+        use crate::model::ModbusDirection;
+        let rtu = Protocol::ModbusRtu;
+        // `01 01 03 05 00 00`: a request (start 0x0305, quantity 0) or a response of 3 bytes.
+        let frame = "01 01 03 05 00 00 2C 4F";
+        let alone = decode_hex(frame, &Options::default().with_protocol(Some(rtu)));
+        assert_eq!(
+            alone.modbus_link().unwrap().direction,
+            Some(ModbusDirection::Request)
+        );
+        // Asked for 24 coils from 0: the response.
+        let d = decode_hex(frame, &with_request(rtu, "01 01 00 00 00 18 3C 00"));
+        let link = d.modbus_link().unwrap();
+        assert_eq!(link.direction, Some(ModbusDirection::Response));
+        assert_eq!(link.byte_count, Some(3));
+        assert_eq!(d.records.len(), 24);
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        assert_eq!(encode(&d).unwrap(), parse_hex(frame).unwrap());
+        // M5 answered by its echo: `response`, still encodes to the same bytes.
+        let m5 = "01 06 00 0A 00 01 68 08";
+        let d = decode_hex(m5, &with_request(rtu, m5));
+        assert_eq!(
+            d.modbus_link().unwrap().direction,
+            Some(ModbusDirection::Response)
+        );
+        assert_eq!(encode(&d).unwrap(), parse_hex(m5).unwrap());
+        assert!(d.warnings.is_empty());
+        // An echo that differs from the request.
+        let d = decode_hex("01 06 00 0A 00 02 28 09", &with_request(rtu, m5));
+        assert!(
+            d.warnings.iter().any(|w| w.contains("does not echo")),
+            "{:?}",
+            d.warnings
+        );
+    }
+
+    #[test]
+    fn requests_that_do_not_fit_are_warnings() {
+        let rtu = Protocol::ModbusRtu;
+        let m2 = "01 03 04 00 00 C1 48 AB 95";
+        let cases = [
+            // M4 from unit 17 paired with M1 (unit 1).
+            (
+                "11 03 08 00 12 D6 87 04 D2 02 37 B5 41",
+                "01 03 00 00 00 02 C4 0B",
+                "unit 1",
+            ),
+            // M13 (function 04) for a function 03 response.
+            (m2, "01 04 00 00 00 02 71 CB", "function 0x04"),
+            // M3 asks for 10 registers, M2 holds 2.
+            (m2, "01 03 00 00 00 0A C5 CD", "asks for 10 registers"),
+            // 8 coils asked, 2 coil bytes answered (CRC by script).
+            ("01 01 02 05 00 BA AC", "01 01 00 00 00 08 3D CC", "8 coils"),
+            // A bad CRC in the request.
+            (m2, "01 03 00 00 00 02 C4 0C", "does not decode"),
+            // A response given as the request.
+            (m2, m2, "decodes as a response"),
+            // The frame is a request itself.
+            (
+                "01 03 00 00 00 02 C4 0B",
+                "01 03 00 00 00 02 C4 0B",
+                "itself a request",
+            ),
+        ];
+        for (frame, request, needle) in cases {
+            let d = decode_hex(frame, &with_request(rtu, request));
+            assert!(
+                d.warnings.iter().any(|w| w.contains(needle)),
+                "{frame} / {request}: {:?}",
+                d.warnings
+            );
+            assert!(addresses(&d).iter().all(Option::is_none), "{frame}");
+        }
+        // TCP: another transaction.
+        let d = decode_hex(
+            "00 01 00 00 00 07 01 03 04 00 12 D6 87",
+            &with_request(Protocol::ModbusTcp, "00 02 00 00 00 06 01 03 00 00 00 02"),
+        );
+        assert!(d.warnings.iter().any(|w| w.contains("transaction 2")));
+        assert_eq!(addresses(&d), [None, None]);
     }
 
     proptest::proptest! {
