@@ -9,7 +9,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use crate::decimal::Decimal;
-use crate::model::{Decoded, Function, Record, Value};
+use crate::model::{Address, Decoded, Function, Record, Value};
 
 /// A value of the flat reading: a number (written as a JSON number) or text.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,6 +105,14 @@ fn converted(quantity: &str, unit: &str, d: Decimal) -> Option<(&'static str, De
 /// The key stem of a numeric record: design §2.1 names for the common ones, else the
 /// quantity, qualified by function, storage, tariff, subunit and modifiers.
 fn stem(rec: &Record) -> String {
+    // A value a register profile names (Modbus: a register address and the profile's label)
+    // is keyed by that label, so a meter's forward, reverse and net totals — all `volume` —
+    // stay apart: `forward_total_m3`, `reverse_total_m3`, `net_total_m3`.
+    if let (Some(Address::Number(_)), Some(label)) = (&rec.address, &rec.label) {
+        let mut key = String::new();
+        push_key_words(&mut key, label);
+        return key;
+    }
     let storage = rec.storage.unwrap_or(0);
     let function = rec.function.unwrap_or(Function::Instantaneous);
     let base: String = match (rec.quantity.as_ref(), storage, function) {
@@ -140,19 +148,25 @@ fn stem(rec: &Record) -> String {
     if rec.storage.is_none() && crate::wmbus::vendor::is_read_from_manufacturer_data(rec) {
         if let Some(label) = &rec.label {
             key.push('_');
-            let mut last_was_separator = false;
-            for c in label.chars() {
-                if c.is_ascii_alphanumeric() {
-                    key.push(c.to_ascii_lowercase());
-                    last_was_separator = false;
-                } else if !last_was_separator {
-                    key.push('_');
-                    last_was_separator = true;
-                }
-            }
+            push_key_words(&mut key, label);
         }
     }
     key
+}
+
+/// Appends `words` as a key part: ASCII letters and digits in lower case, every other run of
+/// characters one `_`.
+fn push_key_words(key: &mut String, words: &str) {
+    let mut last_was_separator = false;
+    for c in words.chars() {
+        if c.is_ascii_alphanumeric() {
+            key.push(c.to_ascii_lowercase());
+            last_was_separator = false;
+        } else if !last_was_separator {
+            key.push('_');
+            last_was_separator = true;
+        }
+    }
 }
 
 /// The flat reading of one frame (design §2.1). `timestamp` is the reception time to add
@@ -389,6 +403,35 @@ mod tests {
         assert_eq!(number("total_end_of_january_m3"), "100.00");
         assert_eq!(number("total_end_of_december_m3"), "110.00");
         assert_eq!(number("total_backward_flow_m3"), "0.010");
+    }
+
+    #[test]
+    fn profile_values_are_keyed_by_their_labels() {
+        // profiles/examples.jsonl, electromagnetic-u32-abcd (RTU): forward, reverse and net
+        // totals are all `volume`; the profile's labels keep them apart.
+        let profile = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../profiles/electromagnetic-u32-abcd.json"
+        ))
+        .unwrap();
+        let opts = Options::default()
+            .with_protocol(Some(crate::Protocol::ModbusRtu))
+            .with_request(Some(parse_hex("02 03 00 00 00 0C 45 FC").unwrap()))
+            .with_modbus_profile(Some(alloc::sync::Arc::new(
+                crate::modbus::profile::ModbusProfile::from_json(&profile).unwrap(),
+            )));
+        let frame = parse_hex(
+            "02 03 18 C0 70 00 00 3F 99 99 9A 00 12 D6 87 00 00 07 D0 00 12 CE B7 00 05 01 66 16 96",
+        )
+        .unwrap();
+        let r = to_reading(&decode(&frame, &opts).unwrap(), None);
+        let number = |k: &str| match r.get(k) {
+            Some(ReadingValue::Number(n)) => n.to_string(),
+            other => panic!("{k}: {other:?} in {r:?}"),
+        };
+        assert_eq!(number("forward_total_m3"), "1234.567");
+        assert_eq!(number("reverse_total_m3"), "2.000");
+        assert_eq!(number("net_total_m3"), "1232.567");
     }
 
     fn sample() -> Decoded {
