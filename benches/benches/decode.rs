@@ -1,6 +1,7 @@
 //! `cargo bench -p meterwire-bench`: meterwire's `decode` (fully decoded, owned model),
 //! `decode_json` and the zero-copy views (`mbus::view`, `wmbus::view`) against m-bus-parser
-//! 0.5.3 on the same ~100-byte RSP_UD frames and ~80-byte wM-Bus telegrams, in one run.
+//! 0.5.3 on the same ~100-byte RSP_UD frames and ~80-byte wM-Bus telegrams, and Modbus RTU
+//! (decode, request, register profile) against modbus-core 0.2.0, in one run.
 //! After criterion's report it prints the medians per frame and the ratios.
 
 use std::hint::black_box;
@@ -277,6 +278,85 @@ fn wireless_summary() {
     println!("  zero-copy     plain {view_plain:>8.1}   mode 5 (decrypt + records) {view_mode5:>8.1}   (wmbus::view::Telegram, every record's number, quantity, unit, storage)");
 }
 
+/// modbus-core's client path on an RTU read response: CRC, PDU, then every register word
+/// read — the walk a caller of that crate writes before any scaling.
+fn modbus_core_registers(data: &[u8]) -> u32 {
+    use modbus_core::rtu::client::decode_response;
+    use modbus_core::Response;
+    let mut words = 0;
+    if let Ok(Some(adu)) = decode_response(data) {
+        if let Ok(Response::ReadHoldingRegisters(regs)) = adu.pdu.0 {
+            for w in regs {
+                black_box(w);
+                words += 1;
+            }
+        }
+    }
+    words
+}
+
+/// A water meter's RTU read response (12 registers: float flow and velocity, three 32-bit
+/// totals, status word, battery), as `profiles/examples.jsonl` builds it: meterwire plain,
+/// with the request (register addresses) and with the register profile that turns the
+/// registers into exact readings, beside modbus-core reading the same registers.
+fn modbus_summary() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let examples = std::fs::read_to_string(root.join("profiles/examples.jsonl")).unwrap();
+    let line: serde_json::Value = examples
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["protocol"] == "modbus_rtu" && v["profile"] == "electromagnetic-u32-abcd.json")
+        .unwrap();
+    let response = meterwire::parse_hex(line["response"].as_str().unwrap()).unwrap();
+    let request = meterwire::parse_hex(line["request"].as_str().unwrap()).unwrap();
+    let profile_text =
+        std::fs::read_to_string(root.join("profiles").join(line["profile"].as_str().unwrap()))
+            .unwrap();
+    let profile = meterwire::modbus::profile::ModbusProfile::from_json(&profile_text).unwrap();
+    let plain = Options::default().with_protocol(Some(meterwire::Protocol::ModbusRtu));
+    let addressed = plain.clone().with_request(Some(request));
+    let profiled = addressed
+        .clone()
+        .with_modbus_profile(Some(std::sync::Arc::new(profile)));
+    let check = decode(&response, &profiled).unwrap();
+    assert!(check.records.iter().any(|r| r.label.as_deref() == Some("forward_total")));
+    assert_eq!(modbus_core_registers(&response), 12);
+    let rounds = if std::env::args().any(|a| a == "--test") {
+        3
+    } else {
+        2000
+    };
+    let batch = 64;
+    let run = |f: &mut dyn FnMut()| {
+        median_ns(batch, rounds, || {
+            for _ in 0..batch {
+                f();
+            }
+        })
+    };
+    let theirs = run(&mut || {
+        black_box(modbus_core_registers(black_box(&response)));
+    });
+    let ours_plain = run(&mut || {
+        black_box(decode(black_box(&response), &plain).ok());
+    });
+    let ours_addressed = run(&mut || {
+        black_box(decode(black_box(&response), &addressed).ok());
+    });
+    let ours_profiled = run(&mut || {
+        black_box(decode(black_box(&response), &profiled).ok());
+    });
+    let ours_json = run(&mut || {
+        black_box(decode_json(black_box(&response), &profiled).ok());
+    });
+    println!(
+        "modbus RTU read response ({} bytes, 12 registers; median ns per ADU):",
+        response.len()
+    );
+    println!("  modbus-core decode_response + every register {theirs:>8.1}");
+    println!("  meterwire decode {ours_plain:>8.1}   with request (addresses) {ours_addressed:>8.1}   with request + profile (7 exact readings) {ours_profiled:>8.1}   decode_json with profile {ours_json:>8.1}");
+}
+
 criterion_group!(benches, bench);
 
 fn main() {
@@ -284,4 +364,5 @@ fn main() {
     Criterion::default().configure_from_args().final_summary();
     summary();
     wireless_summary();
+    modbus_summary();
 }

@@ -223,9 +223,9 @@ impl WordOrder {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProfileRegister {
     /// The record's quantity.
-    pub quantity: String,
+    pub quantity: Name,
     /// The record's label.
-    pub label: Option<String>,
+    pub label: Option<Name>,
     /// The first register's address.
     pub address: u16,
     /// Holding or input registers.
@@ -237,7 +237,7 @@ pub struct ProfileRegister {
     /// The exact factor the value is multiplied by.
     pub scale: Decimal,
     /// The record's unit.
-    pub unit: Option<String>,
+    pub unit: Option<Name>,
     /// Status flags for set bits (bit 0 = least significant), in bit order.
     pub flags: Vec<(u8, StatusFlag)>,
 }
@@ -448,6 +448,55 @@ fn text<'a>(
     }
 }
 
+/// Names that water-meter profiles use again and again (quantities, labels and units of the
+/// model), lent from this table so that a profile's records need no allocation for them.
+const KNOWN_NAMES: [&str; 36] = [
+    "volume",
+    "volume_flow",
+    "flow_velocity",
+    "error_flags",
+    "voltage",
+    "current",
+    "pressure",
+    "energy",
+    "power",
+    "flow_temperature",
+    "return_temperature",
+    "external_temperature",
+    "operating_time",
+    "other",
+    "flow",
+    "velocity",
+    "total",
+    "forward_total",
+    "reverse_total",
+    "net_total",
+    "status",
+    "battery",
+    "m3",
+    "m3/h",
+    "L",
+    "L/h",
+    "m/s",
+    "V",
+    "A",
+    "C",
+    "K",
+    "bar",
+    "kWh",
+    "kW",
+    "s",
+    "h",
+];
+
+/// `name` as a model name: lent from [`KNOWN_NAMES`] when it is there, owned otherwise.
+fn known_name(name: &str) -> Name {
+    match KNOWN_NAMES.iter().find(|known| **known == name) {
+        Some(known) => Name::Borrowed(known),
+        None => Name::Owned(name.to_string()),
+    }
+}
+
 fn entry(i: usize, item: &Json) -> Result<ProfileRegister> {
     let map = item
         .as_object()
@@ -548,14 +597,14 @@ fn entry(i: usize, item: &Json) -> Result<ProfileRegister> {
         flags.sort_by_key(|(bit, _)| *bit);
     }
     Ok(ProfileRegister {
-        quantity: quantity.to_string(),
-        label: label.map(str::to_string),
+        quantity: known_name(quantity),
+        label: label.map(known_name),
         address,
         kind,
         data_type,
         word_order,
         scale,
-        unit: unit.map(str::to_string),
+        unit: unit.map(known_name),
         flags,
     })
 }
@@ -598,29 +647,36 @@ pub fn apply(
     let mut replaced: Vec<(usize, Option<Record>)> = Vec::new();
     let mut taken: Vec<usize> = Vec::new();
     for entry in &profile.registers {
-        let found: Vec<(u16, usize)> = entry
-            .range()
-            .filter_map(|a| {
-                registers
-                    .iter()
-                    .find(|(k, addr, _, _)| *k == entry.kind && *addr == a)
-                    .map(|(_, _, w, i)| (*w, *i))
-            })
-            .collect();
-        if found.is_empty() {
+        // The entry's registers (at most 4) and their records, on the stack.
+        let mut words = [0u16; 4];
+        let mut indices = [usize::MAX; 4];
+        let mut present = 0usize;
+        for (slot, a) in entry.range().enumerate() {
+            let hit = registers
+                .iter()
+                .find(|(k, addr, _, _)| *k == entry.kind && *addr == a);
+            if let (Some((_, _, w, i)), Some(word), Some(index)) =
+                (hit, words.get_mut(slot), indices.get_mut(slot))
+            {
+                *word = *w;
+                *index = *i;
+                present = present.saturating_add(1);
+            }
+        }
+        if present == 0 {
             continue;
         }
         let needed = usize::from(entry.data_type.registers());
-        if found.len() != needed {
+        if present != needed {
             warnings.push(format!(
-                "{}: {} of its {needed} registers are in the frame: left as registers",
+                "{}: {present} of its {needed} registers are in the frame: left as registers",
                 entry.describe(),
-                found.len()
             ));
             continue;
         }
-        let words: Vec<u16> = found.iter().map(|(w, _)| *w).collect();
-        let Some(value) = entry.value(&words) else {
+        let words = words.get(..needed).unwrap_or(&[]);
+        let found = indices.get(..needed).unwrap_or(&[]);
+        let Some(value) = entry.value(words) else {
             let why = match entry.data_type {
                 DataType::Bcd16 | DataType::Bcd32 => "not BCD digits",
                 DataType::F32 | DataType::F64 => "not a finite number",
@@ -632,18 +688,19 @@ pub fn apply(
             ));
             continue;
         };
-        let mut bytes = Vec::with_capacity(needed.saturating_mul(2));
-        for w in &words {
-            bytes.extend_from_slice(&w.to_be_bytes());
+        let mut bytes = [0u8; 8];
+        for (pair, w) in bytes.chunks_exact_mut(2).zip(words) {
+            pair.copy_from_slice(&w.to_be_bytes());
         }
-        let mut record = Record::new(Name::from(entry.quantity.clone()));
+        let bytes = bytes.get(..needed.saturating_mul(2)).unwrap_or(&[]);
+        let mut record = Record::new(entry.quantity.clone());
         record.value = Some(Value::Number(value));
-        record.unit = entry.unit.clone().map(Name::from);
-        record.label = entry.label.clone().map(Name::from);
+        record.unit = entry.unit.clone();
+        record.label = entry.label.clone();
         record.address = Some(Address::Number(u32::from(entry.address)));
-        record.raw = Some(RawRecord::from_parts(0, &bytes, 0, 0));
+        record.raw = Some(RawRecord::from_parts(0, bytes, 0, 0));
         if !entry.flags.is_empty() {
-            let raw = entry.unsigned(&words).unwrap_or(0);
+            let raw = entry.unsigned(words).unwrap_or(0);
             let s = status.get_or_insert(Status {
                 raw,
                 ..Status::default()
@@ -654,9 +711,9 @@ pub fn apply(
                 }
             }
         }
-        let first = found.iter().map(|(_, i)| *i).min().unwrap_or(0);
+        let first = found.iter().copied().min().unwrap_or(0);
         replaced.push((first, Some(record)));
-        taken.extend(found.iter().map(|(_, i)| *i));
+        taken.extend_from_slice(found);
     }
     if replaced.is_empty() {
         return;
