@@ -309,9 +309,11 @@ fn modbus_summary() {
         .unwrap();
     let response = meterwire::parse_hex(line["response"].as_str().unwrap()).unwrap();
     let request = meterwire::parse_hex(line["request"].as_str().unwrap()).unwrap();
-    let profile_text =
-        std::fs::read_to_string(root.join("profiles").join(line["profile"].as_str().unwrap()))
-            .unwrap();
+    let profile_text = std::fs::read_to_string(
+        root.join("profiles")
+            .join(line["profile"].as_str().unwrap()),
+    )
+    .unwrap();
     let profile = meterwire::modbus::profile::ModbusProfile::from_json(&profile_text).unwrap();
     let plain = Options::default().with_protocol(Some(meterwire::Protocol::ModbusRtu));
     let addressed = plain.clone().with_request(Some(request));
@@ -319,7 +321,10 @@ fn modbus_summary() {
         .clone()
         .with_modbus_profile(Some(std::sync::Arc::new(profile)));
     let check = decode(&response, &profiled).unwrap();
-    assert!(check.records.iter().any(|r| r.label.as_deref() == Some("forward_total")));
+    assert!(check
+        .records
+        .iter()
+        .any(|r| r.label.as_deref() == Some("forward_total")));
     assert_eq!(modbus_core_registers(&response), 12);
     let rounds = if std::env::args().any(|a| a == "--test") {
         3

@@ -32,6 +32,41 @@ const NEEDS_ESCAPE: [bool; 256] = {
     table
 };
 
+/// Writes `,"<key>":` as one constant (every key after an object's first one; the first,
+/// `quantity`, `kind` or `id`, is written with the object's opening brace).
+macro_rules! key {
+    ($w:expr, $key:literal) => {
+        $w.raw(concat!(",\"", $key, "\":").as_bytes())
+    };
+}
+
+/// `,"<key>":"<name>"` for a model name: the key and the opening quote as one constant for
+/// the static names of meterwire's tables, [`Writer::name`] for names read from JSON.
+macro_rules! key_name {
+    ($w:expr, $key:literal, $name:expr) => {
+        match $name {
+            Cow::Borrowed(s) => {
+                $w.raw(concat!(",\"", $key, "\":\"").as_bytes());
+                $w.raw(s.as_bytes());
+                $w.out.push(b'"');
+            }
+            owned => {
+                key!($w, $key);
+                $w.name(owned);
+            }
+        }
+    };
+}
+
+/// `,"<key>":"<name>"` for the name of one of the model's enums (nothing to escape).
+macro_rules! key_plain {
+    ($w:expr, $key:literal, $name:expr) => {{
+        $w.raw(concat!(",\"", $key, "\":\"").as_bytes());
+        $w.raw($name.as_bytes());
+        $w.out.push(b'"');
+    }};
+}
+
 /// Every byte's two upper-case hex digits.
 // Evaluated at compile time: an index out of range would be a build error, not a panic.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
@@ -104,18 +139,19 @@ impl Writer {
 
     fn hex(&mut self, bytes: &[u8]) {
         self.out.push(b'"');
-        // Through a stack buffer: one copy per 32 input bytes instead of a push per digit.
-        for chunk in bytes.chunks(32) {
-            let mut buf = [0u8; 64];
-            for (dst, &b) in buf.chunks_exact_mut(2).zip(chunk) {
-                if let Some(pair) = HEX_PAIRS.get(usize::from(b)) {
-                    dst.copy_from_slice(pair);
-                }
-            }
-            self.out
-                .extend_from_slice(buf.get(..chunk.len().saturating_mul(2)).unwrap_or(&[]));
-        }
+        self.hex_digits(bytes);
         self.out.push(b'"');
+    }
+
+    /// Upper-case hex digits, two fixed-size bytes per input byte (inline stores, no call to
+    /// memcpy).
+    fn hex_digits(&mut self, bytes: &[u8]) {
+        self.out.reserve(bytes.len().saturating_mul(2));
+        for &b in bytes {
+            if let Some(pair) = HEX_PAIRS.get(usize::from(b)) {
+                self.out.extend_from_slice(pair);
+            }
+        }
     }
 
     /// An unsigned number, left-padded with zeros to `width` digits (as `{:0width$}`).
@@ -244,14 +280,9 @@ impl Writer {
             .extend_from_slice(buffer.format_finite(v).as_bytes());
     }
 
-    // Inlined so each call site's key is a fixed-size copy, not a call to memcpy.
-    #[inline(always)]
-    fn key(&mut self, first: &mut bool, key: &[u8]) {
-        if !*first {
-            self.out.push(b',');
-        }
-        *first = false;
-        self.out.push(b'"');
+    /// `,"<key>":` for a key known only at run time (see [`key!`] for literal keys).
+    fn key(&mut self, key: &[u8]) {
+        self.out.extend_from_slice(b",\"");
         self.out.extend_from_slice(key);
         self.out.extend_from_slice(b"\":");
     }
@@ -364,14 +395,12 @@ impl Writer {
         } = l;
         self.raw(b"{\"kind\":");
         self.plain(kind.as_str());
-        let mut first = false;
         if let Some(c) = c {
-            self.key(&mut first, b"c");
+            key!(self, "c");
             self.code(u16::from(c.0), 2);
         }
         if let Some(f) = function {
-            self.key(&mut first, b"function");
-            self.plain(f.as_str());
+            key_plain!(self, "function", f.as_str());
         }
         for (key, v) in [
             (&b"fcb"[..], fcb),
@@ -380,28 +409,28 @@ impl Writer {
             (b"dfc", dfc),
         ] {
             if let Some(v) = v {
-                self.key(&mut first, key);
+                self.key(key);
                 self.bool(*v);
             }
         }
         if let Some(a) = a {
-            self.key(&mut first, b"a");
+            key!(self, "a");
             self.uint(u64::from(*a));
         }
         if let Some(ci) = ci {
-            self.key(&mut first, b"ci");
+            key!(self, "ci");
             self.code(u16::from(ci.0), 2);
         }
         if let Some(t) = tpl {
-            self.key(&mut first, b"tpl");
+            key!(self, "tpl");
             self.plain(t.as_str());
         }
         if let Some(c) = config {
-            self.key(&mut first, b"config");
+            key!(self, "config");
             self.code(c.0, 4);
         }
         if let Some(b) = byte_order {
-            self.key(&mut first, b"byte_order");
+            key!(self, "byte_order");
             self.str(b);
         }
         self.out.push(b'}');
@@ -420,33 +449,32 @@ impl Writer {
         } = m;
         self.raw(b"{\"id\":");
         self.str(id.as_str());
-        let mut first = false;
         if let Some(v) = manufacturer {
-            self.key(&mut first, b"manufacturer");
+            key!(self, "manufacturer");
             self.str(v.as_str());
         }
         if let Some(v) = manufacturer_code {
-            self.key(&mut first, b"manufacturer_code");
+            key!(self, "manufacturer_code");
             self.code(v.0, 4);
         }
         if let Some(v) = version {
-            self.key(&mut first, b"version");
+            key!(self, "version");
             self.uint(u64::from(*v));
         }
         if let Some(v) = medium {
-            self.key(&mut first, b"medium");
+            key!(self, "medium");
             self.name(v);
         }
         if let Some(v) = medium_code {
-            self.key(&mut first, b"medium_code");
+            key!(self, "medium_code");
             self.code(u16::from(v.0), 2);
         }
         if let Some(v) = access_no {
-            self.key(&mut first, b"access_no");
+            key!(self, "access_no");
             self.uint(u64::from(*v));
         }
         if let Some(v) = status {
-            self.key(&mut first, b"status");
+            key!(self, "status");
             self.uint(u64::from(*v));
         }
         self.out.push(b'}');
@@ -487,61 +515,57 @@ impl Writer {
         } = r;
         self.raw(b"{\"quantity\":");
         self.name(quantity);
-        let mut first = false;
         match value {
             Some(Value::Number(d)) => {
                 let v = d.to_f64();
                 if v.is_finite() {
-                    self.key(&mut first, b"value");
+                    key!(self, "value");
                     self.f64(v);
                 }
-                self.key(&mut first, b"exact");
+                key!(self, "exact");
                 self.exact(d);
             }
             Some(Value::Time(t)) => {
-                self.key(&mut first, b"value");
+                key!(self, "value");
                 self.timestamp(t);
             }
             Some(Value::Text(t)) => {
-                self.key(&mut first, b"value");
+                key!(self, "value");
                 self.str(t);
             }
             Some(Value::Bytes(b)) => {
-                self.key(&mut first, b"value");
+                key!(self, "value");
                 self.hex(b.as_slice());
             }
             None => {}
         }
         if let Some(u) = unit {
-            self.key(&mut first, b"unit");
-            self.name(u);
+            key_name!(self, "unit", u);
         }
         if let Some(u) = unit_text {
-            self.key(&mut first, b"unit_text");
+            key!(self, "unit_text");
             self.str(u);
         }
         if let Some(v) = storage {
-            self.key(&mut first, b"storage");
+            key!(self, "storage");
             self.uint(*v);
         }
         if let Some(v) = tariff {
-            self.key(&mut first, b"tariff");
+            key!(self, "tariff");
             self.uint(u64::from(*v));
         }
         if let Some(v) = subunit {
-            self.key(&mut first, b"subunit");
+            key!(self, "subunit");
             self.uint(u64::from(*v));
         }
         if let Some(f) = function {
-            self.key(&mut first, b"function");
-            self.plain(f.as_str());
+            key_plain!(self, "function", f.as_str());
         }
         if let Some(l) = label {
-            self.key(&mut first, b"label");
-            self.name(l);
+            key_name!(self, "label", l);
         }
         if !modifiers.is_empty() {
-            self.key(&mut first, b"modifiers");
+            key!(self, "modifiers");
             self.out.push(b'[');
             for (i, m) in modifiers.iter().enumerate() {
                 if i > 0 {
@@ -552,33 +576,34 @@ impl Writer {
             self.out.push(b']');
         }
         if let Some(e) = record_error {
-            self.key(&mut first, b"record_error");
+            key!(self, "record_error");
             self.name(e);
         }
         if let Some(a) = action {
-            self.key(&mut first, b"action");
+            key!(self, "action");
             self.name(a);
         }
         if *invalid {
-            self.key(&mut first, b"invalid");
+            key!(self, "invalid");
             self.raw(b"true");
         }
         if *dst {
-            self.key(&mut first, b"dst");
+            key!(self, "dst");
             self.raw(b"true");
         }
         if let Some(a) = address {
-            self.key(&mut first, b"address");
+            key!(self, "address");
             self.serde(a);
         }
         if let Some(raw) = raw {
-            self.key(&mut first, b"raw");
+            key!(self, "raw");
             self.raw_record(raw);
         }
         self.out.push(b'}');
     }
 
     fn raw_record(&mut self, raw: &RawRecord) {
+        // Keys and quotes around the hex digits as single constants.
         self.out.push(b'{');
         if raw.fill != 0 {
             self.raw(b"\"fill\":");
@@ -586,18 +611,18 @@ impl Writer {
             self.out.push(b',');
         }
         if !raw.dif().is_empty() {
-            self.raw(b"\"dif\":");
-            self.hex(raw.dif());
-            self.out.push(b',');
+            self.raw(b"\"dif\":\"");
+            self.hex_digits(raw.dif());
+            self.raw(b"\",");
         }
         if !raw.vif().is_empty() {
-            self.raw(b"\"vif\":");
-            self.hex(raw.vif());
-            self.out.push(b',');
+            self.raw(b"\"vif\":\"");
+            self.hex_digits(raw.vif());
+            self.raw(b"\",");
         }
-        self.raw(b"\"data\":");
-        self.hex(raw.data());
-        self.out.push(b'}');
+        self.raw(b"\"data\":\"");
+        self.hex_digits(raw.data());
+        self.raw(b"\"}");
     }
 }
 
