@@ -313,6 +313,33 @@ export interface DecodeOptions {
   explain?: boolean;
   /** Keys for encrypted payloads (AES-128: 32 hex digits; DES for security mode 2: 16): one hex key for every meter, or meter id → hex key. */
   keys?: Keys;
+  /** Modbus: the request the frame answers (bytes or hex, framed like the frame); read responses get register addresses from it. A request that does not fit is a warning. */
+  request?: Input | null;
+  /** Modbus: a register profile (`profiles/README.md`) as an object or JSON text; a bad profile throws `MeterwireError` of kind `malformed`. */
+  modbusProfile?: ModbusProfile | string | null;
+}
+
+/** A Modbus register profile (`profiles/README.md`): which registers hold which values. */
+export interface ModbusProfile {
+  name: string;
+  description?: string;
+  registers: ModbusProfileEntry[];
+}
+
+/** One value of a register profile. */
+export interface ModbusProfileEntry {
+  quantity: string;
+  label?: string;
+  /** First register, 0–65535, as sent in the PDU. */
+  address: number;
+  kind?: 'holding' | 'input';
+  type: 'u16' | 'i16' | 'bcd16' | 'u32' | 'i32' | 'f32' | 'bcd32' | 'u64' | 'i64' | 'f64';
+  word_order?: 'big' | 'swapped' | 'little' | 'byte_swapped' | 'ABCD' | 'CDAB' | 'DCBA' | 'BADC';
+  /** An exact decimal string the value is multiplied by (`"0.001"`). */
+  scale?: string;
+  unit?: string;
+  /** `u16`/`u32` only: bit number → status flag. */
+  flags?: Record<string, string>;
 }
 
 /** One hex key (32 digits) for every meter (or the `ID=HEX,ID=HEX` text), or meter id → hex key. */

@@ -68,6 +68,17 @@ function checkKeys(keys) {
   throw typeError(`opts.keys must be a hex string or an object of meter id -> hex key (got ${describe(keys)})`);
 }
 
+// modbusProfile: a register profile object (profiles/README.md) or its JSON text; the
+// backend gets the text and the core reads it (`ModbusProfile::from_json`).
+function checkProfile(profile) {
+  if (typeof profile === 'string') return profile;
+  if (isPlainObject(profile)) {
+    const text = JSON.stringify(profile);
+    if (typeof text === 'string') return text;
+  }
+  throw typeError(`opts.modbusProfile must be an object or a JSON string (got ${describe(profile)})`);
+}
+
 // Reads each option once into a fresh plain object: getters and proxies run once, and the
 // backend sees only known keys of the right types.
 function checkOpts(opts, { many = false, decoding = true } = {}) {
@@ -90,6 +101,15 @@ function checkOpts(opts, { many = false, decoding = true } = {}) {
         throw typeError(`opts.explain must be a boolean (got ${describe(explain)})`);
       }
       out.explain = explain;
+    }
+    // Modbus: the request a response answers (bytes or hex, like a frame).
+    const request = opts.request;
+    if (request !== undefined && request !== null) {
+      out.request = checkData(request, 'opts.request');
+    }
+    const modbusProfile = opts.modbusProfile;
+    if (modbusProfile !== undefined && modbusProfile !== null) {
+      out.modbusProfile = checkProfile(modbusProfile);
     }
   }
   const keys = opts.keys;

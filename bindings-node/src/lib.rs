@@ -20,8 +20,9 @@
 
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
-use meterwire::{Error as MwError, Keys, Options, Session};
+use meterwire::{Error as MwError, Keys, ModbusProfile, Options, Session};
 use napi::bindgen_prelude::{Either, Env, Object, Uint8Array, Uint8ArraySlice};
 use napi::Status;
 use napi_derive::napi;
@@ -37,6 +38,10 @@ pub struct DecodeOptions {
     pub keys: Option<Either<String, Vec<String>>>,
     /// `decodeMany` only: `"raise"` (default), `"skip"` or `"collect"`.
     pub on_error: Option<String>,
+    /// Modbus: the request a response answers, as bytes or hex text.
+    pub request: Option<Either<Uint8Array, String>>,
+    /// Modbus: a register profile as JSON text (the wrapper writes an object as JSON).
+    pub modbus_profile: Option<String>,
 }
 
 /// One input: bytes (`Buffer` or `Uint8Array`) or hex text.
@@ -126,6 +131,14 @@ fn options(opts: Option<&DecodeOptions>) -> Result<Options, MwError> {
                 });
                 out = out.with_keys(Keys::from_pairs(pairs)?);
             }
+        }
+        match &o.request {
+            None => {}
+            Some(Either::A(bytes)) => out = out.with_request(Some(bytes.to_vec())),
+            Some(Either::B(text)) => out = out.with_request(Some(meterwire::parse_hex(text)?)),
+        }
+        if let Some(text) = &o.modbus_profile {
+            out = out.with_modbus_profile(Some(Arc::new(ModbusProfile::from_json(text)?)));
         }
     }
     Ok(out)

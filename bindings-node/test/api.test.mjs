@@ -277,3 +277,39 @@ test('the package runs the shared wrapper and model types of bindings-js', () =>
     same('bindings-js/meterwire.d.ts', `${pkg}/types/meterwire.d.ts`);
   }
 });
+
+// Modbus options: digest M1 (request) and M2 (response), profiles/ultrasonic-f32-cdab.json.
+test(`modbus request and modbusProfile options (${backendName})`, () => {
+  const M1 = '01 03 00 00 00 02 C4 0B';
+  const M2 = '01 03 04 00 00 C1 48 AB 95';
+  const text = readFileSync(join(root, 'profiles', 'ultrasonic-f32-cdab.json'), 'utf8');
+  const profile = JSON.parse(text);
+  let want;
+  for (const request of [M1, Buffer.from(M1.replace(/ /g, ''), 'hex'), new Uint8Array(Buffer.from('010300000002C40B', 'hex'))]) {
+    for (const modbusProfile of [text, profile]) {
+      const d = api.decode(M2, { protocol: 'modbus_rtu', request, modbusProfile });
+      const [flow] = d.records;
+      assert.deepEqual([flow.label, flow.exact, flow.unit, flow.address], ['flow', '-12.5', 'm3/h', 0]);
+      want ??= d;
+      assert.deepEqual(d, want);
+    }
+  }
+  const opts = { protocol: 'modbus-rtu', request: M1, modbusProfile: profile };
+  assert.deepEqual(JSON.parse(api.decodeJson(M2, opts)), want);
+  assert.deepEqual(api.decodeMany([M2, M2], opts), [want, want]);
+  assert.deepEqual(api.decodeStream(M2, opts)[0].frame, want);
+  // null means absent; a request that does not fit is a warning.
+  assert.ok(api.decode(M2, { protocol: 'modbus_rtu', request: null, modbusProfile: null }));
+  const other = api.decode(M2, { protocol: 'modbus_rtu', request: '020300000002C438' });
+  assert.match(other.warnings[0], /^request option mismatch:/);
+  // A bad profile is the core's error; bad hex in the request too.
+  const bad = { name: 'x', registers: [{ quantity: 'volume', address: 0, type: 'u24' }] };
+  for (const modbusProfile of [bad, JSON.stringify(bad)]) {
+    throwsMw(() => api.decode(M2, { protocol: 'modbus_rtu', request: M1, modbusProfile }), 'malformed', 0);
+  }
+  throwsMw(() => api.decode(M2, { protocol: 'modbus_rtu', modbusProfile: '{not json' }), 'malformed');
+  throwsMw(() => api.decode(M2, { protocol: 'modbus_rtu', request: '01 0G' }), 'hex');
+  for (const wrong of [{ request: 5 }, { request: ['01'] }, { modbusProfile: 5 }, { modbusProfile: [1] }]) {
+    assert.throws(() => api.decode(M2, { protocol: 'modbus_rtu', ...wrong }), (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_TYPE');
+  }
+});

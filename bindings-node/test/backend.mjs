@@ -68,12 +68,28 @@ export function ownVectors() {
     .flatMap((f) => readJsonl(join(dir, f)).map((line) => ({ file: f, line })));
 }
 
-/** Decoding options of a vector line: its `protocol` (`auto` when absent) and `key`. */
+/**
+ * Decoding options of a vector line (tests/conformance/README.md): its `protocol` (`auto`
+ * when absent), `key`, `request` (hex) and `profile` (a file from the repo root, passed
+ * parsed as `modbusProfile`).
+ */
 export function vectorOptions(line) {
   const opts = {};
   if (typeof line.protocol === 'string' && line.protocol) opts.protocol = line.protocol;
   if (typeof line.key === 'string' && line.key) opts.keys = line.key;
+  if (typeof line.request === 'string' && line.request) opts.request = line.request;
+  if (typeof line.profile === 'string' && line.profile) {
+    opts.modbusProfile = JSON.parse(readFileSync(join(root, line.profile), 'utf8'));
+  }
   return Object.keys(opts).length ? opts : undefined;
+}
+
+/** The CLI flags of a vector line's `request` and `profile` fields. */
+export function cliOptions(line) {
+  const args = [];
+  if (typeof line.request === 'string' && line.request) args.push('--request', line.request);
+  if (typeof line.profile === 'string' && line.profile) args.push('--profile', join(root, line.profile));
+  return args;
 }
 
 /** The §3 error text the CLI and `error_json` print, rebuilt from a thrown MeterwireError. */

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   backendName,
+  cliOptions,
   decodeJsonOrError,
   load,
   ownVectors,
@@ -25,8 +26,9 @@ const own = ownVectors();
 /** Upper-case hex without separators. */
 const plainHex = (bytes) => Buffer.from(bytes).toString('hex').toUpperCase();
 
-/** The CLI's ndjson lines for hex frames (one per line), decoded with `--protocol`/`--key`. */
-function cliLines(hexes, protocol, key) {
+/** The CLI's ndjson lines for hex frames (one per line), decoded with `--protocol`/`--key`
+ * and `extra` flags (`--request`, `--profile`). */
+function cliLines(hexes, protocol, key, extra = []) {
   const bin = join(root, 'target', 'debug', 'meterwire');
   if (!existsSync(bin)) {
     const built = spawnSync('cargo', ['build', '-p', 'meterwire-cli'], { cwd: root, stdio: 'inherit' });
@@ -39,6 +41,7 @@ function cliLines(hexes, protocol, key) {
     const args = ['decode', '--format', 'ndjson', '--file', file];
     if (protocol) args.push('--protocol', protocol);
     if (key) args.push('--key', key);
+    args.push(...extra);
     const out = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
     assert.ok(out.status === 0 || out.status === 1, `CLI exit ${out.status}: ${out.stderr}`);
     const lines = out.stdout.split('\n');
@@ -82,17 +85,17 @@ test(`own vectors: decodeJson and decode equal expected (${backendName})`, () =>
 });
 
 test(`own vectors: decodeJson is the Rust CLI's text byte for byte (${backendName})`, () => {
-  // Vectors by protocol and key, so each CLI run gets the vector's --protocol and --key.
+  // Vectors by protocol, key, request and profile, so each CLI run gets the vector's flags.
   const groups = new Map();
   for (const { line } of own) {
-    const group = JSON.stringify([line.protocol || 'auto', line.key || '']);
+    const group = JSON.stringify([line.protocol || 'auto', line.key || '', cliOptions(line)]);
     if (!groups.has(group)) groups.set(group, []);
     groups.get(group).push(line);
   }
   let compared = 0;
   for (const [group, lines] of groups) {
-    const [protocol, key] = JSON.parse(group);
-    const cli = cliLines(lines.map((l) => l.hex), protocol, key);
+    const [protocol, key, extra] = JSON.parse(group);
+    const cli = cliLines(lines.map((l) => l.hex), protocol, key, extra);
     lines.forEach((line, i) => {
       assert.equal(decodeJsonOrError(api, line.hex, vectorOptions(line)), cli[i], line.name);
       compared++;

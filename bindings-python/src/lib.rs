@@ -8,8 +8,9 @@
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
-use meterwire::{Decoded, Key, Keys, Options, Session, StreamItem};
+use meterwire::{Decoded, Key, Keys, ModbusProfile, Options, Session, StreamItem};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -72,18 +73,68 @@ fn input<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Input<'a>> {
     Ok(Input::Bytes(Cow::Owned(bytes.as_bytes().to_vec())))
 }
 
+/// The Modbus keyword arguments: `request` and `modbus_profile`.
+#[derive(Clone, Copy)]
+struct ModbusArgs<'a, 'py> {
+    request: Option<&'a Bound<'py, PyAny>>,
+    profile: Option<&'a Bound<'py, PyAny>>,
+}
+
 /// The core's options from the keyword arguments.
 fn options(
     py: Python<'_>,
     protocol: &str,
     keys: Option<&Bound<'_, PyAny>>,
     explain: bool,
+    modbus: ModbusArgs<'_, '_>,
 ) -> PyResult<Options> {
     let protocol = Options::parse_protocol(protocol).map_err(|e| to_py_err(py, &e))?;
     Ok(Options::default()
         .with_protocol(protocol)
         .with_keys(keys_of(py, keys)?)
-        .with_explain(explain))
+        .with_explain(explain)
+        .with_request(request_of(py, modbus.request)?)
+        .with_modbus_profile(profile_of(py, modbus.profile)?))
+}
+
+/// The `request` option: the Modbus request a response answers, as bytes-like data or hex
+/// text (like a frame; hex parsed by the core).
+fn request_of(py: Python<'_>, request: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<u8>>> {
+    let Some(request) = request.filter(|r| !r.is_none()) else {
+        return Ok(None);
+    };
+    let input = input(request).map_err(|_| {
+        PyTypeError::new_err(format!(
+            "request must be bytes, bytearray, memoryview or a hex str, not {}",
+            type_name(request)
+        ))
+    })?;
+    let bytes = input.bytes().map_err(|e| to_py_err(py, &e))?;
+    Ok(Some(bytes.into_owned()))
+}
+
+/// The `modbus_profile` option: a register profile as a dict or as JSON text, read by the
+/// core (`ModbusProfile::from_value` / `from_json`), whose errors name the entry.
+fn profile_of(
+    py: Python<'_>,
+    profile: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<Arc<ModbusProfile>>> {
+    let Some(profile) = profile.filter(|p| !p.is_none()) else {
+        return Ok(None);
+    };
+    let parsed = if let Ok(text) = profile.cast::<PyString>() {
+        ModbusProfile::from_json(&text.to_cow()?)
+    } else if profile.is_instance_of::<PyDict>() {
+        ModbusProfile::from_value(&from_py(profile)?)
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "modbus_profile must be a dict or a JSON str, not {}",
+            type_name(profile)
+        )));
+    };
+    parsed
+        .map(|p| Some(Arc::new(p)))
+        .map_err(|e| to_py_err(py, &e))
 }
 
 /// The `keys` option (design §4): `None`; one key for every meter as hex text (or
@@ -135,8 +186,11 @@ fn decode_input(input: &Input<'_>, opts: &Options) -> Result<Decoded, meterwire:
 /// Decodes one frame into the model as a dict (design §2).
 #[pyfunction]
 #[pyo3(
-    signature = (data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false),
-    text_signature = "(data, *, protocol='auto', keys=None, explain=False)"
+    signature = (
+        data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
+        modbus_profile = None
+    ),
+    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None)"
 )]
 fn decode<'py>(
     py: Python<'py>,
@@ -144,8 +198,14 @@ fn decode<'py>(
     protocol: Cow<'_, str>,
     keys: Option<&Bound<'py, PyAny>>,
     explain: bool,
+    request: Option<&Bound<'py, PyAny>>,
+    modbus_profile: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let opts = options(py, &protocol, keys, explain)?;
+    let modbus = ModbusArgs {
+        request,
+        profile: modbus_profile,
+    };
+    let opts = options(py, &protocol, keys, explain, modbus)?;
     let decoded = decode_input(&input(data)?, &opts).map_err(|e| to_py_err(py, &e))?;
     to_py(py, &decoded)
 }
@@ -153,8 +213,11 @@ fn decode<'py>(
 /// Decodes one frame into the core's JSON text, byte for byte what every runtime returns.
 #[pyfunction]
 #[pyo3(
-    signature = (data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false),
-    text_signature = "(data, *, protocol='auto', keys=None, explain=False)"
+    signature = (
+        data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
+        modbus_profile = None
+    ),
+    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None)"
 )]
 fn decode_json(
     py: Python<'_>,
@@ -162,8 +225,14 @@ fn decode_json(
     protocol: Cow<'_, str>,
     keys: Option<&Bound<'_, PyAny>>,
     explain: bool,
+    request: Option<&Bound<'_, PyAny>>,
+    modbus_profile: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
-    let opts = options(py, &protocol, keys, explain)?;
+    let modbus = ModbusArgs {
+        request,
+        profile: modbus_profile,
+    };
+    let opts = options(py, &protocol, keys, explain, modbus)?;
     let input = input(data)?;
     input
         .bytes()
@@ -219,9 +288,10 @@ enum OnError {
 #[pyfunction]
 #[pyo3(
     signature = (
-        frames, *, protocol = Cow::Borrowed("auto"), keys = None, on_error = Cow::Borrowed("raise")
+        frames, *, protocol = Cow::Borrowed("auto"), keys = None, on_error = Cow::Borrowed("raise"),
+        request = None, modbus_profile = None
     ),
-    text_signature = "(frames, *, protocol='auto', keys=None, on_error='raise')"
+    text_signature = "(frames, *, protocol='auto', keys=None, on_error='raise', request=None, modbus_profile=None)"
 )]
 fn decode_many<'py>(
     py: Python<'py>,
@@ -229,6 +299,8 @@ fn decode_many<'py>(
     protocol: Cow<'_, str>,
     keys: Option<&Bound<'py, PyAny>>,
     on_error: Cow<'_, str>,
+    request: Option<&Bound<'py, PyAny>>,
+    modbus_profile: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let mode = match on_error.as_ref() {
         "raise" => OnError::Raise,
@@ -240,7 +312,11 @@ fn decode_many<'py>(
             )))
         }
     };
-    let opts = options(py, &protocol, keys, false)?;
+    let modbus = ModbusArgs {
+        request,
+        profile: modbus_profile,
+    };
+    let opts = options(py, &protocol, keys, false, modbus)?;
     let inputs = frames_of(frames)?
         .map(|item| input(&item?).map(Input::into_owned))
         .collect::<PyResult<Vec<_>>>()?;
@@ -277,16 +353,25 @@ fn decode_many<'py>(
 /// "<hex>"}`.
 #[pyfunction]
 #[pyo3(
-    signature = (data, *, protocol = Cow::Borrowed("auto"), keys = None),
-    text_signature = "(data, *, protocol='auto', keys=None)"
+    signature = (
+        data, *, protocol = Cow::Borrowed("auto"), keys = None, request = None,
+        modbus_profile = None
+    ),
+    text_signature = "(data, *, protocol='auto', keys=None, request=None, modbus_profile=None)"
 )]
 fn decode_stream<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,
     protocol: Cow<'_, str>,
     keys: Option<&Bound<'py, PyAny>>,
+    request: Option<&Bound<'py, PyAny>>,
+    modbus_profile: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let opts = options(py, &protocol, keys, false)?;
+    let modbus = ModbusArgs {
+        request,
+        profile: modbus_profile,
+    };
+    let opts = options(py, &protocol, keys, false, modbus)?;
     let input = input(data)?;
     let bytes = input.bytes().map_err(|e| to_py_err(py, &e))?;
     let items = py.detach(|| meterwire::decode_stream(&bytes, &opts));
@@ -403,8 +488,11 @@ impl Frame {
 /// reception time to add.
 #[pyfunction]
 #[pyo3(
-    signature = (decoded, *, timestamp = None, protocol = Cow::Borrowed("auto"), keys = None),
-    text_signature = "(decoded, *, timestamp=None, protocol='auto', keys=None)"
+    signature = (
+        decoded, *, timestamp = None, protocol = Cow::Borrowed("auto"), keys = None,
+        request = None, modbus_profile = None
+    ),
+    text_signature = "(decoded, *, timestamp=None, protocol='auto', keys=None, request=None, modbus_profile=None)"
 )]
 fn to_reading<'py>(
     py: Python<'py>,
@@ -412,8 +500,14 @@ fn to_reading<'py>(
     timestamp: Option<Cow<'_, str>>,
     protocol: Cow<'_, str>,
     keys: Option<&Bound<'py, PyAny>>,
+    request: Option<&Bound<'py, PyAny>>,
+    modbus_profile: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let opts = options(py, &protocol, keys, false)?;
+    let modbus = ModbusArgs {
+        request,
+        profile: modbus_profile,
+    };
+    let opts = options(py, &protocol, keys, false, modbus)?;
     let frame = Frame::read(decoded)?
         .decoded(&opts, None)
         .map_err(|e| to_py_err(py, &e))?;
@@ -426,16 +520,25 @@ fn to_reading<'py>(
 /// decode raises its error with `.index` set. Decoding runs without the GIL.
 #[pyfunction]
 #[pyo3(
-    signature = (frames, *, protocol = Cow::Borrowed("auto"), keys = None),
-    text_signature = "(frames, *, protocol='auto', keys=None)"
+    signature = (
+        frames, *, protocol = Cow::Borrowed("auto"), keys = None, request = None,
+        modbus_profile = None
+    ),
+    text_signature = "(frames, *, protocol='auto', keys=None, request=None, modbus_profile=None)"
 )]
 fn readings<'py>(
     py: Python<'py>,
     frames: &Bound<'py, PyAny>,
     protocol: Cow<'_, str>,
     keys: Option<&Bound<'py, PyAny>>,
+    request: Option<&Bound<'py, PyAny>>,
+    modbus_profile: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let opts = options(py, &protocol, keys, false)?;
+    let modbus = ModbusArgs {
+        request,
+        profile: modbus_profile,
+    };
+    let opts = options(py, &protocol, keys, false, modbus)?;
     let items = frames_of(frames)?
         .map(|item| Frame::read(&item?))
         .collect::<PyResult<Vec<_>>>()?;

@@ -49,11 +49,28 @@ def own_vectors(only: Optional[str] = None) -> List[dict]:
 
 
 def vector_options(line: dict) -> dict:
-    """The keyword arguments a vector's line asks for (design §6: protocol, key)."""
+    """The keyword arguments a vector's line asks for (design §6: protocol, key; and
+    ``tests/conformance/README.md``: request, profile — a file relative to the repo root,
+    passed parsed, as a dict)."""
     opts = {"protocol": line.get("protocol", "auto")}
     if line.get("key"):
         opts["keys"] = line["key"]
+    if line.get("request"):
+        opts["request"] = line["request"]
+    if line.get("profile"):
+        with open(REPO / line["profile"], encoding="utf-8") as f:
+            opts["modbus_profile"] = json.load(f)
     return opts
+
+
+def cli_options(line: dict) -> Tuple[str, ...]:
+    """The CLI flags of a vector's ``request`` and ``profile`` fields."""
+    args: Tuple[str, ...] = ()
+    if line.get("request"):
+        args += ("--request", line["request"])
+    if line.get("profile"):
+        args += ("--profile", str(REPO / line["profile"]))
+    return args
 
 
 def shared_vector_files() -> List[Path]:
@@ -98,15 +115,18 @@ class RustCli:
 
     def __init__(self, binary: Path):
         self.binary = binary
-        self._cache: Dict[Tuple[str, Tuple[str, ...]], List[str]] = {}
+        self._cache: Dict[Tuple[str, Tuple[str, ...], Tuple[str, ...]], List[str]] = {}
 
-    def ndjson(self, hexes: List[str], protocol: str = "auto") -> List[str]:
-        key = (protocol, tuple(hexes))
+    def ndjson(
+        self, hexes: List[str], protocol: str = "auto", extra: Tuple[str, ...] = ()
+    ) -> List[str]:
+        """``extra``: more CLI flags (``cli_options``)."""
+        key = (protocol, extra, tuple(hexes))
         if key not in self._cache:
-            self._cache[key] = self._run(hexes, protocol)
+            self._cache[key] = self._run(hexes, protocol, extra)
         return self._cache[key]
 
-    def _run(self, hexes: List[str], protocol: str) -> List[str]:
+    def _run(self, hexes: List[str], protocol: str, extra: Tuple[str, ...]) -> List[str]:
         # A valid first line makes the CLI read the file as hex text, one frame per line.
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
             f.write("E5\n")
@@ -118,6 +138,7 @@ class RustCli:
             args = [str(self.binary), "decode", "--format", "ndjson", "--file", path]
             if protocol != "auto":
                 args += ["--protocol", protocol]
+            args += extra
             run = subprocess.run(args, capture_output=True, check=False)
         finally:
             os.unlink(path)

@@ -5,6 +5,7 @@ import json
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -347,3 +348,61 @@ def test_key_errors_are_meterwire_errors():
         meterwire.decode("E5", keys=16)
     with pytest.raises(TypeError):
         meterwire.decode("E5", keys={"12345678": 5})
+
+
+# Modbus options: digest M1 (request) and M2 (response), profiles/ultrasonic-f32-cdab.json.
+M1 = "01 03 00 00 00 02 C4 0B"
+M2 = "01 03 04 00 00 C1 48 AB 95"
+PROFILE_FILE = Path(__file__).resolve().parents[2] / "profiles" / "ultrasonic-f32-cdab.json"
+
+
+def test_modbus_request_and_profile_options():
+    text = PROFILE_FILE.read_text(encoding="utf-8")
+    as_dict = json.loads(text)
+    want = None
+    for request in (M1, bytes.fromhex(M1.replace(" ", "")), bytearray.fromhex(M1)):
+        for profile in (text, as_dict):
+            d = meterwire.decode(M2, protocol="modbus_rtu", request=request, modbus_profile=profile)
+            flow = d["records"][0]
+            assert (flow["label"], flow["exact"], flow["unit"], flow["address"]) == (
+                "flow",
+                "-12.5",
+                "m3/h",
+                0,
+            )
+            want = want or d
+            assert d == want
+    # Every decoding function takes the same options.
+    opts = {"protocol": "modbus_rtu", "request": M1, "modbus_profile": as_dict}
+    assert json.loads(meterwire.decode_json(M2, **opts)) == want
+    assert meterwire.decode_many([M2, M2], **opts) == [want, want]
+    [item] = meterwire.decode_stream(M2, **opts)
+    assert item["frame"] == want
+    assert meterwire.to_reading(M2, **opts) == meterwire.to_reading(want)
+    assert meterwire.readings([M2], **opts)["label"] == ["flow"]
+    # Without the request: registers without addresses, a warning, never an error.
+    plain = meterwire.decode(M2, protocol="modbus_rtu", modbus_profile=as_dict)
+    assert "address" not in plain["records"][0] and plain["warnings"]
+    # A request that does not fit is a warning.
+    other = meterwire.decode(M2, protocol="modbus_rtu", request="020300000002C438")
+    assert other["warnings"][0].startswith("request option mismatch:")
+    # None means absent.
+    assert meterwire.decode(M2, protocol="modbus_rtu", request=None, modbus_profile=None)
+
+
+def test_modbus_option_errors():
+    bad = {"name": "x", "registers": [{"quantity": "volume", "address": 0, "type": "u24"}]}
+    for profile in (bad, json.dumps(bad)):
+        with pytest.raises(meterwire.FrameError) as info:
+            meterwire.decode(M2, protocol="modbus_rtu", request=M1, modbus_profile=profile)
+        assert (info.value.kind, info.value.offset) == ("malformed", 0)
+        assert "registers[0]" in info.value.message
+    with pytest.raises(meterwire.FrameError) as info:
+        meterwire.decode(M2, protocol="modbus_rtu", modbus_profile="{not json")
+    assert info.value.kind == "malformed"
+    with pytest.raises(meterwire.FrameError) as info:
+        meterwire.decode(M2, protocol="modbus_rtu", request="01 0G")
+    assert info.value.kind == "hex"
+    for wrong in ({"request": 5}, {"request": ["01"]}, {"modbus_profile": 5}, {"modbus_profile": [1]}):
+        with pytest.raises(TypeError):
+            meterwire.decode(M2, protocol="modbus_rtu", **wrong)

@@ -14,6 +14,7 @@ import pytest
 import meterwire
 from conftest import (
     FAMILY,
+    cli_options,
     error_text,
     own_vectors,
     python_text,
@@ -50,15 +51,18 @@ def test_own_vector(line):
 
 def test_own_vectors_match_rust_text(rust_cli):
     """``decode_json`` (or the error object) is the Rust CLI's line, byte for byte (vectors
-    that need a key are left out: the CLI reads no key option yet)."""
-    by_protocol = {}
+    that need a key are left out: the CLI reads no key option yet). Lines with ``request``
+    or ``profile`` go to the CLI as ``--request`` / ``--profile``."""
+    groups = {}
     for line in VECTORS:
         if not line.get("key"):
-            by_protocol.setdefault(line.get("protocol", "auto"), []).append(line["hex"])
+            group = (line.get("protocol", "auto"), cli_options(line))
+            groups.setdefault(group, []).append(line)
     count = 0
-    for protocol, hexes in by_protocol.items():
-        for hex_text, rust in zip(hexes, rust_cli.ndjson(hexes, protocol)):
-            assert python_text(hex_text, protocol) == rust, hex_text
+    for (protocol, extra), lines in groups.items():
+        hexes = [l["hex"] for l in lines]
+        for line, rust in zip(lines, rust_cli.ndjson(hexes, protocol, extra)):
+            assert python_text(**{"hex_text": line["hex"], **vector_options(line)}) == rust, line["name"]
             count += 1
     assert count >= 20
 

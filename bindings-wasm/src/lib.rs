@@ -20,8 +20,10 @@
     clippy::indexing_slicing
 )]
 
+use std::sync::Arc;
+
 use js_sys::{Array, Reflect, Uint8Array};
-use meterwire::{Error as MwError, Keys, Options, Session};
+use meterwire::{Error as MwError, Keys, ModbusProfile, Options, Session};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -71,7 +73,7 @@ fn string_field(opts: &JsValue, name: &str) -> Result<Option<String>, JsValue> {
     }
 }
 
-/// The core's options from `{protocol, explain, keys}` (the wrapper checked their types;
+/// The core's options from `{protocol, explain, keys, request, modbusProfile}` (the wrapper checked their types;
 /// unknown protocol names and bad keys are the core's errors).
 fn options(opts: &JsValue) -> Result<Options, JsValue> {
     let mut out = Options::default();
@@ -109,6 +111,16 @@ fn options(opts: &JsValue) -> Result<Options, JsValue> {
             out = out.with_keys(Keys::from_pairs(pairs).map_err(js)?);
         }
         Some(_) => return Err(type_error("opts.keys must be a string or an array")),
+    }
+    if let Some(request) = field(opts, "request")? {
+        let bytes = input_bytes(&request)
+            .map_err(|_| type_error("opts.request must be a Uint8Array, a Buffer or a hex string"))?
+            .map_err(js)?;
+        out = out.with_request(Some(bytes));
+    }
+    if let Some(text) = string_field(opts, "modbusProfile")? {
+        let profile = ModbusProfile::from_json(&text).map_err(js)?;
+        out = out.with_modbus_profile(Some(Arc::new(profile)));
     }
     Ok(out)
 }

@@ -4,6 +4,7 @@ use clap::{Args, Subcommand};
 use meterwire::cjt188::link::parse_address;
 use meterwire::cjt188::request::Request;
 use meterwire::mbus::request::{self, SecondaryAddress};
+use meterwire::modbus::request as modbus;
 use meterwire::model::Timestamp;
 use meterwire::{Decimal, Detail, DiOrder, Error, ErrorKind, Layer, Options};
 
@@ -16,6 +17,12 @@ pub enum EncodeCommand {
     /// CJ/T 188 requests (2004 / 2018), the protocol of Chinese water, heat and gas meters.
     #[command(subcommand)]
     Cjt188(Cjt188Request),
+    /// Modbus RTU requests: unit, PDU, CRC.
+    #[command(subcommand, name = "modbus_rtu", alias = "modbus-rtu")]
+    ModbusRtu(ModbusRequest),
+    /// Modbus TCP requests: MBAP header (transaction id, protocol 0, length, unit), PDU.
+    #[command(name = "modbus_tcp", alias = "modbus-tcp")]
+    ModbusTcp(ModbusTcp),
     /// A frame from its JSON model (the output of `meterwire decode`), e.g. a changed reading
     /// for a meter simulator.
     /// With `--key`/`--keys`, a wM-Bus payload flagged for security mode 2, 5 or 7 (or the
@@ -26,6 +33,175 @@ pub enum EncodeCommand {
         #[command(flatten)]
         keys: crate::KeyArgs,
     },
+}
+
+/// A Modbus TCP request and its transaction id.
+#[derive(Debug, Args)]
+pub struct ModbusTcp {
+    /// The transaction identifier the server echoes (0-65535).
+    #[arg(long, global = true, default_value_t = 1, value_parser = parse_u16)]
+    transaction: u16,
+    #[command(subcommand)]
+    request: ModbusRequest,
+}
+
+/// The Modbus requests (functions 01-06, 0F, 10, 2B/0E).
+#[derive(Debug, Subcommand)]
+pub enum ModbusRequest {
+    /// Read Coils (01): 1-2000 coils.
+    ReadCoils(ModbusRead),
+    /// Read Discrete Inputs (02): 1-2000 inputs.
+    ReadDiscreteInputs(ModbusRead),
+    /// Read Holding Registers (03): 1-125 registers.
+    ReadHolding(ModbusRead),
+    /// Read Input Registers (04): 1-125 registers.
+    ReadInput(ModbusRead),
+    /// Write Single Coil (05): --on (FF00) or --off (0000).
+    WriteCoil {
+        #[command(flatten)]
+        unit: ModbusUnit,
+        /// The coil's address (0-65535, as sent in the PDU).
+        #[arg(long, value_parser = parse_u16)]
+        address: u16,
+        /// Switch the coil on.
+        #[arg(long, conflicts_with = "off", required_unless_present = "off")]
+        on: bool,
+        /// Switch the coil off.
+        #[arg(long)]
+        off: bool,
+    },
+    /// Write Single Register (06).
+    WriteRegister {
+        #[command(flatten)]
+        unit: ModbusUnit,
+        /// The register's address (0-65535, as sent in the PDU).
+        #[arg(long, value_parser = parse_u16)]
+        address: u16,
+        /// The value (0-65535 or 0x0000-0xFFFF).
+        #[arg(long, value_parser = parse_u16)]
+        value: u16,
+    },
+    /// Write Multiple Coils (0F): 1-1968 coils.
+    WriteCoils {
+        #[command(flatten)]
+        unit: ModbusUnit,
+        /// The first coil's address.
+        #[arg(long, value_parser = parse_u16)]
+        start: u16,
+        /// The coils, 1 or 0, comma-separated (1,0,1).
+        #[arg(long, value_delimiter = ',', required = true, value_parser = parse_bit)]
+        coils: Vec<bool>,
+    },
+    /// Write Multiple Registers (10): 1-123 registers.
+    WriteRegisters {
+        #[command(flatten)]
+        unit: ModbusUnit,
+        /// The first register's address.
+        #[arg(long, value_parser = parse_u16)]
+        start: u16,
+        /// The values, comma-separated (10,0x0102).
+        #[arg(long, value_delimiter = ',', required = true, value_parser = parse_u16)]
+        values: Vec<u16>,
+    },
+    /// Read Device Identification (2B / MEI 0E).
+    ReadDeviceId {
+        #[command(flatten)]
+        unit: ModbusUnit,
+        /// basic (1), regular (2), extended (3) or one (4: the one object --object).
+        #[arg(long, default_value = "basic", value_parser = parse_device_id_code)]
+        code: u8,
+        /// The first object (or the one object) to read.
+        #[arg(long, default_value = "0", value_parser = parse_byte)]
+        object: u8,
+    },
+}
+
+/// The unit a Modbus request goes to.
+#[derive(Debug, Args)]
+pub struct ModbusUnit {
+    /// Unit address: 1-247 on a serial line (0 broadcasts a write); on TCP the unit
+    /// identifier (0xFF, or the serial address behind a gateway).
+    #[arg(long, short, value_parser = parse_byte)]
+    unit: u8,
+}
+
+/// A Modbus read: unit, start address, count.
+#[derive(Debug, Args)]
+pub struct ModbusRead {
+    #[command(flatten)]
+    unit: ModbusUnit,
+    /// The first address (0-65535, as sent in the PDU: no 40001 offset).
+    #[arg(long, value_parser = parse_u16)]
+    start: u16,
+    /// How many coils, inputs or registers.
+    #[arg(long, value_parser = parse_u16)]
+    count: u16,
+}
+
+impl ModbusRequest {
+    fn unit(&self) -> u8 {
+        match self {
+            ModbusRequest::ReadCoils(r)
+            | ModbusRequest::ReadDiscreteInputs(r)
+            | ModbusRequest::ReadHolding(r)
+            | ModbusRequest::ReadInput(r) => r.unit.unit,
+            ModbusRequest::WriteCoil { unit, .. }
+            | ModbusRequest::WriteRegister { unit, .. }
+            | ModbusRequest::WriteCoils { unit, .. }
+            | ModbusRequest::WriteRegisters { unit, .. }
+            | ModbusRequest::ReadDeviceId { unit, .. } => unit.unit,
+        }
+    }
+
+    fn encode(&self, to: modbus::Request) -> Result<Vec<u8>, Error> {
+        match self {
+            ModbusRequest::ReadCoils(r) => to.read_coils(r.start, r.count),
+            ModbusRequest::ReadDiscreteInputs(r) => to.read_discrete_inputs(r.start, r.count),
+            ModbusRequest::ReadHolding(r) => to.read_holding_registers(r.start, r.count),
+            ModbusRequest::ReadInput(r) => to.read_input_registers(r.start, r.count),
+            ModbusRequest::WriteCoil { address, on, .. } => Ok(to.write_single_coil(*address, *on)),
+            ModbusRequest::WriteRegister { address, value, .. } => {
+                Ok(to.write_single_register(*address, *value))
+            }
+            ModbusRequest::WriteCoils { start, coils, .. } => {
+                to.write_multiple_coils(*start, coils)
+            }
+            ModbusRequest::WriteRegisters { start, values, .. } => {
+                to.write_multiple_registers(*start, values)
+            }
+            ModbusRequest::ReadDeviceId { code, object, .. } => {
+                to.read_device_identification(*code, *object)
+            }
+        }
+    }
+}
+
+fn parse_u16(text: &str) -> Result<u16, String> {
+    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u16::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.map_err(|_| format!("{text:?} is not a 16-bit number (0-65535 or 0x0000-0xFFFF)"))
+}
+
+fn parse_bit(text: &str) -> Result<bool, String> {
+    match text.trim() {
+        "1" | "on" | "true" => Ok(true),
+        "0" | "off" | "false" => Ok(false),
+        _ => Err(format!("{text:?} is not a coil value (1 or 0)")),
+    }
+}
+
+fn parse_device_id_code(text: &str) -> Result<u8, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "basic" | "1" => Ok(1),
+        "regular" | "2" => Ok(2),
+        "extended" | "3" => Ok(3),
+        "one" | "individual" | "4" => Ok(4),
+        _ => Err(format!(
+            "{text:?} is not a read device id code (basic, regular, extended, one or 1-4)"
+        )),
+    }
 }
 
 /// The wired M-Bus requests.
@@ -291,6 +467,10 @@ pub fn encode(cmd: &EncodeCommand) -> Result<Vec<u8>, Error> {
             meterwire::encode_with(&model, &Options::default().with_keys(keys.get()))
         }
         EncodeCommand::Cjt188(req) => cjt188(req),
+        EncodeCommand::ModbusRtu(req) => req.encode(modbus::Request::rtu(req.unit())),
+        EncodeCommand::ModbusTcp(tcp) => tcp
+            .request
+            .encode(modbus::Request::tcp(tcp.request.unit(), tcp.transaction)),
         EncodeCommand::Mbus(req) => match req {
             MbusRequest::SndNke(a) => Ok(request::snd_nke(a.address).to_vec()),
             MbusRequest::ReqUd2(a) => Ok(request::req_ud2(a.address, a.fcb).to_vec()),

@@ -138,6 +138,8 @@ enum Command {
                       meterwire encode mbus select --id 1234FFFF --manufacturer KAM\n  \
                       meterwire encode cjt188 read-data --address 00010012345678 --di 901F\n  \
                       meterwire encode cjt188 valve --address 00010012345678 --close\n  \
+                      meterwire encode modbus_rtu read-holding --unit 1 --start 0 --count 10\n  \
+                      meterwire encode modbus_tcp read-input --unit 1 --start 0 --count 2 --transaction 7\n  \
                       meterwire decode 'E5' | meterwire encode json -"
     )]
     Encode(encode::EncodeCommand),

@@ -2,13 +2,35 @@
 //! contract of design §3 (a documented kind, an offset inside the input). `decode_stream`
 //! must cover every input byte exactly once, in order. Protocols tried: auto-detection,
 //! M-Bus, CJ/T 188, Modbus RTU and Modbus TCP (whose decodable frames must also encode back
-//! to the same bytes); and the zero-copy views of `mbus::view` and `wmbus::view`.
+//! to the same bytes; also with the `request` option and a register profile); and the zero-copy views of `mbus::view` and `wmbus::view`.
 #![no_main]
+
+use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use meterwire::{
-    decode, decode_json, decode_stream, parse_hex, Error, ErrorKind, Options, Protocol, StreamItem,
+    decode, decode_json, decode_stream, parse_hex, Error, ErrorKind, ModbusProfile, Options,
+    Protocol, StreamItem,
 };
+
+/// Digest M1 asking 12 registers (`profiles/examples.jsonl`), RTU.
+const RTU_REQUEST: [u8; 8] = [0x01, 0x03, 0x00, 0x00, 0x00, 0x0C, 0x45, 0xCF];
+/// 15 input registers from 0 of unit 3, TCP transaction 7 (`profiles/examples.jsonl`).
+const TCP_REQUEST: [u8; 12] = [0x00, 0x07, 0x00, 0x00, 0x00, 0x06, 0x03, 0x04, 0x00, 0x00, 0x00, 0x0F];
+
+/// The example profiles of `profiles/`, read once.
+fn profiles() -> (Arc<ModbusProfile>, Arc<ModbusProfile>) {
+    static PROFILES: OnceLock<(Arc<ModbusProfile>, Arc<ModbusProfile>)> = OnceLock::new();
+    PROFILES
+        .get_or_init(|| {
+            let read = |text: &str| Arc::new(ModbusProfile::from_json(text).expect("profile"));
+            (
+                read(include_str!("../../profiles/ultrasonic-f32-cdab.json")),
+                read(include_str!("../../profiles/split-integer-fraction.json")),
+            )
+        })
+        .clone()
+}
 
 fn check_error(e: &Error, len: usize) {
     assert!(
@@ -46,6 +68,28 @@ fn check_bytes(data: &[u8]) {
     }
     let modbus_rtu_explain = modbus_rtu.clone().with_explain(true);
     let modbus_tcp_explain = modbus_tcp.clone().with_explain(true);
+    // Modbus with the request option and a register profile: a request for 12 holding (RTU)
+    // or 15 input (TCP) registers from 0, and the profile of that layout; and the input as its
+    // own request. Records change, never the frame: it still encodes back.
+    let (rtu_profile, tcp_profile) = profiles();
+    let modbus_rtu_paired = modbus_rtu
+        .clone()
+        .with_request(Some(RTU_REQUEST.to_vec()))
+        .with_modbus_profile(Some(rtu_profile))
+        .with_explain(true);
+    let modbus_tcp_paired = modbus_tcp
+        .clone()
+        .with_request(Some(TCP_REQUEST.to_vec()))
+        .with_modbus_profile(Some(tcp_profile.clone()));
+    let modbus_self_paired = modbus_tcp
+        .clone()
+        .with_request(Some(data.to_vec()))
+        .with_modbus_profile(Some(tcp_profile));
+    for opts in [&modbus_rtu_paired, &modbus_tcp_paired, &modbus_self_paired] {
+        if let Ok(d) = decode(data, opts) {
+            assert_eq!(meterwire::encode(&d).expect("encode(decode(x))"), data);
+        }
+    }
     // wM-Bus with a key: CRC strip, ELL/AFL/TPL, AES-CBC/CTR and the KDF; encoding with the
     // key must not panic either.
     let wmbus = Options::default()
@@ -68,6 +112,9 @@ fn check_bytes(data: &[u8]) {
         modbus_rtu_explain,
         modbus_tcp,
         modbus_tcp_explain,
+        modbus_rtu_paired,
+        modbus_tcp_paired,
+        modbus_self_paired,
     ] {
         let decoded = decode(data, &opts);
         if let Err(e) = &decoded {

@@ -32,6 +32,42 @@ pub fn line_protocol(line: &Json) -> Option<meterwire::Protocol> {
         .and_then(|name| meterwire::Options::parse_protocol(name).ok().flatten())
 }
 
+/// The repository's root (vector lines name profile files relative to it).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The decoding options a line of the own vectors asks for (design §6, and the documented
+/// additions of `tests/conformance/README.md`): `protocol` (`auto` when absent), `key`,
+/// `request` (the Modbus request the frame answers, hex) and `profile` (a Modbus register
+/// profile file, relative to the repository root). A line that names a bad option panics:
+/// vectors are test data.
+pub fn line_options(line: &Json) -> meterwire::Options {
+    let name = line["name"].as_str().unwrap_or("?");
+    let protocol = line["protocol"].as_str().unwrap_or("auto");
+    let keys = meterwire::Options::parse_keys(line["key"].as_str().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("{name}: key: {e}"));
+    let request = line["request"]
+        .as_str()
+        .map(|hex| meterwire::parse_hex(hex).unwrap_or_else(|e| panic!("{name}: request: {e}")));
+    let profile = line["profile"].as_str().map(|file| {
+        let path = repo_root().join(file);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{name}: cannot read {}: {e}", path.display()));
+        let profile = meterwire::ModbusProfile::from_json(&text)
+            .unwrap_or_else(|e| panic!("{name}: {}: {e}", path.display()));
+        std::sync::Arc::new(profile)
+    });
+    meterwire::Options::default()
+        .with_protocol(
+            meterwire::Options::parse_protocol(protocol)
+                .unwrap_or_else(|e| panic!("{name}: protocol: {e}")),
+        )
+        .with_keys(keys)
+        .with_request(request)
+        .with_modbus_profile(profile)
+}
+
 /// Every line of a JSON-lines file, parsed.
 pub fn read_jsonl(path: &Path) -> Vec<Json> {
     let text = std::fs::read_to_string(path)

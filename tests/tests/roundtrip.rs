@@ -3,7 +3,9 @@
 //! every binding takes).
 
 use meterwire::{decode, decode_json, encode, encode_json, hex::to_hex, parse_hex, Options};
-use meterwire_conformance::{line_protocol, own_vectors_dir, read_jsonl, shared_vectors_dir};
+use meterwire_conformance::{
+    line_options, line_protocol, own_vectors_dir, read_jsonl, shared_vectors_dir,
+};
 
 fn check(name: &str, bytes: &[u8]) -> bool {
     check_with(name, bytes, &Options::default())
@@ -39,7 +41,8 @@ fn own_vectors_round_trip() {
         if path.extension().is_some_and(|x| x == "jsonl") {
             for line in read_jsonl(&path) {
                 let bytes = parse_hex(line["hex"].as_str().unwrap()).unwrap();
-                let opts = Options::default().with_protocol(line_protocol(&line));
+                // Without the key: an encrypted frame encodes back to its encrypted bytes.
+                let opts = line_options(&line).with_keys(meterwire::Keys::None);
                 if check_with(line["name"].as_str().unwrap(), &bytes, &opts) {
                     n += 1;
                 }
@@ -82,7 +85,7 @@ fn public_corpora_round_trip() {
 /// Explain mode: the spans of every decodable test frame cover each byte exactly once.
 #[test]
 fn spans_cover_every_byte_once() {
-    let mut frames: Vec<(String, Vec<u8>, Option<meterwire::Protocol>)> = Vec::new();
+    let mut frames: Vec<(String, Vec<u8>, Options)> = Vec::new();
     for entry in std::fs::read_dir(own_vectors_dir()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|x| x == "jsonl") {
@@ -90,7 +93,7 @@ fn spans_cover_every_byte_once() {
                 frames.push((
                     line["name"].as_str().unwrap().to_string(),
                     parse_hex(line["hex"].as_str().unwrap()).unwrap(),
-                    line_protocol(&line),
+                    line_options(&line),
                 ));
             }
         }
@@ -108,17 +111,15 @@ fn spans_cover_every_byte_once() {
                     frames.push((
                         line["name"].as_str().unwrap_or("?").to_string(),
                         bytes,
-                        None,
+                        Options::default(),
                     ));
                 }
             }
         }
     }
     let mut checked = 0;
-    for (name, bytes, protocol) in &frames {
-        let opts = Options::default()
-            .with_explain(true)
-            .with_protocol(*protocol);
+    for (name, bytes, opts) in &frames {
+        let opts = opts.clone().with_explain(true);
         let Ok(d) = decode(bytes, &opts) else {
             continue;
         };
@@ -148,13 +149,13 @@ fn spans_cover_every_byte_once() {
 /// decodable test frame, with and without explain spans.
 #[test]
 fn fast_json_equals_serde_json() {
-    let mut frames: Vec<(Vec<u8>, Option<meterwire::Protocol>)> = Vec::new();
+    let mut frames: Vec<(Vec<u8>, Options)> = Vec::new();
     for entry in std::fs::read_dir(own_vectors_dir()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|x| x == "jsonl") {
             for line in read_jsonl(&path) {
                 let bytes = parse_hex(line["hex"].as_str().unwrap()).unwrap();
-                frames.push((bytes, line_protocol(&line)));
+                frames.push((bytes, line_options(&line)));
             }
         }
     }
@@ -164,7 +165,7 @@ fn fast_json_equals_serde_json() {
             if path.extension().is_some_and(|x| x == "jsonl") {
                 for line in read_jsonl(&path) {
                     if let Ok(bytes) = parse_hex(line["hex"].as_str().unwrap_or("")) {
-                        frames.push((bytes, None));
+                        frames.push((bytes, Options::default()));
                     }
                 }
             }
@@ -172,10 +173,8 @@ fn fast_json_equals_serde_json() {
     }
     let mut checked = 0;
     for explain in [false, true] {
-        for (bytes, protocol) in &frames {
-            let opts = Options::default()
-                .with_explain(explain)
-                .with_protocol(*protocol);
+        for (bytes, opts) in &frames {
+            let opts = opts.clone().with_explain(explain);
             if let Ok(d) = decode(bytes, &opts) {
                 assert_eq!(
                     meterwire::to_json(&d),

@@ -1,7 +1,7 @@
 // Type-checked by types.test.mjs (tsc --noEmit): the .d.ts files describe the packages'
 // real use, for the native, WASM (Node) and web entry points.
 import native, { decode, decodeJson, decodeMany, decodeStream, encode, toReading, protocols, MeterwireError } from '../../index.js';
-import type { Decoded, DataRecord, StreamItem, ErrorObject, Reading, MbusLink, ProtocolInfo } from '../../index.js';
+import type { Decoded, DataRecord, StreamItem, ErrorObject, Reading, MbusLink, ProtocolInfo, ModbusProfile, DecodeOptions } from '../../index.js';
 import * as wasm from '../../../bindings-wasm/index.js';
 import init, * as web from '../../../bindings-wasm/web.js';
 
@@ -42,8 +42,20 @@ native.decode('E5') satisfies Decoded;
 const api = await init();
 api.decodeJson('E5') satisfies string;
 web.decode('E5') satisfies Decoded;
+// Modbus: the request (hex or bytes) and a register profile (object or JSON text).
+const profile: ModbusProfile = {
+  name: 'flow',
+  registers: [{ quantity: 'volume_flow', label: 'flow', address: 0, type: 'f32', word_order: 'swapped', unit: 'm3/h' }],
+};
+const modbusOpts: DecodeOptions = { protocol: 'modbus_rtu', request: '01 03 00 00 00 02 C4 0B', modbusProfile: profile };
+decode('01 03 04 00 00 C1 48 AB 95', modbusOpts) satisfies Decoded;
+decodeJson('0103040000C148AB95', { protocol: 'modbus-rtu', request: new Uint8Array([1, 3, 0, 0, 0, 2, 0xc4, 0x0b]), modbusProfile: JSON.stringify(profile) }) satisfies string;
+decodeMany(['0103040000C148AB95'], { ...modbusOpts, onError: 'skip' }) satisfies Decoded[];
+decodeStream('0103040000C148AB95', modbusOpts) satisfies StreamItem[];
+// @ts-expect-error: a profile entry needs a known type
+const badProfile: ModbusProfile = { name: 'x', registers: [{ quantity: 'volume', address: 0, type: 'u24' }] };
 // @ts-expect-error: numbers are not an input type
 decode(5);
 // @ts-expect-error: unknown onError mode
 decodeMany(['E5'], { onError: 'ignore' });
-void [text, fn, v, many, skipped, collected, bytes, r, listed, named, w, wb, nb];
+void [text, fn, v, many, skipped, collected, bytes, r, listed, named, w, wb, nb, badProfile];

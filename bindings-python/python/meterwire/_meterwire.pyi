@@ -1,6 +1,6 @@
 """Stubs of the Rust extension ``meterwire._meterwire`` (re-exported by ``meterwire``)."""
 
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from .model import Columns, Data, Decoded, ErrorObject, Keys, OnError, Protocol, Reading, StreamItem
 
@@ -22,6 +22,9 @@ __all__ = [
     "ERROR_KINDS",
     "__version__",
 ]
+
+ModbusProfileSpec = Union[Dict[str, Any], str]
+"""A Modbus register profile (``profiles/README.md``): the parsed JSON as a dict, or its text."""
 
 __version__: str
 SCHEMA_VERSION: int
@@ -59,8 +62,15 @@ def decode(
     protocol: Union[Protocol, str] = "auto",
     keys: Optional[Keys] = None,
     explain: bool = False,
+    request: Optional[Data] = None,
+    modbus_profile: Optional[ModbusProfileSpec] = None,
 ) -> Decoded:
     """Decodes one frame into the model (design §2).
+
+    Modbus: ``request`` is the request the frame answers (bytes-like or hex, framed like the
+    frame): read responses get register addresses from it. ``modbus_profile`` turns registers
+    into values (a dict or JSON text, read by the core; a bad profile raises ``FrameError`` of
+    kind ``malformed`` naming the entry). A request that does not fit is a warning.
 
     Raises ``MeterwireError`` (a subclass per family) when the frame does not decode,
     ``TypeError`` when ``data`` is not bytes-like or str. An unknown ``protocol`` name is a
@@ -75,6 +85,8 @@ def decode_json(
     protocol: Union[Protocol, str] = "auto",
     keys: Optional[Keys] = None,
     explain: bool = False,
+    request: Optional[Data] = None,
+    modbus_profile: Optional[ModbusProfileSpec] = None,
 ) -> str:
     """Decodes one frame into the core's compact JSON text: the same bytes in every runtime."""
 
@@ -84,6 +96,8 @@ def decode_many(
     protocol: Union[Protocol, str] = "auto",
     keys: Optional[Keys] = None,
     on_error: OnError = "raise",
+    request: Optional[Data] = None,
+    modbus_profile: Optional[ModbusProfileSpec] = None,
 ) -> List[Union[Decoded, ErrorObject]]:
     """Decodes many frames in order, the GIL released while decoding.
 
@@ -95,7 +109,12 @@ def decode_many(
     """
 
 def decode_stream(
-    data: Data, *, protocol: Union[Protocol, str] = "auto", keys: Optional[Keys] = None
+    data: Data,
+    *,
+    protocol: Union[Protocol, str] = "auto",
+    keys: Optional[Keys] = None,
+    request: Optional[Data] = None,
+    modbus_profile: Optional[ModbusProfileSpec] = None,
 ) -> List[StreamItem]:
     """Cuts a byte stream (a serial capture) into frames and garbage.
 
@@ -122,6 +141,8 @@ def to_reading(
     timestamp: Optional[str] = None,
     protocol: Union[Protocol, str] = "auto",
     keys: Optional[Keys] = None,
+    request: Optional[Data] = None,
+    modbus_profile: Optional[ModbusProfileSpec] = None,
 ) -> Reading:
     """The flat reading of one frame (design §2.1). ``decoded`` is a dict from ``decode``, or
     frame data decoded first with ``protocol`` and ``keys``. ``timestamp``: the reception time
@@ -132,6 +153,8 @@ def readings(
     *,
     protocol: Union[Protocol, str] = "auto",
     keys: Optional[Keys] = None,
+    request: Optional[Data] = None,
+    modbus_profile: Optional[ModbusProfileSpec] = None,
 ) -> Columns:
     """Many frames as one columnar table (``pandas.DataFrame(readings(frames))``).
 

@@ -4,7 +4,8 @@
 //!
 //! Layers: [`link`] holds the checked views of the RTU ADU `unit PDU CRC_lo CRC_hi` and the
 //! TCP ADU `MBAP(7) PDU` with `emit`; [`app`] reads the PDU into the model; [`encode`] writes
-//! the model back; [`explain`] annotates every byte.
+//! the model back; [`explain`] annotates every byte; [`request`] builds the requests a master
+//! sends (reads, writes, device identification) from a few parameters.
 //!
 //! ```
 //! use meterwire::{decode, parse_hex, Options, Protocol};
@@ -125,6 +126,7 @@ pub mod explain;
 pub mod link;
 pub mod pair;
 pub mod profile;
+pub mod request;
 
 use alloc::format;
 use alloc::vec::Vec;
