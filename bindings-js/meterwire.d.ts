@@ -398,6 +398,49 @@ export interface ReadingOptions {
 /** The flat reading view of a decoded frame (design §2.1). */
 export declare function toReading(decoded: Decoded, opts?: ReadingOptions | null): Reading;
 
+/** What `modbusRequest` builds: a Modbus master's request (RTU unless `framing` is `tcp`). */
+export interface ModbusRequestSpec {
+  /** The model's function name of the request. */
+  function:
+    | 'read_coils'
+    | 'read_discrete_inputs'
+    | 'read_holding_registers'
+    | 'read_input_registers'
+    | 'write_single_coil'
+    | 'write_single_register'
+    | 'write_multiple_coils'
+    | 'write_multiple_registers'
+    | 'read_device_identification';
+  /** The unit (slave) address. */
+  unit: number;
+  /** `rtu` (default) or `tcp`. */
+  framing?: 'rtu' | 'tcp';
+  /** TCP: the transaction identifier (default 1). */
+  transaction?: number;
+  /** Reads and multiple writes: the first address. */
+  start?: number;
+  /** Reads: how many coils or registers. */
+  count?: number;
+  /** Single writes: the address. */
+  address?: number;
+  /** `write_single_register`: the value. */
+  value?: number;
+  /** `write_single_coil`: on or off. */
+  on?: boolean;
+  /** `write_multiple_registers`: the values. */
+  values?: number[];
+  /** `write_multiple_coils`: the states. */
+  coils?: boolean[];
+  /** `read_device_identification`: access code (1 basic … 4 one object; default 1). */
+  code?: number;
+  /** `read_device_identification`: the first object (default 0). */
+  objectId?: number;
+}
+
+/** Builds a Modbus master's request frame; a missing or out-of-range parameter throws a
+ * `MeterwireError` of kind `malformed`. */
+export declare function modbusRequest(spec: ModbusRequestSpec): Uint8Array;
+
 /** A protocol this build decodes (the core's registry). */
 export interface ProtocolInfo {
   /** The `protocol` option and model value (`"mbus"`, `"modbus_rtu"`, …). */
@@ -422,5 +465,6 @@ export interface MeterwireApi {
   encode: typeof encode;
   toReading: typeof toReading;
   protocols: typeof protocols;
+  modbusRequest: typeof modbusRequest;
   MeterwireError: typeof MeterwireError;
 }

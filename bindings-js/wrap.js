@@ -223,6 +223,24 @@ export function makeApi(raw) {
     return JSON.parse(out);
   }
 
+  /**
+   * A Modbus master's request, built by the core from a spec:
+   * `{function, unit, framing?: 'rtu' | 'tcp', transaction?, start?, count?, address?, value?,
+   * on?, values?, coils?, code?, objectId?}`; `function` is the model's `function_name`.
+   */
+  function modbusRequest(spec) {
+    if (!isPlainObject(spec)) {
+      throw typeError(`spec must be an object (got ${describe(spec)})`);
+    }
+    const { objectId, ...rest } = spec;
+    const text = JSON.stringify(objectId === undefined ? rest : { ...rest, object_id: objectId });
+    try {
+      return raw.modbusRequestJson(text);
+    } catch (e) {
+      rethrow(e);
+    }
+  }
+
   /** The protocols this build decodes (the core's registry): `[{name, title, encode, detect}]`. */
   function protocols() {
     return JSON.parse(raw.protocolsJson());
@@ -236,6 +254,7 @@ export function makeApi(raw) {
     encode,
     toReading,
     protocols,
+    modbusRequest,
     MeterwireError,
   });
 }

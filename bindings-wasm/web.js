@@ -44,3 +44,4 @@ export const decodeStream = (data, opts) => ready().decodeStream(data, opts);
 export const encode = (obj, opts) => ready().encode(obj, opts);
 export const toReading = (decoded, opts) => ready().toReading(decoded, opts);
 export const protocols = () => ready().protocols();
+export const modbusRequest = (spec) => ready().modbusRequest(spec);

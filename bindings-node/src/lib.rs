@@ -255,6 +255,15 @@ pub fn protocols_json() -> String {
     meterwire::protocols_json()
 }
 
+/// A Modbus master's request from its spec's JSON text (the core's
+/// `modbus::request::RequestSpec`: `{"function","unit","framing"?,"transaction"?,…}`).
+#[napi(catch_unwind)]
+pub fn modbus_request_json(env: Env, spec: String) -> napi::Result<Uint8Array> {
+    guard(&env, || {
+        Ok(meterwire::modbus::request::RequestSpec::build_json(&spec)?.into())
+    })
+}
+
 /// Panics on purpose, so the tests can check that a panic becomes a thrown JS error and the
 /// process lives on. Not part of the public API (the wrapper does not export it).
 #[napi(js_name = "__panicProbe", catch_unwind)]

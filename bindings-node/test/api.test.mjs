@@ -222,6 +222,25 @@ test(`protocols: the core's registry (${backendName})`, () => {
   assert.deepEqual([m1.link.unit_id, m1.link.function, m1.link.quantity], [1, 3, 2]);
 });
 
+test(`modbusRequest: the core's request builders (${backendName})`, () => {
+  const hex = (b) => Buffer.from(b).toString('hex').toUpperCase();
+  assert.ok(api.modbusRequest({ function: 'read_holding_registers', unit: 1, start: 0, count: 2 }) instanceof Uint8Array);
+  // Digest M1, T1, M8 and M11.
+  assert.equal(hex(api.modbusRequest({ function: 'read_holding_registers', unit: 1, start: 0, count: 2 })), '010300000002C40B');
+  assert.equal(
+    hex(api.modbusRequest({ function: 'read_holding_registers', unit: 1, start: 0, count: 2, framing: 'tcp', transaction: 1 })),
+    '000100000006010300000002',
+  );
+  assert.equal(hex(api.modbusRequest({ function: 'write_single_coil', unit: 1, address: 3, on: true })), '01050003FF007C3A');
+  assert.equal(hex(api.modbusRequest({ function: 'read_device_identification', unit: 1, code: 1, objectId: 0 })), '012B0E01007077');
+  // It decodes back as the request it is.
+  const m1 = api.decode(api.modbusRequest({ function: 'read_holding_registers', unit: 1, start: 0, count: 2 }), { protocol: 'modbus_rtu' });
+  assert.deepEqual([m1.link.direction, m1.link.start_address, m1.link.quantity], ['request', 0, 2]);
+  throwsMw(() => api.modbusRequest({ function: 'read_holding_registers', unit: 1, start: 0 }), 'malformed', 0);
+  throwsMw(() => api.modbusRequest({ function: 'read_holding_registers', unit: 1, start: 0, count: 126 }), 'malformed', 0);
+  assert.throws(() => api.modbusRequest('01 03'), TypeError);
+});
+
 test(`toReading: the flat reading view (${backendName})`, () => {
   const d = api.decode(RSP);
   const r = api.toReading(d);

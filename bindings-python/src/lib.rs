@@ -592,6 +592,29 @@ fn protocols(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     to_py(py, &list)
 }
 
+/// Builds a Modbus master's request from keyword arguments (the core's
+/// `modbus::request::RequestSpec`): `function` (the model's `function_name`: `read_coils`,
+/// `read_discrete_inputs`, `read_holding_registers`, `read_input_registers`,
+/// `write_single_coil`, `write_single_register`, `write_multiple_coils`,
+/// `write_multiple_registers`, `read_device_identification`), `unit`, `framing` (`"rtu"`
+/// default, `"tcp"`), `transaction`, and the function's `start`/`count`, `address`/`value`/
+/// `on`, `values`, `coils`, `code`/`object_id`. A missing or out-of-range parameter raises
+/// `FrameError` (kind `malformed`).
+#[pyfunction]
+#[pyo3(signature = (**spec), text_signature = "(**spec)")]
+fn modbus_request<'py>(
+    py: Python<'py>,
+    spec: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let json = match spec {
+        Some(d) => from_py(d.as_any())?,
+        None => serde_json::Value::Object(serde_json::Map::new()),
+    };
+    let bytes = meterwire::modbus::request::RequestSpec::build_json(&json.to_string())
+        .map_err(|e| to_py_err(py, &e))?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
 /// The extension module.
 #[pymodule]
 fn _meterwire(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -604,6 +627,7 @@ fn _meterwire(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(to_reading, m)?)?;
     m.add_function(wrap_pyfunction!(readings, m)?)?;
     m.add_function(wrap_pyfunction!(protocols, m)?)?;
+    m.add_function(wrap_pyfunction!(modbus_request, m)?)?;
     m.add("MeterwireError", py.get_type::<MeterwireError>())?;
     m.add("FrameError", py.get_type::<FrameError>())?;
     m.add("ChecksumError", py.get_type::<ChecksumError>())?;

@@ -39,6 +39,27 @@ def test_package_surface():
         assert issubclass(cls, meterwire.MeterwireError)
 
 
+def test_modbus_request_builds_the_digest_requests():
+    # Digest M1, T1, M5 and M11.
+    m1 = meterwire.modbus_request(function="read_holding_registers", unit=1, start=0, count=2)
+    assert m1 == bytes.fromhex("010300000002C40B")
+    t1 = meterwire.modbus_request(function="read_holding_registers", unit=1, start=0, count=2,
+                                  framing="tcp", transaction=1)
+    assert t1 == bytes.fromhex("000100000006010300000002")
+    m5 = meterwire.modbus_request(function="write_single_register", unit=1, address=10, value=1)
+    assert m5 == bytes.fromhex("0106000A00016808")
+    m11 = meterwire.modbus_request(function="read_device_identification", unit=1)
+    assert m11 == bytes.fromhex("012B0E01007077")
+    back = meterwire.decode(m1, protocol="modbus_rtu")["link"]
+    assert (back["direction"], back["start_address"], back["quantity"]) == ("request", 0, 2)
+    for bad in ({"function": "read_holding_registers", "unit": 1, "start": 0},
+                {"function": "read_holding_registers", "unit": 1, "start": 0, "count": 126},
+                {"function": "read_everything", "unit": 1}):
+        with pytest.raises(meterwire.MeterwireError) as e:
+            meterwire.modbus_request(**bad)
+        assert (e.value.kind, e.value.offset) == ("malformed", 0)
+
+
 def test_protocols_lists_the_registry():
     listed = {p["name"]: p for p in meterwire.protocols()}
     for name in ("mbus", "wmbus", "cjt188", "modbus_rtu", "modbus_tcp"):

@@ -240,6 +240,16 @@ pub fn protocols_json() -> String {
     meterwire::protocols_json()
 }
 
+/// A Modbus master's request from its spec's JSON text (the core's
+/// `modbus::request::RequestSpec`: `{"function","unit","framing"?,"transaction"?,…}`).
+#[wasm_bindgen(js_name = modbusRequestJson)]
+pub fn modbus_request_json(spec: JsValue) -> Result<Vec<u8>, JsValue> {
+    let text = spec
+        .as_string()
+        .ok_or_else(|| type_error("modbusRequestJson takes the spec's JSON text"))?;
+    meterwire::modbus::request::RequestSpec::build_json(&text).map_err(js)
+}
+
 /// Panics on purpose, so the tests can check that a trap becomes a thrown JS error and the
 /// module keeps working. Not part of the public API (the wrapper does not export it).
 #[wasm_bindgen(js_name = __panicProbe)]

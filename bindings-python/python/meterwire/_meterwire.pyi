@@ -163,6 +163,13 @@ def readings(
     with ``.index`` set. Decoding runs with the GIL released.
     """
 
+def modbus_request(**spec: Union[str, int, bool, List[int], List[bool]]) -> bytes:
+    """A Modbus master's request built by the core: ``function`` (the model's
+    ``function_name``: ``read_holding_registers``, ``write_single_coil``, …), ``unit``,
+    ``framing`` (``"rtu"`` default or ``"tcp"``), ``transaction``, and the function's
+    ``start``/``count``, ``address``/``value``/``on``, ``values``, ``coils``, ``code``/
+    ``object_id``. A missing or out-of-range parameter raises ``FrameError`` (``malformed``)."""
+
 def protocols() -> List[Dict[str, Union[str, bool]]]:
     """The protocols this build decodes, in the model's order: ``{"name", "title", "encode",
     "detect"}`` each (``encode``: ``encode`` writes it; ``detect``: auto-detection finds it)."""

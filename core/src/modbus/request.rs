@@ -221,6 +221,111 @@ fn check_range(start: u16, count: u16, max: u16) -> Result<()> {
     Ok(())
 }
 
+/// A request described as data: what the bindings' `modbus_request` (Python) and
+/// `modbusRequest` (Node, WASM) take, so every runtime builds requests with these builders
+/// and no logic of its own. JSON form:
+/// `{"framing": "rtu" | "tcp", "unit": 1, "transaction"?: 1, "function": "read_holding_registers",
+/// "start"?, "count"?, "address"?, "value"?, "on"?, "values"?, "coils"?, "code"?, "object_id"?}`;
+/// `function` is the model's `function_name` of a request [`Request`] builds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    /// `rtu` (default) or `tcp`.
+    #[serde(default)]
+    pub framing: Option<alloc::string::String>,
+    /// The unit (slave) address.
+    pub unit: u8,
+    /// TCP only: the transaction identifier (default 1).
+    #[serde(default)]
+    pub transaction: Option<u16>,
+    /// The model's function name (`read_holding_registers`, `write_single_coil`, …).
+    pub function: alloc::string::String,
+    /// First address of a read or a multiple write.
+    #[serde(default)]
+    pub start: Option<u16>,
+    /// How many coils or registers a read asks for.
+    #[serde(default)]
+    pub count: Option<u16>,
+    /// The address of a single write.
+    #[serde(default)]
+    pub address: Option<u16>,
+    /// The value of a single register write.
+    #[serde(default)]
+    pub value: Option<u16>,
+    /// The state of a single coil write.
+    #[serde(default)]
+    pub on: Option<bool>,
+    /// The values of a multiple register write.
+    #[serde(default)]
+    pub values: Option<Vec<u16>>,
+    /// The states of a multiple coil write.
+    #[serde(default)]
+    pub coils: Option<Vec<bool>>,
+    /// Read device identification: the access code (1 basic … 4 one object; default 1).
+    #[serde(default)]
+    pub code: Option<u8>,
+    /// Read device identification: the first object (default 0).
+    #[serde(default)]
+    pub object_id: Option<u8>,
+}
+
+impl RequestSpec {
+    /// Builds the request's frame; a missing or out-of-range parameter is a `malformed` error
+    /// at offset 0.
+    pub fn build(&self) -> Result<Vec<u8>> {
+        let to = match self.framing.as_deref().unwrap_or("rtu") {
+            "rtu" | "modbus_rtu" => Request::rtu(self.unit),
+            "tcp" | "modbus_tcp" => Request::tcp(self.unit, self.transaction.unwrap_or(1)),
+            _ => return Err(bad_input("modbus request: `framing` is not rtu or tcp")),
+        };
+        let need = |v: Option<u16>, what: &'static str| v.ok_or(bad_input(what));
+        let start = || need(self.start, "modbus request: `start` is missing");
+        let count = || need(self.count, "modbus request: `count` is missing");
+        let address = || need(self.address, "modbus request: `address` is missing");
+        match self.function.as_str() {
+            "read_coils" => to.read_coils(start()?, count()?),
+            "read_discrete_inputs" => to.read_discrete_inputs(start()?, count()?),
+            "read_holding_registers" => to.read_holding_registers(start()?, count()?),
+            "read_input_registers" => to.read_input_registers(start()?, count()?),
+            "write_single_coil" => Ok(to.write_single_coil(
+                address()?,
+                self.on
+                    .ok_or(bad_input("modbus request: `on` is missing"))?,
+            )),
+            "write_single_register" => Ok(to.write_single_register(
+                address()?,
+                need(self.value, "modbus request: `value` is missing")?,
+            )),
+            "write_multiple_coils" => to.write_multiple_coils(
+                start()?,
+                self.coils
+                    .as_deref()
+                    .ok_or(bad_input("modbus request: `coils` is missing"))?,
+            ),
+            "write_multiple_registers" => to.write_multiple_registers(
+                start()?,
+                self.values
+                    .as_deref()
+                    .ok_or(bad_input("modbus request: `values` is missing"))?,
+            ),
+            "read_device_identification" => {
+                to.read_device_identification(self.code.unwrap_or(1), self.object_id.unwrap_or(0))
+            }
+            _ => Err(bad_input(
+                "modbus request: `function` is not one of read_coils, read_discrete_inputs, read_holding_registers, read_input_registers, write_single_coil, write_single_register, write_multiple_coils, write_multiple_registers, read_device_identification",
+            )),
+        }
+    }
+
+    /// [`RequestSpec::build`] of the JSON text of a spec; text that is not a spec is a
+    /// `malformed` error at offset 0.
+    pub fn build_json(text: &str) -> Result<Vec<u8>> {
+        serde_json::from_str::<RequestSpec>(text)
+            .map_err(|_| bad_input("modbus request: not a request spec (see RequestSpec)"))?
+            .build()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,6 +458,51 @@ mod tests {
                 }
                 assert_eq!(&crate::encode(&d).unwrap(), frame);
             }
+        }
+    }
+
+    #[test]
+    fn specs_build_the_digest_requests() {
+        let cases = [
+            (
+                r#"{"unit":1,"function":"read_holding_registers","start":0,"count":2}"#,
+                "01 03 00 00 00 02 C4 0B",
+            ),
+            (
+                r#"{"framing":"tcp","unit":1,"function":"read_holding_registers","start":0,"count":2}"#,
+                "00 01 00 00 00 06 01 03 00 00 00 02",
+            ),
+            (
+                r#"{"unit":1,"function":"write_single_register","address":10,"value":1}"#,
+                "01 06 00 0A 00 01 68 08",
+            ),
+            (
+                r#"{"unit":1,"function":"write_single_coil","address":3,"on":true}"#,
+                "01 05 00 03 FF 00 7C 3A",
+            ),
+            (
+                r#"{"unit":1,"function":"read_device_identification"}"#,
+                "01 2B 0E 01 00 70 77",
+            ),
+            (
+                r#"{"unit":1,"function":"read_input_registers","start":0,"count":2}"#,
+                "01 04 00 00 00 02 71 CB",
+            ),
+        ];
+        for (spec, hex) in cases {
+            let bytes = RequestSpec::build_json(spec).unwrap();
+            assert_eq!(crate::hex::to_hex_spaced(&bytes), hex, "{spec}");
+        }
+        for bad in [
+            r#"{"unit":1,"function":"read_holding_registers","start":0}"#,
+            r#"{"unit":1,"function":"read_everything","start":0,"count":1}"#,
+            r#"{"unit":1,"function":"read_coils","start":0,"count":1,"colour":2}"#,
+            r#"{"unit":1,"framing":"ascii","function":"read_coils","start":0,"count":1}"#,
+            r#"{"unit":1,"function":"read_holding_registers","start":0,"count":200}"#,
+            "not json",
+        ] {
+            let e = RequestSpec::build_json(bad).unwrap_err();
+            assert_eq!((e.kind(), e.offset()), (ErrorKind::Malformed, 0), "{bad}");
         }
     }
 }
