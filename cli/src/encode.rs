@@ -17,8 +17,8 @@ pub enum EncodeCommand {
     /// CJ/T 188 requests (2004 / 2018), the protocol of Chinese water, heat and gas meters.
     #[command(subcommand)]
     Cjt188(Cjt188Request),
-    /// Modbus RTU requests: unit, PDU, CRC.
-    #[command(subcommand, name = "modbus_rtu", alias = "modbus-rtu")]
+    /// Modbus RTU requests: unit, PDU, CRC (`modbus` alone means RTU).
+    #[command(subcommand, name = "modbus_rtu", aliases = ["modbus-rtu", "modbus"])]
     ModbusRtu(ModbusRequest),
     /// Modbus TCP requests: MBAP header (transaction id, protocol 0, length, unit), PDU.
     #[command(name = "modbus_tcp", alias = "modbus-tcp")]
