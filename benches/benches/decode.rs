@@ -98,6 +98,25 @@ fn median_ns(frames: usize, rounds: usize, mut f: impl FnMut()) -> f64 {
     samples[samples.len() / 2]
 }
 
+/// Timed passes per measurement: 2000, or 3 under `cargo bench -- --test` (CI's smoke run).
+fn rounds() -> usize {
+    if std::env::args().any(|a| a == "--test") {
+        3
+    } else {
+        2000
+    }
+}
+
+/// Median ns of one call of `f`, timed in batches of 64 calls (one item each).
+fn per_item_ns(rounds: usize, f: &mut dyn FnMut()) -> f64 {
+    const BATCH: usize = 64;
+    median_ns(BATCH, rounds, || {
+        for _ in 0..BATCH {
+            f();
+        }
+    })
+}
+
 /// The zero-copy path on a wired frame: the link view, then every record's number, quantity,
 /// unit and storage read in place (no model, no allocation).
 fn view_wired(data: &[u8]) -> u32 {
@@ -145,11 +164,7 @@ fn summary() {
     let hex: Vec<String> = frames.iter().map(|f| meterwire::hex::to_hex(f)).collect();
     let opts = Options::default();
     let n = frames.len();
-    let rounds = if std::env::args().any(|a| a == "--test") {
-        3
-    } else {
-        2000
-    };
+    let rounds = rounds();
     let ours = median_ns(n, rounds, || {
         for f in &frames {
             black_box(decode(black_box(f), &opts).ok());
@@ -214,19 +229,8 @@ fn wireless_summary() {
     assert!(!check.encrypted && check.records.len() == model.records.len());
     let hex5 = meterwire::hex::to_hex(&mode5);
     let auto = Options::default().with_key(meterwire::Key::new(WMBUS_KEY));
-    let rounds = if std::env::args().any(|a| a == "--test") {
-        3
-    } else {
-        2000
-    };
-    let batch = 64;
-    let run = |f: &mut dyn FnMut()| {
-        median_ns(batch, rounds, || {
-            for _ in 0..batch {
-                f();
-            }
-        })
-    };
+    let rounds = rounds();
+    let run = |f: &mut dyn FnMut()| per_item_ns(rounds, f);
     let ours_plain = run(&mut || {
         black_box(decode(black_box(&plain), &wmbus).ok());
     });
@@ -326,19 +330,8 @@ fn modbus_summary() {
         .iter()
         .any(|r| r.label.as_deref() == Some("forward_total")));
     assert_eq!(modbus_core_registers(&response), 12);
-    let rounds = if std::env::args().any(|a| a == "--test") {
-        3
-    } else {
-        2000
-    };
-    let batch = 64;
-    let run = |f: &mut dyn FnMut()| {
-        median_ns(batch, rounds, || {
-            for _ in 0..batch {
-                f();
-            }
-        })
-    };
+    let rounds = rounds();
+    let run = |f: &mut dyn FnMut()| per_item_ns(rounds, f);
     let theirs = run(&mut || {
         black_box(modbus_core_registers(black_box(&response)));
     });
