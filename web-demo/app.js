@@ -612,8 +612,11 @@ function itemTitle(it) {
   const d = it.decoded;
   if (!d) return `${it.error.kind} error`;
   const l = d.link ?? {};
-  const dir = l.direction === 'slave_to_master' ? (l.exception ? 'exception reply' : 'reply') : l.direction ? 'request' : null;
-  const fn = l.function && /^[a-z_]+$/.test(l.function) ? humanize(l.function) : l.function;
+  // CJ/T 188 says slave_to_master, Modbus response; Modbus names its numbered functions.
+  const reply = l.direction === 'slave_to_master' || l.direction === 'response';
+  const dir = reply ? (l.exception ? 'exception reply' : 'reply') : l.direction ? 'request' : null;
+  const name = l.function_name ?? l.function;
+  const fn = typeof name === 'string' && /^[a-z_]+$/.test(name) ? humanize(name) : name;
   return [SHORT_NAMES[d.protocol] ?? d.protocol, l.kind, fn, dir].filter(Boolean).join(' ');
 }
 

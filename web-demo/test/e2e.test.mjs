@@ -323,6 +323,7 @@ describe('web demo in headless Chromium', () => {
     assert.equal(await page.getByTestId('request-input').inputValue(), MB_REQUEST);
     assert.equal(await page.getByTestId('profile-select').inputValue(), MB_PROFILE);
     assert.equal(await page.getByTestId('error').count(), 0);
+    assert.match(await page.locator('.detail-head h2').textContent(), /^Modbus RTU read holding registers reply$/);
     assert.deepEqual(await valueOf(page, 'forward total'), ['1234.567', 'm3']);
     assert.deepEqual(await valueOf(page, 'flow'), ['-3.75', 'm3/h']);
     assert.deepEqual(await valueOf(page, 'velocity'), ['1.2', 'm/s']);
