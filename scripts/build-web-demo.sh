@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the web demo into web-demo/dist/ (git-ignored), a self-contained static folder:
 # the page (index.html, app.js, lib.js, style.css), the WebAssembly package (web.js, wrap.js,
-# pkg-web/) under meterwire/, and the sample frames (samples/*.hex + samples/index.json).
+# pkg-web/) under meterwire/, the sample frames (samples/*.hex + samples/index.json) and the
+# example Modbus register profiles (profiles/*.json, examples.jsonl + profiles/index.json).
 # Runs scripts/build-wasm.sh only when pkg-web is missing or older than the Rust sources
 # (SKIP_WASM_BUILD=1 takes an existing pkg-web as it is, e.g. while the core is mid-edit).
 #
@@ -29,7 +30,7 @@ fi
 
 dist="web-demo/dist"
 rm -rf "$dist"
-mkdir -p "$dist/meterwire/pkg-web" "$dist/samples"
+mkdir -p "$dist/meterwire/pkg-web" "$dist/samples" "$dist/profiles"
 cp web-demo/index.html web-demo/app.js web-demo/lib.js web-demo/style.css "$dist/"
 cp bindings-wasm/web.js bindings-wasm/wrap.js "$dist/meterwire/"
 cp bindings-wasm/pkg-web/meterwire_wasm.js bindings-wasm/pkg-web/meterwire_wasm_bg.wasm "$dist/meterwire/pkg-web/"
@@ -51,5 +52,24 @@ done
     done
     printf ']\n'
 } >"$dist/samples/index.json"
+
+# profiles/*.json → the page's register-profile choices (by file name, without .json), and
+# profiles/examples.jsonl → request/response pairs shown as samples with their profile.
+profiles=()
+for f in profiles/*.json; do
+    [ -e "$f" ] || continue
+    name="$(basename "$f")"
+    cp "$f" "$dist/profiles/$name"
+    profiles+=("{\"name\": \"${name%.json}\", \"file\": \"$name\"}")
+done
+[ -f profiles/examples.jsonl ] && cp profiles/examples.jsonl "$dist/profiles/examples.jsonl"
+{
+    printf '['
+    for i in "${!profiles[@]}"; do
+        [ "$i" -gt 0 ] && printf ', '
+        printf '%s' "${profiles[$i]}"
+    done
+    printf ']\n'
+} >"$dist/profiles/index.json"
 
 echo "build-web-demo: $dist ($(du -sk "$dist" | cut -f1) KB, wasm $(wc -c <"$dist/meterwire/pkg-web/meterwire_wasm_bg.wasm" | tr -d ' ') bytes)"

@@ -310,11 +310,16 @@ function errorOf(e) {
   throw e;
 }
 
-// The decoding options of the page: the protocol override and, when given, the AES keys.
+// The decoding options of the page: the protocol override and, when given, the AES keys,
+// the Modbus request and the register profile (each only once the core has accepted it).
 function options(protocol) {
   const opts = protocol === 'auto' ? {} : { protocol };
   const keys = currentKeys();
   if (keys) opts.keys = keys;
+  const request = currentRequest();
+  if (request) opts.request = request;
+  const profile = currentProfile();
+  if (profile) opts.modbusProfile = profile;
   return opts;
 }
 
@@ -405,6 +410,124 @@ function showKeyState() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Modbus: the request a read response answers (its registers' addresses) and a register
+// profile (profiles/*.json, bundled, or pasted JSON) that turns registers into values. Each
+// text is checked once by the core (a probe decode with only that option); one the core
+// refuses is not used, and its error (kind and message, e.g. `malformed: modbus profile
+// registers[2]: …`) is shown under its field. Both are kept in the link.
+
+let modbusProtocol = null; // a Modbus protocol of this core, for the probe; null: no Modbus
+let bundledProfiles = []; // [{name, file, text, description}] from profiles/index.json
+let profileNote = ''; // a link that names a profile this build does not have
+const MODBUS_PROBE = '01 03 00 00 00 02 C4 0B';
+const PROBE_PROFILE = '{"name": "probe", "registers": [{"quantity": "volume", "address": 0, "type": "u16"}]}';
+const requestCheck = { text: null, error: null };
+const profileCheck = { text: null, error: null };
+
+function checkOption(check, text, opts) {
+  if (check.text !== text) {
+    check.text = text;
+    check.error = null;
+    try {
+      decode(MODBUS_PROBE, { protocol: 'modbus_rtu', ...opts });
+    } catch (e) {
+      check.error = e instanceof MeterwireError ? { kind: e.kind, offset: e.offset, message: e.message } : { kind: 'error', message: String(e.message ?? e) };
+    }
+  }
+  return check.error ? undefined : text;
+}
+
+function currentRequest() {
+  if (!modbusProtocol) return undefined;
+  const text = $('request').value.trim();
+  return text ? checkOption(requestCheck, text, { request: text }) : undefined;
+}
+
+function profileText() {
+  const choice = $('profile').value;
+  if (choice === 'custom') return $('profile-json').value.trim();
+  return bundledProfiles.find((p) => p.name === choice)?.text ?? '';
+}
+
+function currentProfile() {
+  if (!modbusProtocol) return undefined;
+  const text = profileText();
+  return text ? checkOption(profileCheck, text, { modbusProfile: text }) : undefined;
+}
+
+function showOptionError(box, error, what) {
+  box.hidden = !error;
+  if (!error) {
+    box.replaceChildren();
+    return;
+  }
+  box.dataset.kind = error.kind;
+  const where = error.kind === 'hex' ? ` at character ${error.offset}` : '';
+  box.replaceChildren(h('strong', null, `${error.kind} error`), `${where}: ${error.message} `, h('span', { class: 'hint' }, what));
+}
+
+function showModbusState(protocol, items) {
+  const row = $('modbus-row');
+  if (!modbusProtocol) {
+    row.hidden = true;
+    return;
+  }
+  const request = $('request').value.trim();
+  const profile = $('profile').value;
+  // Shown for Modbus only (chosen or decoded), or while one of its fields holds something.
+  row.hidden = !(protocol.startsWith('modbus') || items.some((it) => it.decoded?.protocol.startsWith('modbus')) || request || profile || profileNote);
+  $('profile-json').hidden = profile !== 'custom';
+  showOptionError($('request-error'), request && currentRequest() === undefined ? requestCheck.error : null, '(frames are decoded without it)');
+  const perror = profileText() && currentProfile() === undefined ? profileCheck.error : profileNote ? { kind: 'unknown_profile', message: profileNote } : null;
+  showOptionError($('profile-error'), perror, '(frames are decoded without a profile)');
+}
+
+// The bundled profiles (copied into dist/profiles by scripts/build-web-demo.sh).
+async function loadProfiles() {
+  if (!modbusProtocol) return;
+  try {
+    const index = await (await fetch('profiles/index.json')).json();
+    bundledProfiles = await Promise.all(index.map(async ({ name, file }) => {
+      const text = await (await fetch(`profiles/${file}`)).text();
+      let description = '';
+      try {
+        description = JSON.parse(text).description ?? '';
+      } catch {
+        // shown as the core's error once chosen
+      }
+      return { name, file, text, description };
+    }));
+  } catch {
+    bundledProfiles = [];
+  }
+  const custom = $('profile').querySelector('option[value="custom"]');
+  for (const p of bundledProfiles) custom.before(h('option', { value: p.name, title: p.description }, p.name));
+}
+
+// profiles/examples.jsonl: request/response pairs, each with its profile and expected values.
+async function loadProfileExamples() {
+  if (!modbusProtocol || !bundledProfiles.length) return [];
+  try {
+    const text = await (await fetch('profiles/examples.jsonl')).text();
+    return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
+      .map((e) => ({ ...e, profile: String(e.profile).replace(/\.json$/, '') }))
+      .filter((e) => supported.includes(e.protocol) && bundledProfiles.some((p) => p.name === e.profile));
+  } catch {
+    return [];
+  }
+}
+
+function setProfile(choice) {
+  profileNote = '';
+  if (choice && choice !== 'custom' && !bundledProfiles.some((p) => p.name === choice)) {
+    profileNote = `the link names the profile “${choice}”, which this page does not have`;
+    choice = '';
+  }
+  $('profile').value = choice;
+  $('profile').dataset.last = choice;
+}
+
+// ---------------------------------------------------------------------------------------
 // State and the update cycle.
 
 const state = { items: [], mode: 'lines', selected: 0 };
@@ -423,6 +546,7 @@ function update({ fromUser = true, keepSelection = false } = {}) {
   if (!keepSelection || state.selected >= items.length) state.selected = firstBad >= 0 ? firstBad : Math.max(firstOk, 0);
   render();
   showKeyState();
+  showModbusState(protocol, items);
   const ms = performance.now() - t0;
   document.documentElement.dataset.updateMs = ms.toFixed(2);
   $('timing').textContent = `decoded and drawn in ${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
@@ -439,7 +563,17 @@ function scheduleFragment() {
 function saveFragment() {
   clearTimeout(fragmentTimer);
   const text = $('frames').value;
-  const frag = text.length <= 100000 ? writeFragment({ frames: text, protocol: $('protocol').value, read: $('read').value }) : '';
+  const profile = $('profile').value;
+  const frag = text.length <= 100000
+    ? writeFragment({
+      frames: text,
+      protocol: $('protocol').value,
+      read: $('read').value,
+      request: $('request').value.trim(),
+      profile,
+      profileJson: profile === 'custom' ? $('profile-json').value : '',
+    })
+    : '';
   history.replaceState(null, '', frag || location.pathname + location.search);
   $('link-note').textContent = text.length > 100000 ? 'too long for a link' : '';
 }
@@ -478,8 +612,11 @@ function itemTitle(it) {
   const d = it.decoded;
   if (!d) return `${it.error.kind} error`;
   const l = d.link ?? {};
-  const dir = l.direction === 'slave_to_master' ? (l.exception ? 'exception reply' : 'reply') : l.direction ? 'request' : null;
-  const fn = l.function && /^[a-z_]+$/.test(l.function) ? humanize(l.function) : l.function;
+  // CJ/T 188 says slave_to_master, Modbus response; Modbus names its numbered functions.
+  const reply = l.direction === 'slave_to_master' || l.direction === 'response';
+  const dir = reply ? (l.exception ? 'exception reply' : 'reply') : l.direction ? 'request' : null;
+  const name = l.function_name ?? l.function;
+  const fn = typeof name === 'string' && /^[a-z_]+$/.test(name) ? humanize(name) : name;
   return [SHORT_NAMES[d.protocol] ?? d.protocol, l.kind, fn, dir].filter(Boolean).join(' ');
 }
 
@@ -885,15 +1022,36 @@ async function loadSamples() {
       h('div', { class: 'sample-buttons' }, samples.map((s) =>
         h('button', { type: 'button', class: 'sample', 'data-testid': 'sample', 'data-protocol': protocol, 'data-name': s.name, title: `${s.description}\n${s.hex}`, onclick: () => load(s.hex, protocol) }, s.name)))));
   }
+  // Modbus read responses with their request and register profile (profiles/examples.jsonl).
+  const examples = await loadProfileExamples();
+  if (examples.length) {
+    box.append(h('div', { class: 'sample-group' },
+      h('h3', null, 'Modbus with a register profile'),
+      h('div', { class: 'sample-buttons' }, examples.map((e) =>
+        h('button', {
+          type: 'button',
+          class: 'sample',
+          'data-testid': 'sample',
+          'data-protocol': e.protocol,
+          'data-name': e.name,
+          'data-request': e.request,
+          'data-profile': e.profile,
+          title: `a read response with its request, read through the example profile ${e.profile}\nrequest ${e.request}\nresponse ${e.response}`,
+          onclick: () => load(e.response, e.protocol, { request: e.request, profile: e.profile }),
+        }, e.name)))));
+  }
   return all;
 }
 
 // A sample group's frames decode as the group's protocol (samples/<protocol>.hex): Modbus RTU
-// has no signature to detect.
-function load(text, protocol = 'auto') {
+// has no signature to detect. A sample is a whole view: its Modbus request and profile (or
+// none) replace the page's (a pasted profile stays in its box for later).
+function load(text, protocol = 'auto', { request = '', profile = '' } = {}) {
   $('frames').value = text;
   $('protocol').value = supported.includes(protocol) ? protocol : 'auto';
   $('read').value = 'auto';
+  $('request').value = request;
+  setProfile(profile);
   update();
   $('frames').focus();
 }
@@ -1019,6 +1177,20 @@ function applyFragment() {
   $('frames').value = f.frames;
   $('protocol').value = supported.includes(f.protocol) ? f.protocol : 'auto';
   $('read').value = ['lines', 'stream'].includes(f.read) ? f.read : 'auto';
+  $('request').value = f.request;
+  if (f.profile === 'custom') $('profile-json').value = f.profileJson;
+  setProfile(f.profile);
+}
+
+// Does this core take a Modbus request and register profile? (It refuses options it lacks.)
+function probeModbus() {
+  if (!supported.includes('modbus_rtu')) return null;
+  try {
+    decode(MODBUS_PROBE, { protocol: 'modbus_rtu', request: MODBUS_PROBE, modbusProfile: PROBE_PROFILE });
+    return 'modbus_rtu';
+  } catch {
+    return null;
+  }
 }
 
 async function main() {
@@ -1032,6 +1204,7 @@ async function main() {
   supported = probeProtocols();
   keysSupported = supported.includes('wmbus') && probeKeys();
   $('key-row').hidden = !keysSupported;
+  modbusProtocol = probeModbus();
   $('engine').textContent = `decodes ${supported.map((p) => SHORT_NAMES[p]).join(', ')} · WebAssembly, offline`;
   for (const p of supported) $('protocol').append(h('option', { value: p }, PROTOCOL_NAMES[p]));
 
@@ -1059,6 +1232,17 @@ async function main() {
   $('key').addEventListener('input', () => update({ fromUser: false, keepSelection: true }));
   $('key-show').addEventListener('change', (e) => $('key').classList.toggle('masked', !e.target.checked));
   $('read').addEventListener('change', () => update());
+  // The Modbus options are part of the view and of the link.
+  $('request').addEventListener('input', () => update({ keepSelection: true }));
+  $('profile').addEventListener('change', () => {
+    profileNote = '';
+    // "custom…" starts from the profile chosen before, to edit it.
+    const before = bundledProfiles.find((p) => p.name === $('profile').dataset.last);
+    if ($('profile').value === 'custom' && !$('profile-json').value.trim() && before) $('profile-json').value = before.text;
+    $('profile').dataset.last = $('profile').value;
+    update({ keepSelection: true });
+  });
+  $('profile-json').addEventListener('input', () => update({ keepSelection: true }));
   $('pretty').addEventListener('change', () => renderJson());
   $('json-lines').addEventListener('click', (e) => {
     const line = e.target.closest('pre[data-index]');
@@ -1092,6 +1276,7 @@ async function main() {
   detail.addEventListener('focusin', (e) => highlight(hoverTarget(e.target)));
 
   renderEncodeForm();
+  await loadProfiles();
   applyFragment();
   const samples = await loadSamples();
   if (!frames.value) {

@@ -103,24 +103,35 @@ export function parseSamples(fileText) {
 
 /**
  * The state a link reproduces, read from a URL fragment: `#frames=…&protocol=…&read=…`
- * (form-encoded; `protocol` and `read` only when not `auto`). Keys are never part of it.
+ * (form-encoded; `protocol` and `read` only when not `auto`), and for Modbus `request=…`
+ * (hex) and `profile=<bundled name>` or `profile=custom&profile_json=…` (pasted JSON text).
+ * Keys are never part of it.
  */
 export function readFragment(hash) {
   const params = new URLSearchParams(String(hash || '').replace(/^#/, ''));
+  const profile = params.get('profile') || '';
   return {
     frames: params.get('frames') ?? '',
     protocol: params.get('protocol') || 'auto',
     read: params.get('read') || 'auto',
+    request: params.get('request') ?? '',
+    profile,
+    profileJson: profile === 'custom' ? params.get('profile_json') ?? '' : '',
   };
 }
 
 /** The fragment (with `#`) for a state; `''` for an empty box. */
-export function writeFragment({ frames, protocol = 'auto', read = 'auto' }) {
+export function writeFragment({ frames, protocol = 'auto', read = 'auto', request = '', profile = '', profileJson = '' }) {
   if (!frames) return '';
   const params = new URLSearchParams();
   params.set('frames', frames);
   if (protocol && protocol !== 'auto') params.set('protocol', protocol);
   if (read && read !== 'auto') params.set('read', read);
+  if (request) params.set('request', request);
+  if (profile) {
+    params.set('profile', profile);
+    if (profile === 'custom') params.set('profile_json', profileJson);
+  }
   return `#${params.toString()}`;
 }
 

@@ -35,9 +35,15 @@ const FLAGS = [
 const RSP_UD = '68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16';
 const RSP_UD_BAD = '68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0E 16';
 
-/** The core's JSON line for a frame, from the CLI (`decode` prints exactly `decode_json`). */
-function core(hex, protocol) {
-  const args = ['decode', ...(protocol ? ['--protocol', protocol] : []), hex];
+/**
+ * The core's JSON line for a frame, from the CLI (`decode` prints exactly `decode_json`);
+ * Modbus: `request` (hex) and `profile` (a file under profiles/, without .json).
+ */
+function core(hex, protocol, { request, profile } = {}) {
+  const args = ['decode', ...(protocol ? ['--protocol', protocol] : [])];
+  if (request) args.push('--request', request);
+  if (profile) args.push('--profile', join(root, 'profiles', `${profile}.json`));
+  args.push(hex);
   try {
     return execFileSync(cli, args, { encoding: 'utf8' }).trim();
   } catch (e) {
@@ -158,12 +164,17 @@ describe('web demo in headless Chromium', () => {
       const b = buttons.nth(i);
       const protocol = await b.getAttribute('data-protocol');
       const name = await b.getAttribute('data-name');
+      // Modbus samples with a register profile carry their request and profile.
+      const request = (await b.getAttribute('data-request')) ?? undefined;
+      const profile = (await b.getAttribute('data-profile')) ?? undefined;
       seen.add(protocol);
       await b.click();
       const hex = await page.getByTestId('frame-input').inputValue();
       assert.equal(await page.getByTestId('error').count(), 0, `${protocol}/${name} failed in the page`);
+      assert.equal(await page.getByTestId('request-input').inputValue(), request ?? '', `${protocol}/${name}: request`);
+      assert.equal(await page.getByTestId('profile-select').inputValue(), profile ?? '', `${protocol}/${name}: profile`);
       const got = await jsonHook(page);
-      assert.equal(got, core(hex, protocol), `${protocol}/${name}`);
+      assert.equal(got, core(hex, protocol, { request, profile }), `${protocol}/${name}`);
       assert.equal(JSON.parse(got).protocol, protocol, `${protocol}/${name} detected as another protocol`);
     }
     // Every protocol the core decodes and the samples folder has frames for is offered.
@@ -275,6 +286,159 @@ describe('web demo in headless Chromium', () => {
     assert.equal(await again.getByTestId('key-input').inputValue(), '');
     assert.equal(JSON.parse(await jsonHook(again)).encrypted, true);
     await again.close();
+    await page.close();
+  });
+
+  // profiles/examples.jsonl: the electromagnetic-u32-abcd pair (RTU).
+  const MB_REQUEST = '02 03 00 00 00 0C 45 FC';
+  const MB_RESPONSE = '02 03 18 C0 70 00 00 3F 99 99 9A 00 12 D6 87 00 00 07 D0 00 12 CE B7 00 05 01 66 16 96';
+  const MB_PROFILE = 'electromagnetic-u32-abcd';
+  const MB_PROFILE_TEXT = readFileSync(join(root, 'profiles', `${MB_PROFILE}.json`), 'utf8');
+  /** The values-table row whose label (first note) is `label`, as [value, unit]. */
+  const valueOf = async (page, label) => {
+    const row = page.getByTestId('record-row').filter({ has: page.locator('.notes', { hasText: new RegExp(`^${label}(;|$)`) }) });
+    assert.equal(await row.count(), 1, `one row labelled ${label}`);
+    return [await row.locator('.value').textContent(), await row.locator('.unit').textContent()];
+  };
+  const modbusReady = async (page, t) => {
+    const protocols = await page.$$eval('[data-testid="protocol"] option', (os) => os.map((o) => o.value));
+    if (!protocols.includes('modbus_rtu')) {
+      t.skip('the WebAssembly core has no Modbus decoder');
+      return false;
+    }
+    return true;
+  };
+
+  test('Modbus: a read response with its request and register profile gives values', async (t) => {
+    const page = await open();
+    if (!(await modbusReady(page, t))) return page.close();
+    // Hidden for M-Bus: the page stays uncluttered.
+    await paste(page, RSP_UD);
+    assert.ok(!(await page.getByTestId('modbus-options').isVisible()));
+    // The sample fills frame, protocol, request and profile.
+    await page.locator(`[data-testid="sample"][data-name="${MB_PROFILE} (RTU)"]`).click();
+    assert.ok(await page.getByTestId('modbus-options').isVisible());
+    assert.equal(await page.getByTestId('frame-input').inputValue(), MB_RESPONSE);
+    assert.equal(await page.getByTestId('protocol').inputValue(), 'modbus_rtu');
+    assert.equal(await page.getByTestId('request-input').inputValue(), MB_REQUEST);
+    assert.equal(await page.getByTestId('profile-select').inputValue(), MB_PROFILE);
+    assert.equal(await page.getByTestId('error').count(), 0);
+    assert.match(await page.locator('.detail-head h2').textContent(), /^Modbus RTU read holding registers reply$/);
+    assert.deepEqual(await valueOf(page, 'forward total'), ['1234.567', 'm3']);
+    assert.deepEqual(await valueOf(page, 'flow'), ['-3.75', 'm3/h']);
+    assert.deepEqual(await valueOf(page, 'velocity'), ['1.2', 'm/s']);
+    assert.deepEqual(await valueOf(page, 'net total'), ['1232.567', 'm3']);
+    assert.deepEqual(await valueOf(page, 'battery'), ['3.58', 'V']);
+    assert.match(await page.getByTestId('meter').locator('dd[data-key="status"]').textContent(), /reverse flow, dry/);
+    assert.equal(await jsonHook(page), core(MB_RESPONSE, 'modbus_rtu', { request: MB_REQUEST, profile: MB_PROFILE }));
+    await shot(page, 'modbus-profile.png');
+
+    // By hand: without the request the registers have no addresses (the core's warning);
+    // typing it gives the values again.
+    await page.getByTestId('request-input').fill('');
+    assert.equal(await page.locator('.notes', { hasText: /^forward total/ }).count(), 0);
+    assert.match(await page.locator('.warnings').textContent(), /no addresses/);
+    await page.getByTestId('request-input').fill(MB_REQUEST);
+    assert.deepEqual(await valueOf(page, 'forward total'), ['1234.567', 'm3']);
+    // No profile: the registers as they are, with their addresses.
+    await page.getByTestId('profile-select').selectOption('');
+    assert.equal(await page.getByTestId('record-row').count(), 12);
+    assert.match(await page.getByTestId('record-row').nth(4).locator('.notes').textContent(), /register 4/);
+    assert.equal(await jsonHook(page), core(MB_RESPONSE, 'modbus_rtu', { request: MB_REQUEST }));
+    await page.close();
+  });
+
+  test('Modbus: the link keeps the request and the profile, bundled or pasted', async (t) => {
+    const page = await open();
+    if (!(await modbusReady(page, t))) return page.close();
+    await page.getByTestId('protocol').selectOption('modbus_rtu');
+    await paste(page, MB_RESPONSE);
+    await page.getByTestId('request-input').fill(MB_REQUEST);
+    await page.getByTestId('profile-select').selectOption(MB_PROFILE);
+    await page.waitForURL(/profile=electromagnetic/);
+    const url = page.url();
+    assert.match(url, /request=02\+03\+00\+00\+00\+0C\+45\+FC/);
+    const shown = await jsonHook(page);
+    assert.equal(shown, core(MB_RESPONSE, 'modbus_rtu', { request: MB_REQUEST, profile: MB_PROFILE }));
+
+    const again = await open(url.slice(baseUrl.length));
+    assert.equal(await again.getByTestId('protocol').inputValue(), 'modbus_rtu');
+    assert.equal(await again.getByTestId('request-input').inputValue(), MB_REQUEST);
+    assert.equal(await again.getByTestId('profile-select').inputValue(), MB_PROFILE);
+    assert.equal(await jsonHook(again), shown);
+    assert.deepEqual(await valueOf(again, 'forward total'), ['1234.567', 'm3']);
+    await again.close();
+
+    // "custom…" starts from the chosen profile; an edited profile travels in the link.
+    await page.getByTestId('profile-select').selectOption('custom');
+    const box = page.getByTestId('profile-json');
+    assert.ok(await box.isVisible());
+    assert.equal(await box.inputValue(), MB_PROFILE_TEXT);
+    const edited = MB_PROFILE_TEXT.replace('"label": "forward_total"', '"label": "total_forward"');
+    await box.fill(edited);
+    assert.deepEqual(await valueOf(page, 'total forward'), ['1234.567', 'm3']);
+    await page.waitForURL(/profile=custom&profile_json=/);
+    const custom = await open(page.url().slice(baseUrl.length));
+    assert.equal(await custom.getByTestId('profile-select').inputValue(), 'custom');
+    assert.equal(await custom.getByTestId('profile-json').inputValue(), edited);
+    assert.deepEqual(await valueOf(custom, 'total forward'), ['1234.567', 'm3']);
+    assert.equal(await jsonHook(custom), await jsonHook(page));
+    await custom.close();
+
+    // A link naming a profile this page does not have says so; the frame still decodes.
+    const missing = await open(url.slice(baseUrl.length).replace(`profile=${MB_PROFILE}`, 'profile=no-such-profile'));
+    assert.equal(await missing.getByTestId('profile-select').inputValue(), '');
+    assert.match(await missing.getByTestId('profile-error').textContent(), /no-such-profile/);
+    assert.equal(await missing.getByTestId('error').count(), 0);
+    await missing.close();
+    await page.close();
+  });
+
+  test('Modbus: a broken profile or request shows the core\'s error, the frame still decodes', async (t) => {
+    const page = await open();
+    if (!(await modbusReady(page, t))) return page.close();
+    await page.locator(`[data-testid="sample"][data-name="${MB_PROFILE} (RTU)"]`).click();
+    const err = page.getByTestId('profile-error');
+    assert.ok(!(await err.isVisible()));
+    await page.getByTestId('profile-select').selectOption('custom');
+    // Entry 2's type is not a type: the core's `malformed` error, naming the entry.
+    const broken = MB_PROFILE_TEXT.replace('"type": "u32"', '"type": "u33"');
+    await page.getByTestId('profile-json').fill(broken);
+    assert.ok(await err.isVisible());
+    assert.equal(await err.getAttribute('data-kind'), 'malformed');
+    assert.match(await err.getAttribute('class'), /\berr-note\b/);
+    const mw = await import(join(root, 'bindings-wasm', 'index.js'));
+    let message = null;
+    try {
+      mw.decode(MB_RESPONSE, { protocol: 'modbus_rtu', request: MB_REQUEST, modbusProfile: broken });
+    } catch (e) {
+      assert.equal(e.kind, 'malformed');
+      message = e.message;
+    }
+    assert.match(message, /^modbus profile registers\[2\]: `type`/);
+    const text = await err.textContent();
+    assert.ok(text.includes(message), text);
+    assert.match(text, /^malformed error/);
+    // The frame is decoded without the profile: registers, no frame error.
+    assert.equal(await page.getByTestId('error').count(), 0);
+    assert.equal(await page.getByTestId('record-row').count(), 12);
+    assert.equal(await jsonHook(page), core(MB_RESPONSE, 'modbus_rtu', { request: MB_REQUEST }));
+    await shot(page, 'modbus-profile-error.png');
+    // Not JSON at all.
+    await page.getByTestId('profile-json').fill('{"name": ');
+    assert.match(await err.textContent(), /malformed error: modbus profile: the profile is not valid JSON/);
+    // Fixed: the error is gone and the values are back.
+    await page.getByTestId('profile-json').fill(MB_PROFILE_TEXT);
+    assert.ok(!(await err.isVisible()));
+    assert.deepEqual(await valueOf(page, 'flow'), ['-3.75', 'm3/h']);
+    // A request that is not hex: the core's hex error under the request field.
+    await page.getByTestId('request-input').fill('02 0G');
+    const rerr = page.getByTestId('request-error');
+    assert.equal(await rerr.getAttribute('data-kind'), 'hex');
+    assert.match(await rerr.textContent(), /hex error at character 4/);
+    assert.equal(await page.getByTestId('error').count(), 0);
+    await page.getByTestId('request-input').fill(MB_REQUEST);
+    assert.ok(!(await rerr.isVisible()));
     await page.close();
   });
 

@@ -100,11 +100,26 @@ describe('URL fragment', () => {
     const frag = writeFragment(state);
     assert.match(frag, /^#frames=/);
     assert.doesNotMatch(frag.slice(1), /[\s#]/);
-    assert.deepEqual(readFragment(frag), state);
-    assert.deepEqual(readFragment(''), { frames: '', protocol: 'auto', read: 'auto' });
+    const empty = { request: '', profile: '', profileJson: '' };
+    assert.deepEqual(readFragment(frag), { ...state, ...empty });
+    assert.deepEqual(readFragment(''), { frames: '', protocol: 'auto', read: 'auto', ...empty });
     assert.equal(writeFragment({ frames: '' }), '');
     assert.equal(writeFragment({ frames: 'E5', protocol: 'auto', read: 'auto' }), '#frames=E5');
-    assert.deepEqual(Object.keys(readFragment('#frames=E5&key=00112233&keys=x')), ['frames', 'protocol', 'read']);
+    assert.deepEqual(Object.keys(readFragment('#frames=E5&key=00112233&keys=x')), ['frames', 'protocol', 'read', 'request', 'profile', 'profileJson']);
+  });
+
+  test('Modbus: the request and a bundled or pasted register profile round-trip', () => {
+    const bundled = { frames: '02 03 18 C0 70', protocol: 'modbus_rtu', read: 'auto', request: '02 03 00 00 00 0C 45 FC', profile: 'electromagnetic-u32-abcd', profileJson: '' };
+    const frag = writeFragment(bundled);
+    assert.match(frag, /&request=02\+03\+00/);
+    assert.match(frag, /&profile=electromagnetic-u32-abcd$/);
+    assert.deepEqual(readFragment(frag), bundled);
+    const json = '{"name": "x & y", "registers": [{"quantity": "volume", "address": 4, "type": "u32", "scale": "0.001"}]}\n';
+    const custom = { ...bundled, profile: 'custom', profileJson: json };
+    assert.deepEqual(readFragment(writeFragment(custom)), custom);
+    // Pasted JSON travels only with the custom choice.
+    assert.doesNotMatch(writeFragment({ ...bundled, profileJson: json }), /profile_json/);
+    assert.equal(readFragment('#frames=E5&profile=electromagnetic-u32-abcd&profile_json=%7B%7D').profileJson, '');
   });
 });
 
