@@ -35,6 +35,18 @@ cp web-demo/index.html web-demo/app.js web-demo/lib.js web-demo/style.css "$dist
 cp bindings-wasm/web.js bindings-wasm/wrap.js "$dist/meterwire/"
 cp bindings-wasm/pkg-web/meterwire_wasm.js bindings-wasm/pkg-web/meterwire_wasm_bg.wasm "$dist/meterwire/pkg-web/"
 
+# Prints its arguments (JSON objects) as one JSON array.
+json_array() {
+    printf '['
+    local first=1
+    for item in "$@"; do
+        [ "$first" -eq 1 ] || printf ', '
+        first=0
+        printf '%s' "$item"
+    done
+    printf ']\n'
+}
+
 # samples/<protocol>.hex → one sample group per protocol (the page shows the groups whose
 # protocol the loaded core decodes).
 entries=()
@@ -44,14 +56,7 @@ for f in samples/*.hex; do
     cp "$f" "$dist/samples/$name"
     entries+=("{\"protocol\": \"${name%.hex}\", \"file\": \"$name\"}")
 done
-{
-    printf '['
-    for i in "${!entries[@]}"; do
-        [ "$i" -gt 0 ] && printf ', '
-        printf '%s' "${entries[$i]}"
-    done
-    printf ']\n'
-} >"$dist/samples/index.json"
+json_array "${entries[@]}" >"$dist/samples/index.json"
 
 # profiles/*.json → the page's register-profile choices (by file name, without .json), and
 # profiles/examples.jsonl → request/response pairs shown as samples with their profile.
@@ -63,13 +68,6 @@ for f in profiles/*.json; do
     profiles+=("{\"name\": \"${name%.json}\", \"file\": \"$name\"}")
 done
 [ -f profiles/examples.jsonl ] && cp profiles/examples.jsonl "$dist/profiles/examples.jsonl"
-{
-    printf '['
-    for i in "${!profiles[@]}"; do
-        [ "$i" -gt 0 ] && printf ', '
-        printf '%s' "${profiles[$i]}"
-    done
-    printf ']\n'
-} >"$dist/profiles/index.json"
+json_array "${profiles[@]}" >"$dist/profiles/index.json"
 
 echo "build-web-demo: $dist ($(du -sk "$dist" | cut -f1) KB, wasm $(wc -c <"$dist/meterwire/pkg-web/meterwire_wasm_bg.wasm" | tr -d ' ') bytes)"
