@@ -11,6 +11,17 @@ fn check(name: &str, bytes: &[u8]) -> bool {
     check_with(name, bytes, &Options::default())
 }
 
+/// The explain spans of `d` follow each other from byte 0 to `len`, none empty.
+fn spans_cover_every_byte(name: &str, d: &meterwire::Decoded, len: usize) {
+    let mut next = 0;
+    for span in &d.spans {
+        assert_eq!(span.start, next, "{name}: gap or overlap at byte {next}");
+        assert!(span.end > span.start, "{name}: empty span {span:?}");
+        next = span.end;
+    }
+    assert_eq!(next, len, "{name}: spans end at {next}");
+}
+
 /// [`check`] with the vector's own options (its `protocol`: a family that auto-detection
 /// cannot find is decoded only when named).
 fn check_with(name: &str, bytes: &[u8], opts: &Options) -> bool {
@@ -211,13 +222,7 @@ fn cjt188_corpus_round_trips_with_spans() {
         let bytes = parse_hex(line["hex"].as_str().unwrap_or("")).unwrap();
         assert!(check(name, &bytes), "{name}: does not decode");
         let d = decode(&bytes, &Options::default().with_explain(true)).unwrap();
-        let mut next = 0;
-        for span in &d.spans {
-            assert_eq!(span.start, next, "{name}: gap or overlap at byte {next}");
-            assert!(span.end > span.start, "{name}: empty span {span:?}");
-            next = span.end;
-        }
-        assert_eq!(next, bytes.len(), "{name}: spans end at {next}");
+        spans_cover_every_byte(name, &d, bytes.len());
         n += 1;
     }
     eprintln!("cjt188 corpus: {n} frames round-trip, spans cover every byte");
@@ -298,13 +303,7 @@ fn modbus_corpus_round_trips_with_spans() {
         let opts = Options::default().with_protocol(Some(protocol));
         assert!(check_with(name, &bytes, &opts), "{name}: does not decode");
         let d = decode(&bytes, &opts.with_explain(true)).unwrap();
-        let mut next = 0;
-        for span in &d.spans {
-            assert_eq!(span.start, next, "{name}: gap or overlap at byte {next}");
-            assert!(span.end > span.start, "{name}: empty span {span:?}");
-            next = span.end;
-        }
-        assert_eq!(next, bytes.len(), "{name}: spans end at {next}");
+        spans_cover_every_byte(name, &d, bytes.len());
         n += 1;
     }
     eprintln!("modbus corpus: {n} frames round-trip, spans cover every byte");

@@ -80,6 +80,21 @@ impl PduWriter {
         Ok(())
     }
 
+    /// The link's start address (reads, writes).
+    fn start_address(&mut self, link: &ModbusLink) -> Result<()> {
+        self.u16(
+            Field::StartAddress,
+            link.start_address,
+            "link.start_address is missing",
+        )
+    }
+
+    /// The link's start address and quantity (reads, multiple writes).
+    fn start_and_quantity(&mut self, link: &ModbusLink) -> Result<()> {
+        self.start_address(link)?;
+        self.u16(Field::Quantity, link.quantity, "link.quantity is missing")
+    }
+
     fn u8(&mut self, field: Field, value: Option<u8>, missing: &'static str) -> Result<()> {
         let v = value.ok_or(Error::model(missing))?;
         self.put(field, &[v]);
@@ -161,23 +176,14 @@ pub fn pdu(link: &ModbusLink, application_data: Option<&[u8]>) -> Result<PduWrit
     let request = direction != ModbusDirection::Response;
     match f {
         fc::READ_COILS..=fc::READ_INPUT_REGISTERS if request => {
-            w.u16(
-                Field::StartAddress,
-                link.start_address,
-                "link.start_address is missing",
-            )?;
-            w.u16(Field::Quantity, link.quantity, "link.quantity is missing")?;
+            w.start_and_quantity(link)?;
         }
         fc::READ_COILS | fc::READ_DISCRETE_INPUTS => w.coils(&link.coils)?,
         fc::READ_HOLDING_REGISTERS | fc::READ_INPUT_REGISTERS => {
             w.words(&link.registers, Field::Register)?
         }
         fc::WRITE_SINGLE_COIL | fc::WRITE_SINGLE_REGISTER => {
-            w.u16(
-                Field::StartAddress,
-                link.start_address,
-                "link.start_address is missing",
-            )?;
+            w.start_address(link)?;
             let coil = link
                 .coils
                 .first()
@@ -191,12 +197,7 @@ pub fn pdu(link: &ModbusLink, application_data: Option<&[u8]>) -> Result<PduWrit
             )?;
         }
         fc::WRITE_MULTIPLE_COILS | fc::WRITE_MULTIPLE_REGISTERS => {
-            w.u16(
-                Field::StartAddress,
-                link.start_address,
-                "link.start_address is missing",
-            )?;
-            w.u16(Field::Quantity, link.quantity, "link.quantity is missing")?;
+            w.start_and_quantity(link)?;
             if request {
                 if f == fc::WRITE_MULTIPLE_COILS {
                     w.coils(&link.coils)?;
@@ -206,12 +207,7 @@ pub fn pdu(link: &ModbusLink, application_data: Option<&[u8]>) -> Result<PduWrit
             }
         }
         fc::READ_WRITE_MULTIPLE_REGISTERS if request => {
-            w.u16(
-                Field::StartAddress,
-                link.start_address,
-                "link.start_address is missing",
-            )?;
-            w.u16(Field::Quantity, link.quantity, "link.quantity is missing")?;
+            w.start_and_quantity(link)?;
             w.u16(
                 Field::WriteStartAddress,
                 link.write_start_address,

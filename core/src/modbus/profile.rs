@@ -265,8 +265,8 @@ impl ProfileRegister {
             DataType::I64 => Decimal::from_int(i128::from(i64::from_be_bytes(bytes))),
             DataType::F32 => Decimal::from_f32_shortest(f32::from_be_bytes(be4()?))?,
             DataType::F64 => Decimal::from_f64_shortest(f64::from_be_bytes(bytes))?,
-            DataType::Bcd16 => bcd(u64::from(u16::from_be_bytes(be2()?)), 4)?,
-            DataType::Bcd32 => bcd(u64::from(u32::from_be_bytes(be4()?)), 8)?,
+            DataType::Bcd16 => bcd(&be2()?)?,
+            DataType::Bcd32 => bcd(&be4()?)?,
         };
         Decimal::new(
             raw.mantissa().checked_mul(self.scale.mantissa())?,
@@ -319,17 +319,19 @@ fn arrange(registers: &[u16], order: WordOrder) -> Option<[u8; 8]> {
     Some(bytes)
 }
 
-/// `digits` BCD digits in the low nibbles of `value`, most significant first.
-fn bcd(value: u64, digits: u32) -> Option<Decimal> {
-    let mut out: i128 = 0;
-    for i in (0..digits).rev() {
-        let nibble = value.checked_shr(i.checked_mul(4)?)? & 0xF;
-        if nibble > 9 {
-            return None;
-        }
-        out = out.checked_mul(10)?.checked_add(i128::from(nibble))?;
+/// Unsigned BCD digits, most significant byte first (register order), through the project's
+/// one BCD reader (which takes the least significant byte first and reads a top `F` nibble
+/// as a sign: register BCD has none, so that nibble is refused here).
+fn bcd(be_bytes: &[u8]) -> Option<Decimal> {
+    if be_bytes.first().is_some_and(|b| b >> 4 == 0x0F) {
+        return None;
     }
-    Some(Decimal::from_int(out))
+    let mut lsb_first = [0u8; 4];
+    let lsb_first = lsb_first.get_mut(..be_bytes.len())?;
+    for (d, s) in lsb_first.iter_mut().zip(be_bytes.iter().rev()) {
+        *d = *s;
+    }
+    crate::mbus::datatypes::bcd(lsb_first).map(Decimal::from_int)
 }
 
 /// A register map: what each register of a meter means (module docs).
