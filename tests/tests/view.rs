@@ -128,5 +128,15 @@ fn views_read_what_decode_reads() {
         wireless += 1;
     }
     eprintln!("views agree with decode on {wired} wired and {wireless} wireless frames ({numbers} numbers)");
-    assert!(wired >= 30 && wireless >= 20, "{wired} {wireless}");
+    // With the public corpora beside the project, hundreds of frames; from a clone alone, the
+    // project's own vectors (3 wired and 7 wireless frames the views read).
+    let (min_wired, min_wireless) = if shared_vectors_dir().is_some() {
+        (30, 20)
+    } else {
+        (3, 7)
+    };
+    assert!(
+        wired >= min_wired && wireless >= min_wireless,
+        "{wired} {wireless}"
+    );
 }
