@@ -205,7 +205,7 @@ pub fn decode_many_json(
 
 /// Cuts a byte stream into frames and garbage (`decode_stream`) and returns the JSON text of
 /// the items: `{"start","end","frame"}`, `{"start","end","error"}` (offsets in the stream)
-/// or `{"start","end","garbage":"HEX"}`.
+/// or `{"start","end","garbage":"HEX","reason",…}`.
 #[napi(catch_unwind)]
 pub fn decode_stream_json(
     env: Env,
@@ -216,6 +216,73 @@ pub fn decode_stream_json(
         let opts = options(opts.as_ref())?;
         Ok(meterwire::decode_stream_json(&bytes(&data)?, &opts))
     })
+}
+
+/// The core's stateful stream decoder (`meterwire::Decoder`); the wrapper's `Decoder` class
+/// parses the JSON text its methods return.
+#[napi]
+pub struct StreamDecoder {
+    inner: meterwire::Decoder,
+}
+
+#[napi]
+impl StreamDecoder {
+    /// A decoder for one stream with the decoding options.
+    #[napi(constructor)]
+    pub fn new(env: Env, opts: Option<DecodeOptions>) -> napi::Result<Self> {
+        guard(&env, || {
+            Ok(StreamDecoder {
+                inner: meterwire::Decoder::new(options(opts.as_ref())?),
+            })
+        })
+    }
+
+    /// Adds bytes (or hex text); returns the JSON array of the items they completed.
+    #[napi(catch_unwind)]
+    pub fn feed_json(&mut self, env: Env, data: Input<'_>) -> napi::Result<String> {
+        guard(&env, || {
+            self.inner.feed(&bytes(&data)?);
+            Ok(self.inner.take_items_json())
+        })
+    }
+
+    /// Ends the stream; returns the JSON array of the last items.
+    #[napi(catch_unwind)]
+    pub fn finish_json(&mut self, env: Env) -> napi::Result<String> {
+        guard(&env, || {
+            self.inner.finish();
+            Ok(self.inner.take_items_json())
+        })
+    }
+
+    /// Decodes one already cut frame in the decoder's session: the core's JSON text.
+    #[napi(catch_unwind)]
+    pub fn decode_json(&mut self, env: Env, data: Input<'_>) -> napi::Result<String> {
+        guard(&env, || {
+            let decoded = self.inner.decode(&bytes(&data)?)?;
+            Ok(meterwire::to_json(&decoded))
+        })
+    }
+
+    /// Bytes the pending frame still needs (a lower bound), or `null`.
+    #[napi(getter)]
+    pub fn needed(&self) -> Option<u32> {
+        self.inner
+            .needed()
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Bytes fed but not yet in a returned item.
+    #[napi(getter)]
+    pub fn pending(&self) -> f64 {
+        self.inner.pending() as f64
+    }
+
+    /// The stream offset of the next byte to be fed.
+    #[napi(getter)]
+    pub fn position(&self) -> f64 {
+        self.inner.stream_len() as f64
+    }
 }
 
 /// Encodes the JSON text of a model (what `decodeJson` returns, or `JSON.stringify` of what

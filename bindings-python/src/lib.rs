@@ -350,7 +350,7 @@ fn decode_many<'py>(
 /// Cuts a byte stream (a serial capture) into frames and garbage; every input byte is in
 /// exactly one item: `{"start", "end", "frame": <model>}`, `{"start", "end", "error":
 /// {"kind", "offset", "message"}}` (offsets in the stream) or `{"start", "end", "garbage":
-/// "<hex>"}`.
+/// "<hex>", "reason", "protocol"?, "kind"?}`.
 #[pyfunction]
 #[pyo3(
     signature = (
@@ -375,19 +375,23 @@ fn decode_stream<'py>(
     let input = input(data)?;
     let bytes = input.bytes().map_err(|e| to_py_err(py, &e))?;
     let items = py.detach(|| meterwire::decode_stream(&bytes, &opts));
+    stream_items(py, items)
+}
+
+/// Stream items as a list of dicts (the shape of `decode_stream`).
+fn stream_items(
+    py: Python<'_>,
+    items: impl IntoIterator<Item = StreamItem>,
+) -> PyResult<Bound<'_, PyList>> {
     let conv = Converter::new(py);
     let _pause = GcPause::new(py);
-    let mut out = Vec::with_capacity(items.len());
-    for item in &items {
+    let mut out = Vec::new();
+    for item in items {
         let dict = PyDict::new(py);
-        let (start, end) = match item {
-            StreamItem::Frame { start, end, .. } | StreamItem::Garbage { start, end } => {
-                (*start, *end)
-            }
-        };
-        dict.set_item(intern!(py, "start"), start)?;
-        dict.set_item(intern!(py, "end"), end)?;
-        match item {
+        let range = item.range();
+        dict.set_item(intern!(py, "start"), range.start)?;
+        dict.set_item(intern!(py, "end"), range.end)?;
+        match &item {
             StreamItem::Frame {
                 result: Ok(decoded),
                 ..
@@ -395,14 +399,111 @@ fn decode_stream<'py>(
             StreamItem::Frame { result: Err(e), .. } => {
                 dict.set_item(intern!(py, "error"), error_body(py, e)?)?
             }
-            StreamItem::Garbage { .. } => {
-                let span = bytes.get(start..end).unwrap_or_default();
-                dict.set_item(intern!(py, "garbage"), meterwire::hex::to_hex(span))?
+            StreamItem::Garbage { bytes, reason, .. } => {
+                dict.set_item(intern!(py, "garbage"), meterwire::hex::to_hex(bytes))?;
+                dict.set_item(intern!(py, "reason"), reason.as_str())?;
+                if let Some(protocol) = reason.protocol() {
+                    dict.set_item(intern!(py, "protocol"), protocol.as_str())?;
+                }
+                if let meterwire::GarbageReason::InvalidFrame { kind, .. } = reason {
+                    dict.set_item(intern!(py, "kind"), kind.as_str())?;
+                }
             }
         }
         out.push(dict);
     }
     PyList::new(py, out)
+}
+
+/// A stateful stream decoder for serial and TCP readers and radio receivers: `feed` bytes as
+/// they arrive and get the items they complete; bytes that may begin a frame wait for more
+/// (`needed`) instead of becoming garbage. It is also the session of one source: compact
+/// wM-Bus frames decode after their full frame, keys apply per meter, and an `E5` is an
+/// acknowledgement only after an M-Bus request.
+#[pyclass(name = "Decoder", module = "meterwire._meterwire")]
+struct PyDecoder {
+    inner: meterwire::Decoder,
+}
+
+#[pymethods]
+impl PyDecoder {
+    #[new]
+    #[pyo3(
+        signature = (
+            *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
+            modbus_profile = None
+        ),
+        text_signature = "(*, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None)"
+    )]
+    fn new(
+        py: Python<'_>,
+        protocol: Cow<'_, str>,
+        keys: Option<&Bound<'_, PyAny>>,
+        explain: bool,
+        request: Option<&Bound<'_, PyAny>>,
+        modbus_profile: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let modbus = ModbusArgs {
+            request,
+            profile: modbus_profile,
+        };
+        let opts = options(py, &protocol, keys, explain, modbus)?;
+        Ok(PyDecoder {
+            inner: meterwire::Decoder::new(opts),
+        })
+    }
+
+    /// Adds the next bytes of the stream (bytes-like or hex text); returns the items they
+    /// completed, in stream order.
+    fn feed<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let input = input(data)?;
+        let bytes = input.bytes().map_err(|e| to_py_err(py, &e))?;
+        self.inner.feed(&bytes);
+        stream_items(py, self.inner.take_items())
+    }
+
+    /// Ends the stream: returns the last items (bytes still waiting become frames if whole,
+    /// else garbage). Feeding again continues at the next offset with the same session.
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.inner.finish();
+        stream_items(py, self.inner.take_items())
+    }
+
+    /// Decodes one frame that is already cut (a line of a log) in this decoder's session,
+    /// like `decode`; raises `MeterwireError` when it does not decode.
+    fn decode<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let input = input(data)?;
+        let bytes = input.bytes().map_err(|e| to_py_err(py, &e))?;
+        let decoded = self.inner.decode(&bytes).map_err(|e| to_py_err(py, &e))?;
+        Converter::new(py).convert(&decoded).map(Bound::into_any)
+    }
+
+    /// Bytes the frame that may begin at the current position still needs before the decoder
+    /// can decide (a lower bound), or `None` when nothing waits on a frame.
+    #[getter]
+    fn needed(&self) -> Option<usize> {
+        self.inner.needed()
+    }
+
+    /// Bytes fed but not yet in a returned item.
+    #[getter]
+    fn pending(&self) -> usize {
+        self.inner.pending()
+    }
+
+    /// The stream offset of the next byte to be fed.
+    #[getter]
+    fn position(&self) -> usize {
+        self.inner.stream_len()
+    }
 }
 
 /// Encodes a decoded model (a dict as `decode` returns it) back to its frame's bytes:
@@ -623,6 +724,7 @@ fn _meterwire(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_json, m)?)?;
     m.add_function(wrap_pyfunction!(decode_many, m)?)?;
     m.add_function(wrap_pyfunction!(decode_stream, m)?)?;
+    m.add_class::<PyDecoder>()?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_function(wrap_pyfunction!(to_reading, m)?)?;
     m.add_function(wrap_pyfunction!(readings, m)?)?;

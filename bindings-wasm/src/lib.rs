@@ -189,12 +189,71 @@ pub fn decode_many_json(frames: JsValue, opts: JsValue) -> Result<String, JsValu
 
 /// Cuts a byte stream into frames and garbage (`decode_stream`) and returns the JSON text of
 /// the items: `{"start","end","frame"}`, `{"start","end","error"}` (offsets in the stream)
-/// or `{"start","end","garbage":"HEX"}`.
+/// or `{"start","end","garbage":"HEX","reason",…}`.
 #[wasm_bindgen(js_name = decodeStreamJson)]
 pub fn decode_stream_json(data: JsValue, opts: JsValue) -> Result<String, JsValue> {
     let opts = options(&opts)?;
     let bytes = input_bytes(&data)?.map_err(js)?;
     Ok(meterwire::decode_stream_json(&bytes, &opts))
+}
+
+/// The core's stateful stream decoder (`meterwire::Decoder`); the wrapper's `Decoder` class
+/// parses the JSON text its methods return.
+#[wasm_bindgen]
+pub struct StreamDecoder {
+    inner: meterwire::Decoder,
+}
+
+#[wasm_bindgen]
+impl StreamDecoder {
+    /// A decoder for one stream with the decoding options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(opts: JsValue) -> Result<StreamDecoder, JsValue> {
+        Ok(StreamDecoder {
+            inner: meterwire::Decoder::new(options(&opts)?),
+        })
+    }
+
+    /// Adds bytes (or hex text); returns the JSON array of the items they completed.
+    #[wasm_bindgen(js_name = feedJson)]
+    pub fn feed_json(&mut self, data: JsValue) -> Result<String, JsValue> {
+        let bytes = input_bytes(&data)?.map_err(js)?;
+        self.inner.feed(&bytes);
+        Ok(self.inner.take_items_json())
+    }
+
+    /// Ends the stream; returns the JSON array of the last items.
+    #[wasm_bindgen(js_name = finishJson)]
+    pub fn finish_json(&mut self) -> String {
+        self.inner.finish();
+        self.inner.take_items_json()
+    }
+
+    /// Decodes one already cut frame in the decoder's session: the core's JSON text.
+    #[wasm_bindgen(js_name = decodeJson)]
+    pub fn decode_json(&mut self, data: JsValue) -> Result<String, JsValue> {
+        let bytes = input_bytes(&data)?.map_err(js)?;
+        let decoded = self.inner.decode(&bytes).map_err(js)?;
+        Ok(meterwire::to_json(&decoded))
+    }
+
+    /// Bytes the pending frame still needs (a lower bound), or `undefined`.
+    #[wasm_bindgen(getter)]
+    pub fn needed(&self) -> Option<f64> {
+        self.inner.needed().map(|n| n as f64)
+    }
+
+    /// Bytes fed but not yet in a returned item.
+    #[wasm_bindgen(getter)]
+    pub fn pending(&self) -> f64 {
+        self.inner.pending() as f64
+    }
+
+    /// The stream offset of the next byte to be fed.
+    #[wasm_bindgen(getter)]
+    pub fn position(&self) -> f64 {
+        self.inner.stream_len() as f64
+    }
 }
 
 /// Encodes the JSON text of a model (what `decodeJson` returns, or `JSON.stringify` of what

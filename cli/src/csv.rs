@@ -66,9 +66,10 @@ pub fn frame(out: &mut String, number: usize, frame: &Frame, protocol: Option<Pr
 pub fn garbage(out: &mut String, garbage: &Garbage) {
     let mut cells: [String; 16] = Default::default();
     cells[15] = format!(
-        "garbage at bytes {}..{}: {}",
+        "garbage at bytes {}..{} ({}): {}",
         garbage.start,
         garbage.end,
+        garbage.reason,
         meterwire::hex::to_hex(&garbage.bytes)
     );
     row(out, &cells);

@@ -4,7 +4,7 @@
 use std::io::{self, Read};
 use std::path::Path;
 
-use meterwire::{Detail, Error, ErrorKind, Layer, Options, Session, StreamItem};
+use meterwire::{Decoder, Detail, Error, ErrorKind, Layer, Options, Session, StreamItem};
 
 use crate::{Frame, Garbage, Item, Source};
 
@@ -63,6 +63,7 @@ pub fn from_file(
             origin: name,
             source: Source::Bytes(Vec::new()),
             base: 0,
+            in_stream: false,
             result: Err(Error::new(
                 ErrorKind::Empty,
                 Layer::Input,
@@ -95,12 +96,79 @@ fn hex_text(data: &[u8]) -> Option<&str> {
     }
 }
 
-/// The lines of data of hex text with their 1-based numbers: not blank, not a `#` comment.
+/// The lines of data of hex text with their 1-based numbers: not blank, not a `#` comment,
+/// with a log prefix and a trailing comment taken off ([`frame_text`]).
 fn hex_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.lines()
         .enumerate()
         .map(|(i, line)| (i.saturating_add(1), line.trim()))
         .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+        .map(|(number, line)| (number, frame_text(line)))
+}
+
+/// The hex of one line of a text capture: after a trailing ` # comment` is cut, the hex tokens that end the line when what comes before them
+/// is a log prefix — timestamps (`2026-12-06T10:00:01.250Z`, `10:00:01`), a direction word
+/// (`RX`, `TX`, `<-`, `->`, `recv`, `send`), or any text ending in `:`, `>`, `]`, `)` or `|`.
+/// Lines that fit none of this are returned whole, so a typo is reported, not skipped.
+pub fn frame_text(line: &str) -> &str {
+    let body = line.split(" #").next().unwrap_or(line).trim_end();
+    let tokens: Vec<(usize, &str)> = body
+        .split_whitespace()
+        .map(|t| (t.as_ptr() as usize - body.as_ptr() as usize, t))
+        .collect();
+    let hex_from = tokens
+        .iter()
+        .rposition(|(_, t)| !hex_token(t))
+        .map_or(0, |i| i + 1);
+    let (prefix, hex) = tokens.split_at(hex_from);
+    match (prefix, hex.first()) {
+        (_, None) => line,
+        ([], Some(_)) => body,
+        (prefix, Some((at, _))) if log_prefix(prefix) => body.get(*at..).unwrap_or(line),
+        _ => line,
+    }
+}
+
+/// A token of frame bytes: even-length hex (`0x` allowed), or 2-digit groups joined by `:` or
+/// `-` that are not a clock time (`10:00`, `10:00:01`).
+fn hex_token(token: &str) -> bool {
+    let plain = token
+        .strip_prefix("0x")
+        .or_else(|| token.strip_prefix("0X"))
+        .unwrap_or(token);
+    if plain.len() >= 2 && plain.len() % 2 == 0 && plain.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return true;
+    }
+    let groups: Vec<&str> = token.split([':', '-']).collect();
+    let grouped = groups.len() >= 2
+        && groups
+            .iter()
+            .all(|g| g.len() == 2 && g.bytes().all(|b| b.is_ascii_hexdigit()));
+    let clock = token.contains(':')
+        && groups.len() <= 3
+        && groups
+            .iter()
+            .all(|g| g.parse::<u8>().is_ok_and(|v| v <= 59));
+    grouped && !clock
+}
+
+/// Whether `tokens` (what precedes a line's hex) read as a log prefix (see [`frame_text`]).
+fn log_prefix(tokens: &[(usize, &str)]) -> bool {
+    const DIRECTIONS: [&str; 14] = [
+        "rx", "tx", "in", "out", "recv", "received", "send", "sent", "<-", "->", "<<", ">>", "<",
+        ">",
+    ];
+    let timestamp = |t: &str| {
+        t.bytes().any(|b| b.is_ascii_digit())
+            && t.bytes()
+                .all(|b| b.is_ascii_digit() || b"-:.,/+TZ[]()".contains(&b))
+    };
+    let Some((_, last)) = tokens.last() else {
+        return false;
+    };
+    last.ends_with([':', '>', ']', ')', '|'])
+        || DIRECTIONS.contains(&last.to_ascii_lowercase().as_str())
+        || tokens.iter().all(|(_, t)| timestamp(t))
 }
 
 /// A frame decoded from `bytes` in the run's session (compact wM-Bus frames use formats seen earlier).
@@ -110,39 +178,61 @@ fn one_frame(bytes: Vec<u8>, origin: String, opts: &Options, session: &mut Sessi
         origin,
         source: Source::Bytes(bytes),
         base: 0,
+        in_stream: false,
         result,
     })
 }
 
 /// A frame whose hex text could not be read.
-fn hex_error(text: &str, origin: String, error: Error) -> Item {
+pub fn hex_error(text: &str, origin: String, error: Error) -> Item {
     Item::Frame(Frame {
         origin,
         source: Source::Text(text.to_owned()),
         base: 0,
+        in_stream: false,
         result: Err(error),
     })
 }
 
 /// The frames and garbage of a byte stream, in order.
 fn from_stream(bytes: &[u8], origin: &str, opts: &Options) -> Vec<Item> {
-    meterwire::decode_stream(bytes, opts)
-        .into_iter()
-        .map(|item| match item {
-            StreamItem::Frame { start, end, result } => Item::Frame(Frame {
-                origin: format!("{origin} bytes {start}..{end}"),
-                source: Source::Bytes(bytes.get(start..end).unwrap_or_default().to_vec()),
-                base: start,
-                result,
-            }),
-            StreamItem::Garbage { start, end } => Item::Garbage(Garbage {
-                origin: origin.to_owned(),
-                start,
-                end,
-                bytes: bytes.get(start..end).unwrap_or_default().to_vec(),
-            }),
-        })
+    let mut decoder = Decoder::new(opts.clone());
+    decoder.feed(bytes);
+    decoder.finish();
+    decoder
+        .take_items()
+        .map(|item| stream_item(item, origin))
         .collect()
+}
+
+/// One item of a stream as the printer's item.
+pub fn stream_item(item: StreamItem, origin: &str) -> Item {
+    match item {
+        StreamItem::Frame {
+            start,
+            end,
+            bytes,
+            result,
+        } => Item::Frame(Frame {
+            origin: format!("{origin} bytes {start}..{end}"),
+            source: Source::Bytes(bytes),
+            base: start,
+            in_stream: true,
+            result,
+        }),
+        StreamItem::Garbage {
+            start,
+            end,
+            bytes,
+            reason,
+        } => Item::Garbage(Garbage {
+            origin: origin.to_owned(),
+            start,
+            end,
+            bytes,
+            reason,
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -166,5 +256,31 @@ mod tests {
     fn lines_skip_comments_and_blanks() {
         let lines: Vec<_> = hex_lines("# c\n\n  E5 \n#x\n10 7B 05 80 16").collect();
         assert_eq!(lines, [(3, "E5"), (5, "10 7B 05 80 16")]);
+    }
+
+    #[test]
+    fn log_prefixes_and_comments_are_skipped() {
+        for (line, hex) in [
+            ("10 7B 05 80 16", "10 7B 05 80 16"),
+            (
+                "2026-12-06T10:00:01.250Z TX: 10 7B 05 80 16",
+                "10 7B 05 80 16",
+            ),
+            ("2026-12-06 10:00:01 10 7B 05 80 16", "10 7B 05 80 16"),
+            ("[10:00:01] <- 107B058016", "107B058016"),
+            ("RX E5", "E5"),
+            ("recv 0x10 0x7B", "0x10 0x7B"),
+            ("port1| 68:03:03:68", "68:03:03:68"),
+            ("E5 # the acknowledgement", "E5"),
+        ] {
+            assert_eq!(frame_text(line), hex, "{line}");
+        }
+        // No log prefix: the line stays whole and its error is reported.
+        for line in ["hello CAFE", "10 7G", "/?!"] {
+            assert_eq!(frame_text(line), line);
+        }
+        // A clock time is not hex bytes.
+        assert!(!hex_token("10:00:01"));
+        assert!(hex_token("68:03:03:68"));
     }
 }

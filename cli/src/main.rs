@@ -6,6 +6,7 @@
 mod csv;
 mod encode;
 mod explain;
+mod follow;
 mod input;
 mod table;
 
@@ -14,7 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use meterwire::{Decoded, Error, Keys, ModbusProfile, Options, Protocol, Session};
+use meterwire::{Decoded, Error, GarbageReason, Keys, ModbusProfile, Options, Protocol, Session};
 use std::sync::Arc;
 
 /// Examples shown at the end of `meterwire --help`.
@@ -41,8 +42,11 @@ Output formats:
   json, ndjson  One compact JSON object per frame per line, byte for byte the text of the
                 library's decode_json (no wrapper array; json and ndjson are the same). A frame
                 that fails prints the error object {\"error\":{\"kind\",\"offset\",\"message\"}}
-                on its line instead. With --stream, bytes between frames print as
-                {\"garbage\":{\"start\":N,\"end\":M,\"hex\":\"...\"}} (offsets in the stream).
+                on its line instead. With --stream each line is a stream item: a frame as
+                {\"start\":N,\"end\":M,\"frame\":{...}} or {\"start\",\"end\",\"error\":{...}},
+                bytes between frames as {\"start\",\"end\",\"garbage\":\"HEX\",\"reason\":R}
+                with R noise, invalid_frame (+ protocol, kind), truncated (+ protocol) or
+                unsolicited_ack (+ protocol); offsets count from the start of the stream.
   table         Per frame: a header line (protocol, frame kind, function, address, CI), the
                 meter identity, the records as an aligned table (# is the index in records[],
                 '-' marks a field the record does not have), then warnings, manufacturer data
@@ -54,7 +58,7 @@ Output formats:
                 'frame' counts the frames from 1; a frame without records has one row with
                 empty record columns; a failed frame has one row with 'error' set to
                 '<kind> at byte <offset>: <message>'; garbage (--stream) has a row with no
-                frame number and 'error' set to 'garbage at bytes S..E: <hex>'. 'unit' holds
+                frame number and 'error' set to 'garbage at bytes S..E (<reason>): <hex>'. 'unit' holds
                 the unit or the meter's plain-text unit, 'modifiers' is space-separated.
                 Records of a nested payload follow with the payload's protocol and meter.
                 'label' names what a manufacturer layout's value is ('end of january',
@@ -63,9 +67,16 @@ Output formats:
 
 Files (--file):
   A file of UTF-8 text whose first line of data is hex is read as hex text: one frame per
-  non-empty line, lines starting with '#' are comments. Anything else is binary and is one
-  frame. With --stream the file (the binary bytes, or all hex lines joined) is one byte
-  stream, cut into frames and garbage; every byte is printed as part of one or the other.
+  non-empty line, lines starting with '#' are comments, and a log prefix before the hex is
+  skipped (timestamps such as 2026-12-06T10:00:01.250Z or 10:00:01, a direction word RX, TX,
+  <-, ->, or any text ending in ':', '>', ']', ')' or '|'), as is a trailing ' # comment'.
+  Anything else is binary and is one frame. With --stream the file (the binary bytes, or all
+  hex lines joined) is one byte stream, cut into frames and garbage; every byte is printed as
+  part of one or the other. Without --protocol a stream is searched for the frames that
+  prove themselves: M-Bus (checksum; an E5 only right after an M-Bus request), CJ/T 188
+  (checksum) and wM-Bus (CRCs); --protocol wmbus also takes telegrams without CRCs, and
+  Modbus RTU/TCP frames are cut only with --protocol modbus_rtu / modbus_tcp.
+  --follow reads a growing file or a pipe and prints items as they complete.
 
 Compact wM-Bus frames (CI 79/7B):
   All frames of one run share one session, in the order given (arguments, then files): a
@@ -88,6 +99,7 @@ Examples:
   meterwire decode --format table '68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16'
   meterwire decode --file frames.txt --format csv > readings.csv
   cat capture.bin | meterwire decode --file - --stream
+  cat /dev/ttyUSB0 | meterwire decode --file - --follow --format table
   meterwire decode --protocol modbus_rtu --request '01 03 00 00 00 02 C4 0B' \
       --profile profiles/ultrasonic-f32-cdab.json '01 03 04 00 00 C1 48 AB 95'";
 
@@ -163,6 +175,17 @@ struct DecodeArgs {
     /// frames and garbage and print both in order.
     #[arg(short, long)]
     stream: bool,
+
+    /// Follow the --file as it grows (a logger's file, or a pipe such as `cat /dev/ttyUSB0 |`
+    /// with --file -): cut it as a stream and print every frame and garbage span as soon as
+    /// it is complete. A pipe ends at its end; a regular file is followed until
+    /// --idle-timeout seconds pass without new bytes (default: until interrupted).
+    #[arg(long, requires = "file")]
+    follow: bool,
+
+    /// With --follow on a regular file: stop after this many seconds without new bytes.
+    #[arg(long, value_name = "SECONDS", requires = "follow")]
+    idle_timeout: Option<f64>,
 
     /// The protocol to decode as (help text: [`protocol_help`], from the model's names).
     #[arg(
@@ -318,6 +341,8 @@ pub struct Frame {
     /// The offset in the stream of the frame's first byte: error offsets count from the start
     /// of the stream, so `offset - base` is the byte within `source` (0 outside `--stream`).
     pub base: usize,
+    /// The frame was cut from a stream: JSON output is the stream item (`start`, `end`).
+    pub in_stream: bool,
     /// The decoded frame or the error.
     pub result: Result<Box<Decoded>, Error>,
 }
@@ -342,6 +367,8 @@ pub struct Garbage {
     pub end: usize,
     /// The bytes.
     pub bytes: Vec<u8>,
+    /// Why they are no frame.
+    pub reason: GarbageReason,
 }
 
 /// One piece of output, in input order.
@@ -393,10 +420,18 @@ impl<W: Write> Printer<W> {
                 }
                 match self.format {
                     Format::Json | Format::Ndjson => {
-                        text = match &frame.result {
-                            Ok(decoded) => meterwire::to_json(decoded),
-                            Err(e) => meterwire::error_json(e),
-                        };
+                        match (&frame.result, &frame.source) {
+                            (result, Source::Bytes(bytes)) if frame.in_stream => {
+                                meterwire::stream::write_frame_json(
+                                    &mut text,
+                                    frame.base,
+                                    frame.base.saturating_add(bytes.len()),
+                                    result.as_ref().map(Box::as_ref),
+                                );
+                            }
+                            (Ok(decoded), _) => text = meterwire::to_json(decoded),
+                            (Err(e), _) => text = meterwire::error_json(e),
+                        }
                         text.push('\n');
                     }
                     Format::Table => {
@@ -410,12 +445,14 @@ impl<W: Write> Printer<W> {
             }
             Item::Garbage(garbage) => match self.format {
                 Format::Json | Format::Ndjson => {
-                    text = format!(
-                        "{{\"garbage\":{{\"start\":{},\"end\":{},\"hex\":\"{}\"}}}}\n",
+                    meterwire::stream::write_garbage_json(
+                        &mut text,
                         garbage.start,
                         garbage.end,
-                        meterwire::hex::to_hex(&garbage.bytes)
+                        &garbage.bytes,
+                        &garbage.reason,
                     );
+                    text.push('\n');
                 }
                 Format::Table => {
                     if self.frames > 0 {
@@ -449,6 +486,34 @@ fn decode(args: &DecodeArgs) -> io::Result<u8> {
         for item in input::from_hex(hex, &origin, args.stream, &opts, &mut session) {
             printer.item(&item)?;
         }
+    }
+    if args.follow {
+        let idle = args
+            .idle_timeout
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(std::time::Duration::from_secs_f64);
+        for path in &args.file {
+            let printed = follow::follow(path, &opts, idle, &mut |items| {
+                for item in items {
+                    printer.item(item)?;
+                }
+                printer.out.flush()
+            });
+            if let Err(e) = printed {
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    return Err(e);
+                }
+                printer.out.flush()?;
+                eprintln!("meterwire: cannot read {}: {e}", path.display());
+                unreadable = true;
+            }
+        }
+        printer.out.flush()?;
+        return Ok(if unreadable {
+            2
+        } else {
+            u8::from(printer.failed)
+        });
     }
     for path in &args.file {
         match input::from_file(path, args.stream, &opts, &mut session) {

@@ -34,11 +34,12 @@ pub fn garbage(out: &mut String, garbage: &Garbage) {
     let len = garbage.bytes.len();
     let _ = write!(
         out,
-        "garbage ({} bytes {}..{}, {len} byte{}): {}",
+        "garbage ({} bytes {}..{}, {len} byte{}, {}): {}",
         garbage.origin,
         garbage.start,
         garbage.end,
         if len == 1 { "" } else { "s" },
+        garbage.reason,
         to_hex_spaced(garbage.bytes.get(..GARBAGE_SHOWN).unwrap_or(&garbage.bytes))
     );
     if len > GARBAGE_SHOWN {

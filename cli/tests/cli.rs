@@ -176,6 +176,15 @@ fn file_of_binary_bytes_is_one_frame() {
     let _ = std::fs::remove_file(path);
 }
 
+/// The stream item of a frame at `start` of a capture: `{"start","end","frame":…}`.
+fn frame_item(start: usize, hex: &str) -> String {
+    let end = start + bytes(hex).len();
+    format!(
+        r#"{{"start":{start},"end":{end},"frame":{}}}"#,
+        json_of(hex)
+    )
+}
+
 #[test]
 fn stream_cuts_garbage_and_frames() {
     // 00 FF, the RSP_UD (27 bytes), AA, the REQ_UD2 (5 bytes).
@@ -192,15 +201,18 @@ fn stream_cuts_garbage_and_frames() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let expected = [
-        r#"{"garbage":{"start":0,"end":2,"hex":"00FF"}}"#.to_owned(),
-        json_of(RSP_UD),
-        r#"{"garbage":{"start":29,"end":30,"hex":"AA"}}"#.to_owned(),
-        json_of(REQ_UD2),
+        r#"{"start":0,"end":2,"garbage":"00FF","reason":"noise"}"#.to_owned(),
+        frame_item(2, RSP_UD),
+        r#"{"start":29,"end":30,"garbage":"AA","reason":"noise"}"#.to_owned(),
+        frame_item(30, REQ_UD2),
     ];
     assert_eq!(stdout(&out), format!("{}\n", expected.join("\n")));
 
     // The same capture from standard input.
     let out = run_with_stdin(&["decode", "--file", "-", "--stream"], &capture);
+    assert_eq!(stdout(&out), format!("{}\n", expected.join("\n")));
+    // And followed through a pipe.
+    let out = run_with_stdin(&["decode", "--file", "-", "--follow"], &capture);
     assert_eq!(stdout(&out), format!("{}\n", expected.join("\n")));
     let _ = std::fs::remove_file(path);
 }
@@ -216,10 +228,98 @@ fn stream_reports_a_broken_frame_with_its_stream_offset() {
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], r#"{"garbage":{"start":0,"end":2,"hex":"0011"}}"#);
+    assert_eq!(
+        lines[0],
+        r#"{"start":0,"end":2,"garbage":"0011","reason":"noise"}"#
+    );
     let error: serde_json::Value = serde_json::from_str(lines[1]).expect("JSON");
+    assert_eq!(
+        (error["start"].as_u64(), error["end"].as_u64()),
+        (Some(2), Some(27))
+    );
     assert_eq!(error["error"]["kind"], "malformed");
     assert_eq!(error["error"]["offset"], 23);
+}
+
+/// A text capture as loggers write it: timestamps, direction words and comments around the
+/// hex of each line.
+#[test]
+fn text_captures_skip_log_prefixes() {
+    let log = format!(
+        "# bus log\n\
+         2026-12-06T10:00:01.250Z TX: {REQ_UD2}\n\
+         [10:00:01] <- {RSP_UD}   # the reply\n\
+         10:00:02 RX E5\n"
+    );
+    let path = temp_file("bus.log", log.as_bytes());
+    let file = path.to_str().expect("UTF-8 path");
+    // One frame per line.
+    let out = run(&["decode", "--file", file]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{}\n{}\n{}\n",
+            json_of(REQ_UD2),
+            json_of(RSP_UD),
+            json_of(ACK)
+        )
+    );
+    // As one stream: the E5 follows an RSP_UD, not a request, so it is garbage.
+    let out = run(&["decode", "--file", file, "--stream"]);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], frame_item(0, REQ_UD2));
+    assert_eq!(lines[1], frame_item(5, RSP_UD));
+    assert_eq!(
+        lines[2],
+        r#"{"start":32,"end":33,"garbage":"E5","reason":"unsolicited_ack","protocol":"mbus"}"#
+    );
+    let _ = std::fs::remove_file(path);
+}
+
+/// `--follow` prints a frame as soon as its last byte arrives, before the input ends.
+#[test]
+fn follow_prints_items_as_they_complete() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meterwire"))
+        .args(["decode", "--file", "-", "--follow"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.expect("UTF-8 output")).is_err() {
+                break;
+            }
+        }
+    });
+    let frame = bytes(REQ_UD2);
+    // The frame in two pieces: nothing is printed after the first.
+    stdin.write_all(&frame[..2]).expect("write");
+    stdin.flush().expect("flush");
+    assert!(rx.recv_timeout(Duration::from_millis(300)).is_err());
+    stdin.write_all(&frame[2..]).expect("write");
+    stdin.flush().expect("flush");
+    let line = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the frame is printed while the pipe is still open");
+    assert_eq!(line, frame_item(0, REQ_UD2));
+    // The acknowledgement of the request, then the end of the pipe.
+    stdin.write_all(&[0xE5]).expect("write");
+    drop(stdin);
+    let line = rx.recv_timeout(Duration::from_secs(10)).expect("the E5");
+    assert_eq!(line, frame_item(5, ACK));
+    assert!(child.wait().expect("the binary ends").success());
+    reader.join().expect("the reader ends");
 }
 
 #[test]

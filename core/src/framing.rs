@@ -4,6 +4,7 @@
 use core::ops::Range;
 
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
+use crate::model::Protocol;
 
 /// The byte sum mod 256 (EN 13757-2 and CJ/T 188 checksums).
 pub fn checksum(bytes: &[u8]) -> u8 {
@@ -51,4 +52,82 @@ pub enum Status {
         /// Bytes the frame needs in total (a lower bound while the length is unknown).
         needed: usize,
     },
+}
+
+/// What a protocol family finds at one position of a byte stream (the stream deframer,
+/// [`crate::stream`], asks each family whose [`Lead`] matches there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scan {
+    /// A whole frame of this many bytes whose link layer verifies (checksum, CRC, end byte).
+    Frame(usize),
+    /// The bytes so far are the beginning of a possible frame: at least this many bytes in
+    /// all are needed to decide.
+    Incomplete(usize),
+    /// A frame's whole structure (start bytes, length, end byte) whose check fails: this many
+    /// bytes would have been the frame. Reported as garbage with the reason.
+    Invalid {
+        /// The bytes the frame would have had.
+        len: usize,
+        /// What failed (`checksum`, `crc`).
+        kind: ErrorKind,
+    },
+    /// A frame that is valid only as the answer to a request, with no request before it
+    /// (a lone M-Bus `E5`).
+    Unrequested,
+    /// No frame of this family starts here.
+    None,
+}
+
+/// What the deframer knows when it asks a family to [`Scan`] a position.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamContext {
+    /// The caller named this family's protocol: its permissive form applies (wM-Bus
+    /// captures without CRCs).
+    pub(crate) named: bool,
+    /// The protocol of the previous frame of the stream, when that frame was a request that
+    /// a one-byte acknowledgement can answer.
+    pub(crate) after_request: Option<Protocol>,
+    /// The stream ends with the bytes given: nothing more will come.
+    pub(crate) at_end: bool,
+}
+
+impl StreamContext {
+    /// Whether the caller named this family's protocol.
+    pub fn named(&self) -> bool {
+        self.named
+    }
+
+    /// Whether the stream ends with the bytes given (a frame cannot grow any more).
+    pub fn at_end(&self) -> bool {
+        self.at_end
+    }
+
+    /// The protocol of the previous frame when it was a request.
+    pub fn after_request(&self) -> Option<Protocol> {
+        self.after_request
+    }
+}
+
+/// The bytes that can open a family's frame, so the deframer skips the others without asking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lead {
+    /// The frame's first byte is one of these (start bytes, wake-up bytes).
+    First(&'static [u8]),
+    /// The frame's second byte is one of these (frames that open with a length byte, such as
+    /// wM-Bus `L C …`, are recognised by their C field).
+    Second(&'static [u8]),
+}
+
+/// When the deframer looks for a family's frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Search {
+    /// In every stream: the frames prove themselves (start byte and checksum). Naming the
+    /// protocol changes nothing (M-Bus, CJ/T 188).
+    Always,
+    /// In every stream by its verified form; naming the protocol searches only this family,
+    /// at every byte, in its permissive form (wM-Bus: CRC-free captures).
+    AlwaysAloneWhenNamed,
+    /// Only when the caller names the protocol, and then only this family, at every byte
+    /// (Modbus RTU: no start byte, and a 2-byte CRC alone matches noise too often).
+    OnlyNamed,
 }

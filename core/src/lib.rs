@@ -73,6 +73,7 @@ pub mod reader;
 pub mod reading;
 #[cfg(feature = "schema")]
 pub mod schema;
+pub mod stream;
 pub mod wmbus;
 
 use alloc::string::String;
@@ -91,6 +92,7 @@ pub use model::{
 };
 pub use protocol::{protocols, protocols_json, ProtocolInfo};
 pub use reading::{readings, to_reading, Column, Columns, Reading, ReadingValue};
+pub use stream::{decode_stream, decode_stream_json, Decoder, GarbageReason, StreamItem};
 pub use wmbus::Session;
 
 /// Decoding options (design §4). `Options::default()` auto-detects the protocol.
@@ -310,121 +312,6 @@ pub fn error_body_json(error: &Error) -> String {
         .unwrap_or(full)
 }
 
-/// [`decode_stream`] as one JSON array of items: `{"start","end","frame":<model>}`,
-/// `{"start","end","error":{…}}` (offsets in the stream) or `{"start","end","garbage":"HEX"}`.
-pub fn decode_stream_json(bytes: &[u8], opts: &Options) -> String {
-    let mut out = String::from("[");
-    for (i, item) in decode_stream(bytes, opts).iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let (start, end) = match item {
-            StreamItem::Frame { start, end, .. } | StreamItem::Garbage { start, end } => {
-                (*start, *end)
-            }
-        };
-        let _ = core::fmt::Write::write_fmt(
-            &mut out,
-            format_args!("{{\"start\":{start},\"end\":{end},"),
-        );
-        match item {
-            StreamItem::Frame { result: Ok(d), .. } => {
-                out.push_str("\"frame\":");
-                out.push_str(&to_json(d));
-            }
-            StreamItem::Frame { result: Err(e), .. } => {
-                out.push_str("\"error\":");
-                out.push_str(&error_body_json(e));
-            }
-            StreamItem::Garbage { .. } => {
-                out.push_str("\"garbage\":\"");
-                hex::push_hex(&mut out, bytes.get(start..end).unwrap_or(&[]));
-                out.push('"');
-            }
-        }
-        out.push('}');
-    }
-    out.push(']');
-    out
-}
-
-/// One piece of a byte stream cut by [`decode_stream`].
-#[derive(Clone, Debug, PartialEq)]
-pub enum StreamItem {
-    /// A frame at `start..end` of the stream and its decoding (errors carry stream offsets).
-    Frame {
-        /// First byte of the frame in the stream.
-        start: usize,
-        /// One past its last byte.
-        end: usize,
-        /// The decoded frame or its error.
-        result: Result<alloc::boxed::Box<Decoded>>,
-    },
-    /// Bytes that belong to no frame (noise, a broken frame, an unfinished one at the end).
-    Garbage {
-        /// First byte.
-        start: usize,
-        /// One past the last byte.
-        end: usize,
-    },
-}
-
-/// Cuts a byte stream (a serial capture) into frames and garbage: every input byte ends up in
-/// exactly one item. A candidate frame whose link layer does not verify (checksum, stop byte)
-/// is not a frame: its first byte becomes garbage and the search resumes after it.
-pub fn decode_stream(bytes: &[u8], opts: &Options) -> Vec<StreamItem> {
-    let mut items = Vec::new();
-    let mut garbage_start: Option<usize> = None;
-    let mut i = 0usize;
-    // wM-Bus telegrams of one stream share a session (compact frames, CI 79/7B).
-    let mut session = Session::new();
-    // The registered framings, in registry order: those with a start byte (M-Bus, then
-    // CJ/T 188 and DL/T 645 with their wake-up bytes), or only the requested one (wM-Bus).
-    let framings = || protocol::framings(opts.protocol);
-    while i < bytes.len() {
-        let rest = bytes.get(i..).unwrap_or(&[]);
-        let candidate = framings().find_map(|framing| {
-            (framing.frame_len)(rest).and_then(|len| rest.get(..len).map(|f| (len, f)))
-        });
-        match candidate {
-            Some((len, frame)) => {
-                if let Some(start) = garbage_start.take() {
-                    items.push(StreamItem::Garbage { start, end: i });
-                }
-                let end = i.saturating_add(len);
-                let result = session
-                    .decode(frame, opts)
-                    .map(alloc::boxed::Box::new)
-                    .map_err(|e| e.shifted(i));
-                items.push(StreamItem::Frame {
-                    start: i,
-                    end,
-                    result,
-                });
-                i = end;
-            }
-            None => {
-                garbage_start.get_or_insert(i);
-                // Skip the bytes from which no active family's frame can start (CJ/T 188
-                // wake-up bytes: their whole run at once).
-                let skip = framings()
-                    .map(|framing| (framing.resync)(rest))
-                    .min()
-                    .unwrap_or(1)
-                    .max(1);
-                i = i.saturating_add(skip);
-            }
-        }
-    }
-    if let Some(start) = garbage_start {
-        items.push(StreamItem::Garbage {
-            start,
-            end: bytes.len(),
-        });
-    }
-    items
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,23 +344,6 @@ mod tests {
         assert_eq!(
             e.to_string(),
             alloc::format!("unknown protocol name (auto, {})", names.join(", "))
-        );
-    }
-
-    #[test]
-    fn stream_cuts_frames_and_garbage() {
-        let stream = [0x00, 0xE5, 0x10, 0x7B, 0x05, 0x80, 0x16, 0x68, 0x03];
-        let items = decode_stream(&stream, &Options::default());
-        let spans: Vec<(usize, usize, bool)> = items
-            .iter()
-            .map(|i| match i {
-                StreamItem::Frame { start, end, .. } => (*start, *end, true),
-                StreamItem::Garbage { start, end } => (*start, *end, false),
-            })
-            .collect();
-        assert_eq!(
-            spans,
-            [(0, 1, false), (1, 2, true), (2, 7, true), (7, 9, false)]
         );
     }
 

@@ -32,6 +32,7 @@ use alloc::vec::Vec;
 use serde::Serialize;
 
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
+use crate::framing::{Lead, Scan, Search, StreamContext};
 use crate::model::{Decoded, Protocol};
 use crate::Options;
 
@@ -83,39 +84,45 @@ impl DetectStep {
     }
 }
 
-/// How a family's frames are found in a byte stream (`decode_stream`).
+/// How a family's frames are found in a byte stream ([`crate::stream`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Framing {
-    /// `true`: frames are recognisable in any stream (they have a start byte), so they are
-    /// looked for whatever protocol the caller names. `false`: only when the caller names
-    /// this protocol (wM-Bus telegrams start with their length), and then no other family's
-    /// frames are looked for.
-    pub(crate) unprompted: bool,
-    /// The length of the frame that starts `rest` and whose link layer verifies, or `None`.
-    pub(crate) frame_len: fn(&[u8]) -> Option<usize>,
-    /// When no frame starts at `rest[0]`: how many leading bytes of `rest` start no frame of
-    /// this family either (at least 1 is assumed). The stream skips the fewest any active
-    /// family allows.
-    pub(crate) resync: fn(&[u8]) -> usize,
+    /// When the family is looked for.
+    pub(crate) search: Search,
+    /// The bytes its frames open with (ignored when it is searched alone: then every byte is
+    /// a candidate).
+    pub(crate) lead: Lead,
+    /// What starts at the first byte of `rest`.
+    pub(crate) scan: fn(&[u8], &StreamContext) -> Scan,
+    /// Whether a verified frame of the family is a request that a one-byte acknowledgement
+    /// can answer (the M-Bus `E5` rule).
+    pub(crate) request: fn(&[u8]) -> bool,
 }
 
 impl Framing {
     /// A stream framing (see the field docs of this type).
     pub const fn new(
-        unprompted: bool,
-        frame_len: fn(&[u8]) -> Option<usize>,
-        resync: fn(&[u8]) -> usize,
+        search: Search,
+        lead: Lead,
+        scan: fn(&[u8], &StreamContext) -> Scan,
+        request: fn(&[u8]) -> bool,
     ) -> Framing {
         Framing {
-            unprompted,
-            frame_len,
-            resync,
+            search,
+            lead,
+            scan,
+            request,
         }
     }
 
-    /// A resync for families that know nothing better: skip one byte.
-    pub fn one_byte(_: &[u8]) -> usize {
-        1
+    /// For families with no acknowledgement rule: no frame is such a request.
+    pub fn no_requests(_: &[u8]) -> bool {
+        false
+    }
+
+    /// When the family is looked for.
+    pub fn search(&self) -> Search {
+        self.search
     }
 }
 
@@ -275,21 +282,23 @@ pub(crate) fn no_encoder() -> Error {
     )
 }
 
-/// Stream framing for `decode_stream`: the families whose frames are looked for when the
-/// caller names `protocol` (or none).
-pub(crate) fn framings(protocol: Option<Protocol>) -> impl Iterator<Item = &'static Framing> {
-    // A family found only on request excludes the others when it is requested.
-    let only = protocol
+/// The families a stream is searched for when the caller names `protocol` (or none), in
+/// registry order, with whether each is searched alone (every byte a candidate, permissive).
+pub(crate) fn framings(
+    protocol: Option<Protocol>,
+) -> impl Iterator<Item = (Protocol, &'static Framing, bool)> {
+    // A family searched alone when named excludes the others.
+    let alone = protocol
         .and_then(codec)
-        .filter(|c| c.framing.is_some_and(|f| !f.unprompted))
+        .filter(|c| c.framing.is_some_and(|f| f.search != Search::Always))
         .map(|c| c.protocol);
     CODECS.iter().filter_map(move |c| {
         let framing = c.framing.as_ref()?;
-        let active = match only {
+        let active = match alone {
             Some(p) => c.protocol == p,
-            None => framing.unprompted,
+            None => framing.search != Search::OnlyNamed,
         };
-        active.then_some(framing)
+        active.then_some((c.protocol, framing, alone.is_some()))
     })
 }
 
@@ -445,14 +454,32 @@ mod tests {
     }
 
     #[test]
-    fn wmbus_is_framed_only_when_asked() {
-        let all: Vec<bool> = framings(None).map(|f| f.unprompted).collect();
-        assert_eq!(all, [true, true]);
-        assert_eq!(framings(Some(Protocol::Wmbus)).count(), 1);
-        assert_eq!(framings(Some(Protocol::Cjt188)).count(), 2);
+    fn stream_search_sets() {
+        let names = |p| -> Vec<(Protocol, bool)> {
+            framings(p)
+                .map(|(protocol, _, alone)| (protocol, alone))
+                .collect()
+        };
+        // Unnamed: the families whose frames prove themselves.
+        let all = [
+            (Protocol::Wmbus, false),
+            (Protocol::Mbus, false),
+            (Protocol::Cjt188, false),
+        ];
+        assert_eq!(names(None), all);
+        assert_eq!(names(Some(Protocol::Cjt188)), all);
+        // wM-Bus named: alone and permissive (CRC-free captures).
+        assert_eq!(names(Some(Protocol::Wmbus)), [(Protocol::Wmbus, true)]);
         // Modbus RTU and TCP frames are cut only when named, and then alone.
-        assert_eq!(framings(Some(Protocol::ModbusRtu)).count(), 1);
-        assert_eq!(framings(Some(Protocol::ModbusTcp)).count(), 1);
-        assert_eq!(framings(Some(Protocol::Iec62056_21)).count(), 2);
+        assert_eq!(
+            names(Some(Protocol::ModbusRtu)),
+            [(Protocol::ModbusRtu, true)]
+        );
+        assert_eq!(
+            names(Some(Protocol::ModbusTcp)),
+            [(Protocol::ModbusTcp, true)]
+        );
+        // A protocol without a family: the default set.
+        assert_eq!(names(Some(Protocol::Iec62056_21)), all);
     }
 }

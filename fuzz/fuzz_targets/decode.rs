@@ -135,14 +135,21 @@ fn check_bytes(data: &[u8]) {
         let mut next = 0usize;
         for item in decode_stream(data, &opts) {
             let (start, end) = match item {
-                StreamItem::Frame { start, end, result } => {
+                StreamItem::Frame {
+                start, end, result, ..
+            } => {
                     if let Err(e) = result {
                         check_error(&e, data.len());
                         assert!(start <= e.offset() && e.offset() <= end);
                     }
                     (start, end)
                 }
-                StreamItem::Garbage { start, end } => (start, end),
+                StreamItem::Garbage {
+                    start, end, bytes, ..
+                } => {
+                    assert_eq!(Some(bytes.as_slice()), data.get(start..end));
+                    (start, end)
+                }
             };
             assert_eq!(start, next, "stream items must be contiguous");
             assert!(end > start, "empty stream item");

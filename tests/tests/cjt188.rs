@@ -219,7 +219,8 @@ fn di_order_option_for_unknown_dis() {
 }
 
 /// A capture with garbage, an M-Bus frame, CJ/T 188 frames with and without wake-up bytes, a
-/// DL/T 645 frame and a broken CJ/T 188 frame: every byte lands in one item, in order.
+/// DL/T 645 frame, a broken CJ/T 188 frame and an `E5` that follows no M-Bus request: every
+/// byte lands in one item, in order.
 #[test]
 fn stream_mixing_protocols() {
     let parts: [(&str, Option<bool>); 7] = [
@@ -238,7 +239,7 @@ fn stream_mixing_protocols() {
             "FE FE 68 10 78 56 34 12 00 01 00 01 03 90 1F 01 40 16",
             None,
         ),
-        ("E5", Some(true)),
+        ("E5", None),
     ];
     let mut stream = Vec::new();
     let mut expected = Vec::new();
@@ -252,11 +253,21 @@ fn stream_mixing_protocols() {
     let got: Vec<(usize, usize, Option<bool>)> = items
         .iter()
         .map(|i| match i {
-            StreamItem::Frame { start, end, result } => (*start, *end, Some(result.is_ok())),
-            StreamItem::Garbage { start, end } => (*start, *end, None),
+            StreamItem::Frame {
+                start, end, result, ..
+            } => (*start, *end, Some(result.is_ok())),
+            StreamItem::Garbage { start, end, .. } => (*start, *end, None),
         })
         .collect();
     assert_eq!(got, expected);
+    let reasons: Vec<&str> = items
+        .iter()
+        .filter_map(|i| match i {
+            StreamItem::Garbage { reason, .. } => Some(reason.as_str()),
+            StreamItem::Frame { .. } => None,
+        })
+        .collect();
+    assert_eq!(reasons, ["noise", "invalid_frame", "noise"]);
     let protocols: Vec<Protocol> = items
         .iter()
         .filter_map(|i| match i {
@@ -270,7 +281,6 @@ fn stream_mixing_protocols() {
             Protocol::Mbus,
             Protocol::Cjt188,
             Protocol::Cjt188,
-            Protocol::Mbus
         ]
     );
     // The DL/T 645 frame is cut and reported, with its stream offset.

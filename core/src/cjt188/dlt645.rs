@@ -51,6 +51,24 @@ pub fn verified_len(buf: &[u8]) -> Option<usize> {
         .then(|| p.saturating_add(len))
 }
 
+/// The bytes in all (wake-up bytes included) that the DL/T 645 frame beginning `buf` needs to
+/// be whole, while `buf` is a proper beginning of one: start byte, address bytes and second
+/// start byte as far as they are there. `None`: whole already, or not DL/T 645.
+pub fn needed(buf: &[u8]) -> Option<usize> {
+    let p = preamble_len(buf);
+    let body = buf.get(p..)?;
+    if body.first() != Some(&START) || !body.iter().take(START2).skip(1).all(|b| address_byte(*b)) {
+        return None;
+    }
+    let total = match (body.get(START2), body.get(L)) {
+        (None, _) => START2.saturating_add(1),
+        (Some(&second), _) if second != START => return None,
+        (Some(_), None) => L.saturating_add(1),
+        (Some(_), Some(&l)) => OVERHEAD.saturating_add(usize::from(l)),
+    };
+    (body.len() < total).then(|| p.saturating_add(total))
+}
+
 /// The error for a DL/T 645 frame whose start byte is at `offset`.
 pub fn unsupported(offset: usize) -> Error {
     Error::new(

@@ -114,6 +114,7 @@ pub mod request;
 use alloc::vec::Vec;
 
 use crate::error::{ErrorKind, Result};
+use crate::framing::{Lead, Scan, Search, Status, StreamContext};
 use crate::model::{Decoded, Link, Protocol};
 use crate::protocol::{Codec, DetectStep, Detection, Framing, Stage};
 use crate::Options;
@@ -130,7 +131,12 @@ pub static CODEC: Codec = Codec {
     ],
     decode,
     encode: Some(encode_model),
-    framing: Some(Framing::new(true, stream_frame_len, resync)),
+    framing: Some(Framing::new(
+        Search::Always,
+        Lead::First(&[link::PREAMBLE, link::START]),
+        scan,
+        Framing::no_requests,
+    )),
 };
 
 /// A whole CJ/T 188 (or DL/T 645) frame whose length, checksum and end byte verify is that,
@@ -159,12 +165,6 @@ fn detect_leading_bytes(bytes: &[u8]) -> Detection {
 
 fn encode_model(decoded: &Decoded, _: &Options) -> Result<Vec<u8>> {
     encode::encode(decoded)
-}
-
-/// Wake-up bytes that start no frame start none from any later byte of their run either (the
-/// checksum does not cover them): the whole run can be skipped.
-fn resync(rest: &[u8]) -> usize {
-    link::preamble_len(rest)
 }
 
 /// Decodes exactly one CJ/T 188 frame (wake-up bytes included).
@@ -257,5 +257,49 @@ fn stream_frame_len(rest: &[u8]) -> Option<usize> {
             Some(if plausible(body) { c } else { d })
         }
         (c, d) => c.or(d),
+    }
+}
+
+/// The most wake-up bytes a frame in a stream may start with. A longer run's first bytes are
+/// garbage, and no position counts a long run again, so the search stays linear.
+const MAX_STREAM_PREAMBLE: usize = 16;
+
+/// What starts `rest` in a stream: a CJ/T 188 (or DL/T 645) frame whose length, checksum and
+/// end byte verify; the beginning of one; or a whole plausible frame whose checksum fails.
+fn scan(rest: &[u8], _: &StreamContext) -> Scan {
+    let p = rest
+        .iter()
+        .take(MAX_STREAM_PREAMBLE.saturating_add(1))
+        .take_while(|b| **b == link::PREAMBLE)
+        .count();
+    if p > MAX_STREAM_PREAMBLE {
+        return Scan::None;
+    }
+    if let Some(len) = stream_frame_len(rest) {
+        return Scan::Frame(len);
+    }
+    let cjt188 = link::frame_status(rest);
+    let cjt188_needed = match cjt188 {
+        Ok(Status::Incomplete { needed }) => Some(needed),
+        _ => None,
+    };
+    if let Some(needed) = [cjt188_needed, dlt645::needed(rest)]
+        .into_iter()
+        .flatten()
+        .min()
+    {
+        return Scan::Incomplete(needed);
+    }
+    match cjt188 {
+        Ok(Status::Complete(len))
+            if len.checked_sub(1).and_then(|i| rest.get(i)) == Some(&link::STOP)
+                && plausible(rest.get(p..).unwrap_or(&[])) =>
+        {
+            Scan::Invalid {
+                len,
+                kind: ErrorKind::Checksum,
+            }
+        }
+        _ => Scan::None,
     }
 }

@@ -16,6 +16,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use crate::error::Result;
+use crate::framing::{Lead, Scan, Search, StreamContext};
 use crate::model::{Decoded, Link, Protocol};
 use crate::protocol::{Codec, DetectStep, Detection, Framing, Stage};
 use crate::Options;
@@ -28,7 +29,12 @@ pub static CODEC: Codec = Codec {
     detect: &[DetectStep::new(Stage::Structure, detect)],
     decode,
     encode: Some(encode_model),
-    framing: Some(Framing::new(true, stream_frame_len, resync)),
+    framing: Some(Framing::new(
+        Search::Always,
+        Lead::First(&[link::ACK, link::SHORT_START, link::LONG_START]),
+        scan,
+        is_request,
+    )),
 };
 
 /// Detection (design §3): `E5`, `10 …`, and `68 L L 68` (a prefix of it too) commit to M-Bus.
@@ -62,25 +68,43 @@ fn encode_model(decoded: &Decoded, _: &Options) -> Result<Vec<u8>> {
     encode::encode(decoded)
 }
 
-/// The length of the whole, verified M-Bus frame that starts a stream at `rest`.
-fn stream_frame_len(rest: &[u8]) -> Option<usize> {
+/// What starts `rest` in a stream: a short, control or long frame whose checksum and stop
+/// byte verify; an `E5` only right after an M-Bus request (elsewhere a lone `E5` is far more
+/// often noise than an acknowledgement).
+fn scan(rest: &[u8], ctx: &StreamContext) -> Scan {
+    if rest.first() == Some(&link::ACK) {
+        return if ctx.after_request() == Some(Protocol::Mbus) {
+            Scan::Frame(1)
+        } else {
+            Scan::Unrequested
+        };
+    }
     match link::frame_status(rest) {
-        Ok(link::Status::Complete(len)) => rest
-            .get(..len)
-            .filter(|frame| Frame::parse(frame).is_ok())
-            .map(|_| len),
-        _ => None,
+        Ok(link::Status::Complete(len)) => {
+            let frame = rest.get(..len).unwrap_or(&[]);
+            match Frame::parse(frame) {
+                Ok(_) => Scan::Frame(len),
+                // The structure is whole up to the stop byte: a broken frame, not noise.
+                Err(e) if frame.last() == Some(&link::STOP) => Scan::Invalid {
+                    len,
+                    kind: e.kind(),
+                },
+                Err(_) => Scan::None,
+            }
+        }
+        Ok(link::Status::Incomplete { needed }) => Scan::Incomplete(needed),
+        Err(_) => Scan::None,
     }
 }
 
-/// No M-Bus frame starts at a byte other than `E5`, `10` or `68`.
-fn resync(rest: &[u8]) -> usize {
-    let others = rest
-        .iter()
-        .skip(1)
-        .take_while(|b| !matches!(**b, link::ACK | link::SHORT_START | link::LONG_START))
-        .count();
-    others.saturating_add(1)
+/// A frame from the master (C field with the PRM bit): an `E5` may answer it.
+fn is_request(frame: &[u8]) -> bool {
+    let c = match frame.first() {
+        Some(&link::SHORT_START) => frame.get(1),
+        Some(&link::LONG_START) => frame.get(4),
+        _ => None,
+    };
+    c.is_some_and(|c| c & 0x40 != 0)
 }
 
 /// Decodes exactly one wired M-Bus frame (E5, short, control or long).

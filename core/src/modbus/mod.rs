@@ -132,6 +132,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use crate::error::Result;
+use crate::framing::{Lead, Scan, Search, StreamContext};
 use crate::model::{Decoded, Link, ModbusLink, Protocol};
 use crate::protocol::{Codec, DetectStep, Detection, Framing, Stage};
 use crate::Options;
@@ -146,9 +147,10 @@ pub static CODEC_RTU: Codec = Codec {
     decode: decode_rtu,
     encode: Some(encode_rtu_model),
     framing: Some(Framing::new(
-        false,
-        link::rtu_verified_len,
-        Framing::one_byte,
+        Search::OnlyNamed,
+        Lead::First(&[]),
+        rtu_scan,
+        Framing::no_requests,
     )),
 };
 
@@ -160,13 +162,59 @@ pub static CODEC_TCP: Codec = Codec {
     detect: &[DetectStep::new(Stage::Fallback, detect_tcp)],
     decode: decode_tcp,
     encode: Some(encode_tcp_model),
-    framing: Some(Framing::new(false, link::tcp_frame_len, Framing::one_byte)),
+    framing: Some(Framing::new(
+        Search::OnlyNamed,
+        Lead::First(&[]),
+        tcp_scan,
+        Framing::no_requests,
+    )),
 };
 
 /// A whole TCP ADU: protocol identifier 0, a length field equal to the bytes after it and a
 /// PDU whose length fits its function.
 fn detect_tcp(bytes: &[u8]) -> Detection {
     (link::tcp_frame_len(bytes) == Some(bytes.len())).then_some(Ok(Protocol::ModbusTcp))
+}
+
+/// What starts `rest` in an RTU stream: an ADU of a length the function allows whose CRC
+/// verifies, or the beginning of one (the shortest allowed length not there yet).
+fn rtu_scan(rest: &[u8], _: &StreamContext) -> Scan {
+    if let Some(len) = link::rtu_verified_len(rest) {
+        return Scan::Frame(len);
+    }
+    let pdu = rest.get(link::field::PDU..).unwrap_or(&[]);
+    if pdu.is_empty() {
+        return Scan::Incomplete(link::field::PDU.saturating_add(1));
+    }
+    app::adu_lengths(pdu)
+        .into_iter()
+        .flatten()
+        .filter_map(|pdu_len| pdu_len.checked_add(link::field::OVERHEAD))
+        .filter(|&len| len > rest.len())
+        .min()
+        .map_or(Scan::None, Scan::Incomplete)
+}
+
+/// What starts `rest` in a TCP stream: an MBAP header with protocol identifier 0 whose length
+/// field fits the PDU, or the beginning of one.
+fn tcp_scan(rest: &[u8], _: &StreamContext) -> Scan {
+    if let Some(len) = link::tcp_frame_len(rest) {
+        return Scan::Frame(len);
+    }
+    let protocol_id = rest.get(tcp_field::PROTOCOL_ID);
+    if protocol_id.is_some_and(|id| id != [0, 0]) {
+        return Scan::None;
+    }
+    let length = match rest.get(tcp_field::LENGTH) {
+        Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
+        _ => return Scan::Incomplete(tcp_field::MIN_LEN),
+    };
+    let len = tcp_field::LENGTH_BASE.saturating_add(length);
+    if len > rest.len().max(tcp_field::MIN_LEN.saturating_sub(1)) && len <= tcp_field::MAX_LEN {
+        Scan::Incomplete(len)
+    } else {
+        Scan::None
+    }
 }
 
 fn encode_rtu_model(decoded: &Decoded, _: &Options) -> Result<Vec<u8>> {
@@ -301,8 +349,10 @@ mod tests {
         let cuts: Vec<(usize, usize, bool)> = items
             .iter()
             .map(|it| match it {
-                StreamItem::Frame { start, end, result } => (*start, *end, result.is_ok()),
-                StreamItem::Garbage { start, end } => (*start, *end, false),
+                StreamItem::Frame {
+                    start, end, result, ..
+                } => (*start, *end, result.is_ok()),
+                StreamItem::Garbage { start, end, .. } => (*start, *end, false),
             })
             .collect();
         assert_eq!(

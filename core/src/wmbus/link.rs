@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 use crc::{Crc, CRC_16_EN_13757};
 
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
+use crate::framing::{Scan, StreamContext};
 use crate::model::FrameFormat;
 
 /// CRC-16/EN-13757: polynomial 0x3D65, init 0, final XOR 0xFFFF.
@@ -330,23 +331,61 @@ pub fn commits(bytes: &[u8]) -> bool {
     ) && plausible_manufacturer(m)
 }
 
-/// The length of the wM-Bus telegram at the start of a stream buffer: format A when the first
-/// block CRC verifies and every block is there, else `L + 1` (format B or CRC-free).
-pub fn frame_len(buf: &[u8]) -> Option<usize> {
-    let l = usize::from(*buf.first()?);
+/// The C fields a telegram in a stream may have (`wmbus.md` §2): the deframer looks for
+/// wM-Bus telegrams only where the byte after a length byte is one of them.
+pub const STREAM_C_FIELDS: &[u8] = &[
+    0x44, 0x46, 0x08, 0x18, 0x28, 0x38, 0x53, 0x73, 0x5A, 0x7A, 0x5B, 0x7B, 0x40, 0x47, 0x48, 0x00,
+    0x06,
+];
+
+/// What starts `rest` in a stream. Searched among other families, a telegram must prove
+/// itself: a plausible manufacturer, then every block CRC of format A, or for format B a CI
+/// field the decoder knows and its CRCs. When the caller names wM-Bus the search is
+/// permissive, as for one frame: format A when its CRCs verify, else `L + 1` bytes (format B
+/// or a capture with the CRCs removed).
+pub fn scan(rest: &[u8], ctx: &StreamContext) -> Scan {
+    let Some(&l) = rest.first() else {
+        return Scan::Incomplete(1);
+    };
+    let l = usize::from(l);
     if l < field::BLOCK1 {
-        return None;
-    }
-    let a_len = format_a_len(l);
-    if buf.len() >= a_len && first_block_crc_ok(buf) {
-        if let Some(frame) = buf.get(..a_len) {
-            if Deframed::parse(frame).is_ok() {
-                return Some(a_len);
-            }
-        }
+        return Scan::None;
     }
     let plain = l.saturating_add(1);
-    (buf.len() >= plain).then_some(plain)
+    if !ctx.named() {
+        let m = match rest.get(field::M) {
+            Some(&[lo, hi]) => u16::from_le_bytes([lo, hi]),
+            _ => return Scan::Incomplete(field::M.end),
+        };
+        if !plausible_manufacturer(m) {
+            return Scan::None;
+        }
+    }
+    let crc_end = field::BLOCK1.saturating_add(2);
+    if rest.len() < crc_end && !(ctx.at_end() && ctx.named() && rest.len() >= plain) {
+        return Scan::Incomplete(crc_end);
+    }
+    if first_block_crc_ok(rest) {
+        let a_len = format_a_len(l);
+        return match rest.get(..a_len) {
+            Some(frame) if Deframed::parse(frame).is_ok() => Scan::Frame(a_len),
+            Some(_) if !ctx.named() => Scan::Invalid {
+                len: a_len,
+                kind: ErrorKind::Crc,
+            },
+            Some(_) => Scan::Frame(plain),
+            None => Scan::Incomplete(a_len),
+        };
+    }
+    if !ctx.named() && rest.get(field::CI).is_none_or(|ci| !super::ci_known(*ci)) {
+        return Scan::None;
+    }
+    match rest.get(..plain) {
+        None => Scan::Incomplete(plain),
+        Some(_) if ctx.named() => Scan::Frame(plain),
+        Some(frame) if l >= 12 && format_b_ok(frame, l).is_ok() => Scan::Frame(plain),
+        Some(_) => Scan::None,
+    }
 }
 
 /// The name of a wM-Bus C field's function (`wmbus.md` §2).

@@ -23,6 +23,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
+use crate::framing::{Lead, Search};
 use crate::keys::Key;
 use crate::mbus::datatypes::bcd_digits;
 use crate::mbus::record::{self, Context};
@@ -38,14 +39,19 @@ use link::{field, Deframed};
 
 /// The registry entry of wireless M-Bus ([`crate::protocol`]). Telegrams start with their
 /// length, not a start byte: detection needs the exact length and a CRC or header that
-/// agrees, and a stream is cut into telegrams only when the caller names `wmbus`.
+/// agrees; in a stream a telegram must verify its CRCs unless the caller names `wmbus`.
 pub static CODEC: Codec = Codec {
     protocol: Protocol::Wmbus,
     title: "wireless M-Bus / OMS",
     detect: &[DetectStep::new(Stage::Structure, detect)],
     decode,
     encode: Some(encode_model),
-    framing: Some(Framing::new(false, link::frame_len, Framing::one_byte)),
+    framing: Some(Framing::new(
+        Search::AlwaysAloneWhenNamed,
+        Lead::Second(link::STREAM_C_FIELDS),
+        link::scan,
+        Framing::no_requests,
+    )),
 };
 
 /// L must fit the input exactly (a length no M-Bus or CJ/T 188 frame can have with the same
@@ -98,6 +104,23 @@ impl Session {
             decode_with(bytes, opts, Some(self))
         } else {
             crate::decode(bytes, opts)
+        }
+    }
+
+    /// Decodes one frame that a stream deframer cut as `protocol` (wM-Bus telegrams use and
+    /// feed the session).
+    pub(crate) fn decode_as(
+        &mut self,
+        protocol: Protocol,
+        bytes: &[u8],
+        opts: &Options,
+    ) -> Result<Decoded> {
+        if protocol == Protocol::Wmbus {
+            return decode_with(bytes, opts, Some(self));
+        }
+        match crate::protocol::codec(protocol) {
+            Some(codec) => codec.decode(bytes, opts),
+            None => Err(crate::protocol::no_decoder()),
         }
     }
 
@@ -227,6 +250,12 @@ enum Apl {
     Compact,
     /// No application layer (8A/8B).
     Nothing,
+}
+
+/// Whether the decoder reads a telegram whose first CI after the link header is `ci`
+/// (a transport layer, ELL `8C`–`8F`, AFL `90`): the stream search's plausibility test.
+fn ci_known(ci: u8) -> bool {
+    tpl_of(ci).is_some() || matches!(ci, 0x8C..=0x90)
 }
 
 fn tpl_of(ci: u8) -> Option<(Tpl, Apl)> {
