@@ -14,10 +14,10 @@
 //! function telling what starts at a position ([`Scan`]). Without a named protocol a stream is
 //! searched for the families whose frames prove themselves: wired M-Bus short, control and
 //! long frames (checksum and stop byte), CJ/T 188 frames (checksum and end byte) and wM-Bus
-//! telegrams (every block CRC of format A, or a known CI and the CRCs of format B). A lone
-//! M-Bus `E5` is an acknowledgement only right after an M-Bus request (the previous frame of
-//! the stream, garbage between allowed); elsewhere it is garbage with the reason
-//! `unsolicited_ack` (right after a frame) or noise. Naming `wmbus` searches only wM-Bus, at
+//! telegrams (a known C field, manufacturer and CI, then every block CRC of format A or the
+//! CRCs of format B). A lone M-Bus `E5` is an acknowledgement only right after an M-Bus
+//! request (the frame just before it, no byte between); elsewhere it is garbage with the
+//! reason `unsolicited_ack` (right after another frame) or noise. Naming `wmbus` searches only wM-Bus, at
 //! every byte, and also takes telegrams without CRCs (`L + 1` bytes); naming `modbus_rtu` or
 //! `modbus_tcp` is the only way to cut Modbus frames (no start byte, and a 2-byte CRC alone
 //! matches noise too often).
@@ -318,6 +318,9 @@ pub struct Decoder {
     second: [u16; 256],
     /// Bits of the families with a second-byte lead.
     second_families: u16,
+    /// Per byte value: bit 0 when some family's frames may open with it, bit 1 when some
+    /// family's frames may have it second (the hot loop's one lookup per byte).
+    lead: [u8; 256],
     /// The named family is searched alone (permissive form).
     alone: bool,
     /// Unconsumed bytes; `buf[0]` is stream offset `base`.
@@ -364,12 +367,17 @@ impl Decoder {
             }
             families.push(Family { protocol, framing });
         }
+        let mut lead = [0u8; 256];
+        for ((l, f), s) in lead.iter_mut().zip(first.iter()).zip(second.iter()) {
+            *l = u8::from(*f != 0) | (u8::from(*s != 0) << 1);
+        }
         Decoder {
             opts,
             families,
             first,
             second,
             second_families,
+            lead,
             alone,
             buf: Vec::new(),
             base: 0,
@@ -525,47 +533,37 @@ impl Decoder {
     /// byte of the buffer is left to the caller when it may only lead by its successor).
     fn next_candidate(&self, from: usize) -> Option<usize> {
         let rest = self.buf.get(from..)?;
-        let hit = if self.second_families == 0 {
-            rest.iter()
-                .position(|b| self.first.get(usize::from(*b)).is_some_and(|m| *m != 0))
-        } else {
-            rest.windows(2).position(|pair| match pair {
-                [a, b] => {
-                    self.first.get(usize::from(*a)).copied().unwrap_or(0)
-                        | self.second.get(usize::from(*b)).copied().unwrap_or(0)
-                        != 0
-                }
-                _ => false,
-            })
-        };
-        match hit {
-            Some(i) => Some(from.saturating_add(i)),
-            // `windows` left out the last byte: it leads by its own value only.
-            None if self.second_families != 0 => {
-                let last = self.buf.len().checked_sub(1)?;
-                let b = *self.buf.get(last)?;
-                (last >= from && self.first.get(usize::from(b)).is_some_and(|m| *m != 0))
-                    .then_some(last)
+        let lead = |b: &u8| self.lead.get(usize::from(*b)).copied().unwrap_or(0);
+        let mut bytes = rest.iter();
+        let mut prev = lead(bytes.next()?);
+        // Position i is a candidate when byte i opens a frame (bit 0 of its lead) or byte
+        // i + 1 is some family's second byte (bit 1): one table lookup per byte.
+        for (i, b) in bytes.enumerate() {
+            let cur = lead(b);
+            if (prev & 1) | (cur & 2) != 0 {
+                return Some(from.saturating_add(i));
             }
-            None => None,
+            prev = cur;
         }
+        // The last byte leads by its own value only (its successor is not there yet).
+        (prev & 1 != 0).then(|| from.saturating_add(rest.len()).saturating_sub(1))
     }
 
     /// Asks the families whose lead matches at `p`, in registry order.
     fn scan_at(&self, p: usize, at_end: bool) -> Found {
         let rest = self.buf.get(p..).unwrap_or(&[]);
         let mask = self.lead_mask(p, at_end);
+        let ctx = StreamContext {
+            named: self.alone,
+            after_request: self.after_request,
+            at_end,
+        };
         let mut wait: Option<usize> = None;
         let mut reason: Option<(GarbageReason, usize)> = None;
         for (i, family) in self.families.iter().enumerate() {
             if mask & (1u16 << i) == 0 {
                 continue;
             }
-            let ctx = StreamContext {
-                named: self.alone,
-                after_request: self.after_request,
-                at_end,
-            };
             match (family.framing.scan)(rest, &ctx) {
                 Scan::Frame(len) if len > 0 && len <= rest.len() => {
                     return Found::Frame(i, len);
@@ -632,6 +630,7 @@ impl Decoder {
             return;
         };
         let claimed_end = self.offset_of(claimed_end);
+        self.after_request = None;
         match self.open {
             // Inside the bytes a broken frame claims: they stay in its span.
             Some(open) if at < open.claimed_end => {}
@@ -649,6 +648,10 @@ impl Decoder {
     /// Counts the stream bytes `from..to` as garbage: in the open span while it claims them or
     /// while both are noise (up to [`MAX_GARBAGE_SPAN`]), else in new noise spans.
     fn noise(&mut self, mut from: usize, to: usize) {
+        if from < to {
+            // An acknowledgement answers only the frame right before it.
+            self.after_request = None;
+        }
         while from < to {
             match self.open {
                 Some(open) if from < open.claimed_end => from = to.min(open.claimed_end),

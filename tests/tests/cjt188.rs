@@ -277,11 +277,7 @@ fn stream_mixing_protocols() {
         .collect();
     assert_eq!(
         protocols,
-        [
-            Protocol::Mbus,
-            Protocol::Cjt188,
-            Protocol::Cjt188,
-        ]
+        [Protocol::Mbus, Protocol::Cjt188, Protocol::Cjt188,]
     );
     // The DL/T 645 frame is cut and reported, with its stream offset.
     let dlt = items

@@ -7,14 +7,15 @@
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
-use crc::{Crc, CRC_16_EN_13757};
+use crc::{Crc, Table, CRC_16_EN_13757};
 
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
 use crate::framing::{Scan, StreamContext};
 use crate::model::FrameFormat;
 
-/// CRC-16/EN-13757: polynomial 0x3D65, init 0, final XOR 0xFFFF.
-pub const CRC: Crc<u16> = Crc::<u16>::new(&CRC_16_EN_13757);
+/// CRC-16/EN-13757: polynomial 0x3D65, init 0, final XOR 0xFFFF. Slice-by-16 tables (8 KiB):
+/// the stream search computes it at many candidate positions.
+pub static CRC: Crc<u16, Table<16>> = Crc::<u16, Table<16>>::new(&CRC_16_EN_13757);
 
 /// The CRC-16/EN-13757 of `bytes`.
 pub fn crc16(bytes: &[u8]) -> u16 {
@@ -331,18 +332,21 @@ pub fn commits(bytes: &[u8]) -> bool {
     ) && plausible_manufacturer(m)
 }
 
-/// The C fields a telegram in a stream may have (`wmbus.md` §2): the deframer looks for
-/// wM-Bus telegrams only where the byte after a length byte is one of them.
-pub const STREAM_C_FIELDS: &[u8] = &[
-    0x44, 0x46, 0x08, 0x18, 0x28, 0x38, 0x53, 0x73, 0x5A, 0x7A, 0x5B, 0x7B, 0x40, 0x47, 0x48, 0x00,
-    0x06,
-];
+/// The C fields of the telegrams a stream is searched for without naming wM-Bus (`wmbus.md`
+/// §2): what meters send — SND_NR, SND_IR, RSP_UD (with its FCB/ACD bits), ACC_NR and
+/// ACC_DMD. A master's commands (SND_UD, REQ_UD1/2, SND_NKE) and the link-only ACK and CNF_IR
+/// are found when the caller names wM-Bus: every C field a candidate opens with costs the
+/// search over noise a check at that many more positions.
+pub const STREAM_C_FIELDS: &[u8] = &[0x44, 0x46, 0x08, 0x18, 0x28, 0x38, 0x47, 0x48];
+
+/// Where format A puts the CI field: after the first block's CRC.
+const FORMAT_A_CI: usize = field::CI + 2;
 
 /// What starts `rest` in a stream. Searched among other families, a telegram must prove
-/// itself: a plausible manufacturer, then every block CRC of format A, or for format B a CI
-/// field the decoder knows and its CRCs. When the caller names wM-Bus the search is
-/// permissive, as for one frame: format A when its CRCs verify, else `L + 1` bytes (format B
-/// or a capture with the CRCs removed).
+/// itself: a plausible manufacturer and a CI field the decoder knows, then every block CRC of
+/// format A, or the CRCs of format B. When the caller names wM-Bus the search is permissive,
+/// as for one frame: format A when its CRCs verify, else `L + 1` bytes (format B or a capture
+/// with the CRCs removed).
 pub fn scan(rest: &[u8], ctx: &StreamContext) -> Scan {
     let Some(&l) = rest.first() else {
         return Scan::Incomplete(1);
@@ -352,39 +356,63 @@ pub fn scan(rest: &[u8], ctx: &StreamContext) -> Scan {
         return Scan::None;
     }
     let plain = l.saturating_add(1);
-    if !ctx.named() {
-        let m = match rest.get(field::M) {
-            Some(&[lo, hi]) => u16::from_le_bytes([lo, hi]),
-            _ => return Scan::Incomplete(field::M.end),
-        };
-        if !plausible_manufacturer(m) {
-            return Scan::None;
+    if ctx.named() {
+        return scan_named(rest, l, ctx.at_end());
+    }
+    let m = match rest.get(field::M) {
+        Some(&[lo, hi]) => u16::from_le_bytes([lo, hi]),
+        _ => return Scan::Incomplete(field::M.end),
+    };
+    if !plausible_manufacturer(m) {
+        return Scan::None;
+    }
+    let ci_at = |at: usize| rest.get(at).map(|ci| super::ci_known(*ci));
+    // Format A: a known CI after the first block, the first block's CRC, then every block.
+    match ci_at(FORMAT_A_CI) {
+        None => return Scan::Incomplete(FORMAT_A_CI.saturating_add(1)),
+        Some(true) if first_block_crc_ok(rest) => {
+            let a_len = format_a_len(l);
+            return match rest.get(..a_len) {
+                Some(frame) if Deframed::parse(frame).is_ok() => Scan::Frame(a_len),
+                Some(_) => Scan::Invalid {
+                    len: a_len,
+                    kind: ErrorKind::Crc,
+                },
+                None => Scan::Incomplete(a_len),
+            };
         }
+        Some(_) => {}
     }
-    let crc_end = field::BLOCK1.saturating_add(2);
-    if rest.len() < crc_end && !(ctx.at_end() && ctx.named() && rest.len() >= plain) {
-        return Scan::Incomplete(crc_end);
-    }
-    if first_block_crc_ok(rest) {
-        let a_len = format_a_len(l);
-        return match rest.get(..a_len) {
-            Some(frame) if Deframed::parse(frame).is_ok() => Scan::Frame(a_len),
-            Some(_) if !ctx.named() => Scan::Invalid {
-                len: a_len,
-                kind: ErrorKind::Crc,
-            },
-            Some(_) => Scan::Frame(plain),
-            None => Scan::Incomplete(a_len),
-        };
-    }
-    if !ctx.named() && rest.get(field::CI).is_none_or(|ci| !super::ci_known(*ci)) {
+    // Format B: a known CI right after the link header, then its CRCs.
+    if ci_at(field::CI) != Some(true) || l < 12 {
         return Scan::None;
     }
     match rest.get(..plain) {
         None => Scan::Incomplete(plain),
-        Some(_) if ctx.named() => Scan::Frame(plain),
-        Some(frame) if l >= 12 && format_b_ok(frame, l).is_ok() => Scan::Frame(plain),
+        Some(frame) if format_b_ok(frame, l).is_ok() => Scan::Frame(plain),
         Some(_) => Scan::None,
+    }
+}
+
+/// [`scan`] when the caller named wM-Bus: format A when its CRCs verify, else `L + 1` bytes.
+fn scan_named(rest: &[u8], l: usize, at_end: bool) -> Scan {
+    let plain = l.saturating_add(1);
+    let crc_end = field::BLOCK1.saturating_add(2);
+    if rest.len() < crc_end && !(at_end && rest.len() >= plain) {
+        return Scan::Incomplete(crc_end);
+    }
+    if first_block_crc_ok(rest) {
+        let a_len = format_a_len(l);
+        match rest.get(..a_len) {
+            Some(frame) if Deframed::parse(frame).is_ok() => return Scan::Frame(a_len),
+            Some(_) => {}
+            None => return Scan::Incomplete(a_len),
+        }
+    }
+    if rest.len() >= plain {
+        Scan::Frame(plain)
+    } else {
+        Scan::Incomplete(plain)
     }
 }
 

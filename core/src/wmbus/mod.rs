@@ -253,9 +253,10 @@ enum Apl {
 }
 
 /// Whether the decoder reads a telegram whose first CI after the link header is `ci`
-/// (a transport layer, ELL `8C`–`8F`, AFL `90`): the stream search's plausibility test.
+/// (a transport layer, ELL `8C`–`8F`, AFL `90`, a manufacturer layout `A0`–`B7`): the
+/// stream search's plausibility test.
 fn ci_known(ci: u8) -> bool {
-    tpl_of(ci).is_some() || matches!(ci, 0x8C..=0x90)
+    tpl_of(ci).is_some() || matches!(ci, 0x8C..=0x90 | 0xA0..=0xB7)
 }
 
 fn tpl_of(ci: u8) -> Option<(Tpl, Apl)> {
