@@ -632,8 +632,13 @@ impl Decoder {
         let claimed_end = self.offset_of(claimed_end);
         self.after_request = None;
         match self.open {
-            // Inside the bytes a broken frame claims: they stay in its span.
-            Some(open) if at < open.claimed_end => {}
+            // Inside the bytes a broken frame claims: they stay in its span, unless a whole
+            // frame structure that failed its check starts inside a frame cut off by the end
+            // (the stronger evidence gets its own span).
+            Some(open)
+                if at < open.claimed_end
+                    && !(matches!(open.reason, GarbageReason::Truncated { .. })
+                        && matches!(reason, GarbageReason::InvalidFrame { .. })) => {}
             _ => {
                 self.close_open(at);
                 self.open = Some(OpenSpan {
