@@ -285,11 +285,24 @@ export type ErrorKind =
   | 'auth'
   | 'unknown_protocol';
 
+/** Why bytes of a stream are garbage. */
+export type GarbageReason = 'noise' | 'invalid_frame' | 'truncated' | 'unsolicited_ack';
+
 /** One item of `decodeStream`: a frame, a frame that failed to decode, or garbage. */
 export type StreamItem =
   | { start: number; end: number; frame: Decoded }
   | { start: number; end: number; error: ErrorBody }
-  | { start: number; end: number; garbage: Hex };
+  | {
+      start: number;
+      end: number;
+      /** The bytes, as upper-case hex. */
+      garbage: Hex;
+      reason: GarbageReason;
+      /** The family whose frame the bytes began (all reasons but `noise`). */
+      protocol?: Protocol;
+      /** `invalid_frame`: the check that failed (`checksum`, `crc`). */
+      kind?: ErrorKind;
+    };
 
 /** The flat reading view of `toReading` (design §2.1); keys depend on the frame. */
 export interface Reading {
@@ -387,6 +400,30 @@ export declare function decodeMany(
 ): Array<Decoded | ErrorObject>;
 /** Cuts a byte stream into frames and garbage; every byte is in exactly one item. */
 export declare function decodeStream(data: Input, opts?: DecodeOptions | null): StreamItem[];
+/**
+ * A stateful stream decoder for serial and TCP readers and radio receivers: `feed` returns
+ * the items the bytes completed (the items of `decodeStream`), while bytes that may begin a
+ * frame wait for more (`needed`). Also the session of one source: compact wM-Bus frames
+ * decode after their full frame, keys apply per meter, an `E5` is an acknowledgement only
+ * right after an M-Bus request.
+ */
+export declare class Decoder {
+  constructor(opts?: DecodeOptions | null);
+  /** Adds the next bytes (or hex text); returns the items they completed, in stream order. */
+  feed(data: Input): StreamItem[];
+  /** Ends the stream; returns the last items. Feeding again continues the offsets. */
+  finish(): StreamItem[];
+  /** Decodes one already cut frame in this decoder's session (throws like `decode`). */
+  decode(data: Input): Decoded;
+  /** Bytes the frame that may begin at the current position still needs, or null. */
+  readonly needed: number | null;
+  /** Bytes fed but not yet in a returned item. */
+  readonly pending: number;
+  /** The stream offset of the next byte to be fed. */
+  readonly position: number;
+  /** Releases the WebAssembly memory now (the garbage collector does it otherwise). */
+  free(): void;
+}
 /** Encodes a decoded model back to its frame: `encode(decode(x))` gives `x`. */
 export declare function encode(obj: Decoded, opts?: EncodeOptions | null): Uint8Array;
 /** Options of `toReading`. */
@@ -462,6 +499,7 @@ export interface MeterwireApi {
   decodeJson: typeof decodeJson;
   decodeMany: typeof decodeMany;
   decodeStream: typeof decodeStream;
+  Decoder: typeof Decoder;
   encode: typeof encode;
   toReading: typeof toReading;
   protocols: typeof protocols;

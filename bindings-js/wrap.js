@@ -4,7 +4,8 @@
 // backend's errors as `MeterwireError`. No protocol logic lives here.
 //
 // Both backends offer the same raw functions, each returning the core's JSON text:
-// decodeJson, decodeManyJson, decodeStreamJson, toReadingJson, and encodeJson (bytes).
+// decodeJson, decodeManyJson, decodeStreamJson, toReadingJson, and encodeJson (bytes); and
+// the class StreamDecoder (feedJson, finishJson, decodeJson, needed, pending, position).
 
 /**
  * The error every meterwire function throws for input it cannot decode or encode
@@ -241,6 +242,76 @@ export function makeApi(raw) {
     }
   }
 
+  /**
+   * A stateful stream decoder for serial and TCP readers and radio receivers (the core's
+   * `Decoder`): `feed(bytes)` returns the items the bytes completed, in stream order — the
+   * items of `decodeStream` — while bytes that may begin a frame wait for more (`needed`).
+   * It is also the session of one source: compact wM-Bus frames decode after their full
+   * frame (`feed` or `decode`), keys apply per meter, an `E5` is an acknowledgement only
+   * right after an M-Bus request.
+   */
+  class Decoder {
+    #raw;
+
+    constructor(opts) {
+      const o = checkOpts(opts);
+      try {
+        this.#raw = new raw.StreamDecoder(o);
+      } catch (e) {
+        rethrow(e);
+      }
+    }
+
+    /** Adds the next bytes (or hex text); returns the items they completed. */
+    feed(data) {
+      checkData(data);
+      let text;
+      try {
+        text = this.#raw.feedJson(data);
+      } catch (e) {
+        rethrow(e);
+      }
+      return JSON.parse(text);
+    }
+
+    /** Ends the stream; returns the last items. Feeding again continues the offsets. */
+    finish() {
+      return JSON.parse(this.#raw.finishJson());
+    }
+
+    /** Decodes one already cut frame (a line of a log) in this decoder's session. */
+    decode(data) {
+      checkData(data);
+      let text;
+      try {
+        text = this.#raw.decodeJson(data);
+      } catch (e) {
+        rethrow(e);
+      }
+      return JSON.parse(text);
+    }
+
+    /** Bytes the frame that may begin at the current position still needs, or null. */
+    get needed() {
+      return this.#raw.needed ?? null;
+    }
+
+    /** Bytes fed but not yet in a returned item. */
+    get pending() {
+      return this.#raw.pending;
+    }
+
+    /** The stream offset of the next byte to be fed. */
+    get position() {
+      return this.#raw.position;
+    }
+
+    /** Releases the WebAssembly memory now (the garbage collector does it otherwise). */
+    free() {
+      this.#raw.free?.();
+    }
+  }
+
   /** The protocols this build decodes (the core's registry): `[{name, title, encode, detect}]`. */
   function protocols() {
     return JSON.parse(raw.protocolsJson());
@@ -251,6 +322,7 @@ export function makeApi(raw) {
     decodeJson,
     decodeMany,
     decodeStream,
+    Decoder,
     encode,
     toReading,
     protocols,

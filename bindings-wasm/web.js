@@ -41,6 +41,12 @@ export const decode = (data, opts) => ready().decode(data, opts);
 export const decodeJson = (data, opts) => ready().decodeJson(data, opts);
 export const decodeMany = (frames, opts) => ready().decodeMany(frames, opts);
 export const decodeStream = (data, opts) => ready().decodeStream(data, opts);
+/** The stateful stream decoder (see wrap.js); needs init() like the functions. */
+export class Decoder {
+  constructor(opts) {
+    return new (ready().Decoder)(opts);
+  }
+}
 export const encode = (obj, opts) => ready().encode(obj, opts);
 export const toReading = (decoded, opts) => ready().toReading(decoded, opts);
 export const protocols = () => ready().protocols();

@@ -132,14 +132,22 @@ test(`decodeStream: frames, errors and garbage cover every byte (${backendName})
     assert.equal(it.start, at);
     assert.ok(it.end > it.start);
     const keys = Object.keys(it);
-    assert.equal(keys.length, 3, JSON.stringify(keys));
+    assert.deepEqual(keys.slice(0, 2), ['start', 'end']);
     assert.ok(['frame', 'error', 'garbage'].includes(keys[2]));
+    if (keys[2] === 'garbage') assert.ok(['noise', 'invalid_frame', 'truncated', 'unsolicited_ack'].includes(it.reason));
+    else assert.equal(keys.length, 3, JSON.stringify(keys));
     at = it.end;
   }
   assert.equal(at, stream.length);
-  assert.deepEqual(items[0], { start: 0, end: 2, garbage: '00FF' });
+  assert.deepEqual(items[0], { start: 0, end: 2, garbage: '00FF', reason: 'noise' });
   assert.deepEqual(items[1], { start: 2, end: 2 + rsp.length, frame: api.decode(rsp) });
-  assert.deepEqual(items.at(-1), { start: stream.length - 2, end: stream.length, garbage: '6803' });
+  assert.deepEqual(items.at(-1), {
+    start: stream.length - 2,
+    end: stream.length,
+    garbage: '6803',
+    reason: 'truncated',
+    protocol: 'mbus',
+  });
   // Hex text in, same items out.
   assert.deepEqual(api.decodeStream(stream.toString('hex')), items);
   assert.deepEqual(api.decodeStream(new Uint8Array(0)), []);
@@ -152,6 +160,44 @@ test(`decodeStream: frames, errors and garbage cover every byte (${backendName})
     assert.deepEqual(Object.keys(errItem.error), ['kind', 'offset', 'message']);
     assert.ok(errItem.error.offset >= errItem.start);
   }
+});
+
+test(`Decoder: fed in pieces, needs more bytes, keeps the session (${backendName})`, () => {
+  const rsp = Buffer.from(RSP, 'hex');
+  const dec = new api.Decoder();
+  assert.equal(dec.position, 0);
+  // Noise and the first 10 bytes of the RSP_UD: the noise waits for its span to end, the
+  // frame for its bytes.
+  assert.deepEqual(dec.feed(Buffer.concat([Buffer.from([0x00]), rsp.subarray(0, 10)])), []);
+  assert.ok(dec.needed > 0);
+  assert.equal(dec.pending, 11);
+  const items = dec.feed(rsp.subarray(10));
+  assert.deepEqual(items, [
+    { start: 0, end: 1, garbage: '00', reason: 'noise' },
+    { start: 1, end: 1 + rsp.length, frame: api.decode(rsp) },
+  ]);
+  assert.equal(dec.needed, null);
+  assert.equal(dec.position, 1 + rsp.length);
+  // Hex text is accepted; finish() flushes the cut-off tail.
+  assert.deepEqual(dec.feed('6803'), []);
+  assert.deepEqual(dec.finish(), [
+    { start: 1 + rsp.length, end: 3 + rsp.length, garbage: '6803', reason: 'truncated', protocol: 'mbus' },
+  ]);
+  // One cut frame at a time in the session: a compact wM-Bus frame after its full frame.
+  const full = '14442D2C78563412010778041339300000025B1400';
+  const compact = '14442D2C78563412010779E9EA20C7393000001400';
+  const session = new api.Decoder({ protocol: 'wmbus' });
+  session.decode(full);
+  const c = session.decode(compact);
+  assert.equal(c.link.format_signature, '0xEAE9');
+  assert.equal(c.records[0].exact, '12.345');
+  // Alone, the compact frame has no format to use.
+  assert.equal(api.decode(compact, { protocol: 'wmbus' }).records?.length ?? 0, 0);
+  throwsMw(() => new api.Decoder().decode('68 03'), 'truncated');
+  assert.throws(() => new api.Decoder({ protocol: 'nope' }), MeterwireError);
+  assert.throws(() => dec.feed(5), TypeError);
+  dec.free();
+  session.free();
 });
 
 test(`encode: round trip and errors (${backendName})`, () => {

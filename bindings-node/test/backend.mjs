@@ -68,6 +68,16 @@ export function ownVectors() {
     .flatMap((f) => readJsonl(join(dir, f)).map((line) => ({ file: f, line })));
 }
 
+/** The stream vectors (tests/conformance/streams/*.jsonl): lines whose `expected` is the
+ * list of `decodeStream` items. */
+export function ownStreams() {
+  const dir = join(root, 'tests', 'conformance', 'streams');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()
+    .flatMap((f) => readJsonl(join(dir, f)));
+}
+
 /**
  * Decoding options of a vector line (tests/conformance/README.md): its `protocol` (`auto`
  * when absent), `key`, `request` (hex) and `profile` (a file from the repo root, passed

@@ -13,6 +13,7 @@ import {
   cliOptions,
   decodeJsonOrError,
   load,
+  ownStreams,
   ownVectors,
   readJsonl,
   root,
@@ -120,6 +121,24 @@ test(`own vectors: encode(decode(x)) gives x back (${backendName})`, () => {
     n++;
   }
   assert.ok(n > 0);
+});
+
+test(`stream vectors: decodeStream and a Decoder fed in pieces give the items (${backendName})`, () => {
+  const streams = ownStreams();
+  assert.ok(streams.length >= 6, `only ${streams.length} stream vectors`);
+  for (const line of streams) {
+    const opts = vectorOptions(line);
+    assert.deepEqual(api.decodeStream(line.hex, opts), line.expected, line.name);
+    const bytes = Buffer.from(line.hex.replace(/[^0-9A-Fa-f]/g, ''), 'hex');
+    for (const piece of [1, 3, 7]) {
+      const dec = new api.Decoder(opts);
+      const items = [];
+      for (let i = 0; i < bytes.length; i += piece) items.push(...dec.feed(bytes.subarray(i, i + piece)));
+      items.push(...dec.finish());
+      assert.deepEqual(items, line.expected, `${line.name} in pieces of ${piece}`);
+      dec.free();
+    }
+  }
 });
 
 test(`libmbus corpus: decodeJson equals the Rust CLI byte for byte (${backendName})`, (t) => {

@@ -14,6 +14,7 @@ import pytest
 import meterwire
 from conftest import (
     FAMILY,
+    OWN_VECTORS,
     cli_options,
     error_text,
     own_vectors,
@@ -65,6 +66,28 @@ def test_own_vectors_match_rust_text(rust_cli):
             assert python_text(**{"hex_text": line["hex"], **vector_options(line)}) == rust, line["name"]
             count += 1
     assert count >= 20
+
+
+STREAMS = [
+    line
+    for path in sorted((OWN_VECTORS / "streams").glob("*.jsonl"))
+    for line in read_jsonl(path)
+]
+
+
+@pytest.mark.parametrize("line", STREAMS, ids=[v["name"] for v in STREAMS])
+def test_stream_vector(line):
+    """``decode_stream`` gives the line's items, and so does a ``Decoder`` fed in pieces."""
+    opts = vector_options(line)
+    assert meterwire.decode_stream(line["hex"], **opts) == line["expected"]
+    data = bytes.fromhex(line["hex"].replace(" ", ""))
+    for piece in (1, 3, 7):
+        d = meterwire.Decoder(**opts)
+        items = []
+        for i in range(0, len(data), piece):
+            items += d.feed(data[i:i + piece])
+        items += d.finish()
+        assert items == line["expected"], piece
 
 
 def test_every_family_is_covered():

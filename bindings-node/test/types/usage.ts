@@ -1,6 +1,6 @@
 // Type-checked by types.test.mjs (tsc --noEmit): the .d.ts files describe the packages'
 // real use, for the native, WASM (Node) and web entry points.
-import native, { decode, decodeJson, decodeMany, decodeStream, encode, toReading, protocols, MeterwireError } from '../../index.js';
+import native, { decode, decodeJson, decodeMany, decodeStream, Decoder, encode, toReading, protocols, MeterwireError } from '../../index.js';
 import type { Decoded, DataRecord, StreamItem, ErrorObject, Reading, MbusLink, ProtocolInfo, ModbusProfile, DecodeOptions } from '../../index.js';
 import * as wasm from '../../../bindings-wasm/index.js';
 import init, * as web from '../../../bindings-wasm/web.js';
@@ -18,8 +18,19 @@ const items: StreamItem[] = decodeStream('00E5');
 for (const it of items) {
   if ('frame' in it) it.frame.protocol satisfies string;
   else if ('error' in it) it.error.kind satisfies string;
-  else it.garbage satisfies string;
+  else {
+    it.garbage satisfies string;
+    it.reason satisfies 'noise' | 'invalid_frame' | 'truncated' | 'unsolicited_ack';
+  }
 }
+const stream = new Decoder({ protocol: 'auto' });
+const fed: StreamItem[] = stream.feed(new Uint8Array([0x10, 0x7b]));
+const needed: number | null = stream.needed;
+const rest: StreamItem[] = stream.finish();
+stream.decode('E5').protocol satisfies string;
+void [fed, needed, rest, stream.pending, stream.position];
+// @ts-expect-error: the decoder's position is read-only
+stream.position = 3;
 const bytes: Uint8Array = encode(d);
 const r: Reading = toReading(d);
 const listed: ProtocolInfo[] = protocols();
@@ -42,6 +53,7 @@ native.decode('E5') satisfies Decoded;
 const api = await init();
 api.decodeJson('E5') satisfies string;
 web.decode('E5') satisfies Decoded;
+new web.Decoder().feed('E5') satisfies StreamItem[];
 // Modbus: the request (hex or bytes) and a register profile (object or JSON text).
 const profile: ModbusProfile = {
   name: 'flow',

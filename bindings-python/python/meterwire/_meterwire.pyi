@@ -9,6 +9,7 @@ __all__ = [
     "decode_json",
     "decode_many",
     "decode_stream",
+    "Decoder",
     "encode",
     "to_reading",
     "readings",
@@ -122,8 +123,45 @@ def decode_stream(
     ``{"start", "end", "frame": Decoded}`` for a frame that decodes,
     ``{"start", "end", "error": {"kind", "offset", "message"}}`` for a frame whose link layer
     verified but whose content does not decode (``offset`` counts from the stream start),
-    ``{"start", "end", "garbage": "<upper-case hex>"}`` for bytes that belong to no frame.
+    ``{"start", "end", "garbage": "<upper-case hex>", "reason", "protocol"?, "kind"?}`` for
+    bytes that belong to no frame (``reason``: ``noise``, ``invalid_frame``, ``truncated``,
+    ``unsolicited_ack``).
     """
+
+class Decoder:
+    """A stateful stream decoder for serial and TCP readers and radio receivers.
+
+    ``feed(data)`` returns the items the bytes completed, in stream order (the items of
+    ``decode_stream``); bytes that may begin a frame wait for more (``needed``) instead of
+    becoming garbage. It is also the session of one source: compact wM-Bus frames decode
+    after their full frame, keys apply per meter, and an ``E5`` is an acknowledgement only
+    right after an M-Bus request.
+    """
+
+    def __init__(
+        self,
+        *,
+        protocol: Union[Protocol, str] = "auto",
+        keys: Optional[Keys] = None,
+        explain: bool = False,
+        request: Optional[Data] = None,
+        modbus_profile: Optional[ModbusProfileSpec] = None,
+    ) -> None: ...
+    def feed(self, data: Data) -> List[StreamItem]:
+        """Adds the next bytes (bytes-like or hex text); returns the items they completed."""
+    def finish(self) -> List[StreamItem]:
+        """Ends the stream: returns the last items. Feeding again continues the offsets."""
+    def decode(self, data: Data) -> Decoded:
+        """Decodes one already cut frame in this decoder's session, like ``decode``."""
+    @property
+    def needed(self) -> Optional[int]:
+        """Bytes the frame that may begin at the current position still needs, or None."""
+    @property
+    def pending(self) -> int:
+        """Bytes fed but not yet in a returned item."""
+    @property
+    def position(self) -> int:
+        """The stream offset of the next byte to be fed."""
 
 def encode(obj: Decoded, *, keys: Optional[Keys] = None) -> bytes:
     """Encodes a decoded model (a dict as ``decode`` returns it) back to the frame's bytes:

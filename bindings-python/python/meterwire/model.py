@@ -169,12 +169,21 @@ class StreamError(TypedDict):
     error: ErrorBody
 
 
-class StreamGarbage(TypedDict):
-    """Bytes of a stream that belong to no frame, as upper-case hex."""
-
+class _StreamGarbageRequired(TypedDict):
     start: int
     end: int
     garbage: str
+    reason: Literal["noise", "invalid_frame", "truncated", "unsolicited_ack"]
+
+
+class StreamGarbage(_StreamGarbageRequired, total=False):
+    """Bytes of a stream that belong to no frame, as upper-case hex, and why: ``noise``,
+    ``invalid_frame`` (a frame's whole structure whose ``kind`` of check failed),
+    ``truncated`` (a frame cut off by the end of the stream) or ``unsolicited_ack`` (an
+    acknowledgement after a frame that was not a request); ``protocol`` names the family."""
+
+    protocol: str
+    kind: str
 
 
 StreamItem = Union[StreamFrame, StreamError, StreamGarbage]
