@@ -415,6 +415,8 @@ export declare class Decoder {
   finish(): StreamItem[];
   /** Decodes one already cut frame in this decoder's session (throws like `decode`). */
   decode(data: Input): Decoded;
+  /** `decode`'s result as the core's JSON text, in this decoder's session. */
+  decodeJson(data: Input): string;
   /** Bytes the frame that may begin at the current position still needs, or null. */
   readonly needed: number | null;
   /** Bytes fed but not yet in a returned item. */

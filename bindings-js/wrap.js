@@ -291,6 +291,16 @@ export function makeApi(raw) {
       return JSON.parse(text);
     }
 
+    /** `decode`'s result as the core's JSON text (`decodeJson` in this decoder's session). */
+    decodeJson(data) {
+      checkData(data);
+      try {
+        return this.#raw.decodeJson(data);
+      } catch (e) {
+        rethrow(e);
+      }
+    }
+
     /** Bytes the frame that may begin at the current position still needs, or null. */
     get needed() {
       return this.#raw.needed ?? null;

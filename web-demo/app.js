@@ -2,7 +2,7 @@
 // byte explained. All decoding is the core's (the WebAssembly package in ./meterwire/); this
 // file only lays out what the core returns: the model, its `spans` (explain mode, design §2)
 // and its errors (`MeterwireError` with `kind` and `offset`, design §3).
-import init, { decode, decodeJson, decodeStream, encode, MeterwireError } from './meterwire/web.js';
+import init, { decode, decodeJson, decodeStream, Decoder, encode, MeterwireError } from './meterwire/web.js';
 import {
   caption,
   fieldName,
@@ -323,23 +323,38 @@ function options(protocol) {
   return opts;
 }
 
-function decodeText(text, protocol) {
+// One frame per line, all lines in one session (a core Decoder): a compact wM-Bus frame
+// decodes with the format of a full frame on an earlier line. Two sessions see the same
+// lines in the same order: one explains (spans), one gives the core's JSON text.
+function readLines(lines, protocol) {
   const opts = options(protocol);
+  let explained;
+  let plain;
   try {
-    const decoded = decode(text, { ...opts, explain: true });
-    return { decoded, json: decodeJson(text, opts) };
+    explained = new Decoder({ ...opts, explain: true });
+    plain = new Decoder(opts);
   } catch (e) {
-    return { error: errorOf(e) };
+    const error = errorOf(e);
+    return lines.map(({ line, text }) => ({ source: `line ${line}`, line, text, bytes: parseHex(text).bytes ?? null, error }));
+  }
+  try {
+    return lines.map(({ line, text }) => {
+      const parsed = parseHex(text);
+      const item = { source: `line ${line}`, line, text, bytes: parsed.bytes ?? null };
+      try {
+        return { ...item, decoded: explained.decode(text), json: plain.decodeJson(text) };
+      } catch (e) {
+        return { ...item, error: errorOf(e) };
+      }
+    });
+  } finally {
+    explained.free();
+    plain.free();
   }
 }
 
-function readLines(lines, protocol) {
-  return lines.map(({ line, text }) => {
-    const parsed = parseHex(text);
-    return { source: `line ${line}`, line, text, bytes: parsed.bytes ?? null, ...decodeText(text, protocol) };
-  });
-}
-
+// A capture cut by the core's stream decoder; the JSON text of each frame comes from a
+// session fed the frames in the same order (compact wM-Bus frames after their full frame).
 function readStream(lines, protocol) {
   const joined = lines.map((l) => l.text).join(' ');
   const parsed = parseHex(joined);
@@ -347,20 +362,33 @@ function readStream(lines, protocol) {
   const bytes = parsed.bytes;
   const opts = options(protocol);
   let stream;
+  let plain;
   try {
     stream = decodeStream(bytes, { ...opts, explain: true });
+    plain = new Decoder(opts);
   } catch (e) {
     return [{ source: 'capture', bytes, error: errorOf(e) }];
   }
-  return stream.map((it) => {
-    const slice = bytes.subarray(it.start, it.end);
-    const source = `bytes ${range(it.start, it.end)}`;
-    if (it.garbage !== undefined) return { source, start: it.start, bytes: slice, garbage: true };
-    if (it.error) {
-      return { source, start: it.start, bytes: slice, error: { ...it.error, offset: it.error.offset - it.start, streamOffset: it.error.offset } };
-    }
-    return { source, start: it.start, bytes: slice, decoded: it.frame, json: decodeJson(slice, opts) };
-  });
+  try {
+    return stream.map((it) => {
+      const slice = bytes.subarray(it.start, it.end);
+      const source = `bytes ${range(it.start, it.end)}`;
+      if (it.garbage !== undefined) {
+        return { source, start: it.start, bytes: slice, garbage: true, reason: it.reason, protocol: it.protocol, kind: it.kind };
+      }
+      if (it.error) {
+        try {
+          plain.decode(slice);
+        } catch {
+          // The same error; the session only needs to have seen the frame.
+        }
+        return { source, start: it.start, bytes: slice, error: { ...it.error, offset: it.error.offset - it.start, streamOffset: it.error.offset } };
+      }
+      return { source, start: it.start, bytes: slice, decoded: it.frame, json: plain.decodeJson(slice) };
+    });
+  } finally {
+    plain.free();
+  }
 }
 
 const okCount = (items) => items.filter((it) => it.decoded).length;
@@ -607,8 +635,26 @@ function renderSummary() {
   box.append(h('span', { id: 'timing', class: 'timing' }));
 }
 
+// Why the stream decoder left bytes outside frames, in words.
+function garbageReason(it) {
+  const family = SHORT_NAMES[it.protocol] ?? it.protocol;
+  switch (it.reason) {
+    case 'invalid_frame':
+      return `a broken ${family} frame (${it.kind} does not verify)`;
+    case 'truncated':
+      return `the start of a ${family} frame cut off by the end of the capture`;
+    case 'unsolicited_ack':
+      return `a ${family} acknowledgement that follows no request`;
+    default:
+      return null;
+  }
+}
+
 function itemTitle(it) {
-  if (it.garbage) return 'bytes outside frames';
+  if (it.garbage) {
+    const why = garbageReason(it);
+    return why ? `bytes outside frames: ${why}` : 'bytes outside frames';
+  }
   const d = it.decoded;
   if (!d) return `${it.error.kind} error`;
   const l = d.link ?? {};

@@ -486,6 +486,14 @@ impl PyDecoder {
         Converter::new(py).convert(&decoded).map(Bound::into_any)
     }
 
+    /// `decode`'s result as the core's JSON text, in this decoder's session.
+    fn decode_json(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<String> {
+        let input = input(data)?;
+        let bytes = input.bytes().map_err(|e| to_py_err(py, &e))?;
+        let decoded = self.inner.decode(&bytes).map_err(|e| to_py_err(py, &e))?;
+        Ok(meterwire::to_json(&decoded))
+    }
+
     /// Bytes the frame that may begin at the current position still needs before the decoder
     /// can decide (a lower bound), or `None` when nothing waits on a frame.
     #[getter]

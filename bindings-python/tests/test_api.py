@@ -361,6 +361,9 @@ def test_decoder_session_decodes_compact_frames_after_their_full_frame():
     d.decode(full)
     c = d.decode(compact)
     assert c["link"]["format_signature"] == "0xEAE9"
+    session = meterwire.Decoder(protocol="wmbus")
+    session.decode_json(full)
+    assert json.loads(session.decode_json(compact)) == c
     assert [(r["quantity"], r["exact"], r.get("unit")) for r in c["records"]] == [
         ("volume", "12.345", "m3"),
         ("flow_temperature", "20", "C"),

@@ -157,3 +157,69 @@ fn drop_null(value: &mut serde_json::Value) {
         _ => {}
     }
 }
+
+/// JSON Schema of one stream item (`decode_stream`, `Decoder`; design §4): a frame with its
+/// byte range, a frame whose decoding failed, or garbage with its reason. The frame refers
+/// to the model's schema (`meterwire.schema.json` beside it).
+pub fn stream_item_schema_json() -> String {
+    let kinds: alloc::vec::Vec<&str> = crate::ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+    let protocols: alloc::vec::Vec<&str> =
+        crate::Protocol::ALL.iter().map(|p| p.as_str()).collect();
+    let range = json_schema!({
+        "start": {"type": "integer", "minimum": 0, "description": "First byte of the item in the stream."},
+        "end": {"type": "integer", "minimum": 1, "description": "One past its last byte."}
+    });
+    let schema = json_schema!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "meterwire stream item",
+        "description": "One item of decode_stream / Decoder: every input byte is in exactly one item, in stream order.",
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["start", "end", "frame"],
+                "additionalProperties": false,
+                "properties": {
+                    "start": range.get("start"),
+                    "end": range.get("end"),
+                    "frame": {"$ref": "meterwire.schema.json"}
+                }
+            },
+            {
+                "type": "object",
+                "required": ["start", "end", "error"],
+                "additionalProperties": false,
+                "properties": {
+                    "start": range.get("start"),
+                    "end": range.get("end"),
+                    "error": {
+                        "type": "object",
+                        "required": ["kind", "offset", "message"],
+                        "additionalProperties": false,
+                        "properties": {
+                            "kind": {"enum": kinds},
+                            "offset": {"type": "integer", "minimum": 0, "description": "Byte offset in the stream."},
+                            "message": {"type": "string"}
+                        }
+                    }
+                }
+            },
+            {
+                "type": "object",
+                "required": ["start", "end", "garbage", "reason"],
+                "additionalProperties": false,
+                "properties": {
+                    "start": range.get("start"),
+                    "end": range.get("end"),
+                    "garbage": {"type": "string", "pattern": "^([0-9A-F]{2})+$", "description": "The bytes as upper-case hex."},
+                    "reason": {
+                        "enum": ["noise", "invalid_frame", "truncated", "unsolicited_ack"],
+                        "description": "noise: no frame starts here; invalid_frame: a frame's whole structure whose check failed; truncated: a frame cut off by the end of the stream; unsolicited_ack: an acknowledgement after a frame that was not a request."
+                    },
+                    "protocol": {"enum": protocols, "description": "The family whose frame the bytes began (every reason but noise)."},
+                    "kind": {"enum": kinds, "description": "invalid_frame: the check that failed."}
+                }
+            }
+        ]
+    });
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}

@@ -96,3 +96,51 @@ fn canonical_json_has_a_versioned_stable_root() {
         }
     }
 }
+
+/// `schema/stream-item.schema.json` is generated from the core, and every item of the stream
+/// vectors has exactly the keys of one of its branches, with a reason it lists.
+#[test]
+fn shipped_stream_item_schema_matches_and_fits_the_vectors() {
+    let generated = meterwire::schema::stream_item_schema_json() + "\n";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/stream-item.schema.json");
+    if std::env::var_os("MW_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let shipped = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        shipped == generated,
+        "schema/stream-item.schema.json is stale: run MW_UPDATE_SCHEMA=1 cargo test -p meterwire-conformance --test schema"
+    );
+    let schema: Json = serde_json::from_str(&generated).unwrap();
+    let branches = schema["oneOf"].as_array().unwrap();
+    let reasons = &branches[2]["properties"]["reason"]["enum"];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/streams");
+    let mut items = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        for line in meterwire_conformance::read_jsonl(&entry.unwrap().path()) {
+            for item in line["expected"].as_array().unwrap() {
+                let keys: Vec<&str> = item
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                let fits = branches.iter().any(|b| {
+                    let allowed = b["properties"].as_object().unwrap();
+                    b["required"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|r| keys.contains(&r.as_str().unwrap()))
+                        && keys.iter().all(|k| allowed.contains_key(*k))
+                });
+                assert!(fits, "{}: {item}", line["name"]);
+                if let Some(reason) = item.get("reason") {
+                    assert!(reasons.as_array().unwrap().contains(reason));
+                }
+                items += 1;
+            }
+        }
+    }
+    assert!(items >= 20, "only {items} stream items");
+}

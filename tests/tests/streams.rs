@@ -46,7 +46,11 @@ fn every_stream_gives_its_expected_items() {
                 .iter()
                 .map(|i| serde_json::from_str(&i.to_json()).expect("JSON"))
                 .collect();
-            assert_eq!(Json::Array(json), line["expected"], "{name} in pieces of {piece}");
+            assert_eq!(
+                Json::Array(json),
+                line["expected"],
+                "{name} in pieces of {piece}"
+            );
         }
         count += 1;
     }
@@ -74,7 +78,11 @@ fn hand_checked_stream_items() {
                 } else {
                     i["reason"].as_str().unwrap_or("").to_owned()
                 };
-                (i["start"].as_u64().unwrap(), i["end"].as_u64().unwrap(), what)
+                (
+                    i["start"].as_u64().unwrap(),
+                    i["end"].as_u64().unwrap(),
+                    what,
+                )
             })
             .collect()
     };
@@ -159,7 +167,11 @@ fn regenerate() {
             let mut parts = Vec::new();
             for key in ["name", "protocol", "hex", "note", "key", "expected"] {
                 if let Some(v) = line.get(key) {
-                    parts.push(format!("{}:{}", json!(key), serde_json::to_string(v).unwrap()));
+                    parts.push(format!(
+                        "{}:{}",
+                        json!(key),
+                        serde_json::to_string(v).unwrap()
+                    ));
                 }
             }
             out.push_str(&format!("{{{}}}\n", parts.join(",")));

@@ -39,16 +39,19 @@ const RSP_UD_BAD = '68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 
  * The core's JSON line for a frame, from the CLI (`decode` prints exactly `decode_json`);
  * Modbus: `request` (hex) and `profile` (a file under profiles/, without .json).
  */
-function core(hex, protocol, { request, profile } = {}) {
+function core(hex, protocol, { request, profile, before = [] } = {}) {
   const args = ['decode', ...(protocol ? ['--protocol', protocol] : [])];
   if (request) args.push('--request', request);
   if (profile) args.push('--profile', join(root, 'profiles', `${profile}.json`));
-  args.push(hex);
+  // Frames decoded first in the same session (the CLI's run): the last line is `hex`'s.
+  args.push(...before, hex);
+  let out;
   try {
-    return execFileSync(cli, args, { encoding: 'utf8' }).trim();
+    out = execFileSync(cli, args, { encoding: 'utf8' });
   } catch (e) {
-    return String(e.stdout).trim();
+    out = String(e.stdout);
   }
+  return out.trim().split('\n').at(-1);
 }
 
 let server;
@@ -593,11 +596,13 @@ describe('web demo in headless Chromium', () => {
     await paste(page, `00 ${RSP_UD} E5 10 7B 05 80 16 FF`);
     const rows = page.getByTestId('frame-row');
     assert.equal(await rows.count(), 5);
-    assert.match(await page.getByTestId('summary').textContent(), /3 frames cut from the capture/);
+    // The E5 after a reply answers no request: the core's stream decoder leaves it out.
+    assert.match(await page.getByTestId('summary').textContent(), /2 frames cut from the capture/);
     assert.equal(await jsonHook(page), core(RSP_UD));
     // The first decoded frame is explained, not the noise before it.
     assert.match(await page.locator('.detail-head').textContent(), /Frame 2: M-Bus long RSP_UD/);
     assert.match(await rows.nth(0).textContent(), /1 byte skipped/);
+    assert.match(await rows.nth(2).textContent(), /acknowledgement that follows no request/);
     await rows.nth(3).click();
     assert.match(await page.locator('.detail-head').textContent(), /REQ_UD2/);
     await shot(page, 'capture.png');
@@ -606,6 +611,25 @@ describe('web demo in headless Chromium', () => {
     // Forced one frame per line, the same text is one frame with bytes after it.
     await page.getByTestId('read-mode').selectOption('lines');
     assert.equal(await page.getByTestId('error').getAttribute('data-kind'), 'unknown_protocol');
+    await page.close();
+  });
+
+  test('compact wM-Bus frames decode after their full frame, line by line and as a capture', async () => {
+    const page = await open();
+    // A full frame (CI 78) and two compact frames (CI 79) with its format signature 0xEAE9.
+    const full = '14442D2C78563412010778041339300000025B1400';
+    const compact = '14442D2C78563412010779E9EA20C7393000001400';
+    await paste(page, `${full}\n${compact}\n${compact}`);
+    const rows = page.getByTestId('frame-row');
+    assert.equal(await rows.count(), 3);
+    for (let i = 0; i < 3; i += 1) assert.match(await rows.nth(i).textContent(), /2 values/);
+    await rows.nth(2).click();
+    const text = await jsonHook(page);
+    const session = JSON.parse(text);
+    assert.equal(session.link.format_signature, '0xEAE9');
+    assert.equal(session.records[0].exact, '12.345');
+    // The CLI decodes the lines of one run in one session too: the same text.
+    assert.equal(text, core(compact, 'wmbus', { before: [full] }));
     await page.close();
   });
 

@@ -153,6 +153,8 @@ class Decoder:
         """Ends the stream: returns the last items. Feeding again continues the offsets."""
     def decode(self, data: Data) -> Decoded:
         """Decodes one already cut frame in this decoder's session, like ``decode``."""
+    def decode_json(self, data: Data) -> str:
+        """``decode``'s result as the core's JSON text, in this decoder's session."""
     @property
     def needed(self) -> Optional[int]:
         """Bytes the frame that may begin at the current position still needs, or None."""
