@@ -534,19 +534,21 @@ impl Decoder {
     fn next_candidate(&self, from: usize) -> Option<usize> {
         let rest = self.buf.get(from..)?;
         let lead = |b: &u8| self.lead.get(usize::from(*b)).copied().unwrap_or(0);
-        let mut bytes = rest.iter();
-        let mut prev = lead(bytes.next()?);
         // Position i is a candidate when byte i opens a frame (bit 0 of its lead) or byte
-        // i + 1 is some family's second byte (bit 1): one table lookup per byte.
-        for (i, b) in bytes.enumerate() {
-            let cur = lead(b);
-            if (prev & 1) | (cur & 2) != 0 {
-                return Some(from.saturating_add(i));
+        // i + 1 is some family's second byte (bit 1): one pass for bytes with any lead bit.
+        let mut start = 0usize;
+        loop {
+            let j = start.saturating_add(rest.get(start..)?.iter().position(|b| lead(b) != 0)?);
+            let bits = rest.get(j).map_or(0, lead);
+            if bits & 2 != 0 && j > 0 {
+                return Some(from.saturating_add(j).saturating_sub(1));
             }
-            prev = cur;
+            if bits & 1 != 0 {
+                return Some(from.saturating_add(j));
+            }
+            // A second byte at `from`: its frame would start before `from`, already asked.
+            start = j.saturating_add(1);
         }
-        // The last byte leads by its own value only (its successor is not there yet).
-        (prev & 1 != 0).then(|| from.saturating_add(rest.len()).saturating_sub(1))
     }
 
     /// Asks the families whose lead matches at `p`, in registry order.
