@@ -3,6 +3,7 @@
 //! `meterwire decode` reads frames from arguments, files or standard input and prints each
 //! one as the core's JSON (`decode_json`), as a table for people, or as CSV.
 
+mod bus;
 mod csv;
 mod encode;
 mod explain;
@@ -155,6 +156,26 @@ enum Command {
                       meterwire decode 'E5' | meterwire encode json -"
     )]
     Encode(encode::EncodeCommand),
+    /// Read one wired M-Bus meter (SND_NKE, REQ_UD2, multi-telegram answers reassembled) over
+    /// TCP or a serial port and print its reading as `meterwire decode` prints a frame.
+    #[command(
+        after_help = "Examples:\n  meterwire read --tcp 127.0.0.1:5000 --address 5\n  \
+                      meterwire read --tcp 192.168.1.20:10001 --secondary 12345678 --format table\n  \
+                      meterwire read --serial /dev/ttyUSB0 --baud 2400 --secondary 123456782D2C0107"
+    )]
+    Read(bus::ReadArgs),
+    /// Find every meter on a wired M-Bus: wildcard search by secondary address (or --primary:
+    /// poll addresses 0-250); one NDJSON line per meter.
+    #[command(after_help = "Examples:\n  meterwire scan --tcp 127.0.0.1:5000\n  \
+                      meterwire scan --tcp 127.0.0.1:5000 --primary --timeout 200")]
+    Scan(bus::ScanArgs),
+    /// Simulate a wired M-Bus of meters (NDJSON of decoded models) for `read` and `scan`.
+    #[command(
+        after_help = "Examples:\n  meterwire decode --file samples/mbus.hex > meters.ndjson\n  \
+                      meterwire simulate --listen 127.0.0.1:5000 --meters meters.ndjson --verbose\n  \
+                      meterwire simulate --listen 127.0.0.1:5000 --meters meters.ndjson --corrupt-every 3"
+    )]
+    Simulate(bus::SimulateArgs),
 }
 
 /// The options of `meterwire decode`.
@@ -557,6 +578,9 @@ fn main() -> ExitCode {
             print!("{out}");
             Ok(u8::from(!ok))
         }
+        Command::Read(args) => bus::read(args),
+        Command::Scan(args) => bus::scan(args),
+        Command::Simulate(args) => bus::simulate(args),
         Command::Encode(cmd) => match encode::encode(cmd) {
             Ok(bytes) => {
                 println!("{}", meterwire::hex::to_hex_spaced(&bytes));

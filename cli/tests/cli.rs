@@ -979,3 +979,130 @@ fn modbus_requests_encode_and_decode_back() {
     ]);
     assert_eq!(out.status.code(), Some(2), "--on or --off is required");
 }
+
+/// `meterwire simulate` in one process, `meterwire read` and `meterwire scan` against it: the
+/// README's walk-through, over loopback, with bounded waits and the simulator killed at the end.
+#[test]
+fn simulate_read_and_scan_over_loopback() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let meters = concat!(env!("CARGO_MANIFEST_DIR"), "/../samples/mbus-bus.ndjson");
+    /// Kills the simulator however the test ends.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut sim = Killed(
+        Command::new(env!("CARGO_BIN_EXE_meterwire"))
+            .args(["simulate", "--listen", "127.0.0.1:0", "--meters", meters])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the simulator starts"),
+    );
+    let stderr = sim.0.stderr.take().expect("piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let banner = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the simulator says where it listens");
+    let address = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("127.0.0.1:"))
+        .expect("an address in the banner")
+        .to_owned();
+    assert!(banner.contains("simulating 5 meter(s)"), "{banner}");
+
+    let line = |out: &Output| stdout(out).trim_end().to_owned();
+    // By primary address: the meter's RSP_UD exactly as `meterwire decode` prints it.
+    let out = run(&[
+        "read",
+        "--tcp",
+        &address,
+        "--address",
+        "1",
+        "--timeout",
+        "300",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let expected = std::fs::read_to_string(meters).unwrap();
+    assert_eq!(line(&out), expected.lines().next().unwrap());
+    // By secondary address (ID only: the rest wildcards).
+    let out = run(&[
+        "read",
+        "--tcp",
+        &address,
+        "--secondary",
+        "40000001",
+        "--timeout",
+        "300",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&line(&out)).expect("JSON");
+    assert_eq!(v["meter"]["id"], "40000001");
+    assert_eq!(v["records"][0]["exact"], "4000.001");
+    // Two telegrams, one reading: volume now and the stored value of the second telegram.
+    let out = run(&[
+        "read",
+        "--tcp",
+        &address,
+        "--address",
+        "5",
+        "--format",
+        "csv",
+    ]);
+    let rows: Vec<String> = stdout(&out).lines().skip(1).map(str::to_owned).collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        rows[0].contains("42.000") && rows[2].contains("40.500"),
+        "{rows:?}"
+    );
+    // The scan: five meters, as many NDJSON lines; 81 select probes on this bus
+    // (mbus-tables.md §14.4 counts the same for these IDs).
+    let out = run(&[
+        "scan",
+        "--tcp",
+        &address,
+        "--timeout",
+        "40",
+        "--retries",
+        "0",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let mut ids: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("NDJSON")["id"].to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "\"00000042\"",
+            "\"12345678\"",
+            "\"12345679\"",
+            "\"12399999\"",
+            "\"40000001\""
+        ]
+    );
+    let summary = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        summary.contains("5 meter(s)") && summary.contains("(81 select probes)"),
+        "{summary}"
+    );
+    // Nothing listening: the error says what was tried.
+    drop(sim);
+    let out = run(&["read", "--tcp", &address, "--address", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"));
+}

@@ -53,7 +53,7 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 
 use crate::error::{ErrorKind, Result};
-use crate::framing::{Lead, Scan, StreamContext};
+use crate::framing::{Lead, Scan, Search, StreamContext};
 use crate::model::{Decoded, Protocol};
 use crate::protocol::{self, Framing};
 use crate::wmbus::Session;
@@ -460,6 +460,16 @@ impl Decoder {
     /// The stream offset of the next byte to be fed.
     pub fn stream_len(&self) -> usize {
         self.offset_of(self.buf.len())
+    }
+
+    /// Tells the decoder that this side sent `frame` on the same line (a master's request):
+    /// the next bytes may answer it, so an M-Bus `E5` right after it is an acknowledgement.
+    pub fn sent(&mut self, frame: &[u8]) {
+        self.after_request = self
+            .families
+            .iter()
+            .find(|f| f.framing.search != Search::OnlyNamed && (f.framing.request)(frame))
+            .map(|f| f.protocol);
     }
 
     /// Decodes one frame that is already cut (a line of a log) in this decoder's session:
@@ -887,6 +897,26 @@ mod tests {
         assert_eq!(
             shape(&d.take_items().collect::<Vec<_>>()),
             [(10, 11, "unsolicited_ack")]
+        );
+    }
+
+    #[test]
+    fn a_master_tells_the_decoder_what_it_sent() {
+        // The master sent SND_NKE; only its reply comes in on the line.
+        let mut d = Decoder::new(Options::default());
+        d.sent(&[0x10, 0x40, 0x05, 0x45, 0x16]);
+        d.feed(&[0xE5]);
+        assert_eq!(
+            shape(&d.take_items().collect::<Vec<_>>()),
+            [(0, 1, "frame")]
+        );
+        // Without it, the same byte is no acknowledgement.
+        let mut d = Decoder::new(Options::default());
+        d.feed(&[0xE5]);
+        d.finish();
+        assert_eq!(
+            shape(&d.take_items().collect::<Vec<_>>()),
+            [(0, 1, "unsolicited_ack")]
         );
     }
 

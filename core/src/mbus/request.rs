@@ -188,6 +188,40 @@ impl SecondaryAddress {
     }
 }
 
+/// Whether a slave with the secondary address `address` (the 8 wire bytes of its CI 72
+/// header) matches the selection `mask` (8 wire bytes of a CI 52 select): each ID nibble `F`
+/// and each manufacturer, version or medium byte `FF` is a wildcard (`mbus-tables.md` §14.1).
+pub fn secondary_matches(mask: &[u8; 8], address: &[u8; 8]) -> bool {
+    mask.iter().zip(address).enumerate().all(|(i, (&m, &a))| {
+        if i < 4 {
+            // BCD digits: each nibble on its own.
+            [(0xF0u8, 4u32), (0x0F, 0)]
+                .iter()
+                .all(|&(bits, shift)| (m & bits) >> shift == 0x0F || m & bits == a & bits)
+        } else {
+            m == 0xFF || m == a
+        }
+    })
+}
+
+/// The secondary address (8 wire bytes: ID, manufacturer, version, medium) of a slave's reply
+/// with a long header (CI 72), as a select mask names it; `None` for other frames.
+pub fn secondary_address_of(frame: &[u8]) -> Option<[u8; 8]> {
+    match super::link::Frame::parse(frame).ok()? {
+        super::link::Frame::Long(long) if long.ci_field() == 0x72 => {
+            long.user_data().get(..8)?.try_into().ok()
+        }
+        _ => None,
+    }
+}
+
+/// The text form `IIIIIIIIMMMMVVDD` of 8 secondary-address wire bytes (libmbus, pyMeterBus:
+/// the ID as read, the manufacturer bytes in wire order, version, medium).
+pub fn secondary_address_text(address: &[u8; 8]) -> alloc::string::String {
+    let [i0, i1, i2, i3, m0, m1, v, d] = *address;
+    alloc::format!("{i3:02X}{i2:02X}{i1:02X}{i0:02X}{m0:02X}{m1:02X}{v:02X}{d:02X}")
+}
+
 /// SND_UD to address FD, CI 52: select the slave(s) matching `mask`; a match answers `E5`.
 pub fn select_secondary(mask: &SecondaryAddress, fcb: bool) -> Result<Vec<u8>> {
     long_frame(snd_ud_c(fcb), ADDRESS_SELECTED, 0x52, &mask.to_bytes())
@@ -197,6 +231,31 @@ pub fn select_secondary(mask: &SecondaryAddress, fcb: bool) -> Result<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::hex::parse_hex;
+
+    #[test]
+    fn secondary_masks_match_per_digit_and_per_byte() {
+        // A KAM water meter 12345678, version 1 (mbus-tables.md §14.1's second select).
+        let meter = [0x78, 0x56, 0x34, 0x12, 0x2D, 0x2C, 0x01, 0x07];
+        let mask = |text: &str| SecondaryAddress::parse(text).unwrap().to_bytes();
+        assert!(secondary_matches(&mask("FFFFFFFFFFFFFFFF"), &meter));
+        assert!(secondary_matches(&mask("12345678FFFFFFFF"), &meter));
+        assert!(secondary_matches(&mask("1FFFFFFFFFFFFFFF"), &meter));
+        assert!(secondary_matches(&mask("FFFFFFF8FFFFFFFF"), &meter));
+        assert!(secondary_matches(&mask("123456782D2C0107"), &meter));
+        assert!(!secondary_matches(&mask("2FFFFFFFFFFFFFFF"), &meter));
+        assert!(!secondary_matches(&mask("FFFFFFF7FFFFFFFF"), &meter));
+        assert!(!secondary_matches(&mask("12345678FFFF02FF"), &meter));
+        assert!(!secondary_matches(&mask("123456782D2D0107"), &meter));
+        assert_eq!(secondary_address_text(&meter), "123456782D2C0107");
+        assert_eq!(mask("123456782D2C0107"), meter);
+        // The RSP_UD of mbus.md: KAM 12345678, version 1, water.
+        let rsp = parse_hex(
+            "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16",
+        )
+        .unwrap();
+        assert_eq!(secondary_address_of(&rsp), Some(meter));
+        assert_eq!(secondary_address_of(&[0xE5]), None);
+    }
 
     #[test]
     fn short_requests() {
