@@ -13,23 +13,9 @@ cd "$root"
 
 bash scripts/node-env.sh
 
-if [ ! -x /usr/bin/chromium ]; then
-    echo "test-web: installing Debian chromium"
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    # A fresh machine's package lists may be empty or old: read them once first.
-    $sudo apt-get update || true
-    # apt can fail once mid-unpack (shared/toolchain.md): repair and retry, three times.
-    for attempt in 1 2 3; do
-        if $sudo apt-get install -y chromium; then
-            break
-        fi
-        [ "$attempt" -eq 3 ] && { echo "test-web: could not install chromium" >&2; exit 1; }
-        $sudo apt-get install -f -y || true
-        $sudo apt-get update || true
-    done
-fi
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+apt_install chromium chromium
 echo "test-web: $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
 
 cargo build -p meterwire-cli --locked

@@ -35,7 +35,10 @@ stage() {
 }
 
 stage_fmt() { cargo fmt --all -- --check; }
-stage_clippy() { cargo clippy --workspace --all-targets --locked -- -D warnings; }
+stage_clippy() {
+    cargo clippy --workspace --all-targets --locked -- -D warnings &&
+        cargo clippy -p meterwire-bus -p meterwire-cli --features serial --all-targets --locked -- -D warnings
+}
 stage_rust() { cargo test --workspace --locked; }
 stage_no_std() { cargo build -p meterwire --no-default-features --locked; }
 stage_docs() { RUSTDOCFLAGS="-D warnings" cargo doc -p meterwire --no-deps --locked; }
@@ -55,6 +58,7 @@ stage_python() { bash scripts/test-python.sh; }
 stage_node() { bash scripts/test-node.sh; }
 stage_wasm() { bash scripts/test-wasm.sh; }
 stage_web() { bash scripts/test-web.sh; }
+stage_serial() { bash scripts/test-serial.sh; }
 
 ensure_rust_components
 stage fmt stage_fmt
@@ -68,6 +72,7 @@ stage python stage_python
 stage node stage_node
 stage wasm stage_wasm
 stage web stage_web
+stage serial stage_serial
 stage fuzz stage_fuzz
 
 echo
