@@ -29,7 +29,8 @@ pub struct Found {
 }
 
 impl Found {
-    /// One NDJSON line: `{"secondary":"IIIIIIIIMMMMVVDD","primary":N,"id","manufacturer","medium"}`.
+    /// One NDJSON line (keys in alphabetical order): `{"id","manufacturer","medium",
+    /// "primary":N,"secondary":"IIIIIIIIMMMMVVDD","version"}`.
     pub fn to_json(&self) -> String {
         let mut line = serde_json::Map::new();
         if let Some(s) = &self.secondary {
