@@ -545,10 +545,20 @@ impl Decoder {
         let rest = self.buf.get(from..)?;
         let lead = |b: &u8| self.lead.get(usize::from(*b)).copied().unwrap_or(0);
         // Position i is a candidate when byte i opens a frame (bit 0 of its lead) or byte
-        // i + 1 is some family's second byte (bit 1): one pass for bytes with any lead bit.
+        // i + 1 is some family's second byte (bit 1): the first byte with any lead bit
+        // decides. Noise has few of them, so 8 bytes at a time are ruled out without a
+        // branch per byte.
         let mut start = 0usize;
         loop {
-            let j = start.saturating_add(rest.get(start..)?.iter().position(|b| lead(b) != 0)?);
+            let tail = rest.get(start..)?;
+            let skipped = tail
+                .chunks_exact(8)
+                .take_while(|chunk| chunk.iter().fold(0u8, |acc, b| acc | lead(b)) == 0)
+                .count()
+                .saturating_mul(8);
+            let j = start
+                .saturating_add(skipped)
+                .saturating_add(tail.get(skipped..)?.iter().position(|b| lead(b) != 0)?);
             let bits = rest.get(j).map_or(0, lead);
             if bits & 2 != 0 && j > 0 {
                 return Some(from.saturating_add(j).saturating_sub(1));

@@ -69,6 +69,18 @@ pub fn needed(buf: &[u8]) -> Option<usize> {
     (body.len() < total).then(|| p.saturating_add(total))
 }
 
+/// The length (wake-up bytes included) of the DL/T 645 frame at the start of `buf` when its
+/// start bytes are in place and all its bytes are there; its checksum is not read.
+pub fn whole_len(buf: &[u8]) -> Option<usize> {
+    let p = preamble_len(buf);
+    let body = buf.get(p..)?;
+    if body.first() != Some(&START) || body.get(START2) != Some(&START) {
+        return None;
+    }
+    let len = OVERHEAD.checked_add(usize::from(*body.get(L)?))?;
+    (body.len() >= len).then(|| p.saturating_add(len))
+}
+
 /// The error for a DL/T 645 frame whose start byte is at `offset`.
 pub fn unsupported(offset: usize) -> Error {
     Error::new(

@@ -275,10 +275,15 @@ fn scan(rest: &[u8], _: &StreamContext) -> Scan {
     if p > MAX_STREAM_PREAMBLE {
         return Scan::None;
     }
-    if let Some(len) = stream_frame_len(rest) {
-        return Scan::Frame(len);
-    }
     let cjt188 = link::frame_status(rest);
+    // Checksums are summed only where an end byte stands at the end (noise rarely has one).
+    let ends = |len: usize| len.checked_sub(1).and_then(|i| rest.get(i)) == Some(&link::STOP);
+    let cjt188_whole = matches!(cjt188, Ok(Status::Complete(len)) if ends(len));
+    if cjt188_whole || dlt645::whole_len(rest).is_some_and(ends) {
+        if let Some(len) = stream_frame_len(rest) {
+            return Scan::Frame(len);
+        }
+    }
     let cjt188_needed = match cjt188 {
         Ok(Status::Incomplete { needed }) => Some(needed),
         _ => None,
@@ -291,10 +296,7 @@ fn scan(rest: &[u8], _: &StreamContext) -> Scan {
         return Scan::Incomplete(needed);
     }
     match cjt188 {
-        Ok(Status::Complete(len))
-            if len.checked_sub(1).and_then(|i| rest.get(i)) == Some(&link::STOP)
-                && plausible(rest.get(p..).unwrap_or(&[])) =>
-        {
+        Ok(Status::Complete(len)) if cjt188_whole && plausible(rest.get(p..).unwrap_or(&[])) => {
             Scan::Invalid {
                 len,
                 kind: ErrorKind::Checksum,

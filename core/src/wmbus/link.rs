@@ -359,14 +359,28 @@ pub fn scan(rest: &[u8], ctx: &StreamContext) -> Scan {
     if ctx.named() {
         return scan_named(rest, l, ctx.at_end());
     }
-    let m = match rest.get(field::M) {
-        Some(&[lo, hi]) => u16::from_le_bytes([lo, hi]),
-        _ => return Scan::Incomplete(field::M.end),
+    let (m, ci_b, ci_a) = match rest.get(..=FORMAT_A_CI) {
+        Some(&[_, _, lo, hi, _, _, _, _, _, _, ci_b, _, ci_a]) => {
+            (u16::from_le_bytes([lo, hi]), ci_b, ci_a)
+        }
+        _ => {
+            // Not all 13 header bytes yet: rule out what the ones there already rule out.
+            let m = match rest.get(field::M) {
+                Some(&[lo, hi]) => u16::from_le_bytes([lo, hi]),
+                _ => return Scan::Incomplete(field::M.end),
+            };
+            if !plausible_manufacturer(m) {
+                return Scan::None;
+            }
+            return Scan::Incomplete(FORMAT_A_CI.saturating_add(1));
+        }
     };
-    if !plausible_manufacturer(m) {
+    // A plausible manufacturer and a CI the decoder reads where format A or B puts it.
+    let (a_ci, b_ci) = (super::ci_known(ci_a), super::ci_known(ci_b));
+    if !(a_ci || b_ci) || !plausible_manufacturer(m) {
         return Scan::None;
     }
-    let ci_at = |at: usize| rest.get(at).map(|ci| super::ci_known(*ci));
+    let ci_at = |at: usize| Some(if at == FORMAT_A_CI { a_ci } else { b_ci });
     // Format A: a known CI after the first block, the first block's CRC, then every block.
     match ci_at(FORMAT_A_CI) {
         None => return Scan::Incomplete(FORMAT_A_CI.saturating_add(1)),

@@ -252,11 +252,17 @@ enum Apl {
     Nothing,
 }
 
-/// Whether the decoder reads a telegram whose first CI after the link header is `ci`
-/// (a transport layer, ELL `8C`–`8F`, AFL `90`, a manufacturer layout `A0`–`B7`): the
-/// stream search's plausibility test.
+/// Whether `ci`, the first CI after a telegram's link header, is one a meter's data telegram
+/// starts with: the stream search's plausibility test before any CRC. Data with a long,
+/// short or no transport header (72, 7A, 78) and its compact forms (73, 7B, 79), application
+/// errors and alarms (70, 71, 74, 75), the extended link layer (8C–8F), the authentication
+/// and fragmentation layer (90) and manufacturer layouts (A0–B7). Commands to a meter and
+/// the rarer CIs decode when the caller names wM-Bus.
 fn ci_known(ci: u8) -> bool {
-    tpl_of(ci).is_some() || matches!(ci, 0x8C..=0x90 | 0xA0..=0xB7)
+    matches!(
+        ci,
+        0x70..=0x75 | 0x78..=0x7B | 0x8C..=0x90 | 0xA0..=0xB7
+    )
 }
 
 fn tpl_of(ci: u8) -> Option<(Tpl, Apl)> {
