@@ -188,6 +188,7 @@ pub static CODECS: &[&Codec] = &[
     &crate::cjt188::CODEC,
     &crate::modbus::CODEC_RTU,
     &crate::modbus::CODEC_TCP,
+    &crate::iec62056_21::CODEC,
 ];
 
 /// The registered family that decodes `protocol`, if any.
@@ -314,14 +315,21 @@ mod tests {
         let names: Vec<&str> = protocols().map(|p| p.name).collect();
         assert_eq!(
             names,
-            ["mbus", "wmbus", "cjt188", "modbus_rtu", "modbus_tcp"]
+            [
+                "mbus",
+                "wmbus",
+                "cjt188",
+                "modbus_rtu",
+                "modbus_tcp",
+                "iec62056_21"
+            ]
         );
         assert!(protocols().all(|p| p.encode));
         // Modbus RTU has no structural signature: the caller names it.
         assert!(protocols().all(|p| p.detect == (p.protocol != Protocol::ModbusRtu)));
         assert_eq!(
             protocols_json(),
-            r#"[{"name":"mbus","title":"wired M-Bus (EN 13757-2/-3)","encode":true,"detect":true},{"name":"wmbus","title":"wireless M-Bus / OMS","encode":true,"detect":true},{"name":"cjt188","title":"CJ/T 188","encode":true,"detect":true},{"name":"modbus_rtu","title":"Modbus RTU","encode":true,"detect":false},{"name":"modbus_tcp","title":"Modbus TCP","encode":true,"detect":true}]"#
+            r#"[{"name":"mbus","title":"wired M-Bus (EN 13757-2/-3)","encode":true,"detect":true},{"name":"wmbus","title":"wireless M-Bus / OMS","encode":true,"detect":true},{"name":"cjt188","title":"CJ/T 188","encode":true,"detect":true},{"name":"modbus_rtu","title":"Modbus RTU","encode":true,"detect":false},{"name":"modbus_tcp","title":"Modbus TCP","encode":true,"detect":true},{"name":"iec62056_21","title":"IEC 62056-21 (optical)","encode":true,"detect":true}]"#
         );
     }
 
@@ -393,6 +401,29 @@ mod tests {
                 Err(ErrorKind::UnknownProtocol),
             ),
             ("10 01 00 00 00 06 01 03 00 00 00 02", Ok(Protocol::Mbus)),
+            // IEC 62056-21: whole messages (parity bits allowed), then leading characters
+            // when no family committed; Modbus TCP and RTU frames that start 01/02/06 stay
+            // theirs.
+            ("2F 3F 21 0D 0A", Ok(Protocol::Iec62056_21)),
+            ("AF 3F 21 8D 0A", Ok(Protocol::Iec62056_21)),
+            ("06", Ok(Protocol::Iec62056_21)),
+            ("15", Ok(Protocol::Iec62056_21)),
+            ("06 30 35 30 0D 0A", Ok(Protocol::Iec62056_21)),
+            ("01 42 30 03 71", Ok(Protocol::Iec62056_21)),
+            ("01 42 30 03 70", Ok(Protocol::Iec62056_21)),
+            ("02 28 31 29", Ok(Protocol::Iec62056_21)),
+            ("2F 3F", Ok(Protocol::Iec62056_21)),
+            (
+                "02 01 00 00 00 06 01 03 00 00 00 02",
+                Ok(Protocol::ModbusTcp),
+            ),
+            (
+                "2F 01 00 00 00 06 01 03 00 00 00 02",
+                Ok(Protocol::ModbusTcp),
+            ),
+            ("02 03 00 00 00 02 C4 38", Err(ErrorKind::UnknownProtocol)),
+            ("06 03 00 00 00 02 C4 38", Err(ErrorKind::UnknownProtocol)),
+            ("15 03 00 00", Err(ErrorKind::UnknownProtocol)),
         ];
         for (hex, expected) in cases {
             let bytes = parse_hex(hex).unwrap();
@@ -418,8 +449,8 @@ mod tests {
 
     #[test]
     fn an_unregistered_protocol_is_unsupported() {
-        let opts = Options::default().with_protocol(Some(Protocol::Iec62056_21));
-        let e = crate::decode(&[0x2F, 0x3F, 0x21], &opts).unwrap_err();
+        let opts = Options::default().with_protocol(Some(Protocol::Mqtt));
+        let e = crate::decode(&[0x30, 0x00], &opts).unwrap_err();
         assert_eq!((e.kind(), e.offset()), (ErrorKind::Unsupported, 0));
         assert_eq!(
             e.to_string(),
@@ -440,19 +471,19 @@ mod tests {
                 .to_string()
                 .contains("this protocol has no encoder in this version of meterwire"));
         }
-        assert!(codec(Protocol::Iec62056_21).is_none());
-        assert!(protocols().all(|p| p.protocol != Protocol::Iec62056_21));
+        assert!(codec(Protocol::Mqtt).is_none());
+        assert!(protocols().all(|p| p.protocol != Protocol::Mqtt));
     }
 
     #[test]
     fn wmbus_is_framed_only_when_asked() {
         let all: Vec<bool> = framings(None).map(|f| f.unprompted).collect();
-        assert_eq!(all, [true, true]);
+        assert_eq!(all, [true, true, true]);
         assert_eq!(framings(Some(Protocol::Wmbus)).count(), 1);
-        assert_eq!(framings(Some(Protocol::Cjt188)).count(), 2);
+        assert_eq!(framings(Some(Protocol::Cjt188)).count(), 3);
         // Modbus RTU and TCP frames are cut only when named, and then alone.
         assert_eq!(framings(Some(Protocol::ModbusRtu)).count(), 1);
         assert_eq!(framings(Some(Protocol::ModbusTcp)).count(), 1);
-        assert_eq!(framings(Some(Protocol::Iec62056_21)).count(), 2);
+        assert_eq!(framings(Some(Protocol::Iec62056_21)).count(), 3);
     }
 }
