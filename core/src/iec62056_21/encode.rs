@@ -12,7 +12,7 @@
 //! value); a telegram whose first record has no `raw` gets the customary empty line after the
 //! identification line.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt::Write;
 
@@ -40,15 +40,11 @@ pub fn encode(d: &Decoded) -> Result<Vec<u8>> {
         Iec62056Message::Identification => ident_line(link, &mut out)?,
         Iec62056Message::AckOptionSelect => {
             out.push(ACK);
-            out.push(one_char(
-                link.protocol_char.as_deref(),
-                Some(b'0'),
-                "protocol_char",
-            )?);
+            out.push(one_char(link.protocol_char.as_deref(), Some(b'0'))?);
             let baud = link.baud.and_then(baud_char);
-            out.push(one_char(link.baud_char.as_deref(), baud, "baud_char")?);
+            out.push(one_char(link.baud_char.as_deref(), baud)?);
             let mode = link.mode.as_deref().and_then(mode_char);
-            out.push(one_char(link.mode_char.as_deref(), mode, "mode_char")?);
+            out.push(one_char(link.mode_char.as_deref(), mode)?);
             out.extend_from_slice(&[CR, LF]);
         }
         Iec62056Message::Ack => out.push(ACK),
@@ -71,12 +67,8 @@ pub fn encode(d: &Decoded) -> Result<Vec<u8>> {
         Iec62056Message::Command | Iec62056Message::Break => {
             out.push(SOH);
             let default_c = (link.message == Iec62056Message::Break).then_some(b'B');
-            out.push(one_char(link.command.as_deref(), default_c, "command")?);
-            out.push(one_char(
-                link.command_type.as_deref(),
-                Some(b'0'),
-                "command_type",
-            )?);
+            out.push(one_char(link.command.as_deref(), default_c)?);
+            out.push(one_char(link.command_type.as_deref(), Some(b'0'))?);
             if !d.records.is_empty() || link.empty_data {
                 out.push(STX);
                 write_block(&d.records, &mut out, false);
@@ -111,24 +103,24 @@ fn close_block(link: &Iec62056Link, out: &mut Vec<u8>) {
     out.push(bcc);
 }
 
-/// Text written into a message: printable ASCII only.
+/// Text written into a message: 7-bit characters only.
 fn text_field<'a>(text: Option<&'a str>, default: &'a str) -> Result<&'a str> {
     let text = text.unwrap_or(default);
-    if text.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+    if text.is_ascii() {
         Ok(text)
     } else {
         Err(model_error(
-            "IEC 62056-21 text fields hold printable ASCII only",
+            "IEC 62056-21 text fields hold 7-bit ASCII only",
         ))
     }
 }
 
-/// One printable character from `text`, or `default`.
-fn one_char(text: Option<&str>, default: Option<u8>, _what: &'static str) -> Result<u8> {
+/// One 7-bit character from `text`, or `default`.
+fn one_char(text: Option<&str>, default: Option<u8>) -> Result<u8> {
     match text.map(str::as_bytes) {
-        Some([c]) if (0x20..0x7F).contains(c) => Ok(*c),
+        Some([c]) if c.is_ascii() => Ok(*c),
         Some(_) => Err(model_error(
-            "IEC 62056-21 character fields (baud_char, mode_char, protocol_char, command, command_type, enhanced_id) hold one printable character",
+            "IEC 62056-21 character fields (baud_char, mode_char, protocol_char, command, command_type, enhanced_id) hold one 7-bit character",
         )),
         None => default.ok_or(model_error(
             "IEC 62056-21 message needs its character fields (baud_char, mode_char, command)",
@@ -169,10 +161,10 @@ fn ident_line(link: &Iec62056Link, out: &mut Vec<u8>) -> Result<()> {
     out.push(b'/');
     out.extend_from_slice(manufacturer.as_bytes());
     let baud = link.baud.and_then(baud_char);
-    out.push(one_char(link.baud_char.as_deref(), baud, "baud_char")?);
+    out.push(one_char(link.baud_char.as_deref(), baud)?);
     if let Some(e) = link.enhanced_id.as_deref() {
         out.push(b'\\');
-        out.push(one_char(Some(e), None, "enhanced_id")?);
+        out.push(one_char(Some(e), None)?);
     }
     out.extend_from_slice(text_field(link.identification.as_deref(), "")?.as_bytes());
     out.extend_from_slice(&[CR, LF]);
@@ -194,33 +186,33 @@ struct RawPiece<'a> {
 }
 
 fn read_piece(raw: &[u8]) -> Option<RawPiece<'_>> {
-    let text = core::str::from_utf8(raw).ok()?;
-    if !raw
-        .iter()
-        .all(|b| (0x20..0x7F).contains(b) || *b == CR || *b == LF)
-    {
+    if raw.iter().any(|b| !b.is_ascii() || *b == ETX || *b == EOT) {
         return None;
     }
+    let text = core::str::from_utf8(raw).ok()?;
     let body = text.trim_matches(['\r', '\n']);
     if body.contains(['\r', '\n']) {
         return None;
     }
-    let Some((address, rest)) = body.split_once('(') else {
-        return Some(RawPiece {
-            address: None,
-            group: None,
-            line: body,
-        });
-    };
-    let group = rest.strip_suffix(')')?;
-    if group.contains(['(', ')']) || address.contains(')') {
-        return None;
-    }
+    let group = body
+        .split_once('(')
+        .and_then(|(address, rest)| Some((address, rest.strip_suffix(')')?)))
+        .filter(|(_, group)| !group.contains(')'));
     Some(RawPiece {
-        address: (!address.is_empty()).then_some(address),
-        group: Some(group),
+        address: group.and_then(|(a, _)| (!a.is_empty()).then_some(a)),
+        group: group.map(|(_, g)| g),
         line: body,
     })
+}
+
+/// Whether two values say the same: equal, or a text and a time that print alike (a text
+/// value shaped like a time reads back from JSON as a time).
+fn same_value(a: &Option<Value>, b: &Option<Value>) -> bool {
+    match (a, b) {
+        (Some(Value::Text(t)), Some(Value::Time(ts)))
+        | (Some(Value::Time(ts)), Some(Value::Text(t))) => ts.to_string() == *t,
+        _ => a == b,
+    }
 }
 
 /// The record's `raw.data`, when it still says what the record says.
@@ -228,24 +220,26 @@ fn usable_raw(rec: &Record) -> Option<&[u8]> {
     let raw = rec.raw.as_ref()?.data();
     let piece = read_piece(raw)?;
     let Some(group) = piece.group else {
-        let same = match &rec.value {
-            Some(Value::Text(t)) => t == piece.line,
-            None => piece.line.is_empty(),
-            _ => false,
-        };
-        return (same && rec.address.is_none()).then_some(raw);
+        // Text that is no data set: its line is the value.
+        let line = (!piece.line.is_empty()).then(|| Value::Text(piece.line.to_string()));
+        let plain = rec.address.is_none() && rec.unit.is_none() && rec.unit_text.is_none();
+        return (plain && same_value(&line, &rec.value)).then_some(raw);
     };
     let own = address_text(rec);
     if piece.address.is_some() && piece.address != own {
         return None;
     }
+    again_matches(rec, own, group).then_some(raw)
+}
+
+/// Whether reading `group` again (as the decoder did) gives the record's value and unit.
+fn again_matches(rec: &Record, own: Option<&str>, group: &str) -> bool {
     let unit_before = rec.unit_text.as_deref().or(rec.unit.as_deref());
     let again = app::record(own, group, unit_before.filter(|_| !group.contains('*')));
-    (again.value == rec.value
+    same_value(&again.value, &rec.value)
         && again.unit == rec.unit
         && again.unit_text == rec.unit_text
-        && again.dst == rec.dst)
-        .then_some(raw)
+        && again.dst == rec.dst
 }
 
 /// The value text of a record written without its source bytes.
@@ -297,9 +291,7 @@ fn write_block(records: &[Record], out: &mut Vec<u8>, dsmr: bool) {
     for (i, rec) in records.iter().enumerate() {
         let address = address_text(rec);
         if let Some(raw) = usable_raw(rec) {
-            if line_open && raw.first() != Some(&b'(') {
-                out.extend_from_slice(&[CR, LF]);
-            }
+            // Raw bytes carry their own line breaks (two data sets may share a line).
             out.extend_from_slice(raw);
             line_open = !matches!(raw.last(), Some(&CR | &LF));
         } else {

@@ -255,7 +255,12 @@ fn check_bcc(text: &[u8], from: usize, end: usize) -> Result<usize> {
 /// The value of 4 hex digits (either case).
 fn hex4(digits: &[u8]) -> Option<u16> {
     let text = core::str::from_utf8(digits).ok()?;
-    if text.len() != 4 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    // DSMR writes the CRC in upper-case hex digits.
+    if text.len() != 4
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+    {
         return None;
     }
     u16::from_str_radix(text, 16).ok()

@@ -226,7 +226,11 @@ fn decode_message(m: &Message<'_>) -> Result<Decoded> {
             let error_text = content
                 .strip_prefix('(')
                 .and_then(|c| c.strip_suffix(')'))
-                .filter(|c| c.starts_with("ER") && !c.contains(['(', ')', '\r', '\n']));
+                .filter(|c| {
+                    c.starts_with("ER")
+                        && c.bytes()
+                            .all(|b| (0x20..0x7F).contains(&b) && b != b'(' && b != b')')
+                });
             let mut link = match error_text {
                 Some(e) => {
                     let mut link = Iec62056Link::new(Iec62056Message::Error);

@@ -416,3 +416,80 @@ fn builders_decode_back() {
     let e = request::MessageSpec::build_json(r#"{"message":"x"}"#).unwrap_err();
     assert_eq!((e.kind(), e.offset()), (ErrorKind::Malformed, 0));
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const ALPHABET: &[u8] = b"a1.(()*\r\n!-:ERWS0 \x00\x7F/\x02";
+
+    fn text() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(proptest::sample::select(ALPHABET), 0..40)
+    }
+
+    /// Any data, command or DSMR text under a correct BCC or CRC decodes, encodes back to the
+    /// same bytes (also through the JSON text), and its spans cover every byte once.
+    fn round_trips(bytes: &[u8]) {
+        let Ok(d) = decode(bytes, &Options::default()) else {
+            return;
+        };
+        assert_eq!(encode(&d).unwrap(), bytes, "{d:?}");
+        let json = crate::to_json(&d);
+        let back = crate::model_from_json(&json).unwrap();
+        assert_eq!(encode(&back).unwrap(), bytes, "{json}");
+        let e = decode(bytes, &Options::default().with_explain(true)).unwrap();
+        let mut next = 0;
+        for s in &e.spans {
+            assert_eq!(s.start, next);
+            next = s.end;
+        }
+        assert_eq!(next, bytes.len());
+    }
+
+    proptest! {
+        #[test]
+        fn data_blocks_round_trip(block in text(), partial in any::<bool>(), parity in any::<bool>()) {
+            let block: Vec<u8> = block.into_iter().filter(|b| *b != 0x02).collect();
+            let mut m = alloc::vec![crate::iec62056_21::link::STX];
+            m.extend_from_slice(&block);
+            m.push(if partial { 0x04 } else { 0x03 });
+            m.push(crate::iec62056_21::link::bcc(&m[1..]));
+            if parity {
+                m = m.iter().map(|b| crate::iec62056_21::link::with_parity(*b)).collect();
+            }
+            round_trips(&m);
+        }
+
+        #[test]
+        fn commands_round_trip(c in proptest::sample::select(&b"PWREB"[..]), block in text(), with_data in any::<bool>()) {
+            let mut m = alloc::vec![0x01, c, b'1'];
+            if with_data {
+                m.push(0x02);
+                m.extend(block.into_iter().filter(|b| *b != 0x02));
+            }
+            m.push(0x03);
+            m.push(crate::iec62056_21::link::bcc(&m[1..]));
+            round_trips(&m);
+        }
+
+        #[test]
+        fn dsmr_round_trips(body in text(), crc in any::<bool>()) {
+            let mut m = b"/ABC5\\2ident\r\n".to_vec();
+            m.extend_from_slice(&body);
+            m.extend_from_slice(b"\r\n!");
+            if crc {
+                let c = crate::iec62056_21::link::DSMR_CRC.checksum(&m);
+                m.extend_from_slice(alloc::format!("{c:04X}").as_bytes());
+            }
+            m.extend_from_slice(b"\r\n");
+            round_trips(&m);
+        }
+
+        #[test]
+        fn any_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..60)) {
+            let _ = decode(&bytes, &Options::default().with_protocol(Some(Protocol::Iec62056_21)).with_explain(true));
+            let _ = crate::decode_stream(&bytes, &Options::default());
+            round_trips(&bytes);
+        }
+    }
+}
