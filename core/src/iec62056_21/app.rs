@@ -443,6 +443,10 @@ pub fn record(address: Option<&str>, content: &str, unit_before: Option<&str>) -
         _ => Cow::Borrowed("other"),
     };
     rec.quantity = quantity;
+    if knowledge.label == Some("mbus_reading") && unit_quantity.is_none() {
+        // The other groups of a channel's profile (DSMR 2.2: period, count, OBIS, unit).
+        rec.label = None;
+    }
     if rec.quantity == "device_type" {
         if let Some(Value::Number(d)) = &rec.value {
             let code = d.to_i128().and_then(|v| u8::try_from(v).ok());

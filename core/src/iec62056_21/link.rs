@@ -381,15 +381,7 @@ impl<'a> Message<'a> {
                 let bcc_at = check_bcc(text, 1, end)?;
                 Ok(Layout::Command { block, bcc_at })
             }
-            found => Err(Error::new(
-                ErrorKind::Start,
-                Layer::Link,
-                0,
-                Detail::Code {
-                    what: "IEC 62056-21 start character (/ SOH STX ACK NAK)",
-                    value: found,
-                },
-            )),
+            found => Err(start_error(found)),
         }
     }
 
@@ -475,6 +467,24 @@ impl<'a> Message<'a> {
     pub fn byte(&self, i: usize) -> u8 {
         at(self.text, i)
     }
+}
+
+/// Whether `byte` (parity bit ignored) starts a message: `/`, SOH, STX, ACK or NAK.
+pub fn starts_message(byte: u8) -> bool {
+    matches!(byte & 0x7F, SLASH | STX | SOH | ACK | NAK)
+}
+
+/// The error of a first byte no message starts with: `start` at 0.
+pub fn start_error(found: u8) -> Error {
+    Error::new(
+        ErrorKind::Start,
+        Layer::Link,
+        0,
+        Detail::Code {
+            what: "IEC 62056-21 start character (/ SOH STX ACK NAK)",
+            value: found,
+        },
+    )
 }
 
 /// Whether every byte of `text` is printable ASCII or one of `extra`.

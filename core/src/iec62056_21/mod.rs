@@ -182,6 +182,10 @@ fn ident_fields(m: &Message<'_>, ident: &IdentParts, link: &mut Iec62056Link) {
 
 /// Decodes exactly one IEC 62056-21 message or DSMR telegram (7E1 parity bits allowed).
 pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
+    // A first byte no message starts with is a start error, parity bit or not.
+    if let Some(&first) = bytes.first().filter(|b| !link::starts_message(**b)) {
+        return Err(link::start_error(first));
+    }
     let (text, parity) = link::strip_parity(bytes)?;
     let m = Message::new_checked(&text)?;
     let mut out = decode_message(&m)?;
@@ -327,8 +331,9 @@ fn meter_of(link: &Iec62056Link, records: &[crate::Record]) -> Option<Meter> {
             let id = text_of("equipment_id", true)
                 .map(|t| hex_ascii(&t).unwrap_or(t))
                 .unwrap_or_default();
+            let id = id.trim();
             Some(Meter {
-                id: ShortText::new(&id).unwrap_or_default(),
+                id: ShortText::new(id).unwrap_or_default(),
                 manufacturer: link
                     .manufacturer
                     .as_deref()
