@@ -292,6 +292,10 @@ pub fn unit_of(text: &str) -> Option<(&'static str, &'static str)> {
         "kJ" => ("kJ", "energy"),
         "MJ" => ("MJ", "energy"),
         "GJ" => ("GJ", "energy"),
+        "kvarh" => ("kvarh", "reactive_energy"),
+        "kVAh" => ("kVAh", "apparent_energy"),
+        "kvar" => ("kvar", "reactive_power"),
+        "kVA" => ("kVA", "apparent_power"),
         "W" => ("W", "power"),
         "kW" => ("kW", "power"),
         "MW" => ("MW", "power"),
@@ -608,8 +612,13 @@ mod tests {
         );
         let r = record(Some("1.2.3"), "12*kvarh", None);
         assert_eq!(
+            (r.quantity.as_ref(), r.unit.as_deref()),
+            ("reactive_energy", Some("kvarh"))
+        );
+        let r = record(Some("1.2.3"), "12*Mvarh", None);
+        assert_eq!(
             (r.unit.as_deref(), r.unit_text.as_deref()),
-            (None, Some("kvarh"))
+            (None, Some("Mvarh"))
         );
         let r = record(Some("0.0.0"), "00012345", None);
         assert_eq!(r.value, Some(Value::Text("00012345".into())));

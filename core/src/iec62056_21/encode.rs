@@ -186,7 +186,7 @@ struct RawPiece<'a> {
 }
 
 fn read_piece(raw: &[u8]) -> Option<RawPiece<'_>> {
-    if raw.iter().any(|b| !b.is_ascii() || *b == ETX || *b == EOT) {
+    if !raw.is_ascii() {
         return None;
     }
     let text = core::str::from_utf8(raw).ok()?;

@@ -421,7 +421,7 @@ mod properties {
     use super::*;
     use proptest::prelude::*;
 
-    const ALPHABET: &[u8] = b"a1.(()*\r\n!-:ERWS0 \x00\x7F/\x02";
+    const ALPHABET: &[u8] = b"a1.(()*\r\n!-:ERWS0 \x00\x7F/\x02\x03";
 
     fn text() -> impl Strategy<Value = Vec<u8>> {
         proptest::collection::vec(proptest::sample::select(ALPHABET), 0..40)
@@ -449,7 +449,7 @@ mod properties {
     proptest! {
         #[test]
         fn data_blocks_round_trip(block in text(), partial in any::<bool>(), parity in any::<bool>()) {
-            let block: Vec<u8> = block.into_iter().filter(|b| *b != 0x02).collect();
+            let block: Vec<u8> = block.into_iter().filter(|b| *b != 0x02 && *b != 0x03).collect();
             let mut m = alloc::vec![crate::iec62056_21::link::STX];
             m.extend_from_slice(&block);
             m.push(if partial { 0x04 } else { 0x03 });
@@ -465,7 +465,7 @@ mod properties {
             let mut m = alloc::vec![0x01, c, b'1'];
             if with_data {
                 m.push(0x02);
-                m.extend(block.into_iter().filter(|b| *b != 0x02));
+                m.extend(block.into_iter().filter(|b| *b != 0x02 && *b != 0x03));
             }
             m.push(0x03);
             m.push(crate::iec62056_21::link::bcc(&m[1..]));
@@ -492,4 +492,12 @@ mod properties {
             round_trips(&bytes);
         }
     }
+}
+
+/// Found by the fuzzer: a DSMR line holding an ETX character (legal in a telegram) was
+/// written from its values instead of its source bytes, losing a line break.
+#[test]
+fn regression_control_characters_in_dsmr_lines() {
+    let t: &[u8] = b"/KMP5 ident\r\n\r\n\x031:24.2.1)(m3)\r\n(00\x13024.123)\r\n!\r\n";
+    dec(t);
 }
