@@ -5,7 +5,7 @@
 //! again) is written from those bytes, so `encode(decode(x)) == x` keeps zero padding, line
 //! breaks and the grouping of values on a line. A record without `raw`, or whose value, unit
 //! or address was changed, is written `address(value*unit)` CR LF (further values of the same
-//! data set on the same line), numbers in their exact digits, DSMR time stamps
+//! data set on the same line; a command's data set without line break), numbers in their exact digits, DSMR time stamps
 //! `YYMMDDhhmmss` + `W`/`S`. `link.parity` sets 7E1 even-parity bits on every byte.
 //!
 //! DSMR telegrams: the CRC is computed again (written when `link.crc` is present, whatever its
@@ -51,7 +51,7 @@ pub fn encode(d: &Decoded) -> Result<Vec<u8>> {
         Iec62056Message::Nak => out.push(NAK),
         Iec62056Message::Data => {
             out.push(STX);
-            write_block(&d.records, &mut out, false);
+            write_block(&d.records, &mut out, Block::Data);
             if link.end_mark {
                 out.extend_from_slice(&[END_MARK, CR, LF]);
             }
@@ -71,13 +71,13 @@ pub fn encode(d: &Decoded) -> Result<Vec<u8>> {
             out.push(one_char(link.command_type.as_deref(), Some(b'0'))?);
             if !d.records.is_empty() || link.empty_data {
                 out.push(STX);
-                write_block(&d.records, &mut out, false);
+                write_block(&d.records, &mut out, Block::Command);
             }
             close_block(link, &mut out);
         }
         Iec62056Message::Dsmr => {
             ident_line(link, &mut out)?;
-            write_block(&d.records, &mut out, true);
+            write_block(&d.records, &mut out, Block::Dsmr);
             out.push(END_MARK);
             if link.crc.is_some() {
                 let crc = link::DSMR_CRC.checksum(&out);
@@ -284,8 +284,23 @@ fn value_text(rec: &Record) -> String {
     text
 }
 
+/// Which block the records are written into: data sets of readouts and DSMR telegrams end
+/// their lines CR LF; a command's data set has no line break (`R1 STX 8.0() ETX`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Block {
+    Data,
+    Command,
+    Dsmr,
+}
+
 /// Writes the records as a data block.
-fn write_block(records: &[Record], out: &mut Vec<u8>, dsmr: bool) {
+fn write_block(records: &[Record], out: &mut Vec<u8>, block: Block) {
+    let dsmr = block == Block::Dsmr;
+    let line_break: &[u8] = if block == Block::Command {
+        &[]
+    } else {
+        &[CR, LF]
+    };
     let mut line_open = false;
     let mut prev_address: Option<&str> = None;
     for (i, rec) in records.iter().enumerate() {
@@ -300,7 +315,7 @@ fn write_block(records: &[Record], out: &mut Vec<u8>, dsmr: bool) {
             }
             let continues = line_open && address == prev_address && address.is_some();
             if line_open && !continues {
-                out.extend_from_slice(&[CR, LF]);
+                out.extend_from_slice(line_break);
             }
             if !continues {
                 if let Some(a) = address {
@@ -325,7 +340,7 @@ fn write_block(records: &[Record], out: &mut Vec<u8>, dsmr: bool) {
             if next_continues {
                 line_open = true;
             } else {
-                out.extend_from_slice(&[CR, LF]);
+                out.extend_from_slice(line_break);
                 line_open = false;
             }
         }

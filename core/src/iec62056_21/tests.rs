@@ -501,3 +501,45 @@ fn regression_control_characters_in_dsmr_lines() {
     let t: &[u8] = b"/KMP5 ident\r\n\r\n\x031:24.2.1)(m3)\r\n(00\x13024.123)\r\n!\r\n";
     dec(t);
 }
+
+/// Models built without source bytes (front ends, simulators) encode like the builders.
+#[test]
+fn models_without_raw_encode_like_the_builders() {
+    let model = |json: &str| crate::model_from_json(json).unwrap();
+    let read = model(
+        r#"{"schema_version":1,"protocol":"iec62056_21","link":{"message":"command","command":"R","command_type":"1"},"records":[{"quantity":"other","address":"8.0"}]}"#,
+    );
+    assert_eq!(
+        encode(&read).unwrap(),
+        super::request::read("8.0", "").unwrap()
+    );
+    let sign_on = model(
+        r#"{"schema_version":1,"protocol":"iec62056_21","link":{"message":"sign_on","device_address":"12345678"}}"#,
+    );
+    assert_eq!(
+        encode(&sign_on).unwrap(),
+        super::request::sign_on("12345678").unwrap()
+    );
+    let select = model(
+        r#"{"schema_version":1,"protocol":"iec62056_21","link":{"message":"ack_option_select","baud":9600,"mode":"programming"}}"#,
+    );
+    assert_eq!(
+        encode(&select).unwrap(),
+        super::request::option_select(9600, "programming").unwrap()
+    );
+    let brk = model(r#"{"schema_version":1,"protocol":"iec62056_21","link":{"message":"break"}}"#);
+    assert_eq!(encode(&brk).unwrap(), super::request::break_message());
+    let readout = model(
+        r#"{"schema_version":1,"protocol":"iec62056_21","link":{"message":"data","end_mark":true},"records":[{"quantity":"volume","exact":"1234.567","unit":"m3","address":"8.0"}]}"#,
+    );
+    assert_eq!(
+        encode(&readout).unwrap(),
+        super::request::readout(&[("8.0", "1234.567", "m3")]).unwrap()
+    );
+    let dsmr = model(
+        r#"{"schema_version":1,"protocol":"iec62056_21","link":{"message":"dsmr","manufacturer":"ABC","baud_char":"5","identification":"x","crc":"0x0000"},"records":[{"quantity":"volume","exact":"1.5","unit":"m3","address":"0-1:24.2.1"}]}"#,
+    );
+    let bytes = encode(&dsmr).unwrap();
+    assert!(bytes.starts_with(b"/ABC5x\r\n\r\n0-1:24.2.1(1.5*m3)\r\n!"));
+    dec(&bytes);
+}
