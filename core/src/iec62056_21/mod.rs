@@ -79,6 +79,15 @@
 //!   not cut from a stream (one byte cannot be told from noise): it is reported as garbage;
 //!   decode it on its own.
 //!
+//! # Sources and where they disagree
+//!
+//! The digest `shared/spec/iec62056-21.md` (worked examples I1–I13, BCCs verified) and the
+//! DSMR P1 companion standard. The DSMR 5.0 standard prints its example telegram with the
+//! CRC `EF2F`, which does not verify over the printed text: CRC-16/ARC over it is `E47C`
+//! (the own vectors use that); the algorithm agrees with real meters' telegrams. The spec
+//! corpus files `SOH B0 ETX` under `message: command`; design §2.2 (followed here) has a
+//! `break` message for it (`command` and `command_type` still say `B`, `0`).
+//!
 //! # Detection
 //!
 //! Auto-detection takes a whole message whose structure verifies strictly (before the other
