@@ -231,6 +231,28 @@ struct Known {
     tariff: Option<u32>,
 }
 
+/// Qualifiers of an OBIS quantity C (IEC 62056-61): the energy flow direction (C = 2, 22, 42,
+/// 62: delivered by the client, `export`) and the phase (C = 21–40 L1, 41–60 L2, 61–80 L3),
+/// named like the M-Bus VIF extensions (`at_phase_l1`).
+fn modifiers_of(obis: Option<Obis>) -> &'static [&'static str] {
+    let Some(o) = obis else {
+        return &[];
+    };
+    if o.a.is_some_and(|a| a != 1) {
+        return &[];
+    }
+    match o.c {
+        2 => &["export"],
+        22 => &["export", "at_phase_l1"],
+        42 => &["export", "at_phase_l2"],
+        62 => &["export", "at_phase_l3"],
+        21..=40 => &["at_phase_l1"],
+        41..=60 => &["at_phase_l2"],
+        61..=80 => &["at_phase_l3"],
+        _ => &[],
+    }
+}
+
 fn known(obis: Option<Obis>) -> Known {
     let Some(o) = obis else {
         return Known::default();
@@ -400,6 +422,10 @@ pub fn record(address: Option<&str>, content: &str, unit_before: Option<&str>) -
     rec.address = address.map(|a| Address::Text(Cow::Owned(a.to_string())));
     rec.label = knowledge.label.map(Cow::Borrowed);
     rec.tariff = knowledge.tariff;
+    rec.modifiers = modifiers_of(obis)
+        .iter()
+        .map(|m| Cow::Borrowed(*m))
+        .collect();
     let mut unit_quantity = None;
     if let Some(u) = unit_wire {
         match unit_of(u) {
@@ -592,6 +618,14 @@ mod tests {
         assert_eq!(r.unit.as_deref(), Some("m3"));
         let r = record(Some("1-0:1.8.2"), "000456.789*kWh", None);
         assert_eq!((r.quantity.as_ref(), r.tariff), ("energy", Some(2)));
+        assert!(r.modifiers.is_empty());
+        let r = record(Some("1-0:2.8.1"), "000001.001*kWh", None);
+        assert_eq!(r.modifiers, ["export"]);
+        let r = record(Some("1-0:52.7.0"), "220.2*V", None);
+        assert_eq!(
+            (r.quantity.as_ref(), &r.modifiers[..]),
+            ("voltage", &["at_phase_l2".into()][..])
+        );
         let r = record(Some("0-1:24.2.1"), "210204163500W", None);
         assert_eq!(r.quantity, "datetime");
         assert_eq!(

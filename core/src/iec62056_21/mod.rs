@@ -47,7 +47,10 @@
 //!   energy registers), `serial_number` (`0.0.0`), `equipment_id` (`96.1.x`, quantity
 //!   `fabrication_no`), `mbus_reading` and `capture_time` (`24.2.1`: the value and time an
 //!   M-Bus sub-meter reported), `timestamp`, `version`, `tariff_indicator`,
-//!   `text_message`, `power_failure_log`. An empty group `()` is a record without value.
+//!   `text_message`, `power_failure_log`. Modifiers: `export` (energy delivered by the
+//!   client, C = 2, 22, 42, 62) and `at_phase_l1`…`l3` (C = 21–80), so the flat reading keeps
+//!   import and export registers and the phases apart. An empty group `()` is a record
+//!   without value.
 //! * Text that is no data set (a line without `(`) becomes a record with quantity `other`,
 //!   its text as value and a warning — kept, never an error.
 //! * `meter`: DSMR telegrams name the meter by `0-0:96.1.1` (its hex-of-ASCII decoded when
