@@ -28,7 +28,7 @@ export interface Decoded {
   schema_version: number;
   protocol: Protocol;
   /** The protocol's own header fields (design §2.2); `protocol` says which. */
-  link: MbusLink | WmbusLink | Cjt188Link | LinkFields;
+  link: MbusLink | WmbusLink | Cjt188Link | Iec62056Link | LinkFields;
   /** The meter's identity, when the frame carries one. */
   meter?: Meter;
   /** One record per value. */
@@ -57,6 +57,45 @@ export interface Decoded {
   warnings?: string[];
   /** Explain mode only: every input byte, once, with its place in the model. */
   spans?: Span[];
+}
+
+/** IEC 62056-21 link fields (optical port messages and DSMR P1 telegrams; design §2.2). */
+export interface Iec62056Link {
+  message:
+    | 'sign_on'
+    | 'identification'
+    | 'ack_option_select'
+    | 'data'
+    | 'command'
+    | 'ack'
+    | 'nak'
+    | 'break'
+    | 'error'
+    | 'dsmr';
+  device_address?: string;
+  manufacturer?: string;
+  reaction_time_ms_min?: number;
+  baud_char?: string;
+  baud?: number;
+  protocol_mode?: string;
+  identification?: string;
+  enhanced_id?: string;
+  protocol_char?: string;
+  mode_char?: string;
+  mode?: string;
+  command?: string;
+  command_type?: string;
+  command_name?: string;
+  error_text?: string;
+  empty_data?: boolean;
+  end_mark?: boolean;
+  partial?: boolean;
+  /** Block check character, `"0x13"`. */
+  bcc?: string;
+  /** DSMR CRC-16, `"0xE47C"`. */
+  crc?: string;
+  /** The capture carried 7E1 parity bits (encoding sets them again). */
+  parity?: boolean;
 }
 
 /** Link fields of protocols without a dedicated type here (design §2.2). */
@@ -480,6 +519,48 @@ export interface ModbusRequestSpec {
  * `MeterwireError` of kind `malformed`. */
 export declare function modbusRequest(spec: ModbusRequestSpec): Uint8Array;
 
+/** What `iec62056Message` builds: an IEC 62056-21 message of the optical port. */
+export interface Iec62056MessageSpec {
+  /** Which message. */
+  message:
+    | 'sign_on'
+    | 'option_select'
+    | 'ack'
+    | 'nak'
+    | 'identification'
+    | 'password'
+    | 'read'
+    | 'write'
+    | 'execute'
+    | 'break'
+    | 'error'
+    | 'readout';
+  /** Sign-on: the device address; read, write, execute: the data-set address. */
+  address?: string;
+  /** Write, execute: the value; password: the password; error: the error text. */
+  value?: string;
+  /** Option select, identification: the baud rate (default 9600). */
+  baud?: number;
+  /** Option select: `data_readout` (default), `programming`, `binary`. */
+  mode?: 'data_readout' | 'programming' | 'binary';
+  /** Identification: the 3 manufacturer letters. */
+  manufacturer?: string;
+  /** Identification: the enhanced identification digit (`'2'`: HDLC available). */
+  enhancedId?: string;
+  /** Identification: the identification text. */
+  identification?: string;
+  /** Password: `'0'` operand, `'1'` password (default), `'2'` secured result. */
+  type?: '0' | '1' | '2';
+  /** Readout: the data sets. */
+  dataSets?: { address: string; value: string; unit?: string }[];
+  /** Set 7E1 even-parity bits on every byte. */
+  parity?: boolean;
+}
+
+/** Builds an IEC 62056-21 message (BCC computed); a missing or invalid parameter throws a
+ * `MeterwireError` of kind `malformed`. */
+export declare function iec62056Message(spec: Iec62056MessageSpec): Uint8Array;
+
 /** A protocol this build decodes (the core's registry). */
 export interface ProtocolInfo {
   /** The `protocol` option and model value (`"mbus"`, `"modbus_rtu"`, …). */
@@ -506,5 +587,6 @@ export interface MeterwireApi {
   toReading: typeof toReading;
   protocols: typeof protocols;
   modbusRequest: typeof modbusRequest;
+  iec62056Message: typeof iec62056Message;
   MeterwireError: typeof MeterwireError;
 }

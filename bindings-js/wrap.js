@@ -319,6 +319,24 @@ export function makeApi(raw) {
     /** Releases the WebAssembly memory now (the garbage collector does it otherwise). */
     free() {
       this.#raw.free?.();
+   * An IEC 62056-21 message, built by the core from a spec:
+   * `{message, address?, value?, baud?, mode?, manufacturer?, enhancedId?, identification?,
+   * type?, dataSets?: [{address, value, unit?}], parity?}`; `message` is `sign_on`,
+   * `option_select`, `ack`, `nak`, `identification`, `password`, `read`, `write`, `execute`,
+   * `break`, `error` or `readout`.
+   */
+  function iec62056Message(spec) {
+    if (!isPlainObject(spec)) {
+      throw typeError(`spec must be an object (got ${describe(spec)})`);
+    }
+    const { enhancedId, dataSets, ...rest } = spec;
+    const body = { ...rest };
+    if (enhancedId !== undefined) body.enhanced_id = enhancedId;
+    if (dataSets !== undefined) body.data_sets = dataSets;
+    try {
+      return raw.iec62056MessageJson(JSON.stringify(body));
+    } catch (e) {
+      rethrow(e);
     }
   }
 
@@ -337,6 +355,7 @@ export function makeApi(raw) {
     toReading,
     protocols,
     modbusRequest,
+    iec62056Message,
     MeterwireError,
   });
 }

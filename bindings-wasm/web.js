@@ -51,3 +51,4 @@ export const encode = (obj, opts) => ready().encode(obj, opts);
 export const toReading = (decoded, opts) => ready().toReading(decoded, opts);
 export const protocols = () => ready().protocols();
 export const modbusRequest = (spec) => ready().modbusRequest(spec);
+export const iec62056Message = (spec) => ready().iec62056Message(spec);

@@ -53,6 +53,19 @@ const FUNCTION_MEANING = {
     REQ_UD2: 'master → meter: asks for the meter data (class 2)',
     RSP_UD: 'meter → master: the answer, carrying the meter data',
   },
+  // IEC 62056-21 messages of the optical port (spec/iec62056-21.md §3).
+  iec62056_21: {
+    sign_on: 'reading head → meter: sign-on request (“who are you?”)',
+    identification: 'meter → reading head: identification (manufacturer, baud rate offered)',
+    ack_option_select: 'reading head → meter: acknowledge and choose the mode and baud rate',
+    data: 'meter → reading head: data (readout or the answer to a read)',
+    command: 'reading head → meter: programming command',
+    ack: 'acknowledgement (“received”)',
+    nak: 'negative acknowledgement (“repeat, please”)',
+    break: 'reading head → meter: break, end of the session',
+    error: 'meter → reading head: error message',
+    dsmr: 'smart meter → P1 port: DSMR telegram (electricity, and gas/water sub-meters over M-Bus)',
+  },
   cjt188: {
     read_data: 'read data',
     read_address: 'read the meter address',
@@ -70,6 +83,7 @@ function meaningOf(d) {
     if (link.direction === 'slave_to_master') return `meter → master: ${link.exception ? 'exception reply (the meter refused)' : 'reply'} to “${what}”`;
     return `master → meter: ${what}`;
   }
+  if (d.protocol === 'iec62056_21') return FUNCTION_MEANING.iec62056_21[link.message] ?? null;
   if (link.kind === 'ack') return 'meter → master: acknowledgement (“received”)';
   return FUNCTION_MEANING[d.protocol]?.[link.function] ?? null;
 }
@@ -144,7 +158,23 @@ const FIELDS = {
   ser: { label: 'Sequence number SER', kind: 'int', min: 0, max: 255, help: 'echoed by the meter in its reply' },
   di_order: { label: 'DI byte order', kind: 'select', options: [['hi_lo', 'high byte first (90 1F): most meters'], ['lo_hi', 'low byte first (1F 90)']] },
   preamble: { label: 'Wake-up bytes FE', kind: 'int', min: 0, max: 16 },
+  device_address: { label: 'Device address', kind: 'text', help: 'up to 32 characters; empty for the usual point-to-point optical head' },
+  baud: { label: 'Baud rate', kind: 'select', options: [['300', '300'], ['2400', '2400'], ['4800', '4800'], ['9600', '9600'], ['19200', '19200']] },
+  iec_mode: { label: 'Mode', kind: 'select', options: [['data_readout', 'data readout'], ['programming', 'programming'], ['binary', 'binary (HDLC, mode E)']] },
+  data_set: { label: 'Data set', kind: 'text', help: 'the data-set address, e.g. 8.0, 1.8.0 or C.1.0' },
+  password: { label: 'Password', kind: 'text', help: 'as agreed with the meter, e.g. 00000000' },
+  parity: { label: '7E1 parity bits (for a port sending 8 data bits)', kind: 'bool' },
 };
+
+// IEC 62056-21 (spec/iec62056-21.md §3): the same bytes as `meterwire encode iec62056-21 …`.
+const IEC = (v, link, records = []) => ({
+  schema_version: 1,
+  protocol: 'iec62056_21',
+  link: { ...link, parity: v.parity },
+  records,
+});
+const iecText = (text, what, max) =>
+  /^[\x20-\x7e]*$/.test(text) && !/[()!/]/.test(text) && text.length <= max ? null : `the ${what} is up to ${max} printable characters without ( ) ! /`;
 
 const CJT = (v, link, records = []) => ({
   schema_version: 1,
@@ -238,6 +268,41 @@ const REQUESTS = {
       fields: { meter_address: '00010012345678', meter_type: '0x10', valve: 'close', ser: 0, di_order: 'hi_lo', preamble: 2 },
       model: (v) => CJT(v, { function: 'write_data', di: '0xA017' }, [{ quantity: 'valve', value: v.valve }]),
       check: cjtAddress,
+    },
+  ],
+  iec62056_21: [
+    {
+      id: 'iec_sign_on',
+      label: 'Sign-on request /?…! (start of every session)',
+      fields: { device_address: '', parity: false },
+      model: (v) => IEC(v, { message: 'sign_on', device_address: v.device_address }),
+      check: (v) => iecText(v.device_address, 'device address', 32),
+    },
+    {
+      id: 'iec_option_select',
+      label: 'Acknowledge / option select: mode and baud rate',
+      fields: { baud: '9600', iec_mode: 'data_readout', parity: false },
+      model: (v) => IEC(v, { message: 'ack_option_select', protocol_char: v.iec_mode === 'binary' ? '2' : '0', baud: Number(v.baud), mode: v.iec_mode }),
+    },
+    {
+      id: 'iec_password',
+      label: 'Password (P1) before programming',
+      fields: { password: '00000000', parity: false },
+      model: (v) => IEC(v, { message: 'command', command: 'P', command_type: '1' }, [{ quantity: 'other', value: v.password }]),
+      check: (v) => iecText(v.password, 'password', 32),
+    },
+    {
+      id: 'iec_read',
+      label: 'Read a data set (R1)',
+      fields: { data_set: '8.0', parity: false },
+      model: (v) => IEC(v, { message: 'command', command: 'R', command_type: '1' }, [{ quantity: 'other', address: v.data_set }]),
+      check: (v) => (v.data_set ? iecText(v.data_set, 'data set', 16) : 'the data set is needed'),
+    },
+    {
+      id: 'iec_break',
+      label: 'Break (B0): end the session',
+      fields: { parity: false },
+      model: (v) => IEC(v, { message: 'break', command: 'B', command_type: '0' }),
     },
   ],
   // Further protocols: add their requests here; the panel offers every protocol of this map

@@ -355,6 +355,35 @@ fn modbus_summary() {
     println!("  meterwire decode {ours_plain:>8.1}   with request (addresses) {ours_addressed:>8.1}   with request + profile (7 exact readings) {ours_profiled:>8.1}   decode_json with profile {ours_json:>8.1}");
 }
 
+/// IEC 62056-21: the digest's readout (I7, 5 data sets) and the DSMR 5.0 example telegram
+/// (about 60 values, CRC-16), auto-detected: decode and decode_json per message.
+fn iec62056_21_summary() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readout = meterwire::parse_hex(
+        "02 30 2E 30 2E 30 28 31 32 33 34 35 36 37 38 29 0D 0A 38 2E 30 28 30 30 31 32 33 34 2E 35 36 37 2A 6D 33 29 0D 0A 38 2E 31 28 30 30 30 30 31 32 2E 33 34 35 2A 6D 33 29 0D 0A 30 2E 39 2E 31 28 30 38 33 30 30 30 29 0D 0A 30 2E 39 2E 32 28 32 35 30 33 31 35 29 0D 0A 21 0D 0A 03 13",
+    )
+    .unwrap();
+    let dsmr = std::fs::read(root.join("core/tests/data/dsmr5.txt")).unwrap();
+    let opts = Options::default();
+    assert_eq!(decode(&readout, &opts).unwrap().records.len(), 5);
+    assert!(decode(&dsmr, &opts).unwrap().records.len() > 40);
+    let rounds = rounds();
+    let run = |f: &mut dyn FnMut()| per_item_ns(rounds, f);
+    println!("IEC 62056-21 (median ns per message, auto-detected):");
+    for (name, bytes) in [("readout I7", &readout), ("DSMR 5.0 telegram", &dsmr)] {
+        let plain = run(&mut || {
+            black_box(decode(black_box(bytes), &opts).ok());
+        });
+        let json = run(&mut || {
+            black_box(decode_json(black_box(bytes), &opts).ok());
+        });
+        println!(
+            "  {name} ({} bytes)  decode {plain:>9.1}   decode_json {json:>9.1}",
+            bytes.len()
+        );
+    }
+}
+
 criterion_group!(benches, bench);
 
 fn main() {
@@ -363,4 +392,5 @@ fn main() {
     summary();
     wireless_summary();
     modbus_summary();
+    iec62056_21_summary();
 }

@@ -331,6 +331,15 @@ pub fn modbus_request_json(env: Env, spec: String) -> napi::Result<Uint8Array> {
     })
 }
 
+/// An IEC 62056-21 message from its spec's JSON text (the core's
+/// `iec62056_21::request::MessageSpec`: `{"message","address"?,"value"?,…}`).
+#[napi(catch_unwind)]
+pub fn iec62056_message_json(env: Env, spec: String) -> napi::Result<Uint8Array> {
+    guard(&env, || {
+        Ok(meterwire::iec62056_21::request::MessageSpec::build_json(&spec)?.into())
+    })
+}
+
 /// Panics on purpose, so the tests can check that a panic becomes a thrown JS error and the
 /// process lives on. Not part of the public API (the wrapper does not export it).
 #[napi(js_name = "__panicProbe", catch_unwind)]

@@ -72,7 +72,8 @@ test(`options: protocol and explain (${backendName})`, () => {
   assert.equal(api.decodeJson(SHORT, { protocol: 'mbus' }), auto);
   assert.equal(api.decodeJson(SHORT, { protocol: 'MBUS' }), auto);
   throwsMw(() => api.decode(SHORT, { protocol: 'no-such-protocol' }), 'unknown_protocol', 0);
-  throwsMw(() => api.decode(SHORT, { protocol: 'iec62056-21' }), 'unsupported');
+  // A hyphen spelling names a protocol: an M-Bus request is no IEC 62056-21 message.
+  throwsMw(() => api.decode(SHORT, { protocol: 'iec62056-21' }), 'start', 0);
   // explain: spans cover every input byte exactly once, in order.
   const d = api.decode(RSP, { explain: true });
   assert.ok(Array.isArray(d.spans) && d.spans.length > 0);
@@ -285,6 +286,31 @@ test(`modbusRequest: the core's request builders (${backendName})`, () => {
   throwsMw(() => api.modbusRequest({ function: 'read_holding_registers', unit: 1, start: 0 }), 'malformed', 0);
   throwsMw(() => api.modbusRequest({ function: 'read_holding_registers', unit: 1, start: 0, count: 126 }), 'malformed', 0);
   assert.throws(() => api.modbusRequest('01 03'), TypeError);
+});
+
+test(`iec62056Message: the core's IEC 62056-21 builders (${backendName})`, () => {
+  const hex = (b) => Buffer.from(b).toString('hex').toUpperCase();
+  assert.ok(api.iec62056Message({ message: 'sign_on' }) instanceof Uint8Array);
+  // Digest I1, I5, I8, I10, I13.
+  assert.equal(hex(api.iec62056Message({ message: 'sign_on' })), '2F3F210D0A');
+  assert.equal(hex(api.iec62056Message({ message: 'option_select', baud: 9600, mode: 'data_readout' })), '063035300D0A');
+  assert.equal(hex(api.iec62056Message({ message: 'password', type: '0', value: '1234567' })), '015030022831323334353637290350');
+  assert.equal(hex(api.iec62056Message({ message: 'read', address: '8.0' })), '01523102382E3028290345');
+  assert.equal(hex(api.iec62056Message({ message: 'break' })), '0142300371');
+  assert.equal(
+    hex(api.iec62056Message({ message: 'identification', manufacturer: 'XYz', enhancedId: '2', identification: 'WM100-A1' })),
+    '2F58597A355C32574D3130302D41310D0A',
+  );
+  assert.equal(hex(api.iec62056Message({ message: 'sign_on', parity: true })), 'AF3F218D0A');
+  // A readout decodes back (auto-detected) with its exact value, and encodes back.
+  const readout = api.iec62056Message({ message: 'readout', dataSets: [{ address: '8.0', value: '001234.567', unit: 'm3' }] });
+  const d = api.decode(readout);
+  assert.equal(d.protocol, 'iec62056_21');
+  assert.deepEqual([d.records[0].address, d.records[0].exact, d.records[0].unit], ['8.0', '1234.567', 'm3']);
+  assert.equal(hex(api.encode(d)), hex(readout));
+  throwsMw(() => api.iec62056Message({ message: 'sign_on', address: 'a!b' }), 'malformed', 0);
+  throwsMw(() => api.iec62056Message({ message: 'everything' }), 'malformed', 0);
+  assert.throws(() => api.iec62056Message('/?!'), TypeError);
 });
 
 test(`toReading: the flat reading view (${backendName})`, () => {

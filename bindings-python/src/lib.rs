@@ -724,6 +724,28 @@ fn modbus_request<'py>(
     Ok(PyBytes::new(py, &bytes))
 }
 
+/// Builds an IEC 62056-21 message from keyword arguments (the core's
+/// `iec62056_21::request::MessageSpec`): `message` (`sign_on`, `option_select`, `ack`,
+/// `nak`, `identification`, `password`, `read`, `write`, `execute`, `break`, `error`,
+/// `readout`), and its `address`, `value`, `baud`, `mode`, `manufacturer`, `enhanced_id`,
+/// `identification`, `type` (password: `"0"`, `"1"`, `"2"`), `data_sets`
+/// (`[{"address", "value", "unit"?}]`), `parity` (7E1 parity bits). A missing or invalid
+/// parameter raises `FrameError` (kind `malformed`).
+#[pyfunction]
+#[pyo3(signature = (**spec), text_signature = "(**spec)")]
+fn iec62056_21_message<'py>(
+    py: Python<'py>,
+    spec: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let json = match spec {
+        Some(d) => from_py(d.as_any())?,
+        None => serde_json::Value::Object(serde_json::Map::new()),
+    };
+    let bytes = meterwire::iec62056_21::request::MessageSpec::build_json(&json.to_string())
+        .map_err(|e| to_py_err(py, &e))?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
 /// The extension module.
 #[pymodule]
 fn _meterwire(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -738,6 +760,7 @@ fn _meterwire(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(readings, m)?)?;
     m.add_function(wrap_pyfunction!(protocols, m)?)?;
     m.add_function(wrap_pyfunction!(modbus_request, m)?)?;
+    m.add_function(wrap_pyfunction!(iec62056_21_message, m)?)?;
     m.add("MeterwireError", py.get_type::<MeterwireError>())?;
     m.add("FrameError", py.get_type::<FrameError>())?;
     m.add("ChecksumError", py.get_type::<ChecksumError>())?;

@@ -60,9 +60,40 @@ def test_modbus_request_builds_the_digest_requests():
         assert (e.value.kind, e.value.offset) == ("malformed", 0)
 
 
+def test_iec62056_21_message_builds_the_digest_messages():
+    # Digest I1, I5, I8, I10, I13; each decodes back (auto-detected) and round-trips.
+    i1 = meterwire.iec62056_21_message(message="sign_on")
+    assert i1 == b"/?!\r\n"
+    i5 = meterwire.iec62056_21_message(message="option_select", baud=9600, mode="data_readout")
+    assert i5 == bytes.fromhex("063035300D0A")
+    i8 = meterwire.iec62056_21_message(message="password", type="0", value="1234567")
+    assert i8 == bytes.fromhex("015030022831323334353637290350")
+    i10 = meterwire.iec62056_21_message(message="read", address="8.0")
+    assert i10 == bytes.fromhex("01523102382E3028290345")
+    i13 = meterwire.iec62056_21_message(message="break")
+    assert i13 == bytes.fromhex("0142300371")
+    readout = meterwire.iec62056_21_message(
+        message="readout", data_sets=[{"address": "8.0", "value": "001234.567", "unit": "m3"}])
+    for frame in (i1, i5, i8, i10, i13, readout):
+        decoded = meterwire.decode(frame)
+        assert decoded["protocol"] == "iec62056_21"
+        assert meterwire.encode(decoded) == frame
+    record = meterwire.decode(readout)["records"][0]
+    assert (record["address"], record["exact"], record["unit"]) == ("8.0", "1234.567", "m3")
+    parity = meterwire.iec62056_21_message(message="sign_on", parity=True)
+    assert parity == bytes.fromhex("AF3F218D0A")
+    assert meterwire.decode(parity)["link"]["parity"] is True
+    for bad in ({"message": "sign_on", "address": "a!b"},
+                {"message": "option_select", "baud": 1234},
+                {"message": "everything"}):
+        with pytest.raises(meterwire.MeterwireError) as e:
+            meterwire.iec62056_21_message(**bad)
+        assert (e.value.kind, e.value.offset) == ("malformed", 0)
+
+
 def test_protocols_lists_the_registry():
     listed = {p["name"]: p for p in meterwire.protocols()}
-    for name in ("mbus", "wmbus", "cjt188", "modbus_rtu", "modbus_tcp"):
+    for name in ("mbus", "wmbus", "cjt188", "modbus_rtu", "modbus_tcp", "iec62056_21"):
         assert name in listed, name
     # Modbus RTU has no signature: auto-detection does not find it, the caller names it.
     assert (listed["modbus_rtu"]["encode"], listed["modbus_rtu"]["detect"]) == (True, False)

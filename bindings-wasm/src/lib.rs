@@ -309,6 +309,16 @@ pub fn modbus_request_json(spec: JsValue) -> Result<Vec<u8>, JsValue> {
     meterwire::modbus::request::RequestSpec::build_json(&text).map_err(js)
 }
 
+/// An IEC 62056-21 message from its spec's JSON text (the core's
+/// `iec62056_21::request::MessageSpec`: `{"message","address"?,"value"?,…}`).
+#[wasm_bindgen(js_name = iec62056MessageJson)]
+pub fn iec62056_message_json(spec: JsValue) -> Result<Vec<u8>, JsValue> {
+    let text = spec
+        .as_string()
+        .ok_or_else(|| type_error("iec62056MessageJson takes the spec's JSON text"))?;
+    meterwire::iec62056_21::request::MessageSpec::build_json(&text).map_err(js)
+}
+
 /// Panics on purpose, so the tests can check that a trap becomes a thrown JS error and the
 /// module keeps working. Not part of the public API (the wrapper does not export it).
 #[wasm_bindgen(js_name = __panicProbe)]

@@ -23,6 +23,10 @@ pub enum EncodeCommand {
     /// Modbus TCP requests: MBAP header (transaction id, protocol 0, length, unit), PDU.
     #[command(name = "modbus_tcp", alias = "modbus-tcp")]
     ModbusTcp(ModbusTcp),
+    /// IEC 62056-21 messages of the optical port (GB/T 19897.1): what a reading head sends,
+    /// and a meter's identification, readout and error messages (for simulators).
+    #[command(name = "iec62056-21", alias = "iec62056_21")]
+    Iec62056_21(Iec),
     /// A frame from its JSON model (the output of `meterwire decode`), e.g. a changed reading
     /// for a meter simulator.
     /// With `--key`/`--keys`, a wM-Bus payload flagged for security mode 2, 5 or 7 (or the
@@ -33,6 +37,143 @@ pub enum EncodeCommand {
         #[command(flatten)]
         keys: crate::KeyArgs,
     },
+}
+
+/// An IEC 62056-21 message, optionally with 7E1 parity bits.
+#[derive(Debug, Args)]
+pub struct Iec {
+    /// Set 7E1 even-parity bits in bit 7 (for a port that sends 8 data bits).
+    #[arg(long, global = true)]
+    parity: bool,
+    #[command(subcommand)]
+    message: IecMessage,
+}
+
+/// The IEC 62056-21 messages.
+#[derive(Debug, Subcommand)]
+pub enum IecMessage {
+    /// Sign-on request `/?[address]!` CR LF.
+    SignOn {
+        /// The device address (up to 32 characters); none for a point-to-point optical head.
+        #[arg(long, default_value = "")]
+        address: String,
+    },
+    /// Acknowledgement / option select `ACK 0 Z Y` CR LF (mode C).
+    OptionSelect {
+        /// The baud rate to switch to: 300, 600, 1200, 2400, 4800, 9600, 19200.
+        #[arg(long, default_value_t = 9600)]
+        baud: u32,
+        /// data_readout, programming or binary.
+        #[arg(long, default_value = "data_readout")]
+        mode: String,
+    },
+    /// A lone ACK.
+    Ack,
+    /// A lone NAK (repeat request).
+    Nak,
+    /// Password command `SOH P<type> STX (password) ETX BCC`.
+    Password {
+        /// The password (or operand).
+        #[arg(long)]
+        password: String,
+        /// 0 operand, 1 password, 2 secured algorithm result.
+        #[arg(long = "type", default_value = "1")]
+        kind: char,
+    },
+    /// Read command `SOH R1 STX address() ETX BCC`.
+    Read {
+        /// The data-set address (e.g. 8.0, 1.8.0, C.1.0).
+        #[arg(long)]
+        address: String,
+        /// Text between the parentheses (usually none).
+        #[arg(long, default_value = "")]
+        option: String,
+    },
+    /// Write command `SOH W1 STX address(value) ETX BCC`.
+    Write {
+        /// The data-set address.
+        #[arg(long)]
+        address: String,
+        /// The value text.
+        #[arg(long)]
+        value: String,
+    },
+    /// Execute command `SOH E2 STX address(value) ETX BCC`.
+    Execute {
+        /// The function's address.
+        #[arg(long)]
+        address: String,
+        /// Its argument.
+        #[arg(long, default_value = "")]
+        value: String,
+    },
+    /// Break (complete sign-off) `SOH B0 ETX BCC`.
+    Break,
+    /// A meter's identification `/XXXZ[\W]ident` CR LF.
+    Identification {
+        /// The 3 manufacturer letters (lower-case third letter: 20 ms reaction time).
+        #[arg(long)]
+        manufacturer: String,
+        /// The baud rate offered (mode C characters).
+        #[arg(long, default_value_t = 9600)]
+        baud: u32,
+        /// The enhanced identification digit (2: binary HDLC mode available).
+        #[arg(long)]
+        enhanced_id: Option<char>,
+        /// The identification text (up to 16 characters).
+        #[arg(long)]
+        ident: String,
+    },
+    /// A meter's readout `STX address(value*unit) CR LF … ! CR LF ETX BCC`.
+    Readout {
+        /// Data sets as ADDRESS=VALUE[*UNIT], e.g. 8.0=001234.567*m3.
+        #[arg(required = true)]
+        data_sets: Vec<String>,
+    },
+    /// A meter's error message `STX (text) ETX BCC`.
+    Error {
+        /// The error text, e.g. ER01.
+        #[arg(long)]
+        text: String,
+    },
+}
+
+fn iec62056_21(msg: &Iec) -> Result<Vec<u8>, Error> {
+    use meterwire::iec62056_21::request as iec;
+    let bytes = match &msg.message {
+        IecMessage::SignOn { address } => iec::sign_on(address)?,
+        IecMessage::OptionSelect { baud, mode } => iec::option_select(*baud, mode)?,
+        IecMessage::Ack => iec::ack(),
+        IecMessage::Nak => iec::nak(),
+        IecMessage::Password { password, kind } => iec::password(*kind, password)?,
+        IecMessage::Read { address, option } => iec::read(address, option)?,
+        IecMessage::Write { address, value } => iec::write(address, value)?,
+        IecMessage::Execute { address, value } => iec::execute(address, value)?,
+        IecMessage::Break => iec::break_message(),
+        IecMessage::Identification {
+            manufacturer,
+            baud,
+            enhanced_id,
+            ident,
+        } => iec::identification(manufacturer, *baud, *enhanced_id, ident)?,
+        IecMessage::Readout { data_sets } => {
+            let mut triples = Vec::with_capacity(data_sets.len());
+            for set in data_sets {
+                let (address, rest) = set.split_once('=').ok_or(bad_argument(
+                    "a data set is ADDRESS=VALUE or ADDRESS=VALUE*UNIT",
+                ))?;
+                let (value, unit) = rest.split_once('*').unwrap_or((rest, ""));
+                triples.push((address, value, unit));
+            }
+            iec::readout(&triples)?
+        }
+        IecMessage::Error { text } => iec::error_message(text)?,
+    };
+    Ok(if msg.parity {
+        iec::with_parity(bytes)
+    } else {
+        bytes
+    })
 }
 
 /// A Modbus TCP request and its transaction id.
@@ -467,6 +608,7 @@ pub fn encode(cmd: &EncodeCommand) -> Result<Vec<u8>, Error> {
             meterwire::encode_with(&model, &Options::default().with_keys(keys.get()))
         }
         EncodeCommand::Cjt188(req) => cjt188(req),
+        EncodeCommand::Iec62056_21(msg) => iec62056_21(msg),
         EncodeCommand::ModbusRtu(req) => req.encode(modbus::Request::rtu(req.unit())),
         EncodeCommand::ModbusTcp(tcp) => tcp
             .request

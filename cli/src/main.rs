@@ -153,6 +153,8 @@ enum Command {
                       meterwire encode cjt188 valve --address 00010012345678 --close\n  \
                       meterwire encode modbus_rtu read-holding --unit 1 --start 0 --count 10\n  \
                       meterwire encode modbus_tcp read-input --unit 1 --start 0 --count 2 --transaction 7\n  \
+                      meterwire encode iec62056-21 sign-on --address 12345678\n  \
+                      meterwire encode iec62056-21 read --address 8.0\n  \
                       meterwire decode 'E5' | meterwire encode json -"
     )]
     Encode(encode::EncodeCommand),

@@ -63,6 +63,7 @@ pub mod error;
 mod explain;
 pub mod framing;
 pub mod hex;
+pub mod iec62056_21;
 mod json;
 pub mod keys;
 pub mod mbus;
@@ -85,7 +86,7 @@ pub use error::{Detail, Error, ErrorKind, Layer, Result};
 pub use hex::parse_hex;
 pub use keys::{Key, Keys};
 pub use modbus::profile::ModbusProfile;
-pub use model::{Cjt188Link, DiOrder};
+pub use model::{Cjt188Link, DiOrder, Iec62056Link, Iec62056Message};
 pub use model::{
     Decoded, Function, Link, MbusLink, Meter, Protocol, Record, Status, StatusFlag, Value,
     SCHEMA_VERSION,

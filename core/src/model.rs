@@ -431,6 +431,8 @@ pub enum Link {
     Wmbus(WmbusLink),
     /// Modbus RTU and Modbus TCP (the MBAP fields only for TCP).
     Modbus(ModbusLink),
+    /// IEC 62056-21 (optical interface) messages and DSMR P1 telegrams.
+    Iec62056_21(Iec62056Link),
 }
 
 /// The four wired M-Bus frame kinds (EN 13757-2).
@@ -1710,6 +1712,170 @@ impl Decoded {
     pub fn modbus_link(&self) -> Option<&ModbusLink> {
         match &self.link {
             Link::Modbus(link) => Some(link),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+}
+
+/// The kinds of IEC 62056-21 message (design §2.2 `link.message`), plus `dsmr` for a DSMR P1
+/// telegram (identification line, data lines, `!` and an optional CRC-16).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Iec62056Message {
+    /// Request (sign-on) `/ ? [device address] ! CR LF`.
+    SignOn,
+    /// Identification `/ XXX Z [\W] ident CR LF`.
+    Identification,
+    /// Acknowledgement / option select `ACK V Z Y CR LF`.
+    AckOptionSelect,
+    /// Data message `STX data-block ETX BCC` (readout, or the answer to a read command).
+    Data,
+    /// Programming command `SOH C D [STX data ETX|EOT] BCC` (password, write, read, execute).
+    Command,
+    /// A lone acknowledgement `ACK` (06).
+    Ack,
+    /// A lone negative acknowledgement `NAK` (15): repeat request.
+    Nak,
+    /// Break / exit command `SOH B D ETX BCC`.
+    Break,
+    /// Error message `STX (ERxx) ETX BCC`.
+    Error,
+    /// A DSMR P1 telegram (the mode D derivative of Dutch/Belgian smart meters).
+    Dsmr,
+}
+
+impl Iec62056Message {
+    /// The model's name (`sign_on`, `data`, …).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Iec62056Message::SignOn => "sign_on",
+            Iec62056Message::Identification => "identification",
+            Iec62056Message::AckOptionSelect => "ack_option_select",
+            Iec62056Message::Data => "data",
+            Iec62056Message::Command => "command",
+            Iec62056Message::Ack => "ack",
+            Iec62056Message::Nak => "nak",
+            Iec62056Message::Break => "break",
+            Iec62056Message::Error => "error",
+            Iec62056Message::Dsmr => "dsmr",
+        }
+    }
+}
+
+/// IEC 62056-21 link fields (design §2.2). Which fields appear depends on `message`; the data
+/// sets of data, command and DSMR messages are `records` (the data-set id as `address`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Iec62056Link {
+    /// The message kind.
+    pub message: Iec62056Message,
+    /// Sign-on: the device address between `/?` and `!` (`""` when none was sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_address: Option<String>,
+    /// Identification, DSMR: the three manufacturer letters as sent (a lower-case third
+    /// letter announces a 20 ms minimum reaction time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+    /// Identification, DSMR: the meter's minimum reaction time in ms (20 or 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reaction_time_ms_min: Option<u16>,
+    /// Identification, DSMR, option select: the baud-rate character.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baud_char: Option<String>,
+    /// The baud rate the baud character stands for (mode A: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baud: Option<u32>,
+    /// Identification, DSMR: the protocol mode the identification implies (`A` … `E`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_mode: Option<Name>,
+    /// Identification, DSMR: the identification text after the baud character.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identification: Option<String>,
+    /// Identification, DSMR: the enhanced identification character after `\` (`2`: binary
+    /// HDLC mode available).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enhanced_id: Option<String>,
+    /// Option select: the protocol control character V.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_char: Option<String>,
+    /// Option select: the mode control character Y.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode_char: Option<String>,
+    /// Option select: `data_readout`, `programming`, `binary`, `manufacturer` or `reserved`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Name>,
+    /// Command, break: the command message identifier C (`P`, `W`, `R`, `E`, `B`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Command, break: the command type identifier D (`0` … `9`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_type: Option<String>,
+    /// Command, break: the command's meaning (`password_operand`, `password`, `write`,
+    /// `read`, `execute`, `exit`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_name: Option<Name>,
+    /// Error message: the text between the parentheses (`ER12`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_text: Option<String>,
+    /// Command: a data block `STX ETX` with nothing in it was sent.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub empty_data: bool,
+    /// Data message: the data block ends with the end line `! CR LF` (a readout).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub end_mark: bool,
+    /// Data, command: a partial block, closed by EOT instead of ETX.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub partial: bool,
+    /// Data, command, break, error: the block check character (XOR after SOH/STX through
+    /// ETX/EOT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bcc: Option<Code8>,
+    /// DSMR: the CRC-16 after `!` (DSMR 2.2/3 telegrams have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crc: Option<Code16>,
+    /// The capture carried 7E1 even-parity bits in bit 7; they were stripped before decoding
+    /// and encoding sets them again.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub parity: bool,
+}
+
+impl Iec62056Link {
+    /// Link fields of a `message` with every optional field absent.
+    pub fn new(message: Iec62056Message) -> Iec62056Link {
+        Iec62056Link {
+            message,
+            device_address: None,
+            manufacturer: None,
+            reaction_time_ms_min: None,
+            baud_char: None,
+            baud: None,
+            protocol_mode: None,
+            identification: None,
+            enhanced_id: None,
+            protocol_char: None,
+            mode_char: None,
+            mode: None,
+            command: None,
+            command_type: None,
+            command_name: None,
+            error_text: None,
+            empty_data: false,
+            end_mark: false,
+            partial: false,
+            bcc: None,
+            crc: None,
+            parity: false,
+        }
+    }
+}
+
+impl Decoded {
+    /// The IEC 62056-21 link fields, when this is an IEC 62056-21 message or DSMR telegram.
+    pub fn iec62056_21_link(&self) -> Option<&Iec62056Link> {
+        match &self.link {
+            Link::Iec62056_21(link) => Some(link),
             #[allow(unreachable_patterns)]
             _ => None,
         }

@@ -195,6 +195,7 @@ pub static CODECS: &[&Codec] = &[
     &crate::cjt188::CODEC,
     &crate::modbus::CODEC_RTU,
     &crate::modbus::CODEC_TCP,
+    &crate::iec62056_21::CODEC,
 ];
 
 /// The registered family that decodes `protocol`, if any.
@@ -323,14 +324,21 @@ mod tests {
         let names: Vec<&str> = protocols().map(|p| p.name).collect();
         assert_eq!(
             names,
-            ["mbus", "wmbus", "cjt188", "modbus_rtu", "modbus_tcp"]
+            [
+                "mbus",
+                "wmbus",
+                "cjt188",
+                "modbus_rtu",
+                "modbus_tcp",
+                "iec62056_21"
+            ]
         );
         assert!(protocols().all(|p| p.encode));
         // Modbus RTU has no structural signature: the caller names it.
         assert!(protocols().all(|p| p.detect == (p.protocol != Protocol::ModbusRtu)));
         assert_eq!(
             protocols_json(),
-            r#"[{"name":"mbus","title":"wired M-Bus (EN 13757-2/-3)","encode":true,"detect":true},{"name":"wmbus","title":"wireless M-Bus / OMS","encode":true,"detect":true},{"name":"cjt188","title":"CJ/T 188","encode":true,"detect":true},{"name":"modbus_rtu","title":"Modbus RTU","encode":true,"detect":false},{"name":"modbus_tcp","title":"Modbus TCP","encode":true,"detect":true}]"#
+            r#"[{"name":"mbus","title":"wired M-Bus (EN 13757-2/-3)","encode":true,"detect":true},{"name":"wmbus","title":"wireless M-Bus / OMS","encode":true,"detect":true},{"name":"cjt188","title":"CJ/T 188","encode":true,"detect":true},{"name":"modbus_rtu","title":"Modbus RTU","encode":true,"detect":false},{"name":"modbus_tcp","title":"Modbus TCP","encode":true,"detect":true},{"name":"iec62056_21","title":"IEC 62056-21 (optical)","encode":true,"detect":true}]"#
         );
     }
 
@@ -402,6 +410,29 @@ mod tests {
                 Err(ErrorKind::UnknownProtocol),
             ),
             ("10 01 00 00 00 06 01 03 00 00 00 02", Ok(Protocol::Mbus)),
+            // IEC 62056-21: whole messages (parity bits allowed), then leading characters
+            // when no family committed; Modbus TCP and RTU frames that start 01/02/06 stay
+            // theirs.
+            ("2F 3F 21 0D 0A", Ok(Protocol::Iec62056_21)),
+            ("AF 3F 21 8D 0A", Ok(Protocol::Iec62056_21)),
+            ("06", Ok(Protocol::Iec62056_21)),
+            ("15", Ok(Protocol::Iec62056_21)),
+            ("06 30 35 30 0D 0A", Ok(Protocol::Iec62056_21)),
+            ("01 42 30 03 71", Ok(Protocol::Iec62056_21)),
+            ("01 42 30 03 70", Ok(Protocol::Iec62056_21)),
+            ("02 28 31 29", Ok(Protocol::Iec62056_21)),
+            ("2F 3F", Ok(Protocol::Iec62056_21)),
+            (
+                "02 01 00 00 00 06 01 03 00 00 00 02",
+                Ok(Protocol::ModbusTcp),
+            ),
+            (
+                "2F 01 00 00 00 06 01 03 00 00 00 02",
+                Ok(Protocol::ModbusTcp),
+            ),
+            ("02 03 00 00 00 02 C4 38", Err(ErrorKind::UnknownProtocol)),
+            ("06 03 00 00 00 02 C4 38", Err(ErrorKind::UnknownProtocol)),
+            ("15 03 00 00", Err(ErrorKind::UnknownProtocol)),
         ];
         for (hex, expected) in cases {
             let bytes = parse_hex(hex).unwrap();
@@ -427,8 +458,8 @@ mod tests {
 
     #[test]
     fn an_unregistered_protocol_is_unsupported() {
-        let opts = Options::default().with_protocol(Some(Protocol::Iec62056_21));
-        let e = crate::decode(&[0x2F, 0x3F, 0x21], &opts).unwrap_err();
+        let opts = Options::default().with_protocol(Some(Protocol::Mqtt));
+        let e = crate::decode(&[0x30, 0x00], &opts).unwrap_err();
         assert_eq!((e.kind(), e.offset()), (ErrorKind::Unsupported, 0));
         assert_eq!(
             e.to_string(),
@@ -449,8 +480,8 @@ mod tests {
                 .to_string()
                 .contains("this protocol has no encoder in this version of meterwire"));
         }
-        assert!(codec(Protocol::Iec62056_21).is_none());
-        assert!(protocols().all(|p| p.protocol != Protocol::Iec62056_21));
+        assert!(codec(Protocol::Mqtt).is_none());
+        assert!(protocols().all(|p| p.protocol != Protocol::Mqtt));
     }
 
     #[test]
@@ -465,6 +496,7 @@ mod tests {
             (Protocol::Wmbus, false),
             (Protocol::Mbus, false),
             (Protocol::Cjt188, false),
+            (Protocol::Iec62056_21, false),
         ];
         assert_eq!(names(None), all);
         assert_eq!(names(Some(Protocol::Cjt188)), all);
@@ -479,7 +511,12 @@ mod tests {
             names(Some(Protocol::ModbusTcp)),
             [(Protocol::ModbusTcp, true)]
         );
+        // IEC 62056-21 named: alone, with the messages that carry no check.
+        assert_eq!(
+            names(Some(Protocol::Iec62056_21)),
+            [(Protocol::Iec62056_21, true)]
+        );
         // A protocol without a family: the default set.
-        assert_eq!(names(Some(Protocol::Iec62056_21)), all);
+        assert_eq!(names(Some(Protocol::Mqtt)), all);
     }
 }

@@ -2,7 +2,9 @@
 //! contract of design §3 (a documented kind, an offset inside the input). `decode_stream`
 //! must cover every input byte exactly once, in order. Protocols tried: auto-detection,
 //! M-Bus, CJ/T 188, Modbus RTU and Modbus TCP (whose decodable frames must also encode back
-//! to the same bytes; also with the `request` option and a register profile); and the zero-copy views of `mbus::view` and `wmbus::view`.
+//! to the same bytes; also with the `request` option and a register profile), IEC 62056-21
+//! (messages, DSMR telegrams, 7E1 parity captures: they encode back too); and the zero-copy
+//! views of `mbus::view` and `wmbus::view`.
 #![no_main]
 
 use std::sync::{Arc, OnceLock};
@@ -66,6 +68,15 @@ fn check_bytes(data: &[u8]) {
             assert_eq!(meterwire::encode_json(&json).expect("encode_json(decode_json(x))"), data);
         }
     }
+    // IEC 62056-21 (and DSMR): a message that decodes encodes back to the same bytes,
+    // directly and through JSON, parity bits included.
+    let iec = Options::default().with_protocol(Some(Protocol::Iec62056_21));
+    if let Ok(d) = decode(data, &iec) {
+        assert_eq!(meterwire::encode(&d).expect("encode(decode(x))"), data);
+        let json = meterwire::to_json(&d);
+        assert_eq!(meterwire::encode_json(&json).expect("encode_json(decode_json(x))"), data);
+    }
+    let iec_explain = iec.clone().with_explain(true);
     let modbus_rtu_explain = modbus_rtu.clone().with_explain(true);
     let modbus_tcp_explain = modbus_tcp.clone().with_explain(true);
     // Modbus with the request option and a register profile: a request for 12 holding (RTU)
@@ -115,6 +126,8 @@ fn check_bytes(data: &[u8]) {
         modbus_rtu_paired,
         modbus_tcp_paired,
         modbus_self_paired,
+        iec,
+        iec_explain,
     ] {
         let decoded = decode(data, &opts);
         if let Err(e) = &decoded {

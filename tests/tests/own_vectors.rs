@@ -946,3 +946,207 @@ fn hand_checked_modbus_request_and_profile_values() {
         );
     }
 }
+
+/// IEC 62056-21 values read off the digest's worked examples (`shared/spec/iec62056-21.md`
+/// §5, I1–I13: BCCs verified by the digest's script) and the DSMR 5.0 example telegram
+/// (values as printed in the companion standard; CRC-16/ARC computed independently), without
+/// the decoder.
+#[test]
+fn hand_checked_iec62056_21_values() {
+    let mut lines = std::collections::HashMap::new();
+    for file in vector_files() {
+        for line in read_jsonl(&file) {
+            lines.insert(line["name"].as_str().unwrap_or("?").to_string(), line);
+        }
+    }
+    let line = |name: &str| {
+        lines
+            .get(name)
+            .unwrap_or_else(|| panic!("no vector {name}"))
+    };
+    let checks: &[(&str, &str, Json)] = &[
+        ("iec-i1-sign-on", "/link/message", json!("sign_on")),
+        ("iec-i1-sign-on", "/link/device_address", json!("")),
+        (
+            "iec-i2-sign-on-address",
+            "/link/device_address",
+            json!("12345678"),
+        ),
+        ("iec-sign-on-7e1-parity", "/link/parity", json!(true)),
+        (
+            "iec-i3-identification-mode-c",
+            "/link/manufacturer",
+            json!("XYZ"),
+        ),
+        ("iec-i3-identification-mode-c", "/link/baud", json!(9600)),
+        (
+            "iec-i3-identification-mode-c",
+            "/link/protocol_mode",
+            json!("C"),
+        ),
+        (
+            "iec-i3-identification-mode-c",
+            "/link/reaction_time_ms_min",
+            json!(200),
+        ),
+        (
+            "iec-i3-identification-mode-c",
+            "/link/identification",
+            json!("WM100-A1"),
+        ),
+        (
+            "iec-i4-identification-mode-e",
+            "/link/reaction_time_ms_min",
+            json!(20),
+        ),
+        (
+            "iec-i4-identification-mode-e",
+            "/link/enhanced_id",
+            json!("2"),
+        ),
+        (
+            "iec-i4-identification-mode-e",
+            "/link/protocol_mode",
+            json!("E"),
+        ),
+        (
+            "iec-i5-option-select-readout",
+            "/link/mode",
+            json!("data_readout"),
+        ),
+        ("iec-i5-option-select-readout", "/link/baud", json!(9600)),
+        (
+            "iec-i6-option-select-programming",
+            "/link/mode",
+            json!("programming"),
+        ),
+        ("iec-i7-readout", "/link/bcc", json!("0x13")),
+        ("iec-i7-readout", "/records/0/value", json!("12345678")),
+        ("iec-i7-readout", "/records/1/address", json!("8.0")),
+        ("iec-i7-readout", "/records/1/exact", json!("1234.567")),
+        ("iec-i7-readout", "/records/1/unit", json!("m3")),
+        ("iec-i7-readout", "/records/1/quantity", json!("volume")),
+        ("iec-i7-readout", "/records/2/exact", json!("12.345")),
+        ("iec-i7-readout", "/records/3/value", json!("08:30:00")),
+        ("iec-i7-readout", "/records/4/value", json!("2025-03-15")),
+        (
+            "iec-i7-readout-7e1-parity",
+            "/records/1/exact",
+            json!("1234.567"),
+        ),
+        ("iec-i8-p0-operand", "/link/bcc", json!("0x50")),
+        ("iec-i8-p0-operand", "/link/command", json!("P")),
+        ("iec-i8-p0-operand", "/link/command_type", json!("0")),
+        ("iec-i8-p0-operand", "/records/0/value", json!("1234567")),
+        ("iec-i9-p1-password", "/link/bcc", json!("0x61")),
+        ("iec-i10-r1-read", "/link/bcc", json!("0x45")),
+        ("iec-i10-r1-read", "/records/0/address", json!("8.0")),
+        ("iec-i11-read-answer", "/link/bcc", json!("0x68")),
+        ("iec-i11-read-answer", "/records/0/exact", json!("1234.567")),
+        ("iec-i12-w1-write", "/link/bcc", json!("0x5D")),
+        ("iec-i12-w1-write", "/records/0/address", json!("0.9.1")),
+        ("iec-i13-break", "/link/message", json!("break")),
+        ("iec-i13-break", "/link/bcc", json!("0x71")),
+        ("iec-error-message", "/link/error_text", json!("ER12")),
+        ("dsmr5-example-telegram", "/link/crc", json!("0xE47C")),
+        ("dsmr5-example-telegram", "/link/manufacturer", json!("ISk")),
+        (
+            "dsmr5-example-telegram",
+            "/meter/id",
+            json!("K8EG004046395507"),
+        ),
+        (
+            "dsmr5-example-telegram",
+            "/records/1/value",
+            json!("2010-12-09T11:30:20"),
+        ),
+        (
+            "dsmr5-example-telegram",
+            "/records/3/exact",
+            json!("123456.789"),
+        ),
+        ("dsmr5-example-telegram", "/records/3/unit", json!("kWh")),
+        ("dsmr5-example-telegram", "/records/3/tariff", json!(1)),
+        ("dsmr5-water-sub-meter", "/link/crc", json!("0xB63D")),
+        (
+            "dsmr22-gas-continuation",
+            "/meter/id",
+            json!("KA6U001660297912"),
+        ),
+    ];
+    for (name, pointer, want) in checks {
+        let got = line(name)["expected"].pointer(pointer).cloned();
+        assert_eq!(got.as_ref(), Some(want), "{name} {pointer}");
+    }
+    // The gas reading of the DSMR 5.0 example, its device type and equipment id, found by
+    // address (values as printed in the standard).
+    let records = |name: &str| {
+        line(name)["expected"]["records"]
+            .as_array()
+            .cloned()
+            .unwrap()
+    };
+    let at = |name: &str, address: &str| -> Vec<Json> {
+        records(name)
+            .into_iter()
+            .filter(|r| r["address"] == address)
+            .collect()
+    };
+    let gas = at("dsmr5-example-telegram", "0-1:24.2.1");
+    assert_eq!(gas[0]["value"], "2010-12-09T11:25:00");
+    assert_eq!(
+        (gas[1]["exact"].clone(), gas[1]["unit"].clone()),
+        (json!("12785.123"), json!("m3"))
+    );
+    assert_eq!(
+        at("dsmr5-example-telegram", "0-1:24.1.0")[0]["label"],
+        "gas"
+    );
+    assert_eq!(
+        at("dsmr5-water-sub-meter", "0-1:24.1.0")[0]["label"],
+        "water"
+    );
+    assert_eq!(
+        at("dsmr5-example-telegram", "0-1:96.1.0")[0]["value"],
+        "3232323241424344313233343536373839"
+    );
+    let volume = at("dsmr22-gas-continuation", "0-1:24.3.0");
+    let last = volume.last().unwrap();
+    assert_eq!(
+        (last["exact"].clone(), last["unit"].clone()),
+        (json!("24.123"), json!("m3"))
+    );
+    // Errors at the offsets of design §3.
+    let errors: &[(&str, &str, u64)] = &[
+        ("iec-error-bad-bcc", "checksum", 92),
+        ("iec-error-truncated", "truncated", 40),
+        ("iec-error-bad-crc", "crc", 1065),
+        ("iec-error-parity", "malformed", 1),
+        ("iec-error-trailing", "length", 5),
+        ("iec-error-start", "start", 0),
+    ];
+    for (name, kind, offset) in errors {
+        let l = line(name);
+        let bytes = parse_hex(l["hex"].as_str().unwrap_or("")).unwrap();
+        let e = decode(&bytes, &options_for(l)).unwrap_err();
+        assert_eq!(
+            (e.kind().as_str(), e.offset() as u64),
+            (*kind, *offset),
+            "{name}"
+        );
+    }
+    // The BCC of I7 is the last byte (offset 92 = length - 1) and the DSMR CRC starts 6 bytes
+    // before the end (! E47C CR LF).
+    assert_eq!(
+        parse_hex(line("iec-error-bad-bcc")["hex"].as_str().unwrap())
+            .unwrap()
+            .len(),
+        93
+    );
+    assert_eq!(
+        parse_hex(line("iec-error-bad-crc")["hex"].as_str().unwrap())
+            .unwrap()
+            .len(),
+        1071
+    );
+}

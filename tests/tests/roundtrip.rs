@@ -309,3 +309,30 @@ fn modbus_corpus_round_trips_with_spans() {
     eprintln!("modbus corpus: {n} frames round-trip, spans cover every byte");
     assert_eq!(n, 18);
 }
+
+/// The IEC 62056-21 lines of the spec corpus (digest I1–I13) round-trip and explain covers
+/// every byte, auto-detected.
+#[test]
+fn iec62056_21_corpus_round_trips_with_spans() {
+    let Some(dir) = shared_vectors_dir() else {
+        return;
+    };
+    let path = dir.join("cjt188-and-others.jsonl");
+    if !path.exists() {
+        return;
+    }
+    let mut n = 0;
+    for line in read_jsonl(&path) {
+        if line["protocol"] != "iec62056_21" {
+            continue;
+        }
+        let name = line["name"].as_str().unwrap_or("?");
+        let bytes = parse_hex(line["hex"].as_str().unwrap_or("")).unwrap();
+        assert!(check(name, &bytes), "{name}: does not decode");
+        let d = decode(&bytes, &Options::default().with_explain(true)).unwrap();
+        spans_cover_every_byte(name, &d, bytes.len());
+        n += 1;
+    }
+    eprintln!("iec62056-21 corpus: {n} messages round-trip, spans cover every byte");
+    assert_eq!(n, 13);
+}

@@ -239,6 +239,49 @@ describe('web demo in headless Chromium', () => {
     await page.close();
   });
 
+  test('IEC 62056-21: a readout (spec/iec62056-21.md I7), a DSMR telegram, and messages built in the encode panel', async (t) => {
+    const page = await open();
+    const protocols = await page.$$eval('[data-testid="protocol"] option', (os) => os.map((o) => o.value));
+    if (!protocols.includes('iec62056_21')) {
+      t.skip('the WebAssembly core has no IEC 62056-21 decoder');
+      await page.close();
+      return;
+    }
+    const readout =
+      '02 30 2E 30 2E 30 28 31 32 33 34 35 36 37 38 29 0D 0A 38 2E 30 28 30 30 31 32 33 34 2E 35 36 37 2A 6D 33 29 0D 0A 38 2E 31 28 30 30 30 30 31 32 2E 33 34 35 2A 6D 33 29 0D 0A 30 2E 39 2E 31 28 30 38 33 30 30 30 29 0D 0A 30 2E 39 2E 32 28 32 35 30 33 31 35 29 0D 0A 21 0D 0A 03 13';
+    await paste(page, readout);
+    const rows = page.getByTestId('record-row');
+    assert.equal(await rows.nth(1).locator('.quantity').textContent(), 'volume');
+    assert.equal(await rows.nth(1).locator('.value').textContent(), '1234.567');
+    assert.equal(await rows.nth(1).locator('.unit').textContent(), 'm3');
+    const text = await jsonHook(page);
+    assert.equal(text, core(readout));
+    assert.equal(JSON.parse(text).link.bcc, '0x13');
+    await shot(page, 'iec62056-21-readout.png');
+
+    const cliEncode = (...args) => execFileSync(cli, ['encode', 'iec62056-21', ...args], { encoding: 'utf8' }).trim();
+    const built = () => page.getByTestId('encoded-hex').textContent();
+    await page.getByTestId('encode-protocol').selectOption('iec62056_21');
+    await page.getByTestId('encode-request').selectOption('iec_sign_on');
+    assert.equal(await built(), cliEncode('sign-on'));
+    await page.getByTestId('encode-device_address').fill('12345678');
+    assert.equal(await built(), cliEncode('sign-on', '--address', '12345678'));
+    await page.getByTestId('encode-request').selectOption('iec_option_select');
+    await page.getByTestId('encode-iec_mode').selectOption('programming');
+    assert.equal(await built(), cliEncode('option-select', '--baud', '9600', '--mode', 'programming'));
+    await page.getByTestId('encode-request').selectOption('iec_password');
+    assert.equal(await built(), cliEncode('password', '--password', '00000000'));
+    await page.getByTestId('encode-request').selectOption('iec_read');
+    assert.equal(await built(), cliEncode('read', '--address', '8.0'));
+    await page.getByTestId('encode-request').selectOption('iec_break');
+    assert.equal(await built(), cliEncode('break'));
+    await page.getByTestId('encode-decode').click();
+    const back = JSON.parse(await jsonHook(page));
+    assert.equal(back.protocol, 'iec62056_21');
+    assert.equal(back.link.message, 'break');
+    await page.close();
+  });
+
   test('wM-Bus AES key: decrypts in the page, never leaves memory', async (t) => {
     const page = await open();
     if (!(await page.getByTestId('key-input').isVisible())) {

@@ -1,7 +1,7 @@
 // Type-checked by types.test.mjs (tsc --noEmit): the .d.ts files describe the packages'
 // real use, for the native, WASM (Node) and web entry points.
-import native, { decode, decodeJson, decodeMany, decodeStream, Decoder, encode, toReading, protocols, MeterwireError } from '../../index.js';
-import type { Decoded, DataRecord, StreamItem, ErrorObject, Reading, MbusLink, ProtocolInfo, ModbusProfile, DecodeOptions } from '../../index.js';
+import native, { decode, decodeJson, decodeMany, decodeStream, Decoder, encode, toReading, protocols, iec62056Message, MeterwireError } from '../../index.js';
+import type { Decoded, DataRecord, StreamItem, ErrorObject, Reading, MbusLink, Iec62056Link, ProtocolInfo, ModbusProfile, DecodeOptions } from '../../index.js';
 import * as wasm from '../../../bindings-wasm/index.js';
 import init, * as web from '../../../bindings-wasm/web.js';
 
@@ -66,6 +66,13 @@ decodeMany(['0103040000C148AB95'], { ...modbusOpts, onError: 'skip' }) satisfies
 decodeStream('0103040000C148AB95', modbusOpts) satisfies StreamItem[];
 // @ts-expect-error: a profile entry needs a known type
 const badProfile: ModbusProfile = { name: 'x', registers: [{ quantity: 'volume', address: 0, type: 'u24' }] };
+// IEC 62056-21: message builders and link fields.
+const signOn: Uint8Array = iec62056Message({ message: 'read', address: '8.0' });
+const iecLink = decode(signOn).link as Iec62056Link;
+const iecMessage: string = iecLink.message;
+// @ts-expect-error: unknown IEC 62056-21 message
+iec62056Message({ message: 'wake_up' });
+void [iecMessage];
 // @ts-expect-error: numbers are not an input type
 decode(5);
 // @ts-expect-error: unknown onError mode

@@ -203,6 +203,16 @@ def readings(
     with ``.index`` set. Decoding runs with the GIL released.
     """
 
+def iec62056_21_message(
+    **spec: Union[str, int, bool, List[Dict[str, str]]],
+) -> bytes:
+    """An IEC 62056-21 message built by the core: ``message`` (``sign_on``,
+    ``option_select``, ``ack``, ``nak``, ``identification``, ``password``, ``read``,
+    ``write``, ``execute``, ``break``, ``error``, ``readout``) and its ``address``,
+    ``value``, ``baud``, ``mode``, ``manufacturer``, ``enhanced_id``, ``identification``,
+    ``type``, ``data_sets`` (``[{"address", "value", "unit"?}]``), ``parity``. A missing or
+    invalid parameter raises ``FrameError`` (``malformed``)."""
+
 def modbus_request(**spec: Union[str, int, bool, List[int], List[bool]]) -> bytes:
     """A Modbus master's request built by the core: ``function`` (the model's
     ``function_name``: ``read_holding_registers``, ``write_single_coil``, …), ``unit``,
