@@ -1,6 +1,6 @@
 //! Stream deframer throughput: `meterwire::decode_stream` over random bytes with frames
-//! sprinkled in (wired M-Bus long and short frames, CJ/T 188 replies and wM-Bus format-A
-//! telegrams, one every ~4 KiB), at 1, 10 and 100 MB, so the time can be seen to grow linearly
+//! sprinkled in (wired M-Bus long and short frames, CJ/T 188 replies, wM-Bus format-A
+//! telegrams and IEC 62056-21 readouts, one every ~4 KiB), at 1, 10 and 100 MB, so the time can be seen to grow linearly
 //! with the size. Prints MB/s (10^6 bytes per second) per size; the goal is ≥ 500 MB/s.
 //!
 //!   cargo bench -p meterwire-bench --bench stream           # 1, 10, 100 MB, best of 3
@@ -14,7 +14,7 @@ use std::time::Instant;
 use meterwire::{decode_stream, parse_hex, Options, StreamItem};
 
 /// Frames planted in the noise (digest worked examples).
-const FRAMES: [&str; 4] = [
+const FRAMES: [&str; 5] = [
     // M-Bus RSP_UD: volume 1234.567 m3 (mbus.md).
     "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16",
     // M-Bus REQ_UD2 to address 5.
@@ -23,6 +23,8 @@ const FRAMES: [&str; 4] = [
     "FEFE6810785634120001008116901F01563412002C000012002C0030081503252000006F16",
     // wM-Bus format A (wmbus.md W1).
     "1D443A63785634120107EA447A2A0000000C1367452301026C2F330B4D333B2001008560",
+    // IEC 62056-21 readout with its BCC (iec62056-21.md I7).
+    "02302E302E30283132333435363738290D0A382E30283030313233342E3536372A6D33290D0A382E31283030303031322E3334352A6D33290D0A302E392E3128303833303030290D0A302E392E3228323530333135290D0A210D0A0313",
 ];
 
 /// A deterministic xorshift64* generator: the same noise on every run.

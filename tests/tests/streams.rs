@@ -133,6 +133,29 @@ fn hand_checked_stream_items() {
         shape("stream-modbus-tcp-named"),
         [s(0, 12, "frame"), s(12, 29, "frame")]
     );
+    // FF 00, the I7 readout (93 bytes), 5A, I7 with parity bits (93), the DSMR 5.0 water
+    // example (1071), the DSMR 2.2 telegram without CRC (184, noise unless named).
+    assert_eq!(
+        shape("stream-iec62056-readouts-and-dsmr"),
+        [
+            s(0, 2, "noise"),
+            s(2, 95, "frame"),
+            s(95, 96, "noise"),
+            s(96, 189, "frame"),
+            s(189, 1260, "frame"),
+            s(1260, 1444, "noise"),
+        ]
+    );
+    // Named: sign-on (5), identification (15), readout (93), DSMR 2.2 (184).
+    assert_eq!(
+        shape("stream-iec62056-named-session"),
+        [
+            s(0, 5, "frame"),
+            s(5, 20, "frame"),
+            s(20, 113, "frame"),
+            s(113, 297, "frame"),
+        ]
+    );
     // The compact frame decoded with the format its full frame taught: 12.345 m3.
     let compact = lines()
         .into_iter()
@@ -142,6 +165,30 @@ fn hand_checked_stream_items() {
     assert_eq!(second["link"]["format_signature"], "0xEAE9");
     assert_eq!(second["records"][0]["exact"], "12.345");
     assert_eq!(second["records"][0]["unit"], "m3");
+    // Digest I7: 8.0 = 1234.567 m3; the DSMR water channel 0-1:24.2.1 = 12785.123 m3.
+    let iec = lines()
+        .into_iter()
+        .find(|l| l["name"] == "stream-iec62056-readouts-and-dsmr")
+        .expect("vector");
+    let value_at = |item: &Json, address: &str| -> Option<String> {
+        item["frame"]["records"]
+            .as_array()?
+            .iter()
+            .find(|r| r["address"] == address && r["quantity"] == "volume")
+            .and_then(|r| r["exact"].as_str().map(str::to_owned))
+    };
+    assert_eq!(
+        value_at(&iec["expected"][1], "8.0").as_deref(),
+        Some("1234.567")
+    );
+    assert_eq!(
+        value_at(&iec["expected"][3], "8.0").as_deref(),
+        Some("1234.567")
+    );
+    assert_eq!(
+        value_at(&iec["expected"][4], "0-1:24.2.1").as_deref(),
+        Some("12785.123")
+    );
     // The DL/T 645 error points at its first start byte in the stream (38 + 4 wake-up bytes).
     let dlt = lines()
         .into_iter()

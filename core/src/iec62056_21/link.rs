@@ -573,18 +573,22 @@ pub fn scan(rest: &[u8], ctx: &crate::framing::StreamContext) -> crate::framing:
         .get(..rest.len().min(MAX_STREAM_MESSAGE))
         .unwrap_or(rest);
     // Where the message would end: a line's LF for `/` and ACK (for DSMR the LF after the
-    // `!` line), the BCC after ETX/EOT for STX and SOH.
+    // `!` line), the BCC after ETX/EOT for STX and SOH. Every character on the way must be
+    // text (printable, CR, LF; STX inside a command) with consistent parity bits: noise fails
+    // that within a few bytes, so a start byte in noise costs little.
     let end = match first {
-        STX | SOH => window
-            .iter()
-            .position(|b| matches!(b & 0x7F, ETX | EOT))
-            .map(|e| e.saturating_add(2)),
+        STX | SOH => match text_until(window, 1, |c| matches!(c, ETX | EOT)) {
+            TextRun::End(e) => Some(e.saturating_add(2)),
+            TextRun::NotText => return Scan::None,
+            TextRun::Open => None,
+        },
         SLASH if ctx.named() && seven(1) != Some(b'?') => {
             // An identification line alone, or the first line of a DSMR telegram: the byte
             // after the line tells (data lines start with CR or a letter or digit).
-            match window.iter().position(|b| b & 0x7F == LF) {
-                None => None,
-                Some(lf) => {
+            match text_until(window, 1, |c| c == LF) {
+                TextRun::NotText => return Scan::None,
+                TextRun::Open => None,
+                TextRun::End(lf) => {
                     let line = lf.saturating_add(1);
                     match window.get(line).map(|b| b & 0x7F) {
                         None if !ctx.at_end() => return Scan::Incomplete(line.saturating_add(1)),
@@ -596,11 +600,16 @@ pub fn scan(rest: &[u8], ctx: &crate::framing::StreamContext) -> crate::framing:
                 }
             }
         }
-        _ if ctx.named() => window
-            .iter()
-            .position(|b| b & 0x7F == LF)
-            .map(|e| e.saturating_add(1)),
-        _ => dsmr_end(window),
+        _ if ctx.named() => match text_until(window, 1, |c| c == LF) {
+            TextRun::End(lf) => Some(lf.saturating_add(1)),
+            TextRun::NotText => return Scan::None,
+            TextRun::Open => None,
+        },
+        // A DSMR telegram: its identification line must be text before the rest is read.
+        _ => match text_until(window, 1, |c| c == LF) {
+            TextRun::NotText => return Scan::None,
+            _ => dsmr_end(window),
+        },
     };
     let Some(end) = end else {
         return if rest.len() < MAX_STREAM_MESSAGE && !ctx.at_end() {
@@ -624,6 +633,34 @@ pub fn scan(rest: &[u8], ctx: &crate::framing::StreamContext) -> crate::framing:
         Some(len) => Scan::Frame(len),
         None => Scan::None,
     }
+}
+
+/// How a run of text characters from a start byte ends.
+enum TextRun {
+    /// At this offset, a character the caller waits for.
+    End(usize),
+    /// A byte that is no text character of a message (or breaks the parity).
+    NotText,
+    /// The window ends first.
+    Open,
+}
+
+/// Reads `window` from `from` up to the first character `stop` accepts, as long as every
+/// character is text (printable, CR, LF or STX) and, when bit 7 is set, has even parity.
+fn text_until(window: &[u8], from: usize, stop: impl Fn(u8) -> bool) -> TextRun {
+    for (i, &b) in window.iter().enumerate().skip(from) {
+        if b >= 0x80 && !even_parity(b) {
+            return TextRun::NotText;
+        }
+        let c = b & 0x7F;
+        if stop(c) {
+            return TextRun::End(i);
+        }
+        if !((0x20..0x7F).contains(&c) || matches!(c, CR | LF | STX)) {
+            return TextRun::NotText;
+        }
+    }
+    TextRun::Open
 }
 
 /// One past the LF that ends the `!` line of a DSMR telegram at the start of `window` (the
