@@ -319,6 +319,10 @@ export function makeApi(raw) {
     /** Releases the WebAssembly memory now (the garbage collector does it otherwise). */
     free() {
       this.#raw.free?.();
+    }
+  }
+
+  /**
    * An IEC 62056-21 message, built by the core from a spec:
    * `{message, address?, value?, baud?, mode?, manufacturer?, enhancedId?, identification?,
    * type?, dataSets?: [{address, value, unit?}], parity?}`; `message` is `sign_on`,
