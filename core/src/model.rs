@@ -431,6 +431,10 @@ pub enum Link {
     Wmbus(WmbusLink),
     /// Modbus RTU and Modbus TCP (the MBAP fields only for TCP).
     Modbus(ModbusLink),
+    /// CoAP (RFC 7252).
+    Coap(crate::coap::CoapLink),
+    /// MQTT (3.1.1 / 5.0).
+    Mqtt(crate::mqtt::MqttLink),
 }
 
 /// The four wired M-Bus frame kinds (EN 13757-2).

@@ -188,6 +188,8 @@ pub static CODECS: &[&Codec] = &[
     &crate::cjt188::CODEC,
     &crate::modbus::CODEC_RTU,
     &crate::modbus::CODEC_TCP,
+    &crate::coap::CODEC,
+    &crate::mqtt::CODEC,
 ];
 
 /// The registered family that decodes `protocol`, if any.
@@ -314,14 +316,22 @@ mod tests {
         let names: Vec<&str> = protocols().map(|p| p.name).collect();
         assert_eq!(
             names,
-            ["mbus", "wmbus", "cjt188", "modbus_rtu", "modbus_tcp"]
+            [
+                "mbus",
+                "wmbus",
+                "cjt188",
+                "modbus_rtu",
+                "modbus_tcp",
+                "coap",
+                "mqtt"
+            ]
         );
         assert!(protocols().all(|p| p.encode));
         // Modbus RTU has no structural signature: the caller names it.
         assert!(protocols().all(|p| p.detect == (p.protocol != Protocol::ModbusRtu)));
         assert_eq!(
             protocols_json(),
-            r#"[{"name":"mbus","title":"wired M-Bus (EN 13757-2/-3)","encode":true,"detect":true},{"name":"wmbus","title":"wireless M-Bus / OMS","encode":true,"detect":true},{"name":"cjt188","title":"CJ/T 188","encode":true,"detect":true},{"name":"modbus_rtu","title":"Modbus RTU","encode":true,"detect":false},{"name":"modbus_tcp","title":"Modbus TCP","encode":true,"detect":true}]"#
+            r#"[{"name":"mbus","title":"wired M-Bus (EN 13757-2/-3)","encode":true,"detect":true},{"name":"wmbus","title":"wireless M-Bus / OMS","encode":true,"detect":true},{"name":"cjt188","title":"CJ/T 188","encode":true,"detect":true},{"name":"modbus_rtu","title":"Modbus RTU","encode":true,"detect":false},{"name":"modbus_tcp","title":"Modbus TCP","encode":true,"detect":true},{"name":"coap","title":"CoAP (RFC 7252)","encode":true,"detect":true},{"name":"mqtt","title":"MQTT (3.1.1 / 5.0)","encode":true,"detect":true}]"#
         );
     }
 
@@ -393,6 +403,17 @@ mod tests {
                 Err(ErrorKind::UnknownProtocol),
             ),
             ("10 01 00 00 00 06 01 03 00 00 00 02", Ok(Protocol::Mbus)),
+            // CoAP and MQTT: whole consistent messages only, after every other family.
+            (
+                "42 45 00 42 01 02 61 05 61 2A FF 00 01 02 03 04",
+                Ok(Protocol::Coap),
+            ),
+            ("60 00 00 01", Ok(Protocol::Coap)),
+            ("60 01 00 01", Err(ErrorKind::UnknownProtocol)),
+            ("42 45 00", Err(ErrorKind::UnknownProtocol)),
+            ("30 03 00 01 61", Ok(Protocol::Mqtt)),
+            ("30 04 00 01 61", Err(ErrorKind::UnknownProtocol)),
+            ("C0 00", Err(ErrorKind::UnknownProtocol)),
         ];
         for (hex, expected) in cases {
             let bytes = parse_hex(hex).unwrap();
@@ -430,7 +451,7 @@ mod tests {
             .to_string()
             .contains("this protocol has no decoder in this version of meterwire"));
         let mut d = crate::decode(&[0xE5], &Options::default()).unwrap();
-        d.protocol = Protocol::Mqtt;
+        d.protocol = Protocol::Iec62056_21;
         for e in [
             crate::encode(&d).unwrap_err(),
             crate::encode_with(&d, &Options::default()).unwrap_err(),
