@@ -130,6 +130,8 @@ enum Command {
         keys: KeyArgs,
         #[command(flatten)]
         modbus: ModbusArgs,
+        #[command(flatten)]
+        mqtt: MqttArgs,
     },
     /// Build a frame: a master's request, or a frame from its JSON model. Prints spaced hex.
     #[command(
@@ -140,6 +142,9 @@ enum Command {
                       meterwire encode cjt188 valve --address 00010012345678 --close\n  \
                       meterwire encode modbus_rtu read-holding --unit 1 --start 0 --count 10\n  \
                       meterwire encode modbus_tcp read-input --unit 1 --start 0 --count 2 --transaction 7\n  \
+                      meterwire encode coap --type NON --code POST --message-id 0x1234 --token A1B2 --path /t/d \
+                          --content-format 42 --payload \"$(meterwire encode cjt188 read-data --address 00010012345678 --di 901F)\"\n  \
+                      meterwire encode mqtt --topic meters/12345678/up --qos 1 --packet-id 10 --payload '10 5B 05 60 16'\n  \
                       meterwire decode 'E5' | meterwire encode json -"
     )]
     Encode(encode::EncodeCommand),
@@ -189,6 +194,25 @@ struct DecodeArgs {
 
     #[command(flatten)]
     modbus: ModbusArgs,
+
+    #[command(flatten)]
+    mqtt: MqttArgs,
+}
+
+/// `--mqtt-version`: how MQTT packets are read.
+#[derive(Debug, Args)]
+struct MqttArgs {
+    /// MQTT: the version packets are read as, 3.1.1 (the default) or 5.0. A PUBLISH does not
+    /// say which version sent it; 5.0 reads its properties.
+    #[arg(long, value_name = "VERSION", value_parser = encode::parse_mqtt_version)]
+    mqtt_version: Option<meterwire::MqttVersion>,
+}
+
+impl MqttArgs {
+    /// `opts` with these options.
+    fn apply(&self, opts: Options) -> Options {
+        opts.with_mqtt_version(self.mqtt_version)
+    }
 }
 
 /// `--request` / `--profile`: Modbus options.
@@ -432,11 +456,13 @@ impl<W: Write> Printer<W> {
 
 /// Runs `decode`; returns the exit status.
 fn decode(args: &DecodeArgs) -> io::Result<u8> {
-    let opts = args.modbus.apply(
-        Options::default()
-            .with_protocol(args.protocol.0)
-            .with_keys(args.keys.get())
-            .with_cjt188_di_order(args.cjt188_di_order),
+    let opts = args.mqtt.apply(
+        args.modbus.apply(
+            Options::default()
+                .with_protocol(args.protocol.0)
+                .with_keys(args.keys.get())
+                .with_cjt188_di_order(args.cjt188_di_order),
+        ),
     );
     let stdout = io::stdout();
     let mut printer = Printer::new(BufWriter::new(stdout.lock()), args.format, args.protocol.0)?;
@@ -481,12 +507,15 @@ fn main() -> ExitCode {
             protocol,
             keys,
             modbus,
+            mqtt,
         } => {
             let mut out = String::new();
-            let opts = modbus.apply(
-                Options::default()
-                    .with_protocol(protocol.0)
-                    .with_keys(keys.get()),
+            let opts = mqtt.apply(
+                modbus.apply(
+                    Options::default()
+                        .with_protocol(protocol.0)
+                        .with_keys(keys.get()),
+                ),
             );
             let ok = explain::explain(hex, &opts, &mut out);
             print!("{out}");

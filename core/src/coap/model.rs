@@ -79,6 +79,22 @@ impl CoapCode {
     }
 }
 
+impl CoapCode {
+    /// Reads a code: `c.dd` (`"0.02"`, `"2.05"`), a method (`GET`, `POST`, `PUT`, `DELETE`,
+    /// `FETCH`, `PATCH`, `iPATCH`, any case) or a response name (`content`, `changed`, …).
+    pub fn parse(text: &str) -> Option<CoapCode> {
+        if let Some((class, detail)) = text.split_once('.') {
+            let class: u8 = class.parse().ok().filter(|c| *c <= 7)?;
+            let detail: u8 = detail.parse().ok().filter(|d| *d <= 31)?;
+            return Some(CoapCode(class << 5 | detail));
+        }
+        (0u8..=0xBF).map(CoapCode).find(|c| {
+            super::method_name(c.0).is_some_and(|m| m.eq_ignore_ascii_case(text))
+                || super::response_name(c.0) == Some(text)
+        })
+    }
+}
+
 impl fmt::Display for CoapCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{:02}", self.class(), self.detail())

@@ -635,6 +635,42 @@ pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
     Ok(out)
 }
 
+/// Builds a PUBLISH around `payload` (an encoded frame, JSON text, …). `packet_id` is written
+/// for QoS 1 and 2 (0 when `None`); a 5.0 PUBLISH gets an empty property list.
+///
+/// ```
+/// use meterwire::mqtt::{publish, MqttVersion};
+///
+/// let packet = publish("m/1", 1, Some(10), false, false, MqttVersion::V311, b"{}")?;
+/// assert_eq!(packet, [0x32, 0x09, 0x00, 0x03, b'm', b'/', b'1', 0x00, 0x0A, b'{', b'}']);
+/// # Ok::<(), meterwire::Error>(())
+/// ```
+pub fn publish(
+    topic: &str,
+    qos: u8,
+    packet_id: Option<u16>,
+    retain: bool,
+    dup: bool,
+    version: MqttVersion,
+    payload: &[u8],
+) -> Result<Vec<u8>> {
+    let link = MqttLink {
+        packet_type: Cow::Borrowed("PUBLISH"),
+        version,
+        dup: Some(dup),
+        qos: Some(qos),
+        retain: Some(retain),
+        topic: Some(String::from(topic)),
+        packet_id: packet_id.filter(|_| qos > 0),
+        ..MqttLink::default()
+    };
+    let mut d = Decoded::new(Protocol::Mqtt, Link::Mqtt(link));
+    if !payload.is_empty() {
+        d.application_data = Some(Bytes::new(payload));
+    }
+    encode(&d, &Options::default())
+}
+
 fn encode_model(decoded: &Decoded, opts: &Options) -> Result<Vec<u8>> {
     encode(decoded, opts)
 }
