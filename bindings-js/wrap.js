@@ -111,6 +111,14 @@ function checkOpts(opts, { many = false, decoding = true } = {}) {
     if (modbusProfile !== undefined && modbusProfile !== null) {
       out.modbusProfile = checkProfile(modbusProfile);
     }
+    // MQTT: the version packets are read as ("3.1.1" or "5.0"; the core reads the text).
+    const mqttVersion = opts.mqttVersion;
+    if (mqttVersion !== undefined && mqttVersion !== null) {
+      if (typeof mqttVersion !== 'string') {
+        throw typeError(`opts.mqttVersion must be a string (got ${describe(mqttVersion)})`);
+      }
+      out.mqttVersion = mqttVersion;
+    }
   }
   const keys = opts.keys;
   if (keys !== undefined) out.keys = checkKeys(keys);

@@ -42,6 +42,8 @@ pub struct DecodeOptions {
     pub request: Option<Either<Uint8Array, String>>,
     /// Modbus: a register profile as JSON text (the wrapper writes an object as JSON).
     pub modbus_profile: Option<String>,
+    /// MQTT: the version packets are read as (`"3.1.1"`, `"5.0"`).
+    pub mqtt_version: Option<String>,
 }
 
 /// One input: bytes (`Buffer` or `Uint8Array`) or hex text.
@@ -139,6 +141,9 @@ fn options(opts: Option<&DecodeOptions>) -> Result<Options, MwError> {
         }
         if let Some(text) = &o.modbus_profile {
             out = out.with_modbus_profile(Some(Arc::new(ModbusProfile::from_json(text)?)));
+        }
+        if let Some(text) = &o.mqtt_version {
+            out = out.with_mqtt_version(Options::parse_mqtt_version(text)?);
         }
     }
     Ok(out)

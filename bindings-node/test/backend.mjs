@@ -81,6 +81,7 @@ export function vectorOptions(line) {
   if (typeof line.profile === 'string' && line.profile) {
     opts.modbusProfile = JSON.parse(readFileSync(join(root, line.profile), 'utf8'));
   }
+  if (typeof line.mqtt_version === 'string' && line.mqtt_version) opts.mqttVersion = line.mqtt_version;
   return Object.keys(opts).length ? opts : undefined;
 }
 
@@ -89,6 +90,7 @@ export function cliOptions(line) {
   const args = [];
   if (typeof line.request === 'string' && line.request) args.push('--request', line.request);
   if (typeof line.profile === 'string' && line.profile) args.push('--profile', join(root, line.profile));
+  if (typeof line.mqtt_version === 'string' && line.mqtt_version) args.push('--mqtt-version', line.mqtt_version);
   return args;
 }
 

@@ -6,6 +6,8 @@
 //! Python objects through one generic serializer (`convert`), and every core error goes
 //! through one funnel (`errors::to_py_err`). `decode_json` returns the core's own text.
 #![forbid(unsafe_code)]
+// Each pyfunction takes the keyword arguments of the Python API (design §4) one by one.
+#![allow(clippy::too_many_arguments)]
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -73,11 +75,13 @@ fn input<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Input<'a>> {
     Ok(Input::Bytes(Cow::Owned(bytes.as_bytes().to_vec())))
 }
 
-/// The Modbus keyword arguments: `request` and `modbus_profile`.
+/// The protocol-specific keyword arguments: Modbus `request` and `modbus_profile`, and
+/// `mqtt_version`.
 #[derive(Clone, Copy)]
 struct ModbusArgs<'a, 'py> {
     request: Option<&'a Bound<'py, PyAny>>,
     profile: Option<&'a Bound<'py, PyAny>>,
+    mqtt_version: Option<&'a str>,
 }
 
 /// The core's options from the keyword arguments.
@@ -94,7 +98,11 @@ fn options(
         .with_keys(keys_of(py, keys)?)
         .with_explain(explain)
         .with_request(request_of(py, modbus.request)?)
-        .with_modbus_profile(profile_of(py, modbus.profile)?))
+        .with_modbus_profile(profile_of(py, modbus.profile)?)
+        .with_mqtt_version(
+            Options::parse_mqtt_version(modbus.mqtt_version.unwrap_or(""))
+                .map_err(|e| to_py_err(py, &e))?,
+        ))
 }
 
 /// The `request` option: the Modbus request a response answers, as bytes-like data or hex
@@ -188,9 +196,9 @@ fn decode_input(input: &Input<'_>, opts: &Options) -> Result<Decoded, meterwire:
 #[pyo3(
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
-        modbus_profile = None
+        modbus_profile = None, mqtt_version = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None)"
 )]
 fn decode<'py>(
     py: Python<'py>,
@@ -200,10 +208,12 @@ fn decode<'py>(
     explain: bool,
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
+    mqtt_version: Option<Cow<'_, str>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
+        mqtt_version: mqtt_version.as_deref(),
     };
     let opts = options(py, &protocol, keys, explain, modbus)?;
     let decoded = decode_input(&input(data)?, &opts).map_err(|e| to_py_err(py, &e))?;
@@ -215,9 +225,9 @@ fn decode<'py>(
 #[pyo3(
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
-        modbus_profile = None
+        modbus_profile = None, mqtt_version = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None)"
 )]
 fn decode_json(
     py: Python<'_>,
@@ -227,10 +237,12 @@ fn decode_json(
     explain: bool,
     request: Option<&Bound<'_, PyAny>>,
     modbus_profile: Option<&Bound<'_, PyAny>>,
+    mqtt_version: Option<Cow<'_, str>>,
 ) -> PyResult<String> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
+        mqtt_version: mqtt_version.as_deref(),
     };
     let opts = options(py, &protocol, keys, explain, modbus)?;
     let input = input(data)?;
@@ -289,9 +301,9 @@ enum OnError {
 #[pyo3(
     signature = (
         frames, *, protocol = Cow::Borrowed("auto"), keys = None, on_error = Cow::Borrowed("raise"),
-        request = None, modbus_profile = None
+        request = None, modbus_profile = None, mqtt_version = None
     ),
-    text_signature = "(frames, *, protocol='auto', keys=None, on_error='raise', request=None, modbus_profile=None)"
+    text_signature = "(frames, *, protocol='auto', keys=None, on_error='raise', request=None, modbus_profile=None, mqtt_version=None)"
 )]
 fn decode_many<'py>(
     py: Python<'py>,
@@ -301,6 +313,7 @@ fn decode_many<'py>(
     on_error: Cow<'_, str>,
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
+    mqtt_version: Option<Cow<'_, str>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let mode = match on_error.as_ref() {
         "raise" => OnError::Raise,
@@ -315,6 +328,7 @@ fn decode_many<'py>(
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
+        mqtt_version: mqtt_version.as_deref(),
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let inputs = frames_of(frames)?
@@ -355,9 +369,9 @@ fn decode_many<'py>(
 #[pyo3(
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, request = None,
-        modbus_profile = None
+        modbus_profile = None, mqtt_version = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, request=None, modbus_profile=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None)"
 )]
 fn decode_stream<'py>(
     py: Python<'py>,
@@ -366,10 +380,12 @@ fn decode_stream<'py>(
     keys: Option<&Bound<'py, PyAny>>,
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
+    mqtt_version: Option<Cow<'_, str>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
+        mqtt_version: mqtt_version.as_deref(),
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let input = input(data)?;
@@ -490,9 +506,9 @@ impl Frame {
 #[pyo3(
     signature = (
         decoded, *, timestamp = None, protocol = Cow::Borrowed("auto"), keys = None,
-        request = None, modbus_profile = None
+        request = None, modbus_profile = None, mqtt_version = None
     ),
-    text_signature = "(decoded, *, timestamp=None, protocol='auto', keys=None, request=None, modbus_profile=None)"
+    text_signature = "(decoded, *, timestamp=None, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None)"
 )]
 fn to_reading<'py>(
     py: Python<'py>,
@@ -502,10 +518,12 @@ fn to_reading<'py>(
     keys: Option<&Bound<'py, PyAny>>,
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
+    mqtt_version: Option<Cow<'_, str>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
+        mqtt_version: mqtt_version.as_deref(),
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let frame = Frame::read(decoded)?
@@ -522,9 +540,9 @@ fn to_reading<'py>(
 #[pyo3(
     signature = (
         frames, *, protocol = Cow::Borrowed("auto"), keys = None, request = None,
-        modbus_profile = None
+        modbus_profile = None, mqtt_version = None
     ),
-    text_signature = "(frames, *, protocol='auto', keys=None, request=None, modbus_profile=None)"
+    text_signature = "(frames, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None)"
 )]
 fn readings<'py>(
     py: Python<'py>,
@@ -533,10 +551,12 @@ fn readings<'py>(
     keys: Option<&Bound<'py, PyAny>>,
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
+    mqtt_version: Option<Cow<'_, str>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
+        mqtt_version: mqtt_version.as_deref(),
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let items = frames_of(frames)?

@@ -2,7 +2,8 @@
 //! contract of design §3 (a documented kind, an offset inside the input). `decode_stream`
 //! must cover every input byte exactly once, in order. Protocols tried: auto-detection,
 //! M-Bus, CJ/T 188, Modbus RTU and Modbus TCP (whose decodable frames must also encode back
-//! to the same bytes; also with the `request` option and a register profile); and the zero-copy views of `mbus::view` and `wmbus::view`.
+//! to the same bytes; also with the `request` option and a register profile), CoAP and MQTT
+//! 3.1.1 / 5.0 with their nested payloads (which must encode back too); and the zero-copy views of `mbus::view` and `wmbus::view`.
 #![no_main]
 
 use std::sync::{Arc, OnceLock};
@@ -66,6 +67,22 @@ fn check_bytes(data: &[u8]) {
             assert_eq!(meterwire::encode_json(&json).expect("encode_json(decode_json(x))"), data);
         }
     }
+    // CoAP and MQTT (3.1.1 and 5.0), with nested payloads: a message that decodes encodes
+    // back to the same bytes, directly and through JSON, and explain covers every byte.
+    let coap = Options::default().with_protocol(Some(Protocol::Coap));
+    let mqtt = Options::default().with_protocol(Some(Protocol::Mqtt));
+    let mqtt5 = mqtt
+        .clone()
+        .with_mqtt_version(Some(meterwire::MqttVersion::V5));
+    for opts in [&coap, &mqtt, &mqtt5] {
+        if let Ok(d) = decode(data, opts) {
+            assert_eq!(meterwire::encode(&d).expect("encode(decode(x))"), data);
+            let json = meterwire::to_json(&d);
+            assert_eq!(meterwire::encode_json(&json).expect("encode_json(decode_json(x))"), data);
+        }
+    }
+    let coap_explain = coap.clone().with_explain(true);
+    let mqtt5_explain = mqtt5.clone().with_explain(true);
     let modbus_rtu_explain = modbus_rtu.clone().with_explain(true);
     let modbus_tcp_explain = modbus_tcp.clone().with_explain(true);
     // Modbus with the request option and a register profile: a request for 12 holding (RTU)
@@ -115,6 +132,11 @@ fn check_bytes(data: &[u8]) {
         modbus_rtu_paired,
         modbus_tcp_paired,
         modbus_self_paired,
+        coap,
+        coap_explain,
+        mqtt,
+        mqtt5,
+        mqtt5_explain,
     ] {
         let decoded = decode(data, &opts);
         if let Err(e) = &decoded {

@@ -152,6 +152,26 @@ describe('web demo in headless Chromium', () => {
     await page.close();
   });
 
+  test('CoAP carrying CJ/T 188 (digest MB1): the nested payload as a tree, its own bytes annotated', async () => {
+    const page = await open();
+    const mb1 = '52021234A1B2B1740164112AFFFEFE6810785634120001008116901F01563412002C000012002C0030081503252000006F16';
+    await paste(page, mb1);
+    const level = page.getByTestId('payload-level');
+    assert.equal(await level.count(), 1);
+    assert.equal(await level.getAttribute('data-protocol'), 'cjt188');
+    assert.equal(await level.getAttribute('data-level'), '2');
+    assert.equal(await level.getByTestId('meter').locator('dd[data-key="id"]').textContent(), '00010012345678');
+    assert.equal(await level.getByTestId('record-row').first().locator('.value').textContent(), '1234.56');
+    // The nested level's fields cover bytes 13-49 of the message.
+    const fields = level.getByTestId('payload-byte-map').locator('.field');
+    assert.ok((await fields.count()) > 5);
+    assert.match(await level.textContent(), /bytes 13–49 of the input/);
+    assert.equal(await jsonHook(page), core(mb1));
+    assert.equal(await page.getByTestId('error').count(), 0);
+    await shot(page, 'coap-cjt188.png');
+    await page.close();
+  });
+
   test('every sample of every protocol the page offers decodes as the CLI does', async () => {
     const page = await open();
     const protocols = await page.$$eval('[data-testid="protocol"] option', (os) => os.map((o) => o.value).filter((v) => v !== 'auto'));

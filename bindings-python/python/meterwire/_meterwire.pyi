@@ -64,6 +64,7 @@ def decode(
     explain: bool = False,
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
+    mqtt_version: Optional[str] = None,
 ) -> Decoded:
     """Decodes one frame into the model (design §2).
 
@@ -87,6 +88,7 @@ def decode_json(
     explain: bool = False,
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
+    mqtt_version: Optional[str] = None,
 ) -> str:
     """Decodes one frame into the core's compact JSON text: the same bytes in every runtime."""
 
@@ -98,6 +100,7 @@ def decode_many(
     on_error: OnError = "raise",
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
+    mqtt_version: Optional[str] = None,
 ) -> List[Union[Decoded, ErrorObject]]:
     """Decodes many frames in order, the GIL released while decoding.
 
@@ -115,6 +118,7 @@ def decode_stream(
     keys: Optional[Keys] = None,
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
+    mqtt_version: Optional[str] = None,
 ) -> List[StreamItem]:
     """Cuts a byte stream (a serial capture) into frames and garbage.
 
@@ -143,6 +147,7 @@ def to_reading(
     keys: Optional[Keys] = None,
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
+    mqtt_version: Optional[str] = None,
 ) -> Reading:
     """The flat reading of one frame (design §2.1). ``decoded`` is a dict from ``decode``, or
     frame data decoded first with ``protocol`` and ``keys``. ``timestamp``: the reception time
@@ -155,6 +160,7 @@ def readings(
     keys: Optional[Keys] = None,
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
+    mqtt_version: Optional[str] = None,
 ) -> Columns:
     """Many frames as one columnar table (``pandas.DataFrame(readings(frames))``).
 

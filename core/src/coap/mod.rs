@@ -372,7 +372,7 @@ pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
         _ => Hint::Detect,
     };
     link.payload_format =
-        payload::read(msg.payload(), msg.payload_start(), hint, opts, &mut out).map(Name::from);
+        payload::read(msg.payload(), msg.payload_start(), hint, opts, &mut out)?.map(Name::from);
     out.link = Link::Coap(link);
     if opts.explain {
         out.spans = spans(&msg, &out);
@@ -712,6 +712,35 @@ mod tests {
                 assert_eq!(inner.spans.last().unwrap().end, bytes.len());
             }
         }
+    }
+
+    /// The caller's keys open a nested wM-Bus telegram (wmbus.md W3, mode 5); a wrong key is
+    /// the `decrypt` error at the telegram's offset in the message, not an opaque payload.
+    #[test]
+    fn keys_reach_the_nested_frame() {
+        let mut bytes = parse_hex("50 02 00 2B B1 74 FF").unwrap();
+        bytes.extend(
+            parse_hex(
+                "2E443A6378563412010798357A2B00200557C963FC6297080B181B6684295ADA135C36E353451AACE87F97ED42BB1DE091FAEAF95B1C21",
+            )
+            .unwrap(),
+        );
+        let key = crate::Key::parse("000102030405060708090A0B0C0D0E0F").unwrap();
+        let opts = Options::default().with_key(key);
+        let d = crate::decode(&bytes, &opts).unwrap();
+        let inner = d.payload.as_deref().unwrap();
+        assert!(!inner.encrypted);
+        assert_eq!(inner.records[0].number().unwrap().to_string(), "1234.567");
+        assert_eq!(crate::encode_with(&d, &opts).unwrap(), bytes);
+        // Without the key: decoded, the nested telegram flagged encrypted.
+        let d = crate::decode(&bytes, &Options::default()).unwrap();
+        assert!(d.payload.as_deref().unwrap().encrypted);
+        assert_eq!(crate::encode(&d).unwrap(), bytes);
+        // A wrong key.
+        let wrong = Options::default().with_key(crate::Key::new([0x11; 16]));
+        let e = crate::decode(&bytes, &wrong).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decrypt);
+        assert!(e.offset() >= 7, "{}", e.offset());
     }
 
     #[test]

@@ -586,7 +586,7 @@ pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
         }
         layout.payload_start = r.position();
         link.payload_format =
-            payload::read(r.rest(), r.position(), hint, opts, &mut out).map(Name::from);
+            payload::read(r.rest(), r.position(), hint, opts, &mut out)?.map(Name::from);
     } else {
         let flags = packet.flags();
         link.flags = Some(flags);
@@ -918,6 +918,18 @@ mod tests {
                 "1234.567"
             );
             assert_eq!(crate::encode(&d).unwrap(), bytes);
+            // The flat reading is the carried meter's.
+            let r = crate::to_reading(&d, None);
+            assert_eq!(
+                r.get("total_m3"),
+                Some(&crate::ReadingValue::Number(
+                    crate::Decimal::parse("1234.567").unwrap()
+                ))
+            );
+            let columns = crate::readings(core::slice::from_ref(&d));
+            let json = serde_json::to_string(&columns).unwrap();
+            assert!(json.contains(r#""protocol":["mqtt"]"#), "{json}");
+            assert!(json.contains(r#""meter_id":["12345678"]"#), "{json}");
             let e = crate::decode(&bytes, &mqtt().with_explain(true)).unwrap();
             let mut at = 0;
             for s in &e.spans {

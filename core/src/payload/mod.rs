@@ -18,6 +18,9 @@
 //! `opaque`). A transport that names its content format (CoAP Content-Format 50
 //! `application/json`) reads it as that format directly.
 //!
+//! A nested frame that the caller's key does not open (wM-Bus `decrypt` or `auth`) is that
+//! error, at its offset in the outermost input: a wrong key is never read as opaque bytes.
+//!
 //! Nesting is limited to [`MAX_DEPTH`] levels (the outermost message is level 1); deeper
 //! payloads are not looked at for frames (a warning; JSON and opaque still apply). In explain mode the nested model's `spans` are
 //! offsets in the **outermost input**, so a viewer can mark each level's bytes in one dump.
@@ -30,6 +33,7 @@ use alloc::format;
 
 pub use value::FieldValue;
 
+use crate::error::ErrorKind;
 use crate::model::{Bytes, Decoded, FrameFormat, Link, MbusFrameKind, Protocol};
 use crate::Options;
 
@@ -93,15 +97,17 @@ pub(crate) fn shift_spans(d: &mut Decoded, base: usize) {
 
 /// Reads the payload `bytes` (at offset `base` of the outermost input) into `out`, the
 /// transport's model, and returns the name of its format (`None` when there is no payload).
+/// A nested frame that the caller's key does not open is a `decrypt` (or `auth`) error at
+/// its offset in the outermost input.
 pub(crate) fn read(
     bytes: &[u8],
     base: usize,
     hint: Hint,
     opts: &Options,
     out: &mut Decoded,
-) -> Option<&'static str> {
+) -> crate::Result<Option<&'static str>> {
     if bytes.is_empty() {
-        return None;
+        return Ok(None);
     }
     let depth = opts.payload_depth.saturating_add(1);
     if hint == Hint::Detect && depth < MAX_DEPTH {
@@ -112,12 +118,18 @@ pub(crate) fn read(
                 continue;
             }
             inner_opts.protocol = Some(protocol);
-            if let Ok(mut inner) = crate::decode(bytes, &inner_opts) {
-                if validates(&inner) {
+            match crate::decode(bytes, &inner_opts) {
+                Ok(mut inner) if validates(&inner) => {
                     shift_spans(&mut inner, base);
                     out.payload = Some(Box::new(inner));
-                    return Some(protocol.as_str());
+                    return Ok(Some(protocol.as_str()));
                 }
+                // A frame that a given key does not open is the caller's error (design §3),
+                // not a reason to read the bytes as something else.
+                Err(e) if matches!(e.kind(), ErrorKind::Decrypt | ErrorKind::Auth) => {
+                    return Err(e.shifted(base));
+                }
+                _ => {}
             }
         }
     } else if hint == Hint::Detect {
@@ -133,7 +145,7 @@ pub(crate) fn read(
                 out.meter = parsed.meter;
             }
             out.records.extend(parsed.records);
-            return Some(JSON);
+            return Ok(Some(JSON));
         }
         if hint == Hint::Json {
             out.warnings
@@ -141,7 +153,7 @@ pub(crate) fn read(
         }
     }
     out.application_data = Some(Bytes::new(bytes));
-    Some(OPAQUE)
+    Ok(Some(OPAQUE))
 }
 
 /// The payload bytes to write back: the nested frame encoded with `opts`, or
