@@ -1080,6 +1080,62 @@ fn hand_checked_mobile_values() {
             json!(60),
         ),
         ("mqtt-puback", "/link/packet_id", json!(10)),
+        // LwM2M TLV: C8 00 25 = resource with value, id 0, 8-bit length 37 (the E2 reply).
+        (
+            "coap-lwm2m-tlv-notify-data-cjt188",
+            "/link/content_format",
+            json!(11542),
+        ),
+        (
+            "coap-lwm2m-tlv-notify-data-cjt188",
+            "/payload/records/0/exact",
+            json!("1234.56"),
+        ),
+        // C1 09 64: battery level 100 %; 87 07 …: instances 0x0001 mV and 0x1388 = 5000 mV;
+        // C4 0D 5182428F: 1367491215 s = 2013-05-02T10:40:15 UTC.
+        (
+            "coap-lwm2m-tlv-write-device-3-0",
+            "/records/1/exact",
+            json!("100"),
+        ),
+        (
+            "coap-lwm2m-tlv-write-device-3-0",
+            "/records/3/exact",
+            json!("5.000"),
+        ),
+        (
+            "coap-lwm2m-tlv-write-device-3-0",
+            "/records/4/value",
+            json!("2013-05-02T10:40:15"),
+        ),
+        (
+            "coap-lwm2m-tlv-write-device-3-0",
+            "/meter/id",
+            json!("12345"),
+        ),
+        // float32 449A5000 = 1234.5; 3903126F = 0.000125; C1 0A 01: leak detected.
+        (
+            "coap-lwm2m-tlv-write-water-meter-3424",
+            "/records/0/exact",
+            json!("1234.5"),
+        ),
+        (
+            "coap-lwm2m-tlv-write-water-meter-3424",
+            "/records/2/exact",
+            json!("0.000125"),
+        ),
+        (
+            "coap-lwm2m-tlv-write-water-meter-3424",
+            "/status/flags/0",
+            json!("leak"),
+        ),
+        ("coap-lwm2m-senml-send", "/records/2/exact", json!("-93")),
+        ("coap-lwm2m-senml-send", "/records/2/unit", json!("dBm")),
+        (
+            "coap-lwm2m-senml-send",
+            "/payload/protocol",
+            json!("cjt188"),
+        ),
     ];
     for (name, pointer, want) in checks {
         let got = get(name).pointer(pointer).cloned().unwrap_or(Json::Null);

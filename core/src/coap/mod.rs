@@ -35,8 +35,11 @@
 //!   `content_format` and `content_format_name` (`application/octet-stream`, …), and
 //!   `payload_format` (what the payload was read as, [`crate::payload`]). They are read from
 //!   `options` and the payload; encoding ignores them.
-//! * The payload: Content-Format 50 (`application/json`) is read as JSON; other formats
-//!   (42, none, …) are detected in the digest's order. A nested frame is `payload` (the same
+//! * The payload: Content-Format 50 (`application/json`) is read as JSON, 11542 as LwM2M
+//!   TLV and 110 as SenML JSON (records named and typed by the OMA objects,
+//!   [`crate::payload::lwm2m`], with the Uri-Path giving the object of a TLV that does not
+//!   start with an object instance); other formats (42, none, …) are detected in the
+//!   digest's order. A nested frame is `payload` (the same
 //!   model); JSON gives `records` (and `meter.id`); everything else stays in
 //!   `application_data`. A nested frame that decodes with warnings keeps them inside.
 //!
@@ -369,13 +372,17 @@ pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
     }
     let hint = match content_format {
         Some(50) => Hint::Json,
+        Some(110) => Hint::SenmlJson,
+        Some(11542) => Hint::Lwm2mTlv(payload::lwm2m::Path::parse(
+            link.uri_path.as_deref().unwrap_or(""),
+        )),
         _ => Hint::Detect,
     };
-    link.payload_format =
-        payload::read(msg.payload(), msg.payload_start(), hint, opts, &mut out)?.map(Name::from);
+    let read = payload::read(msg.payload(), msg.payload_start(), hint, opts, &mut out)?;
+    link.payload_format = read.format.map(Name::from);
     out.link = Link::Coap(link);
     if opts.explain {
-        out.spans = spans(&msg, &out);
+        out.spans = spans(&msg, &out, read.spans);
     }
     Ok(out)
 }
@@ -444,7 +451,7 @@ pub fn encode(decoded: &Decoded, opts: &Options) -> Result<Vec<u8>> {
         .iter()
         .map(|o| option_bytes(o).map(|v| (o.number, v)))
         .collect::<Result<Vec<_>>>()?;
-    let payload = payload::bytes_of(decoded, opts)?;
+    let payload = payload::bytes_of(decoded, link.payload_format.as_deref(), opts)?;
     let repr = CoapRepr {
         type_bits: link.message_type.bits(),
         code: link.code.0,
@@ -459,7 +466,11 @@ pub fn encode(decoded: &Decoded, opts: &Options) -> Result<Vec<u8>> {
 }
 
 /// Every byte of the message, once.
-fn spans<T: AsRef<[u8]>>(msg: &CoapMessage<T>, d: &Decoded) -> Vec<crate::model::Span> {
+fn spans<T: AsRef<[u8]>>(
+    msg: &CoapMessage<T>,
+    d: &Decoded,
+    payload_spans: Vec<crate::model::Span>,
+) -> Vec<crate::model::Span> {
     let len = msg.payload_start().max(msg.options_start());
     let total = if msg.marker().is_some() {
         msg.payload_start().saturating_add(msg.payload().len())
@@ -505,8 +516,13 @@ fn spans<T: AsRef<[u8]>>(msg: &CoapMessage<T>, d: &Decoded) -> Vec<crate::model:
     }
     if msg.marker().is_some() {
         s.add(1, "link.payload_marker", "payload marker 0xFF");
+        if !payload_spans.is_empty() {
+            s.spans.extend(payload_spans);
+            return s.spans;
+        }
         let format = link.and_then(|l| l.payload_format.as_deref());
-        let path = if d.payload.is_some() {
+        // The nested frame's bytes are these bytes (not text that encodes them).
+        let path = if d.payload.as_ref().is_some_and(|p| !p.spans.is_empty()) {
             "payload"
         } else {
             "application_data"
@@ -741,6 +757,77 @@ mod tests {
         let e = crate::decode(&bytes, &wrong).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Decrypt);
         assert!(e.offset() >= 7, "{}", e.offset());
+    }
+
+    /// A CTWing/OceanConnect-style notification: CON 2.05, Observe 12, Content-Format 11542,
+    /// a TLV resource 0 (the observed /19/0/0 data) holding the CJ/T 188 reply E2.
+    #[test]
+    fn lwm2m_tlv_notification_carries_a_frame() {
+        let e2 = "FEFE6810785634120001008116901F01563412002C000012002C0030081503252000006F16";
+        let bytes = parse_hex(&format!(
+            "44 45 00 07 0A 0B 0C 0D 61 0C 62 2D 16 FF C8 00 25 {e2}"
+        ))
+        .unwrap();
+        let d = crate::decode(&bytes, &Options::default().with_explain(true)).unwrap();
+        let l = d.coap_link().unwrap();
+        assert_eq!(l.content_format, Some(11542));
+        assert_eq!(l.payload_format.as_deref(), Some("lwm2m_tlv"));
+        let inner = d.payload.as_deref().unwrap();
+        assert_eq!(inner.protocol, Protocol::Cjt188);
+        assert_eq!(inner.records[0].number().unwrap().to_string(), "1234.56");
+        assert_eq!(inner.spans.first().unwrap().start, 17);
+        assert_eq!(crate::encode(&d).unwrap(), bytes);
+        let mut at = 0;
+        for s in &d.spans {
+            assert_eq!(s.start, at, "{s:?}");
+            at = s.end;
+        }
+        assert_eq!(at, bytes.len());
+        assert!(d.spans.iter().any(|s| s.path == "payload" && s.start == 17));
+    }
+
+    /// A write to /3424/0 (the OMA registry's water meter object) as TLV, and the same values
+    /// as SenML JSON.
+    #[test]
+    fn lwm2m_water_meter_tlv_and_senml() {
+        // POST /3424/0, CF 11542: volume 1234.5 (float32 449A5000), leak detected.
+        let bytes = parse_hex(
+            "42 02 00 08 01 02 B4 33 34 32 34 01 30 12 2D 16 FF C4 01 44 9A 50 00 C1 0A 01",
+        )
+        .unwrap();
+        let d = crate::decode(&bytes, &coap()).unwrap();
+        assert_eq!(d.coap_link().unwrap().uri_path.as_deref(), Some("/3424/0"));
+        let r = &d.records[0];
+        assert_eq!(
+            (r.quantity.as_ref(), r.label.as_deref(), r.unit.as_deref()),
+            ("volume", Some("cumulated_water_volume"), Some("m3"))
+        );
+        assert_eq!(r.number().unwrap().to_string(), "1234.5");
+        assert!(d.status.unwrap().flags.contains(crate::StatusFlag::Leak));
+        assert_eq!(crate::encode(&d).unwrap(), bytes);
+        let senml = br#"[{"bn":"/3424/0/","n":"1","v":1234.5},{"n":"10","vb":true}]"#;
+        let mut bytes = parse_hex("42 02 00 09 01 02 B4 33 34 32 34 01 30 11 6E FF").unwrap();
+        bytes.extend_from_slice(senml);
+        let d = crate::decode(&bytes, &coap()).unwrap();
+        assert_eq!(
+            d.coap_link().unwrap().payload_format.as_deref(),
+            Some("senml_json")
+        );
+        assert_eq!(d.records[0].number().unwrap().to_string(), "1234.5");
+        assert_eq!(
+            d.records[0].label.as_deref(),
+            Some("cumulated_water_volume")
+        );
+        assert_eq!(crate::encode(&d).unwrap(), bytes);
+        // Not TLV: a warning, the bytes kept.
+        let bytes = parse_hex("42 02 00 08 01 02 C2 2D 16 FF C4 01").unwrap();
+        let d = crate::decode(&bytes, &coap().with_explain(true)).unwrap();
+        assert_eq!(
+            d.coap_link().unwrap().payload_format.as_deref(),
+            Some("opaque")
+        );
+        assert_eq!(d.warnings.len(), 1);
+        assert_eq!(crate::encode(&d).unwrap(), bytes);
     }
 
     #[test]

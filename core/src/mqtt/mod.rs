@@ -585,8 +585,9 @@ pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
             link.properties = list;
         }
         layout.payload_start = r.position();
-        link.payload_format =
-            payload::read(r.rest(), r.position(), hint, opts, &mut out)?.map(Name::from);
+        link.payload_format = payload::read(r.rest(), r.position(), hint, opts, &mut out)?
+            .format
+            .map(Name::from);
     } else {
         let flags = packet.flags();
         link.flags = Some(flags);
@@ -713,7 +714,11 @@ pub fn encode(decoded: &Decoded, opts: &Options) -> Result<Vec<u8>> {
             put_varint(&mut body, len, 1)?;
             body.extend_from_slice(&props);
         }
-        body.extend_from_slice(&payload::bytes_of(decoded, opts)?);
+        body.extend_from_slice(&payload::bytes_of(
+            decoded,
+            link.payload_format.as_deref(),
+            opts,
+        )?);
     } else {
         first = t << 4 | (link.flags.unwrap_or(required_flags(t)) & 0x0F);
         if let (Some(id), true) = (link.packet_id, has_packet_id(t)) {
@@ -800,7 +805,8 @@ fn spans<T: AsRef<[u8]>>(
             }
         }
         let rest = total.saturating_sub(layout.payload_start);
-        let path = if d.payload.is_some() {
+        // The nested frame's bytes are these bytes (not text that encodes them).
+        let path = if d.payload.as_ref().is_some_and(|p| !p.spans.is_empty()) {
             "payload"
         } else {
             "application_data"

@@ -15,8 +15,10 @@
 //! caller's options (keys, Modbus request and profile apply inside); JSON becomes records of
 //! the transport's own model ([`json`]); opaque bytes are kept in `application_data`. The
 //! link's `payload_format` names which (`cjt188`, `mbus`, `wmbus`, `modbus_rtu`, `json`,
-//! `opaque`). A transport that names its content format (CoAP Content-Format 50
-//! `application/json`) reads it as that format directly.
+//! `opaque`). A transport that names its content format reads it as that format directly:
+//! CoAP Content-Format 50 `application/json` as JSON, 11542 as LwM2M TLV and 110 as SenML
+//! JSON ([`lwm2m`]: `lwm2m_tlv`, `senml_json`; a Binary App Data Container value holding a
+//! frame becomes the nested payload).
 //!
 //! A nested frame that the caller's key does not open (wM-Bus `decrypt` or `auth`) is that
 //! error, at its offset in the outermost input: a wrong key is never read as opaque bytes.
@@ -26,6 +28,7 @@
 //! offsets in the **outermost input**, so a viewer can mark each level's bytes in one dump.
 
 pub mod json;
+pub mod lwm2m;
 mod value;
 
 use alloc::boxed::Box;
@@ -47,14 +50,30 @@ pub(crate) enum Hint {
     Detect,
     /// The transport names JSON.
     Json,
-    /// The transport names opaque bytes that are not to be detected.
-    Opaque,
+    /// The transport names LwM2M TLV (CoAP Content-Format 11542); the Uri-Path's ids.
+    Lwm2mTlv(lwm2m::Path),
+    /// The transport names SenML JSON (CoAP Content-Format 110).
+    SenmlJson,
+}
+
+/// What [`read`] found: the payload's format name and, for formats explained byte by byte
+/// (LwM2M TLV), the spans of the payload's bytes (offsets of the outermost input).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Read {
+    /// `payload_format`; `None` without payload.
+    pub(crate) format: Option<&'static str>,
+    /// Spans of the payload bytes, when the format explains them itself.
+    pub(crate) spans: alloc::vec::Vec<crate::model::Span>,
 }
 
 /// The name of a payload format in `payload_format`.
 pub(crate) const OPAQUE: &str = "opaque";
 /// JSON payloads.
 pub(crate) const JSON: &str = "json";
+/// LwM2M TLV payloads.
+pub(crate) const LWM2M_TLV: &str = "lwm2m_tlv";
+/// SenML JSON payloads.
+pub(crate) const SENML_JSON: &str = "senml_json";
 
 /// The frame families tried on a payload, in the digest's order.
 const FRAME_ORDER: [Protocol; 4] = [
@@ -95,6 +114,46 @@ pub(crate) fn shift_spans(d: &mut Decoded, base: usize) {
     }
 }
 
+/// Tries the frame families on `bytes` (at `base` of the outermost input) in the digest's
+/// order; `Ok(Some(protocol))` when one validates (then `out.payload` is set).
+fn nested_frame(
+    bytes: &[u8],
+    base: usize,
+    opts: &Options,
+    out: &mut Decoded,
+) -> crate::Result<Option<&'static str>> {
+    let depth = opts.payload_depth.saturating_add(1);
+    if depth >= MAX_DEPTH {
+        out.warnings.push(format!(
+            "payload at nesting level {}: frames nest at most {MAX_DEPTH} levels, not looked for",
+            depth.saturating_add(1)
+        ));
+        return Ok(None);
+    }
+    let mut inner_opts = opts.clone();
+    inner_opts.payload_depth = depth;
+    for protocol in FRAME_ORDER {
+        if !may_start(protocol, bytes) {
+            continue;
+        }
+        inner_opts.protocol = Some(protocol);
+        match crate::decode(bytes, &inner_opts) {
+            Ok(mut inner) if validates(&inner) => {
+                shift_spans(&mut inner, base);
+                out.payload = Some(Box::new(inner));
+                return Ok(Some(protocol.as_str()));
+            }
+            // A frame that a given key does not open is the caller's error (design §3),
+            // not a reason to read the bytes as something else.
+            Err(e) if matches!(e.kind(), ErrorKind::Decrypt | ErrorKind::Auth) => {
+                return Err(e.shifted(base));
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
+}
+
 /// Reads the payload `bytes` (at offset `base` of the outermost input) into `out`, the
 /// transport's model, and returns the name of its format (`None` when there is no payload).
 /// A nested frame that the caller's key does not open is a `decrypt` (or `auth`) error at
@@ -105,60 +164,122 @@ pub(crate) fn read(
     hint: Hint,
     opts: &Options,
     out: &mut Decoded,
-) -> crate::Result<Option<&'static str>> {
+) -> crate::Result<Read> {
+    let done = |format: &'static str| Read {
+        format: Some(format),
+        spans: alloc::vec::Vec::new(),
+    };
     if bytes.is_empty() {
-        return Ok(None);
+        return Ok(Read::default());
     }
-    let depth = opts.payload_depth.saturating_add(1);
-    if hint == Hint::Detect && depth < MAX_DEPTH {
-        let mut inner_opts = opts.clone();
-        inner_opts.payload_depth = depth;
-        for protocol in FRAME_ORDER {
-            if !may_start(protocol, bytes) {
-                continue;
-            }
-            inner_opts.protocol = Some(protocol);
-            match crate::decode(bytes, &inner_opts) {
-                Ok(mut inner) if validates(&inner) => {
-                    shift_spans(&mut inner, base);
-                    out.payload = Some(Box::new(inner));
-                    return Ok(Some(protocol.as_str()));
-                }
-                // A frame that a given key does not open is the caller's error (design §3),
-                // not a reason to read the bytes as something else.
-                Err(e) if matches!(e.kind(), ErrorKind::Decrypt | ErrorKind::Auth) => {
-                    return Err(e.shifted(base));
-                }
-                _ => {}
+    match hint {
+        Hint::Detect => {
+            if let Some(found) = nested_frame(bytes, base, opts, out)? {
+                return Ok(done(found));
             }
         }
-    } else if hint == Hint::Detect {
-        out.warnings.push(format!(
-            "payload at nesting level {}: frames nest at most {MAX_DEPTH} levels, not looked for",
-            depth.saturating_add(1)
-        ));
+        Hint::Lwm2mTlv(path) => match lwm2m::read_tlv(bytes, path) {
+            Ok(p) => {
+                let spans = lwm2m_into(p, bytes, base, opts, out)?;
+                out.application_data = Some(Bytes::new(bytes));
+                return Ok(Read {
+                    format: Some(LWM2M_TLV),
+                    spans,
+                });
+            }
+            Err(e) => out.warnings.push(format!(
+                "payload named LwM2M TLV does not read as TLV ({e} at payload byte {}): kept as bytes",
+                e.offset()
+            )),
+        },
+        Hint::SenmlJson => match lwm2m::read_senml_json(bytes) {
+            Some(p) => {
+                lwm2m_into(p, bytes, base, opts, out)?;
+                out.application_data = Some(Bytes::new(bytes));
+                return Ok(done(SENML_JSON));
+            }
+            None => out
+                .warnings
+                .push("payload named SenML JSON is not a SenML array: read as JSON or bytes".into()),
+        },
+        Hint::Json => {}
     }
-    if hint != Hint::Opaque {
-        if let Some(parsed) = json::read(bytes) {
-            out.application_data = Some(Bytes::new(bytes));
-            if out.meter.is_none() {
-                out.meter = parsed.meter;
-            }
-            out.records.extend(parsed.records);
-            return Ok(Some(JSON));
+    if let Some(parsed) = json::read(bytes) {
+        out.application_data = Some(Bytes::new(bytes));
+        if out.meter.is_none() {
+            out.meter = parsed.meter;
         }
-        if hint == Hint::Json {
-            out.warnings
-                .push("payload named JSON does not parse as JSON: kept as bytes".into());
-        }
+        out.records.extend(parsed.records);
+        return Ok(done(JSON));
+    }
+    if hint == Hint::Json {
+        out.warnings
+            .push("payload named JSON does not parse as JSON: kept as bytes".into());
     }
     out.application_data = Some(Bytes::new(bytes));
-    Ok(Some(OPAQUE))
+    Ok(done(OPAQUE))
+}
+
+/// Moves an LwM2M payload's records, identity and status into `out`, and tries its first
+/// Binary App Data Container value as a nested frame. Returns the TLV spans (offsets of the
+/// outermost input), the data value's span named `payload` when it holds a frame.
+fn lwm2m_into(
+    p: lwm2m::Lwm2mPayload,
+    bytes: &[u8],
+    base: usize,
+    opts: &Options,
+    out: &mut Decoded,
+) -> crate::Result<alloc::vec::Vec<crate::model::Span>> {
+    let lwm2m::Lwm2mPayload {
+        records,
+        meter,
+        status,
+        app_data,
+        mut spans,
+    } = p;
+    out.records.extend(records);
+    if out.meter.is_none() {
+        out.meter = meter;
+    }
+    if status.is_some() {
+        out.status = status;
+    }
+    for s in &mut spans {
+        s.start = s.start.saturating_add(base);
+        s.end = s.end.saturating_add(base);
+    }
+    for (at, data) in app_data {
+        let mut inner_opts = opts.clone();
+        // Bytes decoded from text (SenML base64) have no place in the input to explain.
+        if at.is_none() {
+            inner_opts.explain = false;
+        }
+        let data_base = base.saturating_add(at.unwrap_or(0));
+        if nested_frame(&data, data_base, &inner_opts, out)?.is_some() {
+            if let Some(s) = spans.iter_mut().find(|s| s.start == data_base) {
+                s.path = "payload".into();
+                s.label = span_label(out, None);
+            }
+            break;
+        }
+    }
+    let _ = bytes;
+    Ok(spans)
 }
 
 /// The payload bytes to write back: the nested frame encoded with `opts`, or
-/// `application_data`, or nothing.
-pub(crate) fn bytes_of(d: &Decoded, opts: &Options) -> crate::Result<alloc::vec::Vec<u8>> {
+/// `application_data`, or nothing. LwM2M payloads (`format` `lwm2m_tlv`, `senml_json`) are
+/// written from `application_data`: their records and nested frame are read-only views.
+pub(crate) fn bytes_of(
+    d: &Decoded,
+    format: Option<&str>,
+    opts: &Options,
+) -> crate::Result<alloc::vec::Vec<u8>> {
+    if matches!(format, Some(LWM2M_TLV | SENML_JSON)) {
+        if let Some(data) = &d.application_data {
+            return Ok(data.as_slice().to_vec());
+        }
+    }
     match (&d.payload, &d.application_data) {
         (Some(inner), _) => crate::encode_with(inner, opts),
         (None, Some(data)) => Ok(data.as_slice().to_vec()),
@@ -169,11 +290,17 @@ pub(crate) fn bytes_of(d: &Decoded, opts: &Options) -> crate::Result<alloc::vec:
 /// The explain label of a payload span.
 pub(crate) fn span_label(d: &Decoded, format: Option<&str>) -> alloc::string::String {
     match (&d.payload, format) {
+        (Some(inner), Some(SENML_JSON)) => format!(
+            "payload: SenML JSON, {} records; a {} frame from its base64 data in payload",
+            d.records.len(),
+            inner.protocol
+        ),
         (Some(inner), _) => format!(
             "payload: {} frame (its bytes explained in payload.spans)",
             inner.protocol
         ),
         (None, Some(JSON)) => format!("payload: JSON, {} records", d.records.len()),
+        (None, Some(SENML_JSON)) => format!("payload: SenML JSON, {} records", d.records.len()),
         _ => "payload: opaque bytes".into(),
     }
 }
