@@ -82,8 +82,10 @@ export interface CoapLink {
   uri_path?: string;
   content_format?: number;
   content_format_name?: string;
-  /** What the payload was read as: `cjt188`, `mbus`, `wmbus`, `modbus_rtu` (in `payload`), `json` (records), `opaque` (`application_data`). */
+  /** What the payload was read as: `cjt188`, `mbus`, `wmbus`, `modbus_rtu` (in `payload`), `json` (records), `lwm2m_tlv`, `senml_json`, `opaque` (`application_data`). */
   payload_format?: string;
+  /** The payload cipher scheme the payload was opened with (`sm4-cbc-pkcs7`). */
+  payload_cipher?: string;
 }
 
 /** One CoAP option: a number for `uint` formats, text for `string`, hex for `opaque`. */
@@ -118,6 +120,7 @@ export interface MqttLink {
   /** MQTT 5.0 properties in wire order. */
   properties?: { id: number; name?: string; key?: string; value: number | string }[];
   payload_format?: string;
+  payload_cipher?: string;
 }
 
 /** Wired M-Bus link fields. */
@@ -375,6 +378,8 @@ export interface DecodeOptions {
   modbusProfile?: ModbusProfile | string | null;
   /** MQTT: the version packets are read as, `"3.1.1"` (default) or `"5.0"` (a PUBLISH does not say; 5.0 reads its properties). Another value throws `MeterwireError` of kind `malformed`. */
   mqttVersion?: '3.1.1' | '5.0' | (string & {}) | null;
+  /** CoAP / MQTT: the scheme payloads are encrypted with (`"sm4-cbc"`, `"aes-128-ecb-zero"`, …: algorithm `aes-128`/`sm4`, mode `cbc` (zero IV)/`ecb`, padding `pkcs7` (default)/`zero`/`none`), opened with the key `keys` gives for the device id in the topic or Uri-Path. */
+  payloadCipher?: string | null;
 }
 
 /** A Modbus register profile (`profiles/README.md`): which registers hold which values. */

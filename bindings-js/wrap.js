@@ -119,6 +119,14 @@ function checkOpts(opts, { many = false, decoding = true } = {}) {
       }
       out.mqttVersion = mqttVersion;
     }
+    // CoAP / MQTT: the payload cipher scheme ("sm4-cbc", …; the core reads the text).
+    const payloadCipher = opts.payloadCipher;
+    if (payloadCipher !== undefined && payloadCipher !== null) {
+      if (typeof payloadCipher !== 'string') {
+        throw typeError(`opts.payloadCipher must be a string (got ${describe(payloadCipher)})`);
+      }
+      out.payloadCipher = payloadCipher;
+    }
   }
   const keys = opts.keys;
   if (keys !== undefined) out.keys = checkKeys(keys);

@@ -44,6 +44,8 @@ pub struct DecodeOptions {
     pub modbus_profile: Option<String>,
     /// MQTT: the version packets are read as (`"3.1.1"`, `"5.0"`).
     pub mqtt_version: Option<String>,
+    /// CoAP / MQTT: the payload cipher scheme (`"sm4-cbc"`, …).
+    pub payload_cipher: Option<String>,
 }
 
 /// One input: bytes (`Buffer` or `Uint8Array`) or hex text.
@@ -144,6 +146,9 @@ fn options(opts: Option<&DecodeOptions>) -> Result<Options, MwError> {
         }
         if let Some(text) = &o.mqtt_version {
             out = out.with_mqtt_version(Options::parse_mqtt_version(text)?);
+        }
+        if let Some(text) = &o.payload_cipher {
+            out = out.with_payload_cipher(Options::parse_payload_cipher(text)?);
         }
     }
     Ok(out)

@@ -370,3 +370,18 @@ test(`mqttVersion option (${backendName})`, () => {
   throwsMw(() => api.decode(packet, { mqttVersion: '4.0' }), 'malformed', 0);
   assert.throws(() => api.decode(packet, { mqttVersion: 5 }), TypeError);
 });
+
+test(`payloadCipher option: SM4-CBC opened with the device key (${backendName})`, () => {
+  const hex = hexOf('mqtt-publish-sm4-cbc-no-key');
+  const key = '0123456789ABCDEFFEDCBA9876543210'; // GB/T 32907's example key
+  const d = api.decode(hex, { payloadCipher: 'sm4-cbc', keys: { 12345678: key } });
+  assert.equal(d.link.payload_cipher, 'sm4-cbc-pkcs7');
+  assert.equal(d.payload.protocol, 'cjt188');
+  assert.equal(d.payload.records[0].exact, '1234.56');
+  assert.ok(!JSON.stringify(d).includes(key));
+  assert.equal(Buffer.from(api.encode(d, { keys: key })).toString('hex').toUpperCase(), hex);
+  assert.equal(api.decode(hex, { payloadCipher: 'sm4-cbc' }).encrypted, true);
+  throwsMw(() => api.decode(hex, { payloadCipher: 'sm4-cbc', keys: '00'.repeat(16) }), 'decrypt', 22);
+  throwsMw(() => api.decode(hex, { payloadCipher: 'des-cbc' }), 'malformed', 0);
+  assert.throws(() => api.decode(hex, { payloadCipher: 4 }), TypeError);
+});

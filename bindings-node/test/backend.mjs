@@ -82,6 +82,7 @@ export function vectorOptions(line) {
     opts.modbusProfile = JSON.parse(readFileSync(join(root, line.profile), 'utf8'));
   }
   if (typeof line.mqtt_version === 'string' && line.mqtt_version) opts.mqttVersion = line.mqtt_version;
+  if (typeof line.cipher === 'string' && line.cipher) opts.payloadCipher = line.cipher;
   return Object.keys(opts).length ? opts : undefined;
 }
 
@@ -91,6 +92,7 @@ export function cliOptions(line) {
   if (typeof line.request === 'string' && line.request) args.push('--request', line.request);
   if (typeof line.profile === 'string' && line.profile) args.push('--profile', join(root, line.profile));
   if (typeof line.mqtt_version === 'string' && line.mqtt_version) args.push('--mqtt-version', line.mqtt_version);
+  if (typeof line.cipher === 'string' && line.cipher) args.push('--cipher', line.cipher);
   return args;
 }
 

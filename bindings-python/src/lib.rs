@@ -76,12 +76,13 @@ fn input<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Input<'a>> {
 }
 
 /// The protocol-specific keyword arguments: Modbus `request` and `modbus_profile`, and
-/// `mqtt_version`.
+/// `mqtt_version` and `payload_cipher`.
 #[derive(Clone, Copy)]
 struct ModbusArgs<'a, 'py> {
     request: Option<&'a Bound<'py, PyAny>>,
     profile: Option<&'a Bound<'py, PyAny>>,
     mqtt_version: Option<&'a str>,
+    payload_cipher: Option<&'a str>,
 }
 
 /// The core's options from the keyword arguments.
@@ -101,6 +102,10 @@ fn options(
         .with_modbus_profile(profile_of(py, modbus.profile)?)
         .with_mqtt_version(
             Options::parse_mqtt_version(modbus.mqtt_version.unwrap_or(""))
+                .map_err(|e| to_py_err(py, &e))?,
+        )
+        .with_payload_cipher(
+            Options::parse_payload_cipher(modbus.payload_cipher.unwrap_or(""))
                 .map_err(|e| to_py_err(py, &e))?,
         ))
 }
@@ -196,9 +201,9 @@ fn decode_input(input: &Input<'_>, opts: &Options) -> Result<Decoded, meterwire:
 #[pyo3(
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
-        modbus_profile = None, mqtt_version = None
+        modbus_profile = None, mqtt_version = None, payload_cipher = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None)"
 )]
 fn decode<'py>(
     py: Python<'py>,
@@ -209,11 +214,13 @@ fn decode<'py>(
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
     mqtt_version: Option<Cow<'_, str>>,
+    payload_cipher: Option<Cow<'_, str>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
+        payload_cipher: payload_cipher.as_deref(),
     };
     let opts = options(py, &protocol, keys, explain, modbus)?;
     let decoded = decode_input(&input(data)?, &opts).map_err(|e| to_py_err(py, &e))?;
@@ -225,9 +232,9 @@ fn decode<'py>(
 #[pyo3(
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
-        modbus_profile = None, mqtt_version = None
+        modbus_profile = None, mqtt_version = None, payload_cipher = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None)"
 )]
 fn decode_json(
     py: Python<'_>,
@@ -238,11 +245,13 @@ fn decode_json(
     request: Option<&Bound<'_, PyAny>>,
     modbus_profile: Option<&Bound<'_, PyAny>>,
     mqtt_version: Option<Cow<'_, str>>,
+    payload_cipher: Option<Cow<'_, str>>,
 ) -> PyResult<String> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
+        payload_cipher: payload_cipher.as_deref(),
     };
     let opts = options(py, &protocol, keys, explain, modbus)?;
     let input = input(data)?;
@@ -301,9 +310,9 @@ enum OnError {
 #[pyo3(
     signature = (
         frames, *, protocol = Cow::Borrowed("auto"), keys = None, on_error = Cow::Borrowed("raise"),
-        request = None, modbus_profile = None, mqtt_version = None
+        request = None, modbus_profile = None, mqtt_version = None, payload_cipher = None
     ),
-    text_signature = "(frames, *, protocol='auto', keys=None, on_error='raise', request=None, modbus_profile=None, mqtt_version=None)"
+    text_signature = "(frames, *, protocol='auto', keys=None, on_error='raise', request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None)"
 )]
 fn decode_many<'py>(
     py: Python<'py>,
@@ -314,6 +323,7 @@ fn decode_many<'py>(
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
     mqtt_version: Option<Cow<'_, str>>,
+    payload_cipher: Option<Cow<'_, str>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let mode = match on_error.as_ref() {
         "raise" => OnError::Raise,
@@ -329,6 +339,7 @@ fn decode_many<'py>(
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
+        payload_cipher: payload_cipher.as_deref(),
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let inputs = frames_of(frames)?
@@ -369,9 +380,9 @@ fn decode_many<'py>(
 #[pyo3(
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, request = None,
-        modbus_profile = None, mqtt_version = None
+        modbus_profile = None, mqtt_version = None, payload_cipher = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None)"
 )]
 fn decode_stream<'py>(
     py: Python<'py>,
@@ -381,11 +392,13 @@ fn decode_stream<'py>(
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
     mqtt_version: Option<Cow<'_, str>>,
+    payload_cipher: Option<Cow<'_, str>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
+        payload_cipher: payload_cipher.as_deref(),
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let input = input(data)?;
@@ -506,9 +519,9 @@ impl Frame {
 #[pyo3(
     signature = (
         decoded, *, timestamp = None, protocol = Cow::Borrowed("auto"), keys = None,
-        request = None, modbus_profile = None, mqtt_version = None
+        request = None, modbus_profile = None, mqtt_version = None, payload_cipher = None
     ),
-    text_signature = "(decoded, *, timestamp=None, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None)"
+    text_signature = "(decoded, *, timestamp=None, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None)"
 )]
 fn to_reading<'py>(
     py: Python<'py>,
@@ -519,11 +532,13 @@ fn to_reading<'py>(
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
     mqtt_version: Option<Cow<'_, str>>,
+    payload_cipher: Option<Cow<'_, str>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
+        payload_cipher: payload_cipher.as_deref(),
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let frame = Frame::read(decoded)?
@@ -540,9 +555,9 @@ fn to_reading<'py>(
 #[pyo3(
     signature = (
         frames, *, protocol = Cow::Borrowed("auto"), keys = None, request = None,
-        modbus_profile = None, mqtt_version = None
+        modbus_profile = None, mqtt_version = None, payload_cipher = None
     ),
-    text_signature = "(frames, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None)"
+    text_signature = "(frames, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None)"
 )]
 fn readings<'py>(
     py: Python<'py>,
@@ -552,11 +567,13 @@ fn readings<'py>(
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
     mqtt_version: Option<Cow<'_, str>>,
+    payload_cipher: Option<Cow<'_, str>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
+        payload_cipher: payload_cipher.as_deref(),
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let items = frames_of(frames)?

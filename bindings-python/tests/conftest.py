@@ -62,6 +62,8 @@ def vector_options(line: dict) -> dict:
             opts["modbus_profile"] = json.load(f)
     if line.get("mqtt_version"):
         opts["mqtt_version"] = line["mqtt_version"]
+    if line.get("cipher"):
+        opts["payload_cipher"] = line["cipher"]
     return opts
 
 
@@ -74,6 +76,8 @@ def cli_options(line: dict) -> Tuple[str, ...]:
         args += ("--profile", str(REPO / line["profile"]))
     if line.get("mqtt_version"):
         args += ("--mqtt-version", line["mqtt_version"])
+    if line.get("cipher"):
+        args += ("--cipher", line["cipher"])
     return args
 
 

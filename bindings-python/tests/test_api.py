@@ -488,3 +488,22 @@ def test_mqtt_version_option():
     with pytest.raises(meterwire.MeterwireError) as e:
         meterwire.decode(packet, mqtt_version="4.0")
     assert e.value.kind == "malformed"
+
+
+def test_payload_cipher_opens_with_the_device_key():
+    line = next(l for l in own_vectors() if l["name"] == "mqtt-publish-sm4-cbc-no-key")
+    key = "0123456789ABCDEFFEDCBA9876543210"  # GB/T 32907's example key
+    d = meterwire.decode(line["hex"], payload_cipher="sm4-cbc", keys={"12345678": key})
+    assert d["link"]["payload_cipher"] == "sm4-cbc-pkcs7"
+    assert d["payload"]["protocol"] == "cjt188"
+    assert d["payload"]["records"][0]["exact"] == "1234.56"
+    assert key not in json.dumps(d)
+    assert meterwire.encode(d, keys=key).hex().upper() == line["hex"]
+    hidden = meterwire.decode(line["hex"], payload_cipher="sm4-cbc")
+    assert hidden["encrypted"] is True
+    with pytest.raises(meterwire.MeterwireError) as e:
+        meterwire.decode(line["hex"], payload_cipher="sm4-cbc", keys="00" * 16)
+    assert (e.value.kind, e.value.offset) == ("decrypt", 22)
+    with pytest.raises(meterwire.MeterwireError) as e:
+        meterwire.decode(line["hex"], payload_cipher="des-cbc")
+    assert e.value.kind == "malformed"

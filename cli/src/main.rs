@@ -199,20 +199,31 @@ struct DecodeArgs {
     mqtt: MqttArgs,
 }
 
-/// `--mqtt-version`: how MQTT packets are read.
+/// `--mqtt-version`, `--cipher`: how CoAP and MQTT messages are read.
 #[derive(Debug, Args)]
 struct MqttArgs {
     /// MQTT: the version packets are read as, 3.1.1 (the default) or 5.0. A PUBLISH does not
     /// say which version sent it; 5.0 reads its properties.
     #[arg(long, value_name = "VERSION", value_parser = encode::parse_mqtt_version)]
     mqtt_version: Option<meterwire::MqttVersion>,
+    /// CoAP / MQTT: the scheme payloads are encrypted with — sm4-cbc, sm4-ecb, aes-128-cbc,
+    /// aes-128-ecb, each optionally -pkcs7 (default), -zero or -none — opened with --key, or
+    /// with the --keys entry of the device id in the topic or Uri-Path.
+    #[arg(long, value_name = "SCHEME", value_parser = parse_cipher)]
+    cipher: Option<meterwire::payload::cipher::PayloadCipher>,
 }
 
 impl MqttArgs {
     /// `opts` with these options.
     fn apply(&self, opts: Options) -> Options {
         opts.with_mqtt_version(self.mqtt_version)
+            .with_payload_cipher(self.cipher)
     }
+}
+
+/// Reads `--cipher` with the library's parser.
+fn parse_cipher(text: &str) -> Result<meterwire::payload::cipher::PayloadCipher, String> {
+    meterwire::payload::cipher::PayloadCipher::parse(text).map_err(|e| e.to_string())
 }
 
 /// `--request` / `--profile`: Modbus options.

@@ -986,3 +986,37 @@ fn mqtt_version_option_reads_properties() {
     ]);
     assert_eq!(stdout(&built).trim(), "30 08 00 03 6D 2F 31 00 7B 7D");
 }
+
+#[test]
+fn cipher_option_opens_encrypted_payloads() {
+    // mqtt.jsonl mqtt-publish-sm4-cbc-no-key: CJ/T 188 E2 under SM4-CBC, GB/T 32907's key.
+    let packet = "304400126D65746572732F31323334353637382F75705E8E041740C738E52AD53E0A413A8EE47C828C35E7A2AA317BF3EBD0AA52FA732B525ACFA25DC56BC9817C086C67A064";
+    let out = run(&[
+        "decode",
+        "--cipher",
+        "sm4-cbc",
+        "--keys",
+        "12345678=0123456789ABCDEFFEDCBA9876543210",
+        packet,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let model: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(model["payload"]["records"][0]["exact"], "1234.56");
+    assert!(!stdout(&out).contains("0123456789ABCDEF"));
+    let out = run(&[
+        "decode",
+        "--cipher",
+        "sm4-cbc",
+        "--key",
+        &"00".repeat(16),
+        packet,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains(r#""kind":"decrypt","offset":22"#),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["decode", "--cipher", "rot13", packet]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -123,6 +123,10 @@ pub struct Options {
     /// MQTT: the version a packet is read as (`None`: 3.1.1). A PUBLISH does not say which
     /// version sent it; 5.0 reads its properties. Other protocols ignore it.
     pub mqtt_version: Option<MqttVersion>,
+    /// CoAP / MQTT: the scheme a payload is encrypted with (`sm4-cbc`, …,
+    /// [`payload::cipher`]), opened with the key `keys` gives for the device the topic or
+    /// Uri-Path names. `None`: payloads are not encrypted. Other protocols ignore it.
+    pub payload_cipher: Option<payload::cipher::PayloadCipher>,
     /// How many transports enclose the frame being decoded (0 for the caller's input); set
     /// by the nested payload reader ([`payload`]) to stop at its depth limit.
     pub(crate) payload_depth: u8,
@@ -179,6 +183,21 @@ impl Options {
             0,
             Detail::Text("unknown MQTT version (3.1.1, 5.0)"),
         ))
+    }
+
+    /// CoAP / MQTT: payloads are encrypted with `cipher` (or not).
+    pub fn with_payload_cipher(mut self, cipher: Option<payload::cipher::PayloadCipher>) -> Self {
+        self.payload_cipher = cipher;
+        self
+    }
+
+    /// Reads the payload cipher option: a scheme of [`payload::cipher`] (`sm4-cbc`,
+    /// `aes-128-ecb-zero`, …); empty or `none` is `None`. Anything else is `malformed`.
+    pub fn parse_payload_cipher(text: &str) -> Result<Option<payload::cipher::PayloadCipher>> {
+        if text.trim().is_empty() || text.trim().eq_ignore_ascii_case("none") {
+            return Ok(None);
+        }
+        payload::cipher::PayloadCipher::parse(text).map(Some)
     }
 
     /// Use these keys for encrypted payloads.

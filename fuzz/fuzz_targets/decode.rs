@@ -81,6 +81,19 @@ fn check_bytes(data: &[u8]) {
             assert_eq!(meterwire::encode_json(&json).expect("encode_json(decode_json(x))"), data);
         }
     }
+    // Encrypted payloads (SM4-CBC and AES-128-ECB with zero padding) under one key: whatever
+    // opens re-encrypts to the same bytes.
+    let sm4 = meterwire::payload::cipher::PayloadCipher::parse("sm4-cbc").expect("scheme");
+    let aes = meterwire::payload::cipher::PayloadCipher::parse("aes-128-ecb-zero").expect("scheme");
+    for (opts, scheme) in [(&coap, sm4), (&mqtt, aes)] {
+        let sealed = opts
+            .clone()
+            .with_key(meterwire::Key::new([0x5A; 16]))
+            .with_payload_cipher(Some(scheme));
+        if let Ok(d) = decode(data, &sealed) {
+            assert_eq!(meterwire::encode_with(&d, &sealed).expect("encode_with"), data);
+        }
+    }
     let coap_explain = coap.clone().with_explain(true);
     let mqtt5_explain = mqtt5.clone().with_explain(true);
     let modbus_rtu_explain = modbus_rtu.clone().with_explain(true);

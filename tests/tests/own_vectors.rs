@@ -303,6 +303,7 @@ fn regenerate() {
                 "request",
                 "profile",
                 "mqtt_version",
+                "cipher",
                 "expected",
             ] {
                 if let Some(v) = line.get(key) {

@@ -65,6 +65,7 @@ def decode(
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
     mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
 ) -> Decoded:
     """Decodes one frame into the model (design §2).
 
@@ -89,6 +90,7 @@ def decode_json(
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
     mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
 ) -> str:
     """Decodes one frame into the core's compact JSON text: the same bytes in every runtime."""
 
@@ -101,6 +103,7 @@ def decode_many(
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
     mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
 ) -> List[Union[Decoded, ErrorObject]]:
     """Decodes many frames in order, the GIL released while decoding.
 
@@ -119,6 +122,7 @@ def decode_stream(
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
     mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
 ) -> List[StreamItem]:
     """Cuts a byte stream (a serial capture) into frames and garbage.
 
@@ -148,6 +152,7 @@ def to_reading(
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
     mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
 ) -> Reading:
     """The flat reading of one frame (design §2.1). ``decoded`` is a dict from ``decode``, or
     frame data decoded first with ``protocol`` and ``keys``. ``timestamp``: the reception time
@@ -161,6 +166,7 @@ def readings(
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
     mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
 ) -> Columns:
     """Many frames as one columnar table (``pandas.DataFrame(readings(frames))``).
 

@@ -299,6 +299,19 @@ fn option_bytes(option: &CoapOption) -> Result<Vec<u8>> {
     }
 }
 
+/// The device ids a message names, for per-device payload keys: its Uri-Path segments and
+/// the values of its Uri-Query options (`ep=860000000000001`).
+fn device_ids(options: &[CoapOption]) -> Vec<&str> {
+    options
+        .iter()
+        .filter_map(|o| match (&o.value, o.number) {
+            (FieldValue::Text(t), number::URI_PATH) => Some(t.as_str()),
+            (FieldValue::Text(t), 15) => Some(t.split_once('=').map_or(t.as_str(), |(_, v)| v)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// What the message's type and code say together: `None` when they go together.
 fn inconsistency(type_bits: u8, code: u8, len: usize) -> Option<&'static str> {
     let class = code >> 5;
@@ -361,6 +374,7 @@ pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
             .and_then(content_format_name)
             .map(Cow::Borrowed),
         payload_format: None,
+        payload_cipher: None,
     };
     let mut out = Decoded::new(Protocol::Coap, Link::Coap(CoapLink::default()));
     if let Some(problem) = inconsistency(msg.type_bits(), code, bytes.len()) {
@@ -378,8 +392,17 @@ pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
         )),
         _ => Hint::Detect,
     };
-    let read = payload::read(msg.payload(), msg.payload_start(), hint, opts, &mut out)?;
+    let ids = device_ids(&link.options);
+    let (read, cipher) = payload::read_encrypted(
+        msg.payload(),
+        msg.payload_start(),
+        hint,
+        opts,
+        &mut out,
+        &ids,
+    )?;
     link.payload_format = read.format.map(Name::from);
+    link.payload_cipher = cipher;
     out.link = Link::Coap(link);
     if opts.explain {
         out.spans = spans(&msg, &out, read.spans);
@@ -451,7 +474,13 @@ pub fn encode(decoded: &Decoded, opts: &Options) -> Result<Vec<u8>> {
         .iter()
         .map(|o| option_bytes(o).map(|v| (o.number, v)))
         .collect::<Result<Vec<_>>>()?;
-    let payload = payload::bytes_of(decoded, link.payload_format.as_deref(), opts)?;
+    let payload = payload::encoded_payload(
+        decoded,
+        link.payload_format.as_deref(),
+        link.payload_cipher.as_deref(),
+        &device_ids(&link.options),
+        opts,
+    )?;
     let repr = CoapRepr {
         type_bits: link.message_type.bits(),
         code: link.code.0,
@@ -521,13 +550,9 @@ fn spans<T: AsRef<[u8]>>(
             return s.spans;
         }
         let format = link.and_then(|l| l.payload_format.as_deref());
-        // The nested frame's bytes are these bytes (not text that encodes them).
-        let path = if d.payload.as_ref().is_some_and(|p| !p.spans.is_empty()) {
-            "payload"
-        } else {
-            "application_data"
-        };
-        s.add(msg.payload().len(), path, payload::span_label(d, format));
+        let cipher = link.and_then(|l| l.payload_cipher.as_deref());
+        let (path, label) = payload::payload_span(d, format, cipher);
+        s.add(msg.payload().len(), path, label);
     }
     s.spans
 }

@@ -206,4 +206,9 @@ pub struct CoapLink {
     /// without payload. Ignored when encoding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_format: Option<Name>,
+    /// The scheme the payload was encrypted with (`sm4-cbc-pkcs7`, …), when the
+    /// `payload_cipher` option named one: encoding encrypts the payload again with the key of
+    /// the `keys` option (without a key it is written in the clear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_cipher: Option<String>,
 }

@@ -585,9 +585,12 @@ pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
             link.properties = list;
         }
         layout.payload_start = r.position();
-        link.payload_format = payload::read(r.rest(), r.position(), hint, opts, &mut out)?
-            .format
-            .map(Name::from);
+        let topic = link.topic.clone().unwrap_or_default();
+        let ids: Vec<&str> = topic.split('/').collect();
+        let (read, cipher) =
+            payload::read_encrypted(r.rest(), r.position(), hint, opts, &mut out, &ids)?;
+        link.payload_format = read.format.map(Name::from);
+        link.payload_cipher = cipher;
     } else {
         let flags = packet.flags();
         link.flags = Some(flags);
@@ -714,9 +717,12 @@ pub fn encode(decoded: &Decoded, opts: &Options) -> Result<Vec<u8>> {
             put_varint(&mut body, len, 1)?;
             body.extend_from_slice(&props);
         }
-        body.extend_from_slice(&payload::bytes_of(
+        let ids: Vec<&str> = topic.split('/').collect();
+        body.extend_from_slice(&payload::encoded_payload(
             decoded,
             link.payload_format.as_deref(),
+            link.payload_cipher.as_deref(),
+            &ids,
             opts,
         )?);
     } else {
@@ -805,17 +811,12 @@ fn spans<T: AsRef<[u8]>>(
             }
         }
         let rest = total.saturating_sub(layout.payload_start);
-        // The nested frame's bytes are these bytes (not text that encodes them).
-        let path = if d.payload.as_ref().is_some_and(|p| !p.spans.is_empty()) {
-            "payload"
-        } else {
-            "application_data"
-        };
-        s.add(
-            rest,
-            path,
-            payload::span_label(d, link.payload_format.as_deref()),
+        let (path, label) = payload::payload_span(
+            d,
+            link.payload_format.as_deref(),
+            link.payload_cipher.as_deref(),
         );
+        s.add(rest, path, label);
     } else {
         if link.packet_id.is_some() {
             s.add(
@@ -1080,6 +1081,68 @@ mod tests {
         ] {
             assert!(detect(&parse_hex(hex).unwrap()).is_none(), "{hex}");
         }
+    }
+
+    /// A PUBLISH whose payload (the CJ/T 188 reply E2) is SM4-CBC encrypted with the key of
+    /// the device the topic names.
+    #[test]
+    fn encrypted_payload_opens_with_the_device_key() {
+        use crate::payload::cipher::PayloadCipher;
+        let e2 =
+            parse_hex("FEFE6810785634120001008116901F01563412002C000012002C0030081503252000006F16")
+                .unwrap();
+        let key = crate::Key::parse("0123456789ABCDEFFEDCBA9876543210").unwrap();
+        let scheme = PayloadCipher::parse("sm4-cbc").unwrap();
+        let sealed = scheme.encrypt(&key, &e2).unwrap();
+        assert_eq!(sealed.len(), 48);
+        let bytes = publish(0x30, "meters/12345678/up", None, &sealed);
+        let keys = crate::Keys::parse(
+            "87654321=00000000000000000000000000000001,12345678=0123456789ABCDEFFEDCBA9876543210",
+        )
+        .unwrap();
+        let opts = mqtt().with_keys(keys).with_payload_cipher(Some(scheme));
+        let d = crate::decode(&bytes, &opts).unwrap();
+        let l = d.mqtt_link().unwrap();
+        assert_eq!(l.payload_cipher.as_deref(), Some("sm4-cbc-pkcs7"));
+        assert_eq!(l.payload_format.as_deref(), Some("cjt188"));
+        let inner = d.payload.as_deref().unwrap();
+        assert_eq!(inner.records[0].number().unwrap().to_string(), "1234.56");
+        assert_eq!(crate::encode_with(&d, &opts).unwrap(), bytes);
+        // Without the key: the plaintext frame.
+        assert_eq!(
+            crate::encode(&d).unwrap(),
+            publish(0x30, "meters/12345678/up", None, &e2)
+        );
+        let e = crate::decode(&bytes, &opts.clone().with_explain(true)).unwrap();
+        assert_eq!(e.spans.last().unwrap().path, "payload");
+        assert!(!format!("{:?}", e).contains("0123456789ABCDEF"));
+        // No key for this device: encrypted, kept, written back.
+        let none = mqtt().with_payload_cipher(Some(scheme));
+        let d = crate::decode(&bytes, &none).unwrap();
+        assert!(d.encrypted);
+        assert_eq!(
+            d.encrypted_data.as_ref().unwrap().as_slice(),
+            sealed.as_slice()
+        );
+        assert_eq!(d.warnings.len(), 1);
+        assert_eq!(crate::encode(&d).unwrap(), bytes);
+        // A wrong key: decrypt, at the payload.
+        let wrong = mqtt()
+            .with_key(crate::Key::new([1; 16]))
+            .with_payload_cipher(Some(scheme));
+        let e = crate::decode(&bytes, &wrong).unwrap_err();
+        assert_eq!((e.kind(), e.offset()), (ErrorKind::Decrypt, 22));
+        // Zero padding cannot tell a wrong key: the plaintext's structure does.
+        let zero = PayloadCipher::parse("sm4-ecb-zero").unwrap();
+        let bytes = publish(0x30, "m/1", None, &zero.encrypt(&key, &e2).unwrap());
+        let e = crate::decode(&bytes, &wrong.clone().with_payload_cipher(Some(zero))).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decrypt);
+        let d = crate::decode(
+            &bytes,
+            &mqtt().with_key(key.clone()).with_payload_cipher(Some(zero)),
+        )
+        .unwrap();
+        assert_eq!(d.payload.unwrap().protocol, Protocol::Cjt188);
     }
 
     #[test]

@@ -27,6 +27,7 @@
 //! payloads are not looked at for frames (a warning; JSON and opaque still apply). In explain mode the nested model's `spans` are
 //! offsets in the **outermost input**, so a viewer can mark each level's bytes in one dump.
 
+pub mod cipher;
 pub mod json;
 pub mod lwm2m;
 mod value;
@@ -267,10 +268,101 @@ fn lwm2m_into(
     Ok(spans)
 }
 
+/// The key of `keys` for a payload of a transport that names `device_ids` (CoAP Uri-Path
+/// segments and Uri-Query values, MQTT topic levels): the single key, or the first id the
+/// map knows (ids of zeros only are skipped: `/19/0/0` names no device).
+fn key_for<'k>(keys: &'k crate::Keys, device_ids: &[&str]) -> Option<&'k crate::Key> {
+    match keys {
+        crate::Keys::None => None,
+        crate::Keys::One(k) => Some(k),
+        crate::Keys::ById(_) => device_ids
+            .iter()
+            .filter(|id| id.bytes().any(|b| b != b'0'))
+            .find_map(|id| keys.for_meter(id)),
+    }
+}
+
+/// [`read`] for a payload that `opts.payload_cipher` says is encrypted ([`cipher`]): opened
+/// with the key of `device_ids`, then read like any payload (never explained byte by byte:
+/// the plaintext is not in the input). Without a key: `encrypted`, `encrypted_data` and a
+/// warning. A key that opens nothing readable — padding that does not verify, or a
+/// plaintext that is neither a frame nor JSON — is the `decrypt` error at the payload.
+/// Returns what `read` returns and the scheme's name, when one applied.
+pub(crate) fn read_encrypted(
+    bytes: &[u8],
+    base: usize,
+    hint: Hint,
+    opts: &Options,
+    out: &mut Decoded,
+    device_ids: &[&str],
+) -> crate::Result<(Read, Option<alloc::string::String>)> {
+    let Some(scheme) = opts.payload_cipher else {
+        return Ok((read(bytes, base, hint, opts, out)?, None));
+    };
+    if bytes.is_empty() {
+        return Ok((Read::default(), None));
+    }
+    let name = alloc::string::ToString::to_string(&scheme);
+    let Some(key) = key_for(&opts.keys, device_ids) else {
+        out.encrypted = true;
+        out.encrypted_data = Some(Bytes::new(bytes));
+        out.warnings
+            .push(format!("payload encrypted with {name}: no key given"));
+        return Ok((Read::default(), Some(name)));
+    };
+    let plain = scheme.decrypt(key, bytes).map_err(|e| e.shifted(base))?;
+    let mut inner = opts.clone();
+    inner.explain = false;
+    inner.payload_cipher = None;
+    let found = read(&plain, base, hint, &inner, out)?;
+    if found.format == Some(OPAQUE) {
+        return Err(crate::Error::new(
+            ErrorKind::Decrypt,
+            crate::Layer::Security,
+            base,
+            crate::Detail::Text(
+                "the decrypted payload is neither a frame nor JSON: wrong key or scheme",
+            ),
+        ));
+    }
+    Ok((
+        Read {
+            format: found.format,
+            spans: alloc::vec::Vec::new(),
+        },
+        Some(name),
+    ))
+}
+
 /// The payload bytes to write back: the nested frame encoded with `opts`, or
 /// `application_data`, or nothing. LwM2M payloads (`format` `lwm2m_tlv`, `senml_json`) are
-/// written from `application_data`: their records and nested frame are read-only views.
-pub(crate) fn bytes_of(
+/// written from `application_data`: their records and nested frame are read-only views. A
+/// payload that was decrypted (`cipher`) is encrypted again with the key `opts.keys` gives
+/// for `device_ids` (without one it is written as the model holds it, in the clear); one
+/// that was not (`encrypted`) is written from `encrypted_data`.
+pub(crate) fn encoded_payload(
+    d: &Decoded,
+    format: Option<&str>,
+    cipher: Option<&str>,
+    device_ids: &[&str],
+    opts: &Options,
+) -> crate::Result<alloc::vec::Vec<u8>> {
+    if d.encrypted {
+        if let Some(data) = &d.encrypted_data {
+            return Ok(data.as_slice().to_vec());
+        }
+    }
+    let plain = bytes_of(d, format, opts)?;
+    match (cipher, key_for(&opts.keys, device_ids)) {
+        (Some(name), Some(key)) if !plain.is_empty() => {
+            cipher::PayloadCipher::parse(name)?.encrypt(key, &plain)
+        }
+        _ => Ok(plain),
+    }
+}
+
+/// The plaintext payload bytes (see [`encoded_payload`]).
+fn bytes_of(
     d: &Decoded,
     format: Option<&str>,
     opts: &Options,
@@ -284,6 +376,38 @@ pub(crate) fn bytes_of(
         (Some(inner), _) => crate::encode_with(inner, opts),
         (None, Some(data)) => Ok(data.as_slice().to_vec()),
         (None, None) => Ok(alloc::vec::Vec::new()),
+    }
+}
+
+/// The path and label of a transport's span over its payload bytes: `payload` when they are
+/// the nested frame's bytes (its own spans explain them), `encrypted_data` when no key opened
+/// them, `application_data` otherwise (JSON, opaque bytes, a frame decoded from text or
+/// from a decrypted payload).
+pub(crate) fn payload_span(
+    d: &Decoded,
+    format: Option<&str>,
+    cipher: Option<&str>,
+) -> (&'static str, alloc::string::String) {
+    match cipher {
+        Some(name) if d.encrypted => (
+            "encrypted_data",
+            format!("payload encrypted with {name} (no key)"),
+        ),
+        Some(name) => (
+            if d.payload.is_some() {
+                "payload"
+            } else {
+                "application_data"
+            },
+            format!(
+                "payload encrypted with {name}, opened: {}",
+                span_label(d, format)
+            ),
+        ),
+        None if d.payload.as_ref().is_some_and(|p| !p.spans.is_empty()) => {
+            ("payload", span_label(d, format))
+        }
+        None => ("application_data", span_label(d, format)),
     }
 }
 
