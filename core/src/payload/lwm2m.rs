@@ -21,7 +21,8 @@
 //! the value's bytes (TLV). Values are typed by the object definition: integers (1, 2, 4, 8
 //! bytes, two's complement) and floats (4, 8 bytes, their shortest decimal) as exact
 //! numbers, booleans and strings as text, times (seconds since 1970, UTC) as date-times
-//! without offset, opaque values as hex, object links as `object:instance`. Quantities:
+//! without offset, object links as `object:instance`; opaque values have no `value`, their
+//! bytes are `raw.data`. Quantities:
 //! `battery` (% of 3/9), `voltage` (3/7, mV written in V), `current` (3/8, mA in A),
 //! `datetime` (3/13, 3424/5518, 19/2), `signal` (4/2 dBm, 4/3, 4/11 dB), `volume` (3424/1,
 //! m3), `volume_flow` (3424/7 minimum, 3424/8 maximum, m3/s), `other` for the rest. The
@@ -373,7 +374,16 @@ fn record(
             }
         }
     }
-    r.value = Some(value);
+    // Opaque values are their bytes: `raw.data` (a hex `value` would read back as text).
+    let bytes_value = match &value {
+        Value::Bytes(b) => Some(b.clone()),
+        _ => None,
+    };
+    r.value = if bytes_value.is_some() {
+        None
+    } else {
+        Some(value)
+    };
     r.unit = known.and_then(|k| k.unit).map(Cow::Borrowed);
     r.label = known.map(|k| Cow::Borrowed(k.name));
     if let Some(k) = known {
@@ -384,7 +394,9 @@ fn record(
         }
     }
     r.address = Some(crate::model::Address::Text(Name::Owned(path)));
-    r.raw = raw.map(|b| RawRecord::new(0, &[], &[], b));
+    r.raw = raw
+        .or(bytes_value.as_ref().map(|b| b.as_slice()))
+        .map(|b| RawRecord::new(0, &[], &[], b));
     r
 }
 
@@ -730,7 +742,11 @@ mod tests {
             Some(Value::Text(t)) => t.clone(),
             Some(Value::Time(t)) => t.to_string(),
             Some(Value::Bytes(b)) => crate::hex::to_hex(b.as_slice()),
-            None => String::new(),
+            None => r
+                .raw
+                .as_ref()
+                .map(|raw| crate::hex::to_hex(raw.data()))
+                .unwrap_or_default(),
         }
     }
 
