@@ -82,7 +82,7 @@ export interface CoapLink {
   uri_path?: string;
   content_format?: number;
   content_format_name?: string;
-  /** What the payload was read as: `cjt188`, `mbus`, `wmbus`, `modbus_rtu` (in `payload`), `json` (records), `lwm2m_tlv`, `senml_json`, `opaque` (`application_data`). */
+  /** What the payload was read as: `cjt188`, `mbus`, `wmbus`, `modbus_rtu` (in `payload`), `json` (records), `lwm2m_tlv`, `senml_json`, `tlv`, `opaque` (`application_data`). */
   payload_format?: string;
   /** The payload cipher scheme the payload was opened with (`sm4-cbc-pkcs7`). */
   payload_cipher?: string;
@@ -380,6 +380,8 @@ export interface DecodeOptions {
   mqttVersion?: '3.1.1' | '5.0' | (string & {}) | null;
   /** CoAP / MQTT: the scheme payloads are encrypted with (`"sm4-cbc"`, `"aes-128-ecb-zero"`, …: algorithm `aes-128`/`sm4`, mode `cbc` (zero IV)/`ecb`, padding `pkcs7` (default)/`zero`/`none`), opened with the key `keys` gives for the device id in the topic or Uri-Path. */
   payloadCipher?: string | null;
+  /** CoAP / MQTT: a vendor TLV layout (`profiles/tlv/vendor-tlv-example.json`: `tag_bytes`, `length_bytes`, `endian`, `fields` of tag hex → `{quantity, type, scale, unit, label}`) as an object or JSON text, tried on payloads that are no frame and no JSON; a bad schema throws `MeterwireError` of kind `malformed`. */
+  tlvSchema?: object | string | null;
 }
 
 /** A Modbus register profile (`profiles/README.md`): which registers hold which values. */

@@ -127,6 +127,17 @@ function checkOpts(opts, { many = false, decoding = true } = {}) {
       }
       out.payloadCipher = payloadCipher;
     }
+    // CoAP / MQTT: a vendor TLV layout (object or JSON text; the core reads the text).
+    const tlvSchema = opts.tlvSchema;
+    if (tlvSchema !== undefined && tlvSchema !== null) {
+      if (typeof tlvSchema === 'string') {
+        out.tlvSchema = tlvSchema;
+      } else if (isPlainObject(tlvSchema) && typeof JSON.stringify(tlvSchema) === 'string') {
+        out.tlvSchema = JSON.stringify(tlvSchema);
+      } else {
+        throw typeError(`opts.tlvSchema must be an object or a JSON string (got ${describe(tlvSchema)})`);
+      }
+    }
   }
   const keys = opts.keys;
   if (keys !== undefined) out.keys = checkKeys(keys);

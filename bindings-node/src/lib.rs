@@ -46,6 +46,8 @@ pub struct DecodeOptions {
     pub mqtt_version: Option<String>,
     /// CoAP / MQTT: the payload cipher scheme (`"sm4-cbc"`, …).
     pub payload_cipher: Option<String>,
+    /// CoAP / MQTT: a vendor TLV layout as JSON text (the wrapper writes an object as JSON).
+    pub tlv_schema: Option<String>,
 }
 
 /// One input: bytes (`Buffer` or `Uint8Array`) or hex text.
@@ -149,6 +151,11 @@ fn options(opts: Option<&DecodeOptions>) -> Result<Options, MwError> {
         }
         if let Some(text) = &o.payload_cipher {
             out = out.with_payload_cipher(Options::parse_payload_cipher(text)?);
+        }
+        if let Some(text) = &o.tlv_schema {
+            out = out.with_tlv_schema(Some(Arc::new(
+                meterwire::payload::tlv_schema::TlvSchema::from_json(text)?,
+            )));
         }
     }
     Ok(out)

@@ -12,6 +12,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use meterwire::payload::tlv_schema::TlvSchema;
 use meterwire::{Decoded, Key, Keys, ModbusProfile, Options, Session, StreamItem};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
@@ -76,13 +77,14 @@ fn input<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Input<'a>> {
 }
 
 /// The protocol-specific keyword arguments: Modbus `request` and `modbus_profile`, and
-/// `mqtt_version` and `payload_cipher`.
+/// `mqtt_version`, `payload_cipher` and `tlv_schema`.
 #[derive(Clone, Copy)]
 struct ModbusArgs<'a, 'py> {
     request: Option<&'a Bound<'py, PyAny>>,
     profile: Option<&'a Bound<'py, PyAny>>,
     mqtt_version: Option<&'a str>,
     payload_cipher: Option<&'a str>,
+    tlv_schema: Option<&'a Bound<'py, PyAny>>,
 }
 
 /// The core's options from the keyword arguments.
@@ -107,7 +109,8 @@ fn options(
         .with_payload_cipher(
             Options::parse_payload_cipher(modbus.payload_cipher.unwrap_or(""))
                 .map_err(|e| to_py_err(py, &e))?,
-        ))
+        )
+        .with_tlv_schema(tlv_schema_of(py, modbus.tlv_schema)?))
 }
 
 /// The `request` option: the Modbus request a response answers, as bytes-like data or hex
@@ -143,6 +146,30 @@ fn profile_of(
         return Err(PyTypeError::new_err(format!(
             "modbus_profile must be a dict or a JSON str, not {}",
             type_name(profile)
+        )));
+    };
+    parsed
+        .map(|p| Some(Arc::new(p)))
+        .map_err(|e| to_py_err(py, &e))
+}
+
+/// The `tlv_schema` option: a vendor TLV layout as a dict or as JSON text, read by the core
+/// (`TlvSchema`); a bad schema is the core's `malformed` error.
+fn tlv_schema_of(
+    py: Python<'_>,
+    schema: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<Arc<TlvSchema>>> {
+    let Some(schema) = schema.filter(|p| !p.is_none()) else {
+        return Ok(None);
+    };
+    let parsed = if let Ok(text) = schema.cast::<PyString>() {
+        TlvSchema::from_json(&text.to_cow()?)
+    } else if schema.is_instance_of::<PyDict>() {
+        TlvSchema::from_value(&from_py(schema)?)
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "tlv_schema must be a dict or a JSON str, not {}",
+            type_name(schema)
         )));
     };
     parsed
@@ -201,9 +228,10 @@ fn decode_input(input: &Input<'_>, opts: &Options) -> Result<Decoded, meterwire:
 #[pyo3(
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
-        modbus_profile = None, mqtt_version = None, payload_cipher = None
+        modbus_profile = None, mqtt_version = None, payload_cipher = None,
+        tlv_schema = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 fn decode<'py>(
     py: Python<'py>,
@@ -215,12 +243,14 @@ fn decode<'py>(
     modbus_profile: Option<&Bound<'py, PyAny>>,
     mqtt_version: Option<Cow<'_, str>>,
     payload_cipher: Option<Cow<'_, str>>,
+    tlv_schema: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
         payload_cipher: payload_cipher.as_deref(),
+        tlv_schema,
     };
     let opts = options(py, &protocol, keys, explain, modbus)?;
     let decoded = decode_input(&input(data)?, &opts).map_err(|e| to_py_err(py, &e))?;
@@ -232,9 +262,10 @@ fn decode<'py>(
 #[pyo3(
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
-        modbus_profile = None, mqtt_version = None, payload_cipher = None
+        modbus_profile = None, mqtt_version = None, payload_cipher = None,
+        tlv_schema = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 fn decode_json(
     py: Python<'_>,
@@ -246,12 +277,14 @@ fn decode_json(
     modbus_profile: Option<&Bound<'_, PyAny>>,
     mqtt_version: Option<Cow<'_, str>>,
     payload_cipher: Option<Cow<'_, str>>,
+    tlv_schema: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
         payload_cipher: payload_cipher.as_deref(),
+        tlv_schema,
     };
     let opts = options(py, &protocol, keys, explain, modbus)?;
     let input = input(data)?;
@@ -310,9 +343,10 @@ enum OnError {
 #[pyo3(
     signature = (
         frames, *, protocol = Cow::Borrowed("auto"), keys = None, on_error = Cow::Borrowed("raise"),
-        request = None, modbus_profile = None, mqtt_version = None, payload_cipher = None
+        request = None, modbus_profile = None, mqtt_version = None, payload_cipher = None,
+        tlv_schema = None
     ),
-    text_signature = "(frames, *, protocol='auto', keys=None, on_error='raise', request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None)"
+    text_signature = "(frames, *, protocol='auto', keys=None, on_error='raise', request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 fn decode_many<'py>(
     py: Python<'py>,
@@ -324,6 +358,7 @@ fn decode_many<'py>(
     modbus_profile: Option<&Bound<'py, PyAny>>,
     mqtt_version: Option<Cow<'_, str>>,
     payload_cipher: Option<Cow<'_, str>>,
+    tlv_schema: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let mode = match on_error.as_ref() {
         "raise" => OnError::Raise,
@@ -340,6 +375,7 @@ fn decode_many<'py>(
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
         payload_cipher: payload_cipher.as_deref(),
+        tlv_schema,
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let inputs = frames_of(frames)?
@@ -380,9 +416,10 @@ fn decode_many<'py>(
 #[pyo3(
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, request = None,
-        modbus_profile = None, mqtt_version = None, payload_cipher = None
+        modbus_profile = None, mqtt_version = None, payload_cipher = None,
+        tlv_schema = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 fn decode_stream<'py>(
     py: Python<'py>,
@@ -393,12 +430,14 @@ fn decode_stream<'py>(
     modbus_profile: Option<&Bound<'py, PyAny>>,
     mqtt_version: Option<Cow<'_, str>>,
     payload_cipher: Option<Cow<'_, str>>,
+    tlv_schema: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
         payload_cipher: payload_cipher.as_deref(),
+        tlv_schema,
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let input = input(data)?;
@@ -519,9 +558,10 @@ impl Frame {
 #[pyo3(
     signature = (
         decoded, *, timestamp = None, protocol = Cow::Borrowed("auto"), keys = None,
-        request = None, modbus_profile = None, mqtt_version = None, payload_cipher = None
+        request = None, modbus_profile = None, mqtt_version = None, payload_cipher = None,
+        tlv_schema = None
     ),
-    text_signature = "(decoded, *, timestamp=None, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None)"
+    text_signature = "(decoded, *, timestamp=None, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 fn to_reading<'py>(
     py: Python<'py>,
@@ -533,12 +573,14 @@ fn to_reading<'py>(
     modbus_profile: Option<&Bound<'py, PyAny>>,
     mqtt_version: Option<Cow<'_, str>>,
     payload_cipher: Option<Cow<'_, str>>,
+    tlv_schema: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
         payload_cipher: payload_cipher.as_deref(),
+        tlv_schema,
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let frame = Frame::read(decoded)?
@@ -555,9 +597,10 @@ fn to_reading<'py>(
 #[pyo3(
     signature = (
         frames, *, protocol = Cow::Borrowed("auto"), keys = None, request = None,
-        modbus_profile = None, mqtt_version = None, payload_cipher = None
+        modbus_profile = None, mqtt_version = None, payload_cipher = None,
+        tlv_schema = None
     ),
-    text_signature = "(frames, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None)"
+    text_signature = "(frames, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 fn readings<'py>(
     py: Python<'py>,
@@ -568,12 +611,14 @@ fn readings<'py>(
     modbus_profile: Option<&Bound<'py, PyAny>>,
     mqtt_version: Option<Cow<'_, str>>,
     payload_cipher: Option<Cow<'_, str>>,
+    tlv_schema: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
         payload_cipher: payload_cipher.as_deref(),
+        tlv_schema,
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let items = frames_of(frames)?

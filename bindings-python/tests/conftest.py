@@ -64,6 +64,9 @@ def vector_options(line: dict) -> dict:
         opts["mqtt_version"] = line["mqtt_version"]
     if line.get("cipher"):
         opts["payload_cipher"] = line["cipher"]
+    if line.get("tlv_schema"):
+        with open(REPO / line["tlv_schema"], encoding="utf-8") as f:
+            opts["tlv_schema"] = json.load(f)
     return opts
 
 
@@ -78,6 +81,8 @@ def cli_options(line: dict) -> Tuple[str, ...]:
         args += ("--mqtt-version", line["mqtt_version"])
     if line.get("cipher"):
         args += ("--cipher", line["cipher"])
+    if line.get("tlv_schema"):
+        args += ("--tlv-schema", str(REPO / line["tlv_schema"]))
     return args
 
 

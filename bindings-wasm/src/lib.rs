@@ -74,7 +74,7 @@ fn string_field(opts: &JsValue, name: &str) -> Result<Option<String>, JsValue> {
 }
 
 /// The core's options from `{protocol, explain, keys, request, modbusProfile, mqttVersion,
-/// payloadCipher}` (the wrapper checked their types;
+/// payloadCipher, tlvSchema}` (the wrapper checked their types;
 /// unknown protocol names and bad keys are the core's errors).
 fn options(opts: &JsValue) -> Result<Options, JsValue> {
     let mut out = Options::default();
@@ -128,6 +128,10 @@ fn options(opts: &JsValue) -> Result<Options, JsValue> {
     }
     if let Some(text) = string_field(opts, "payloadCipher")? {
         out = out.with_payload_cipher(Options::parse_payload_cipher(&text).map_err(js)?);
+    }
+    if let Some(text) = string_field(opts, "tlvSchema")? {
+        let schema = meterwire::payload::tlv_schema::TlvSchema::from_json(&text).map_err(js)?;
+        out = out.with_tlv_schema(Some(Arc::new(schema)));
     }
     Ok(out)
 }

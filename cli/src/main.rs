@@ -199,7 +199,7 @@ struct DecodeArgs {
     mqtt: MqttArgs,
 }
 
-/// `--mqtt-version`, `--cipher`: how CoAP and MQTT messages are read.
+/// `--mqtt-version`, `--cipher`, `--tlv-schema`: how CoAP and MQTT messages are read.
 #[derive(Debug, Args)]
 struct MqttArgs {
     /// MQTT: the version packets are read as, 3.1.1 (the default) or 5.0. A PUBLISH does not
@@ -211,6 +211,22 @@ struct MqttArgs {
     /// with the --keys entry of the device id in the topic or Uri-Path.
     #[arg(long, value_name = "SCHEME", value_parser = parse_cipher)]
     cipher: Option<meterwire::payload::cipher::PayloadCipher>,
+    /// CoAP / MQTT: a vendor TLV layout (JSON file, see profiles/tlv/vendor-tlv-example.json)
+    /// that turns payloads which are no frame and no JSON into records.
+    #[arg(long, value_name = "FILE", value_parser = parse_tlv_schema)]
+    tlv_schema: Option<TlvSchemaArg>,
+}
+
+/// A read `--tlv-schema`.
+#[derive(Clone, Debug)]
+struct TlvSchemaArg(Arc<meterwire::payload::tlv_schema::TlvSchema>);
+
+/// Reads the `--tlv-schema` file with the library's reader.
+fn parse_tlv_schema(path: &str) -> Result<TlvSchemaArg, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    meterwire::payload::tlv_schema::TlvSchema::from_json(&text)
+        .map(|s| TlvSchemaArg(Arc::new(s)))
+        .map_err(|e| format!("{path}: {e}"))
 }
 
 impl MqttArgs {
@@ -218,6 +234,7 @@ impl MqttArgs {
     fn apply(&self, opts: Options) -> Options {
         opts.with_mqtt_version(self.mqtt_version)
             .with_payload_cipher(self.cipher)
+            .with_tlv_schema(self.tlv_schema.as_ref().map(|s| Arc::clone(&s.0)))
     }
 }
 

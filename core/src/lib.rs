@@ -127,6 +127,9 @@ pub struct Options {
     /// [`payload::cipher`]), opened with the key `keys` gives for the device the topic or
     /// Uri-Path names. `None`: payloads are not encrypted. Other protocols ignore it.
     pub payload_cipher: Option<payload::cipher::PayloadCipher>,
+    /// CoAP / MQTT: the layout of vendor TLV payloads ([`payload::tlv_schema`]), tried on a
+    /// payload that is no frame and no JSON; shared, so options stay cheap to clone.
+    pub tlv_schema: Option<Arc<payload::tlv_schema::TlvSchema>>,
     /// How many transports enclose the frame being decoded (0 for the caller's input); set
     /// by the nested payload reader ([`payload`]) to stop at its depth limit.
     pub(crate) payload_depth: u8,
@@ -183,6 +186,12 @@ impl Options {
             0,
             Detail::Text("unknown MQTT version (3.1.1, 5.0)"),
         ))
+    }
+
+    /// CoAP / MQTT: read opaque payloads through this vendor TLV schema, or not.
+    pub fn with_tlv_schema(mut self, schema: Option<Arc<payload::tlv_schema::TlvSchema>>) -> Self {
+        self.tlv_schema = schema;
+        self
     }
 
     /// CoAP / MQTT: payloads are encrypted with `cipher` (or not).

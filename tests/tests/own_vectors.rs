@@ -304,6 +304,7 @@ fn regenerate() {
                 "profile",
                 "mqtt_version",
                 "cipher",
+                "tlv_schema",
                 "expected",
             ] {
                 if let Some(v) = line.get(key) {

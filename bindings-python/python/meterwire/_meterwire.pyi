@@ -66,6 +66,7 @@ def decode(
     modbus_profile: Optional[ModbusProfileSpec] = None,
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> Decoded:
     """Decodes one frame into the model (design §2).
 
@@ -91,6 +92,7 @@ def decode_json(
     modbus_profile: Optional[ModbusProfileSpec] = None,
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> str:
     """Decodes one frame into the core's compact JSON text: the same bytes in every runtime."""
 
@@ -104,6 +106,7 @@ def decode_many(
     modbus_profile: Optional[ModbusProfileSpec] = None,
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> List[Union[Decoded, ErrorObject]]:
     """Decodes many frames in order, the GIL released while decoding.
 
@@ -123,6 +126,7 @@ def decode_stream(
     modbus_profile: Optional[ModbusProfileSpec] = None,
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> List[StreamItem]:
     """Cuts a byte stream (a serial capture) into frames and garbage.
 
@@ -153,6 +157,7 @@ def to_reading(
     modbus_profile: Optional[ModbusProfileSpec] = None,
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> Reading:
     """The flat reading of one frame (design §2.1). ``decoded`` is a dict from ``decode``, or
     frame data decoded first with ``protocol`` and ``keys``. ``timestamp``: the reception time
@@ -167,6 +172,7 @@ def readings(
     modbus_profile: Optional[ModbusProfileSpec] = None,
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> Columns:
     """Many frames as one columnar table (``pandas.DataFrame(readings(frames))``).
 

@@ -1145,6 +1145,45 @@ mod tests {
         assert_eq!(d.payload.unwrap().protocol, Protocol::Cjt188);
     }
 
+    /// A vendor TLV body (profiles/tlv/vendor-tlv-example.json) read through the tlv_schema option.
+    #[test]
+    fn vendor_tlv_payload_through_a_schema() {
+        let schema = crate::payload::tlv_schema::TlvSchema::from_json(include_str!(
+            "../../../profiles/tlv/vendor-tlv-example.json"
+        ))
+        .unwrap();
+        let body = parse_hex("01 04 00 12 D6 87 02 02 01 68 03 01 A1 0A 03 53 4E 31").unwrap();
+        let bytes = publish(0x30, "dev/860000000000001/up", None, &body);
+        let opts = mqtt().with_tlv_schema(Some(alloc::sync::Arc::new(schema)));
+        let d = crate::decode(&bytes, &opts).unwrap();
+        assert_eq!(
+            d.mqtt_link().unwrap().payload_format.as_deref(),
+            Some("tlv")
+        );
+        let v: Vec<String> = d
+            .records
+            .iter()
+            .filter_map(Record::number)
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(v, ["1234.567", "3.60", "-95"]);
+        assert_eq!(d.records[0].unit.as_deref(), Some("m3"));
+        assert_eq!(crate::encode(&d).unwrap(), bytes);
+        // Without the schema: opaque; a schema that does not fit: opaque and a warning.
+        let d = crate::decode(&bytes, &mqtt()).unwrap();
+        assert_eq!(
+            d.mqtt_link().unwrap().payload_format.as_deref(),
+            Some("opaque")
+        );
+        let cut = publish(0x30, "dev/1/up", None, &body[..body.len() - 1]);
+        let d = crate::decode(&cut, &opts).unwrap();
+        assert_eq!(
+            d.mqtt_link().unwrap().payload_format.as_deref(),
+            Some("opaque")
+        );
+        assert_eq!(d.warnings.len(), 1);
+    }
+
     #[test]
     fn stream_cuts_packets_when_named() {
         let stream = parse_hex("C0 00 30 03 00 01 61 D0 00").unwrap();

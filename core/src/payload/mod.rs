@@ -9,7 +9,8 @@
 //!    a signature to be told from other bytes);
 //! 4. a **Modbus RTU** ADU whose CRC verifies;
 //! 5. **JSON** (UTF-8 text whose first non-blank character is `{` or `[`, and that parses);
-//! 6. otherwise **opaque** bytes.
+//! 6. otherwise **opaque** bytes — or, with the caller's [`crate::Options::tlv_schema`], a
+//!    **vendor TLV** body that the schema reads whole ([`tlv_schema`], format `tlv`).
 //!
 //! A frame (1–4) becomes the nested [`Decoded::payload`], decoded by its family with the
 //! caller's options (keys, Modbus request and profile apply inside); JSON becomes records of
@@ -30,6 +31,7 @@
 pub mod cipher;
 pub mod json;
 pub mod lwm2m;
+pub mod tlv_schema;
 mod value;
 
 use alloc::boxed::Box;
@@ -75,6 +77,8 @@ pub(crate) const JSON: &str = "json";
 pub(crate) const LWM2M_TLV: &str = "lwm2m_tlv";
 /// SenML JSON payloads.
 pub(crate) const SENML_JSON: &str = "senml_json";
+/// Vendor TLV payloads read through the caller's schema.
+pub(crate) const TLV: &str = "tlv";
 
 /// The frame families tried on a payload, in the digest's order.
 const FRAME_ORDER: [Protocol; 4] = [
@@ -218,6 +222,18 @@ pub(crate) fn read(
             .push("payload named JSON does not parse as JSON: kept as bytes".into());
     }
     out.application_data = Some(Bytes::new(bytes));
+    if let Some(schema) = &opts.tlv_schema {
+        match schema.read(bytes) {
+            Ok((records, warnings)) => {
+                out.records.extend(records);
+                out.warnings.extend(warnings);
+                return Ok(done(TLV));
+            }
+            Err(at) => out.warnings.push(format!(
+                "tlv schema does not fit the payload at its byte {at}: kept as bytes"
+            )),
+        }
+    }
     Ok(done(OPAQUE))
 }
 
@@ -367,7 +383,7 @@ fn bytes_of(
     format: Option<&str>,
     opts: &Options,
 ) -> crate::Result<alloc::vec::Vec<u8>> {
-    if matches!(format, Some(LWM2M_TLV | SENML_JSON)) {
+    if matches!(format, Some(LWM2M_TLV | SENML_JSON | TLV)) {
         if let Some(data) = &d.application_data {
             return Ok(data.as_slice().to_vec());
         }
@@ -425,6 +441,10 @@ pub(crate) fn span_label(d: &Decoded, format: Option<&str>) -> alloc::string::St
         ),
         (None, Some(JSON)) => format!("payload: JSON, {} records", d.records.len()),
         (None, Some(SENML_JSON)) => format!("payload: SenML JSON, {} records", d.records.len()),
+        (None, Some(TLV)) => format!(
+            "payload: vendor TLV (tlv schema), {} records",
+            d.records.len()
+        ),
         _ => "payload: opaque bytes".into(),
     }
 }
