@@ -36,7 +36,7 @@
 //!   `payload_format` (what the payload was read as, [`crate::payload`]). They are read from
 //!   `options` and the payload; encoding ignores them.
 //! * The payload: Content-Format 50 (`application/json`) is read as JSON, 11542 as LwM2M
-//!   TLV and 110 as SenML JSON (records named and typed by the OMA objects,
+//!   TLV, 110 as SenML JSON and 112 as SenML CBOR (records named and typed by the OMA objects,
 //!   [`crate::payload::lwm2m`], with the Uri-Path giving the object of a TLV that does not
 //!   start with an object instance); other formats (42, none, …) are detected in the
 //!   digest's order. A nested frame is `payload` (the same
@@ -387,6 +387,7 @@ pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
     let hint = match content_format {
         Some(50) => Hint::Json,
         Some(110) => Hint::SenmlJson,
+        Some(112) => Hint::SenmlCbor,
         Some(11542) => Hint::Lwm2mTlv(payload::lwm2m::Path::parse(
             link.uri_path.as_deref().unwrap_or(""),
         )),

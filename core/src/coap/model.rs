@@ -202,8 +202,8 @@ pub struct CoapLink {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_format_name: Option<Name>,
     /// What the payload was read as: `cjt188`, `mbus`, `wmbus`, `modbus_rtu` (a nested
-    /// frame in `payload`), `json` (records), or `opaque` (`application_data`); omitted
-    /// without payload. Ignored when encoding.
+    /// frame in `payload`), `json`, `lwm2m_tlv`, `senml_json`, `senml_cbor`, `tlv` (records),
+    /// or `opaque` (`application_data`); omitted without payload. Ignored when encoding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_format: Option<Name>,
     /// The scheme the payload was encrypted with (`sm4-cbc-pkcs7`, …), when the

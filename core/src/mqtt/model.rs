@@ -104,7 +104,7 @@ pub struct MqttLink {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub properties: Vec<MqttProperty>,
     /// What the PUBLISH payload was read as (`cjt188`, `mbus`, `wmbus`, `modbus_rtu`,
-    /// `json`, `opaque`; [`crate::payload`]). Ignored when encoding.
+    /// `json`, `tlv`, `opaque`; [`crate::payload`]). Ignored when encoding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_format: Option<Name>,
     /// The scheme the payload was encrypted with (`sm4-cbc-pkcs7`, …), when the

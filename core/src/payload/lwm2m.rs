@@ -1,6 +1,6 @@
-//! LwM2M payloads of CoAP messages: TLV (Content-Format 11542, OMA LwM2M 1.0/1.1 TS §7.4.3)
-//! and SenML JSON (Content-Format 110, RFC 8428), read into records named and typed by the
-//! OMA objects a water meter uses.
+//! LwM2M payloads of CoAP messages: TLV (Content-Format 11542, OMA LwM2M 1.0/1.1 TS §7.4.3),
+//! SenML JSON (Content-Format 110) and SenML CBOR (112, RFC 8428 §6, read with `minicbor`),
+//! read into records named and typed by the OMA objects a water meter uses.
 //!
 //! # Objects
 //!
@@ -646,6 +646,99 @@ fn resource_tlv(
     Ok(())
 }
 
+/// Adds one SenML value named `name` (a full LwM2M path); whether it is of the water meter.
+fn senml_value(b: &mut Builder, name: &str, value: Value) -> bool {
+    let p: Vec<Option<u16>> = name
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().ok())
+        .collect();
+    let object = p.first().copied().flatten();
+    let ids = [
+        p.get(1).copied().flatten(),
+        p.get(2).copied().flatten(),
+        p.get(3).copied().flatten(),
+    ];
+    // A value in a resource's own type where SenML's is looser (numbers for times).
+    let known = object.zip(ids[1]).and_then(|(o, r)| resource(o, r));
+    let value = match (known.map(|k| k.kind), &value) {
+        (Some(Kind::Time), Value::Number(n)) => n.to_i128().and_then(time_value).unwrap_or(value),
+        _ => value,
+    };
+    b.value(object, ids, Some(value), None, None);
+    object == Some(WATER_METER)
+}
+
+/// Reads a SenML CBOR payload (RFC 8428 §6: an array of maps with the integer labels bn −2,
+/// n 0, v 2, vs 3, vb 4, vd 8; other labels are skipped) whose names are LwM2M paths; `None`
+/// when the bytes are not one such array (definite lengths), read to the end. Floats keep
+/// their width: a half or single float is its shortest single-precision decimal.
+pub fn read_senml_cbor(bytes: &[u8]) -> Option<Lwm2mPayload> {
+    use minicbor::data::Type;
+    let mut d = minicbor::Decoder::new(bytes);
+    let records = d.array().ok()??;
+    let mut b = Builder::new();
+    let mut base_name = String::new();
+    let mut water = false;
+    for _ in 0..records {
+        let entries = d.map().ok()??;
+        let mut name = None;
+        let mut value = None;
+        for _ in 0..entries {
+            match d.i64().ok()? {
+                -2 => base_name = String::from(d.str().ok()?),
+                0 => name = Some(String::from(d.str().ok()?)),
+                2 => {
+                    let n = match d.datatype().ok()? {
+                        Type::F16 => {
+                            let at = d.position().checked_add(1)?;
+                            let half = bytes.get(at..at.checked_add(2)?)?;
+                            d.skip().ok()?;
+                            Decimal::from_f32_shortest(half_to_f32(u16::from_be_bytes([
+                                *half.first()?,
+                                *half.get(1)?,
+                            ]))?)?
+                        }
+                        Type::F32 => Decimal::from_f32_shortest(d.f32().ok()?)?,
+                        Type::F64 => Decimal::from_f64_shortest(d.f64().ok()?)?,
+                        _ => Decimal::from_int(i128::from(d.int().ok()?)),
+                    };
+                    value = Some(Value::Number(n));
+                }
+                3 => value = Some(Value::Text(String::from(d.str().ok()?))),
+                4 => value = Some(Value::Text(d.bool().ok()?.to_string())),
+                8 => value = Some(Value::Bytes(crate::model::Bytes::new(d.bytes().ok()?))),
+                _ => d.skip().ok()?,
+            }
+        }
+        if let Some(value) = value {
+            let full = format!("{base_name}{}", name.unwrap_or_default());
+            water |= senml_value(&mut b, &full, value);
+        }
+    }
+    (d.position() == bytes.len()).then(|| b.finish(water))
+}
+
+/// An IEEE 754 half-precision float as the (exactly equal) single; `None` for infinities and
+/// NaN.
+fn half_to_f32(h: u16) -> Option<f32> {
+    let sign = u32::from(h >> 15).wrapping_shl(31);
+    let exp = u32::from((h >> 10) & 0x1F);
+    let mant = u32::from(h & 0x3FF);
+    match exp {
+        31 => None,
+        // Subnormal: mant × 2^-24, exact in a single.
+        0 => {
+            // 2^-24 is 0x33800000 as a single; mant < 2^10 converts exactly.
+            let value = f32::from(u16::try_from(mant).ok()?) * f32::from_bits(0x3380_0000);
+            Some(if sign != 0 { -value } else { value })
+        }
+        _ => Some(f32::from_bits(
+            sign | exp.wrapping_add(112).wrapping_shl(23) | mant.wrapping_shl(13),
+        )),
+    }
+}
+
 /// Base64url (RFC 4648 §5, padding optional) as bytes.
 fn base64url(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len().saturating_mul(3) / 4);
@@ -703,30 +796,9 @@ pub fn read_senml_json(bytes: &[u8]) -> Option<Lwm2mPayload> {
         } else {
             None
         };
-        let Some(value) = value else {
-            continue;
-        };
-        let p: Vec<Option<u16>> = name
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse().ok())
-            .collect();
-        let object = p.first().copied().flatten();
-        water |= object == Some(WATER_METER);
-        let ids = [
-            p.get(1).copied().flatten(),
-            p.get(2).copied().flatten(),
-            p.get(3).copied().flatten(),
-        ];
-        // A value in a resource's own type where SenML's is looser (numbers for times).
-        let known = object.zip(ids[1]).and_then(|(o, r)| resource(o, r));
-        let value = match (known.map(|k| k.kind), &value) {
-            (Some(Kind::Time), Value::Number(n)) => {
-                n.to_i128().and_then(time_value).unwrap_or(value)
-            }
-            _ => value,
-        };
-        b.value(object, ids, Some(value), None, None);
+        if let Some(value) = value {
+            water |= senml_value(&mut b, &name, value);
+        }
     }
     Some(b.finish(water))
 }
@@ -839,5 +911,39 @@ mod tests {
         assert_eq!(exact(&p.records[3]), "2013-05-02T10:40:15");
         assert!(p.status.unwrap().flags.contains(StatusFlag::Leak));
         assert!(read_senml_json(b"{}").is_none());
+    }
+
+    /// The same records as SenML CBOR: [{-2: "/3424/0/", 0: "1", 2: 1234.5 (float32)},
+    /// {0: "10", 4: true}, {-2: "/19/0/", 0: "0", 8: h'681016'}].
+    #[test]
+    fn senml_cbor() {
+        let cbor = parse_hex(
+            "83 A3 21 68 2F333432342F302F 00 61 31 02 FA 449A5000 \
+             A2 00 62 3130 04 F5 \
+             A3 21 66 2F31392F302F 00 61 30 08 43 681016",
+        )
+        .unwrap();
+        let p = read_senml_cbor(&cbor).unwrap();
+        assert_eq!(exact(&p.records[0]), "1234.5");
+        assert_eq!(p.records[0].unit.as_deref(), Some("m3"));
+        assert_eq!(exact(&p.records[1]), "true");
+        assert_eq!(p.app_data, [(None, alloc::vec![0x68, 0x10, 0x16])]);
+        assert!(p.status.unwrap().flags.contains(StatusFlag::Leak));
+        // Trailing bytes, a map instead of an array, a truncated record: not SenML CBOR.
+        let mut long = cbor.clone();
+        long.push(0);
+        assert!(read_senml_cbor(&long).is_none());
+        assert!(read_senml_cbor(&parse_hex("A0").unwrap()).is_none());
+        assert!(read_senml_cbor(&cbor[..cbor.len() - 1]).is_none());
+        // Half floats: 0x3C00 = 1.0, 0xC000 = -2.0, 0x0001 = 2^-24, 0x7BFF = 65504.
+        assert_eq!(half_to_f32(0x3C00), Some(1.0));
+        assert_eq!(half_to_f32(0xC000), Some(-2.0));
+        assert_eq!(half_to_f32(0x0001), Some(f32::from_bits(0x3380_0000)));
+        assert_eq!(half_to_f32(0x7BFF), Some(65504.0));
+        assert_eq!(half_to_f32(0x7C00), None);
+        let half = parse_hex("81 A2 21 66 2F332F302F39 02 F9 5640").unwrap();
+        // /3/9 is battery level (integer): a half 100.0 still reads as its number.
+        let p = read_senml_cbor(&half).unwrap();
+        assert_eq!(exact(&p.records[0]), "100");
     }
 }

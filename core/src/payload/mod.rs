@@ -57,6 +57,8 @@ pub(crate) enum Hint {
     Lwm2mTlv(lwm2m::Path),
     /// The transport names SenML JSON (CoAP Content-Format 110).
     SenmlJson,
+    /// The transport names SenML CBOR (CoAP Content-Format 112).
+    SenmlCbor,
 }
 
 /// What [`read`] found: the payload's format name and, for formats explained byte by byte
@@ -77,6 +79,8 @@ pub(crate) const JSON: &str = "json";
 pub(crate) const LWM2M_TLV: &str = "lwm2m_tlv";
 /// SenML JSON payloads.
 pub(crate) const SENML_JSON: &str = "senml_json";
+/// SenML CBOR payloads.
+pub(crate) const SENML_CBOR: &str = "senml_cbor";
 /// Vendor TLV payloads read through the caller's schema.
 pub(crate) const TLV: &str = "tlv";
 
@@ -206,6 +210,16 @@ pub(crate) fn read(
             None => out
                 .warnings
                 .push("payload named SenML JSON is not a SenML array: read as JSON or bytes".into()),
+        },
+        Hint::SenmlCbor => match lwm2m::read_senml_cbor(bytes) {
+            Some(p) => {
+                lwm2m_into(p, bytes, base, opts, out)?;
+                out.application_data = Some(Bytes::new(bytes));
+                return Ok(done(SENML_CBOR));
+            }
+            None => out
+                .warnings
+                .push("payload named SenML CBOR is not a SenML array: kept as bytes".into()),
         },
         Hint::Json => {}
     }
@@ -383,7 +397,7 @@ fn bytes_of(
     format: Option<&str>,
     opts: &Options,
 ) -> crate::Result<alloc::vec::Vec<u8>> {
-    if matches!(format, Some(LWM2M_TLV | SENML_JSON | TLV)) {
+    if matches!(format, Some(LWM2M_TLV | SENML_JSON | SENML_CBOR | TLV)) {
         if let Some(data) = &d.application_data {
             return Ok(data.as_slice().to_vec());
         }
@@ -430,8 +444,8 @@ pub(crate) fn payload_span(
 /// The explain label of a payload span.
 pub(crate) fn span_label(d: &Decoded, format: Option<&str>) -> alloc::string::String {
     match (&d.payload, format) {
-        (Some(inner), Some(SENML_JSON)) => format!(
-            "payload: SenML JSON, {} records; a {} frame from its base64 data in payload",
+        (Some(inner), Some(SENML_JSON | SENML_CBOR)) => format!(
+            "payload: SenML, {} records; a {} frame from its data value in payload",
             d.records.len(),
             inner.protocol
         ),
@@ -440,7 +454,9 @@ pub(crate) fn span_label(d: &Decoded, format: Option<&str>) -> alloc::string::St
             inner.protocol
         ),
         (None, Some(JSON)) => format!("payload: JSON, {} records", d.records.len()),
-        (None, Some(SENML_JSON)) => format!("payload: SenML JSON, {} records", d.records.len()),
+        (None, Some(SENML_JSON | SENML_CBOR)) => {
+            format!("payload: SenML, {} records", d.records.len())
+        }
         (None, Some(TLV)) => format!(
             "payload: vendor TLV (tlv schema), {} records",
             d.records.len()
