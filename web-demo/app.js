@@ -322,6 +322,8 @@ function options(protocol) {
   if (profile) opts.modbusProfile = profile;
   // MQTT: a PUBLISH does not say its version; 5.0 reads the properties.
   if ($('mqtt-version')?.value === '5.0') opts.mqttVersion = '5.0';
+  // CoAP / MQTT: the payload cipher scheme, opened with the key field's keys.
+  if ($('payload-cipher')?.value) opts.payloadCipher = $('payload-cipher').value;
   return opts;
 }
 
@@ -484,11 +486,13 @@ function showModbusState(protocol, items) {
   showOptionError($('profile-error'), perror, '(frames are decoded without a profile)');
 }
 
-// The MQTT version choice: shown for MQTT (chosen or decoded) or once 5.0 is chosen.
+// The MQTT version and payload cipher choices: shown for CoAP and MQTT (chosen or decoded)
+// or once one is set.
 function showMqttState(protocol, items) {
   const row = $('mqtt-row');
   if (!row) return;
-  row.hidden = !(protocol === 'mqtt' || items.some((it) => it.decoded?.protocol === 'mqtt') || $('mqtt-version').value === '5.0');
+  const transport = (p) => p === 'mqtt' || p === 'coap';
+  row.hidden = !(transport(protocol) || items.some((it) => transport(it.decoded?.protocol)) || $('mqtt-version').value === '5.0' || $('payload-cipher').value);
 }
 
 // The bundled profiles (copied into dist/profiles by scripts/build-web-demo.sh).
@@ -916,7 +920,7 @@ function payloadTree(d, bytes, level) {
   });
   const bytesPart = spans.length
     ? fromHtml(`<div><h3>Bytes of this level</h3><div class="field-map" data-testid="payload-byte-map">${map}</div></div>`)
-    : h('p', { class: 'hint' }, 'Decode with explain on to see this level\'s bytes.');
+    : h('p', { class: 'hint' }, 'This level\'s bytes are not bytes of the input (decrypted, or decoded from base64 text): its values are above.');
   return h('section', { class: 'card nested', 'data-testid': 'payload-level', 'data-level': level, 'data-protocol': p.protocol },
     h('div', { class: 'detail-head' },
       h('h2', null, `Payload, level ${level}: ${PROTOCOL_NAMES[p.protocol] ?? p.protocol}`),
@@ -1285,6 +1289,7 @@ async function main() {
   // The Modbus options are part of the view and of the link.
   $('request').addEventListener('input', () => update({ keepSelection: true }));
   $('mqtt-version').addEventListener('change', () => update({ keepSelection: true }));
+  $('payload-cipher').addEventListener('change', () => update({ keepSelection: true }));
   $('profile').addEventListener('change', () => {
     profileNote = '';
     // "custom…" starts from the profile chosen before, to edit it.
