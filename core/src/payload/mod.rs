@@ -189,7 +189,7 @@ pub(crate) fn read(
         }
         Hint::Lwm2mTlv(path) => match lwm2m::read_tlv(bytes, path) {
             Ok(p) => {
-                let spans = lwm2m_into(p, bytes, base, opts, out)?;
+                let spans = lwm2m_into(p, base, opts, out)?;
                 out.application_data = Some(Bytes::new(bytes));
                 return Ok(Read {
                     format: Some(LWM2M_TLV),
@@ -203,7 +203,7 @@ pub(crate) fn read(
         },
         Hint::SenmlJson => match lwm2m::read_senml_json(bytes) {
             Some(p) => {
-                lwm2m_into(p, bytes, base, opts, out)?;
+                lwm2m_into(p, base, opts, out)?;
                 out.application_data = Some(Bytes::new(bytes));
                 return Ok(done(SENML_JSON));
             }
@@ -213,7 +213,7 @@ pub(crate) fn read(
         },
         Hint::SenmlCbor => match lwm2m::read_senml_cbor(bytes) {
             Some(p) => {
-                lwm2m_into(p, bytes, base, opts, out)?;
+                lwm2m_into(p, base, opts, out)?;
                 out.application_data = Some(Bytes::new(bytes));
                 return Ok(done(SENML_CBOR));
             }
@@ -256,7 +256,6 @@ pub(crate) fn read(
 /// outermost input), the data value's span named `payload` when it holds a frame.
 fn lwm2m_into(
     p: lwm2m::Lwm2mPayload,
-    bytes: &[u8],
     base: usize,
     opts: &Options,
     out: &mut Decoded,
@@ -294,7 +293,6 @@ fn lwm2m_into(
             break;
         }
     }
-    let _ = bytes;
     Ok(spans)
 }
 
