@@ -28,7 +28,7 @@ export interface Decoded {
   schema_version: number;
   protocol: Protocol;
   /** The protocol's own header fields (design §2.2); `protocol` says which. */
-  link: MbusLink | WmbusLink | Cjt188Link | Iec62056Link | LinkFields;
+  link: MbusLink | WmbusLink | Cjt188Link | Iec62056Link | CoapLink | MqttLink | LinkFields;
   /** The meter's identity, when the frame carries one. */
   meter?: Meter;
   /** One record per value. */
@@ -101,6 +101,65 @@ export interface Iec62056Link {
 /** Link fields of protocols without a dedicated type here (design §2.2). */
 export interface LinkFields {
   [key: string]: unknown;
+}
+
+/** CoAP link fields (RFC 7252; design §2.2). */
+export interface CoapLink {
+  type: 'CON' | 'NON' | 'ACK' | 'RST';
+  /** class.detail, e.g. `"0.02"`. */
+  code: string;
+  /** `GET`, `POST`, `PUT`, `DELETE`, `FETCH`, `PATCH`, `iPATCH` (codes 0.01–0.07). */
+  method?: string;
+  /** The response of codes 2.xx–5.xx in snake_case (`content`, `not_found`, …). */
+  response?: string;
+  message_id: number;
+  /** The token as hex; omitted when empty. */
+  token?: string;
+  /** The options in wire order; encoding writes these. */
+  options?: CoapOption[];
+  /** The Uri-Path options joined (`/t/d`); ignored when encoding. */
+  uri_path?: string;
+  content_format?: number;
+  content_format_name?: string;
+  /** What the payload was read as: `cjt188`, `mbus`, `wmbus`, `modbus_rtu` (in `payload`), `json` (records), `lwm2m_tlv`, `senml_json`, `tlv`, `opaque` (`application_data`). */
+  payload_format?: string;
+  /** The payload cipher scheme the payload was opened with (`sm4-cbc-pkcs7`). */
+  payload_cipher?: string;
+}
+
+/** One CoAP option: a number for `uint` formats, text for `string`, hex for `opaque`. */
+export interface CoapOption {
+  number: number;
+  /** The registry's name (`Uri-Path`, `Content-Format`, `Observe`, …). */
+  name?: string;
+  value: number | string;
+  /** The value's bytes (hex) when `value` does not give them back exactly. */
+  raw?: string;
+  /** Block1 / Block2 fields. */
+  block?: { num: number; more: boolean; size: number };
+}
+
+/** MQTT link fields (design §2.2). */
+export interface MqttLink {
+  /** `PUBLISH`, `CONNECT`, `PUBACK`, … */
+  packet_type: string;
+  version: '3.1.1' | '5.0';
+  dup?: boolean;
+  qos?: 0 | 1 | 2;
+  retain?: boolean;
+  /** Other packet types: the fixed header's low four bits. */
+  flags?: number;
+  remaining_length: number;
+  /** Only when the remaining length took more bytes than it needs. */
+  remaining_length_bytes?: number;
+  topic?: string;
+  packet_id?: number;
+  /** CONNECT: the protocol level (4 = 3.1.1, 5 = 5.0). */
+  protocol_level?: number;
+  /** MQTT 5.0 properties in wire order. */
+  properties?: { id: number; name?: string; key?: string; value: number | string }[];
+  payload_format?: string;
+  payload_cipher?: string;
 }
 
 /** Wired M-Bus link fields. */
@@ -369,6 +428,12 @@ export interface DecodeOptions {
   request?: Input | null;
   /** Modbus: a register profile (`profiles/README.md`) as an object or JSON text; a bad profile throws `MeterwireError` of kind `malformed`. */
   modbusProfile?: ModbusProfile | string | null;
+  /** MQTT: the version packets are read as, `"3.1.1"` (default) or `"5.0"` (a PUBLISH does not say; 5.0 reads its properties). Another value throws `MeterwireError` of kind `malformed`. */
+  mqttVersion?: '3.1.1' | '5.0' | (string & {}) | null;
+  /** CoAP / MQTT: the scheme payloads are encrypted with (`"sm4-cbc"`, `"aes-128-ecb-zero"`, …: algorithm `aes-128`/`sm4`, mode `cbc` (zero IV)/`ecb`, padding `pkcs7` (default)/`zero`/`none`), opened with the key `keys` gives for the device id in the topic or Uri-Path. */
+  payloadCipher?: string | null;
+  /** CoAP / MQTT: a vendor TLV layout (`profiles/tlv/vendor-tlv-example.json`: `tag_bytes`, `length_bytes`, `endian`, `fields` of tag hex → `{quantity, type, scale, unit, label}`) as an object or JSON text, tried on payloads that are no frame and no JSON; a bad schema throws `MeterwireError` of kind `malformed`. */
+  tlvSchema?: object | string | null;
 }
 
 /** A Modbus register profile (`profiles/README.md`): which registers hold which values. */

@@ -112,6 +112,33 @@ function checkOpts(opts, { many = false, decoding = true } = {}) {
     if (modbusProfile !== undefined && modbusProfile !== null) {
       out.modbusProfile = checkProfile(modbusProfile);
     }
+    // MQTT: the version packets are read as ("3.1.1" or "5.0"; the core reads the text).
+    const mqttVersion = opts.mqttVersion;
+    if (mqttVersion !== undefined && mqttVersion !== null) {
+      if (typeof mqttVersion !== 'string') {
+        throw typeError(`opts.mqttVersion must be a string (got ${describe(mqttVersion)})`);
+      }
+      out.mqttVersion = mqttVersion;
+    }
+    // CoAP / MQTT: the payload cipher scheme ("sm4-cbc", …; the core reads the text).
+    const payloadCipher = opts.payloadCipher;
+    if (payloadCipher !== undefined && payloadCipher !== null) {
+      if (typeof payloadCipher !== 'string') {
+        throw typeError(`opts.payloadCipher must be a string (got ${describe(payloadCipher)})`);
+      }
+      out.payloadCipher = payloadCipher;
+    }
+    // CoAP / MQTT: a vendor TLV layout (object or JSON text; the core reads the text).
+    const tlvSchema = opts.tlvSchema;
+    if (tlvSchema !== undefined && tlvSchema !== null) {
+      if (typeof tlvSchema === 'string') {
+        out.tlvSchema = tlvSchema;
+      } else if (isPlainObject(tlvSchema) && typeof JSON.stringify(tlvSchema) === 'string') {
+        out.tlvSchema = JSON.stringify(tlvSchema);
+      } else {
+        throw typeError(`opts.tlvSchema must be an object or a JSON string (got ${describe(tlvSchema)})`);
+      }
+    }
   }
   const keys = opts.keys;
   if (keys !== undefined) out.keys = checkKeys(keys);

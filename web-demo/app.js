@@ -29,8 +29,8 @@ const PROTOCOL_NAMES = {
   modbus_rtu: 'Modbus RTU',
   modbus_tcp: 'Modbus TCP',
   iec62056_21: 'IEC 62056-21 (optical)',
-  coap: 'CoAP payload',
-  mqtt: 'MQTT payload',
+  coap: 'CoAP (RFC 7252)',
+  mqtt: 'MQTT (3.1.1 / 5.0)',
 };
 
 const SHORT_NAMES = {
@@ -385,6 +385,10 @@ function options(protocol) {
   if (request) opts.request = request;
   const profile = currentProfile();
   if (profile) opts.modbusProfile = profile;
+  // MQTT: a PUBLISH does not say its version; 5.0 reads the properties.
+  if ($('mqtt-version')?.value === '5.0') opts.mqttVersion = '5.0';
+  // CoAP / MQTT: the payload cipher scheme, opened with the key field's keys.
+  if ($('payload-cipher')?.value) opts.payloadCipher = $('payload-cipher').value;
   return opts;
 }
 
@@ -575,6 +579,15 @@ function showModbusState(protocol, items) {
   showOptionError($('profile-error'), perror, '(frames are decoded without a profile)');
 }
 
+// The MQTT version and payload cipher choices: shown for CoAP and MQTT (chosen or decoded)
+// or once one is set.
+function showMqttState(protocol, items) {
+  const row = $('mqtt-row');
+  if (!row) return;
+  const transport = (p) => p === 'mqtt' || p === 'coap';
+  row.hidden = !(transport(protocol) || items.some((it) => transport(it.decoded?.protocol)) || $('mqtt-version').value === '5.0' || $('payload-cipher').value);
+}
+
 // The bundled profiles (copied into dist/profiles by scripts/build-web-demo.sh).
 async function loadProfiles() {
   if (!modbusProtocol) return;
@@ -640,6 +653,7 @@ function update({ fromUser = true, keepSelection = false } = {}) {
   render();
   showKeyState();
   showModbusState(protocol, items);
+  showMqttState(protocol, items);
   const ms = performance.now() - t0;
   document.documentElement.dataset.updateMs = ms.toFixed(2);
   $('timing').textContent = `decoded and drawn in ${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
@@ -726,6 +740,11 @@ function itemTitle(it) {
   // CJ/T 188 says slave_to_master, Modbus response; Modbus names its numbered functions.
   const reply = l.direction === 'slave_to_master' || l.direction === 'response';
   const dir = reply ? (l.exception ? 'exception reply' : 'reply') : l.direction ? 'request' : null;
+  if (d.protocol === 'coap' || d.protocol === 'mqtt') {
+    const what = d.protocol === 'coap' ? [l.type, l.method ?? l.response ?? l.code, l.uri_path] : [l.packet_type, l.topic];
+    const inner = d.payload ? `carrying ${SHORT_NAMES[d.payload.protocol] ?? d.payload.protocol}` : l.payload_format && `(${l.payload_format})`;
+    return [SHORT_NAMES[d.protocol], ...what, inner].filter(Boolean).join(' ');
+  }
   const name = l.function_name ?? l.function;
   const fn = typeof name === 'string' && /^[a-z_]+$/.test(name) ? humanize(name) : name;
   return [SHORT_NAMES[d.protocol] ?? d.protocol, l.kind, fn, dir].filter(Boolean).join(' ');
@@ -790,6 +809,8 @@ function renderDetail() {
     recordsCard(d),
     bytesCard(it),
   );
+  const nested = payloadTree(d, it.bytes ?? new Uint8Array(), 2);
+  if (nested) box.append(nested);
   fillTableSoon();
 }
 
@@ -828,7 +849,8 @@ function fmtValue(v) {
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   // Model names (`cold_water`, `slave_to_master`) read as words.
   if (typeof v === 'string' && /^[a-z]+(_[a-z0-9]+)+$/.test(v)) return humanize(v);
-  if (Array.isArray(v)) return v.join(', ');
+  // CoAP options and MQTT properties: `Uri-Path=t, Content-Format=42`.
+  if (Array.isArray(v)) return v.map((x) => (x && typeof x === 'object' ? `${x.key ?? x.name ?? x.number ?? x.id}=${x.value}` : String(x))).join(', ');
   if (v && typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }
@@ -986,6 +1008,38 @@ function bytesCard(it) {
     + '<details class="explain" open><summary>Field by field (as <code>meterwire explain</code> prints it)</summary>'
     + '<table class="fields" data-testid="fields"><thead><tr><th>bytes</th><th>hex</th><th>field</th><th>meaning</th></tr></thead>'
     + '<tbody></tbody></table></details></section>');
+}
+
+// A frame carried inside another (CoAP, MQTT): one card per level, nested like a tree, each
+// with its identity, values and its own bytes annotated by its own spans (offsets in the
+// whole input, so the byte numbers are those of the outer frame).
+function payloadTree(d, bytes, level) {
+  const p = d.payload;
+  if (!p) return null;
+  const spans = p.spans ?? [];
+  const from = spans.length ? spans[0].start : 0;
+  const to = spans.length ? spans[spans.length - 1].end : 0;
+  let map = '';
+  spans.forEach((s) => {
+    const { group, record } = spanGroup(s.path);
+    const name = (record !== null ? `#${record} ` : '') + fieldName(s.path, s.label);
+    const hex = toHex(bytes.subarray(s.start, s.end));
+    let cells = '';
+    for (let i = s.start; i < s.end; i += 1) cells += `<span class="byte">${i < bytes.length ? hexByte(bytes[i]) : '··'}</span>`;
+    map += `<div class="field g-${group}"${record !== null ? ` style="--h:${hue(record)}"` : ''} data-path="${esc(s.path)}" title="bytes ${range(s.start, s.end)} · payload.${esc(s.path)}&#10;${esc(s.label)}">`
+      + `<div class="fname">${esc(name)}</div><div class="fbytes">${cells}</div><div class="flabel">${esc(caption(s.label, hex))}</div></div>`;
+  });
+  const bytesPart = spans.length
+    ? fromHtml(`<div><h3>Bytes of this level</h3><div class="field-map" data-testid="payload-byte-map">${map}</div></div>`)
+    : h('p', { class: 'hint' }, 'This level\'s bytes are not bytes of the input (decrypted, or decoded from base64 text): its values are above.');
+  return h('section', { class: 'card nested', 'data-testid': 'payload-level', 'data-level': level, 'data-protocol': p.protocol },
+    h('div', { class: 'detail-head' },
+      h('h2', null, `Payload, level ${level}: ${PROTOCOL_NAMES[p.protocol] ?? p.protocol}`),
+      h('span', { class: 'hint' }, spans.length ? `bytes ${range(from, to)} of the input` : '')),
+    overview(p),
+    recordsCard(p),
+    bytesPart,
+    payloadTree(p, bytes, level + 1));
 }
 
 // A failed frame: its bytes with the offending one marked and the message next to it.
@@ -1345,6 +1399,8 @@ async function main() {
   $('read').addEventListener('change', () => update());
   // The Modbus options are part of the view and of the link.
   $('request').addEventListener('input', () => update({ keepSelection: true }));
+  $('mqtt-version').addEventListener('change', () => update({ keepSelection: true }));
+  $('payload-cipher').addEventListener('change', () => update({ keepSelection: true }));
   $('profile').addEventListener('change', () => {
     profileNote = '';
     // "custom…" starts from the profile chosen before, to edit it.

@@ -393,4 +393,53 @@ fn main() {
     wireless_summary();
     modbus_summary();
     iec62056_21_summary();
+    mobile_summary();
+}
+
+/// CoAP and MQTT messages carrying frames (the own vectors: digest MB1 with the CJ/T 188
+/// reply, an M-Bus RSP_UD in a PUBLISH, an LwM2M TLV notification), auto-detected, beside the
+/// carried frame alone: what the transport layer and the nested detection add.
+fn mobile_summary() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
+    let mut messages = Vec::new();
+    for file in ["coap.jsonl", "mqtt.jsonl"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        for line in text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        {
+            if matches!(
+                line["name"].as_str(),
+                Some(
+                    "coap-mb1-non-post-cjt188-reply"
+                        | "mqtt-publish-mbus-rl-2-bytes"
+                        | "coap-lwm2m-tlv-notify-data-cjt188"
+                )
+            ) {
+                let bytes = meterwire::parse_hex(line["hex"].as_str().unwrap()).unwrap();
+                messages.push((line["name"].as_str().unwrap().to_string(), bytes));
+            }
+        }
+    }
+    let opts = Options::default();
+    let rounds = rounds();
+    println!("coap / mqtt messages with a nested frame (median ns per message):");
+    for (name, bytes) in &messages {
+        let d = decode(bytes, &opts).unwrap();
+        let inner = meterwire::encode(d.payload.as_deref().unwrap()).unwrap();
+        let run = |f: &mut dyn FnMut()| per_item_ns(rounds, f);
+        let whole = run(&mut || {
+            black_box(decode(black_box(bytes), &opts).ok());
+        });
+        let json = run(&mut || {
+            black_box(decode_json(black_box(bytes), &opts).ok());
+        });
+        let alone = run(&mut || {
+            black_box(decode(black_box(&inner), &opts).ok());
+        });
+        println!(
+            "  {name} ({} bytes): decode {whole:>8.1}   decode_json {json:>8.1}   the carried frame alone {alone:>8.1}",
+            bytes.len()
+        );
+    }
 }

@@ -42,6 +42,12 @@ pub struct DecodeOptions {
     pub request: Option<Either<Uint8Array, String>>,
     /// Modbus: a register profile as JSON text (the wrapper writes an object as JSON).
     pub modbus_profile: Option<String>,
+    /// MQTT: the version packets are read as (`"3.1.1"`, `"5.0"`).
+    pub mqtt_version: Option<String>,
+    /// CoAP / MQTT: the payload cipher scheme (`"sm4-cbc"`, …).
+    pub payload_cipher: Option<String>,
+    /// CoAP / MQTT: a vendor TLV layout as JSON text (the wrapper writes an object as JSON).
+    pub tlv_schema: Option<String>,
 }
 
 /// One input: bytes (`Buffer` or `Uint8Array`) or hex text.
@@ -139,6 +145,17 @@ fn options(opts: Option<&DecodeOptions>) -> Result<Options, MwError> {
         }
         if let Some(text) = &o.modbus_profile {
             out = out.with_modbus_profile(Some(Arc::new(ModbusProfile::from_json(text)?)));
+        }
+        if let Some(text) = &o.mqtt_version {
+            out = out.with_mqtt_version(Options::parse_mqtt_version(text)?);
+        }
+        if let Some(text) = &o.payload_cipher {
+            out = out.with_payload_cipher(Options::parse_payload_cipher(text)?);
+        }
+        if let Some(text) = &o.tlv_schema {
+            out = out.with_tlv_schema(Some(Arc::new(
+                meterwire::payload::tlv_schema::TlvSchema::from_json(text)?,
+            )));
         }
     }
     Ok(out)

@@ -404,3 +404,56 @@ test(`modbus request and modbusProfile options (${backendName})`, () => {
     assert.throws(() => api.decode(M2, { protocol: 'modbus_rtu', ...wrong }), (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_TYPE');
   }
 });
+
+// Issue 17's end-to-end cases: a CJ/T 188 reply inside a CoAP NON POST (digest MB1) and an
+// M-Bus frame inside an MQTT PUBLISH with a one- and a two-byte remaining length.
+test(`CoAP and MQTT carry nested frames (${backendName})`, () => {
+  const mb1 = hexOf('coap-mb1-non-post-cjt188-reply');
+  const d = api.decode(mb1);
+  assert.equal(d.protocol, 'coap');
+  assert.deepEqual(
+    [d.link.type, d.link.code, d.link.method, d.link.message_id, d.link.token, d.link.uri_path],
+    ['NON', '0.02', 'POST', 0x1234, 'A1B2', '/t/d'],
+  );
+  assert.equal(d.payload.protocol, 'cjt188');
+  assert.deepEqual(d.payload.records.slice(0, 2).map((r) => r.exact), ['1234.56', '1200.00']);
+  assert.equal(Buffer.from(api.encode(d)).toString('hex').toUpperCase(), mb1);
+  const spans = api.decode(mb1, { explain: true }).payload.spans;
+  assert.deepEqual([spans[0].start, spans.at(-1).end], [13, mb1.length / 2]);
+  for (const [name, rl] of [['mqtt-publish-mbus-rl-1-byte', 47], ['mqtt-publish-mbus-rl-2-bytes', 132]]) {
+    const hex = hexOf(name);
+    const m = api.decode(hex);
+    assert.equal(m.protocol, 'mqtt');
+    assert.equal(m.link.remaining_length, rl);
+    assert.equal(m.payload.protocol, 'mbus');
+    assert.equal(m.payload.meter.id, '12345678');
+    assert.equal(m.payload.records[0].exact, '1234.567');
+    assert.equal(Buffer.from(api.encode(m)).toString('hex').toUpperCase(), hex);
+    assert.equal(api.toReading(m).id, '12345678');
+  }
+});
+
+test(`mqttVersion option (${backendName})`, () => {
+  const packet = '300A00036D2F310201017B7D';
+  const d = api.decode(packet, { protocol: 'mqtt', mqttVersion: '5.0' });
+  assert.equal(d.link.version, '5.0');
+  assert.deepEqual(d.link.properties, [{ id: 1, name: 'payload_format_indicator', value: 1 }]);
+  assert.equal(api.decode(packet, { protocol: 'mqtt' }).link.version, '3.1.1');
+  throwsMw(() => api.decode(packet, { mqttVersion: '4.0' }), 'malformed', 0);
+  assert.throws(() => api.decode(packet, { mqttVersion: 5 }), TypeError);
+});
+
+test(`payloadCipher option: SM4-CBC opened with the device key (${backendName})`, () => {
+  const hex = hexOf('mqtt-publish-sm4-cbc-no-key');
+  const key = '0123456789ABCDEFFEDCBA9876543210'; // GB/T 32907's example key
+  const d = api.decode(hex, { payloadCipher: 'sm4-cbc', keys: { 12345678: key } });
+  assert.equal(d.link.payload_cipher, 'sm4-cbc-pkcs7');
+  assert.equal(d.payload.protocol, 'cjt188');
+  assert.equal(d.payload.records[0].exact, '1234.56');
+  assert.ok(!JSON.stringify(d).includes(key));
+  assert.equal(Buffer.from(api.encode(d, { keys: key })).toString('hex').toUpperCase(), hex);
+  assert.equal(api.decode(hex, { payloadCipher: 'sm4-cbc' }).encrypted, true);
+  throwsMw(() => api.decode(hex, { payloadCipher: 'sm4-cbc', keys: '00'.repeat(16) }), 'decrypt', 22);
+  throwsMw(() => api.decode(hex, { payloadCipher: 'des-cbc' }), 'malformed', 0);
+  assert.throws(() => api.decode(hex, { payloadCipher: 4 }), TypeError);
+});

@@ -91,6 +91,11 @@ export function vectorOptions(line) {
   if (typeof line.profile === 'string' && line.profile) {
     opts.modbusProfile = JSON.parse(readFileSync(join(root, line.profile), 'utf8'));
   }
+  if (typeof line.mqtt_version === 'string' && line.mqtt_version) opts.mqttVersion = line.mqtt_version;
+  if (typeof line.cipher === 'string' && line.cipher) opts.payloadCipher = line.cipher;
+  if (typeof line.tlv_schema === 'string' && line.tlv_schema) {
+    opts.tlvSchema = JSON.parse(readFileSync(join(root, line.tlv_schema), 'utf8'));
+  }
   return Object.keys(opts).length ? opts : undefined;
 }
 
@@ -99,6 +104,9 @@ export function cliOptions(line) {
   const args = [];
   if (typeof line.request === 'string' && line.request) args.push('--request', line.request);
   if (typeof line.profile === 'string' && line.profile) args.push('--profile', join(root, line.profile));
+  if (typeof line.mqtt_version === 'string' && line.mqtt_version) args.push('--mqtt-version', line.mqtt_version);
+  if (typeof line.cipher === 'string' && line.cipher) args.push('--cipher', line.cipher);
+  if (typeof line.tlv_schema === 'string' && line.tlv_schema) args.push('--tlv-schema', join(root, line.tlv_schema));
   return args;
 }
 

@@ -6,10 +6,13 @@
 //! Python objects through one generic serializer (`convert`), and every core error goes
 //! through one funnel (`errors::to_py_err`). `decode_json` returns the core's own text.
 #![forbid(unsafe_code)]
+// Each pyfunction takes the keyword arguments of the Python API (design §4) one by one.
+#![allow(clippy::too_many_arguments)]
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use meterwire::payload::tlv_schema::TlvSchema;
 use meterwire::{Decoded, Key, Keys, ModbusProfile, Options, Session, StreamItem};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
@@ -73,11 +76,15 @@ fn input<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Input<'a>> {
     Ok(Input::Bytes(Cow::Owned(bytes.as_bytes().to_vec())))
 }
 
-/// The Modbus keyword arguments: `request` and `modbus_profile`.
+/// The protocol-specific keyword arguments: Modbus `request` and `modbus_profile`, and
+/// `mqtt_version`, `payload_cipher` and `tlv_schema`.
 #[derive(Clone, Copy)]
 struct ModbusArgs<'a, 'py> {
     request: Option<&'a Bound<'py, PyAny>>,
     profile: Option<&'a Bound<'py, PyAny>>,
+    mqtt_version: Option<&'a str>,
+    payload_cipher: Option<&'a str>,
+    tlv_schema: Option<&'a Bound<'py, PyAny>>,
 }
 
 /// The core's options from the keyword arguments.
@@ -94,7 +101,16 @@ fn options(
         .with_keys(keys_of(py, keys)?)
         .with_explain(explain)
         .with_request(request_of(py, modbus.request)?)
-        .with_modbus_profile(profile_of(py, modbus.profile)?))
+        .with_modbus_profile(profile_of(py, modbus.profile)?)
+        .with_mqtt_version(
+            Options::parse_mqtt_version(modbus.mqtt_version.unwrap_or(""))
+                .map_err(|e| to_py_err(py, &e))?,
+        )
+        .with_payload_cipher(
+            Options::parse_payload_cipher(modbus.payload_cipher.unwrap_or(""))
+                .map_err(|e| to_py_err(py, &e))?,
+        )
+        .with_tlv_schema(tlv_schema_of(py, modbus.tlv_schema)?))
 }
 
 /// The `request` option: the Modbus request a response answers, as bytes-like data or hex
@@ -130,6 +146,30 @@ fn profile_of(
         return Err(PyTypeError::new_err(format!(
             "modbus_profile must be a dict or a JSON str, not {}",
             type_name(profile)
+        )));
+    };
+    parsed
+        .map(|p| Some(Arc::new(p)))
+        .map_err(|e| to_py_err(py, &e))
+}
+
+/// The `tlv_schema` option: a vendor TLV layout as a dict or as JSON text, read by the core
+/// (`TlvSchema`); a bad schema is the core's `malformed` error.
+fn tlv_schema_of(
+    py: Python<'_>,
+    schema: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<Arc<TlvSchema>>> {
+    let Some(schema) = schema.filter(|p| !p.is_none()) else {
+        return Ok(None);
+    };
+    let parsed = if let Ok(text) = schema.cast::<PyString>() {
+        TlvSchema::from_json(&text.to_cow()?)
+    } else if schema.is_instance_of::<PyDict>() {
+        TlvSchema::from_value(&from_py(schema)?)
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "tlv_schema must be a dict or a JSON str, not {}",
+            type_name(schema)
         )));
     };
     parsed
@@ -188,9 +228,10 @@ fn decode_input(input: &Input<'_>, opts: &Options) -> Result<Decoded, meterwire:
 #[pyo3(
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
-        modbus_profile = None
+        modbus_profile = None, mqtt_version = None, payload_cipher = None,
+        tlv_schema = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 fn decode<'py>(
     py: Python<'py>,
@@ -200,10 +241,16 @@ fn decode<'py>(
     explain: bool,
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
+    mqtt_version: Option<Cow<'_, str>>,
+    payload_cipher: Option<Cow<'_, str>>,
+    tlv_schema: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
+        mqtt_version: mqtt_version.as_deref(),
+        payload_cipher: payload_cipher.as_deref(),
+        tlv_schema,
     };
     let opts = options(py, &protocol, keys, explain, modbus)?;
     let decoded = decode_input(&input(data)?, &opts).map_err(|e| to_py_err(py, &e))?;
@@ -215,9 +262,10 @@ fn decode<'py>(
 #[pyo3(
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
-        modbus_profile = None
+        modbus_profile = None, mqtt_version = None, payload_cipher = None,
+        tlv_schema = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 fn decode_json(
     py: Python<'_>,
@@ -227,10 +275,16 @@ fn decode_json(
     explain: bool,
     request: Option<&Bound<'_, PyAny>>,
     modbus_profile: Option<&Bound<'_, PyAny>>,
+    mqtt_version: Option<Cow<'_, str>>,
+    payload_cipher: Option<Cow<'_, str>>,
+    tlv_schema: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
+        mqtt_version: mqtt_version.as_deref(),
+        payload_cipher: payload_cipher.as_deref(),
+        tlv_schema,
     };
     let opts = options(py, &protocol, keys, explain, modbus)?;
     let input = input(data)?;
@@ -289,9 +343,10 @@ enum OnError {
 #[pyo3(
     signature = (
         frames, *, protocol = Cow::Borrowed("auto"), keys = None, on_error = Cow::Borrowed("raise"),
-        request = None, modbus_profile = None
+        request = None, modbus_profile = None, mqtt_version = None, payload_cipher = None,
+        tlv_schema = None
     ),
-    text_signature = "(frames, *, protocol='auto', keys=None, on_error='raise', request=None, modbus_profile=None)"
+    text_signature = "(frames, *, protocol='auto', keys=None, on_error='raise', request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 fn decode_many<'py>(
     py: Python<'py>,
@@ -301,6 +356,9 @@ fn decode_many<'py>(
     on_error: Cow<'_, str>,
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
+    mqtt_version: Option<Cow<'_, str>>,
+    payload_cipher: Option<Cow<'_, str>>,
+    tlv_schema: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let mode = match on_error.as_ref() {
         "raise" => OnError::Raise,
@@ -315,6 +373,9 @@ fn decode_many<'py>(
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
+        mqtt_version: mqtt_version.as_deref(),
+        payload_cipher: payload_cipher.as_deref(),
+        tlv_schema,
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let inputs = frames_of(frames)?
@@ -355,9 +416,10 @@ fn decode_many<'py>(
 #[pyo3(
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, request = None,
-        modbus_profile = None
+        modbus_profile = None, mqtt_version = None, payload_cipher = None,
+        tlv_schema = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, request=None, modbus_profile=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 fn decode_stream<'py>(
     py: Python<'py>,
@@ -366,10 +428,16 @@ fn decode_stream<'py>(
     keys: Option<&Bound<'py, PyAny>>,
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
+    mqtt_version: Option<Cow<'_, str>>,
+    payload_cipher: Option<Cow<'_, str>>,
+    tlv_schema: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
+        mqtt_version: mqtt_version.as_deref(),
+        payload_cipher: payload_cipher.as_deref(),
+        tlv_schema,
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let input = input(data)?;
@@ -431,10 +499,11 @@ impl PyDecoder {
     #[pyo3(
         signature = (
             *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
-            modbus_profile = None
+            modbus_profile = None, mqtt_version = None, payload_cipher = None, tlv_schema = None
         ),
-        text_signature = "(*, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None)"
+        text_signature = "(*, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
     )]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         protocol: Cow<'_, str>,
@@ -442,10 +511,16 @@ impl PyDecoder {
         explain: bool,
         request: Option<&Bound<'_, PyAny>>,
         modbus_profile: Option<&Bound<'_, PyAny>>,
+        mqtt_version: Option<Cow<'_, str>>,
+        payload_cipher: Option<Cow<'_, str>>,
+        tlv_schema: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let modbus = ModbusArgs {
             request,
             profile: modbus_profile,
+            mqtt_version: mqtt_version.as_deref(),
+            payload_cipher: payload_cipher.as_deref(),
+            tlv_schema,
         };
         let opts = options(py, &protocol, keys, explain, modbus)?;
         Ok(PyDecoder {
@@ -599,9 +674,10 @@ impl Frame {
 #[pyo3(
     signature = (
         decoded, *, timestamp = None, protocol = Cow::Borrowed("auto"), keys = None,
-        request = None, modbus_profile = None
+        request = None, modbus_profile = None, mqtt_version = None, payload_cipher = None,
+        tlv_schema = None
     ),
-    text_signature = "(decoded, *, timestamp=None, protocol='auto', keys=None, request=None, modbus_profile=None)"
+    text_signature = "(decoded, *, timestamp=None, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 fn to_reading<'py>(
     py: Python<'py>,
@@ -611,10 +687,16 @@ fn to_reading<'py>(
     keys: Option<&Bound<'py, PyAny>>,
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
+    mqtt_version: Option<Cow<'_, str>>,
+    payload_cipher: Option<Cow<'_, str>>,
+    tlv_schema: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
+        mqtt_version: mqtt_version.as_deref(),
+        payload_cipher: payload_cipher.as_deref(),
+        tlv_schema,
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let frame = Frame::read(decoded)?
@@ -631,9 +713,10 @@ fn to_reading<'py>(
 #[pyo3(
     signature = (
         frames, *, protocol = Cow::Borrowed("auto"), keys = None, request = None,
-        modbus_profile = None
+        modbus_profile = None, mqtt_version = None, payload_cipher = None,
+        tlv_schema = None
     ),
-    text_signature = "(frames, *, protocol='auto', keys=None, request=None, modbus_profile=None)"
+    text_signature = "(frames, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 fn readings<'py>(
     py: Python<'py>,
@@ -642,10 +725,16 @@ fn readings<'py>(
     keys: Option<&Bound<'py, PyAny>>,
     request: Option<&Bound<'py, PyAny>>,
     modbus_profile: Option<&Bound<'py, PyAny>>,
+    mqtt_version: Option<Cow<'_, str>>,
+    payload_cipher: Option<Cow<'_, str>>,
+    tlv_schema: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
         profile: modbus_profile,
+        mqtt_version: mqtt_version.as_deref(),
+        payload_cipher: payload_cipher.as_deref(),
+        tlv_schema,
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let items = frames_of(frames)?

@@ -51,7 +51,7 @@ def own_vectors(only: Optional[str] = None) -> List[dict]:
 def vector_options(line: dict) -> dict:
     """The keyword arguments a vector's line asks for (design §6: protocol, key; and
     ``tests/conformance/README.md``: request, profile — a file relative to the repo root,
-    passed parsed, as a dict)."""
+    passed parsed, as a dict — and mqtt_version)."""
     opts = {"protocol": line.get("protocol", "auto")}
     if line.get("key"):
         opts["keys"] = line["key"]
@@ -60,16 +60,29 @@ def vector_options(line: dict) -> dict:
     if line.get("profile"):
         with open(REPO / line["profile"], encoding="utf-8") as f:
             opts["modbus_profile"] = json.load(f)
+    if line.get("mqtt_version"):
+        opts["mqtt_version"] = line["mqtt_version"]
+    if line.get("cipher"):
+        opts["payload_cipher"] = line["cipher"]
+    if line.get("tlv_schema"):
+        with open(REPO / line["tlv_schema"], encoding="utf-8") as f:
+            opts["tlv_schema"] = json.load(f)
     return opts
 
 
 def cli_options(line: dict) -> Tuple[str, ...]:
-    """The CLI flags of a vector's ``request`` and ``profile`` fields."""
+    """The CLI flags of a vector's ``request``, ``profile`` and ``mqtt_version`` fields."""
     args: Tuple[str, ...] = ()
     if line.get("request"):
         args += ("--request", line["request"])
     if line.get("profile"):
         args += ("--profile", str(REPO / line["profile"]))
+    if line.get("mqtt_version"):
+        args += ("--mqtt-version", line["mqtt_version"])
+    if line.get("cipher"):
+        args += ("--cipher", line["cipher"])
+    if line.get("tlv_schema"):
+        args += ("--tlv-schema", str(REPO / line["tlv_schema"]))
     return args
 
 

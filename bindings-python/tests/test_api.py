@@ -512,3 +512,83 @@ def test_modbus_option_errors():
     for wrong in ({"request": 5}, {"request": ["01"]}, {"modbus_profile": 5}, {"modbus_profile": [1]}):
         with pytest.raises(TypeError):
             meterwire.decode(M2, protocol="modbus_rtu", **wrong)
+
+
+# Issue 17's end-to-end cases: a CJ/T 188 reply (digest E2) inside a CoAP NON POST (digest
+# MB1), and the M-Bus RSP_UD above inside an MQTT PUBLISH with a one- and a two-byte
+# remaining length.
+CJT188_E2 = "FEFE6810785634120001008116901F01563412002C000012002C0030081503252000006F16"
+COAP_MB1 = "52021234A1B2B1740164112AFF" + CJT188_E2
+
+
+def _publish(topic: str, payload: bytes) -> bytes:
+    body = len(topic).to_bytes(2, "big") + topic.encode() + payload
+    n, length = len(body), b""
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        length += bytes([byte | (0x80 if n else 0)])
+        if not n:
+            return bytes([0x30]) + length + body
+
+
+def test_coap_carries_a_cjt188_reply():
+    d = meterwire.decode(COAP_MB1)
+    assert d["protocol"] == "coap"
+    link = d["link"]
+    assert (link["type"], link["code"], link["method"]) == ("NON", "0.02", "POST")
+    assert (link["message_id"], link["token"], link["uri_path"]) == (0x1234, "A1B2", "/t/d")
+    assert link["content_format"] == 42
+    inner = d["payload"]
+    assert inner["protocol"] == "cjt188"
+    assert inner["meter"]["id"] == "00010012345678"
+    assert [r["exact"] for r in inner["records"][:2]] == ["1234.56", "1200.00"]
+    assert meterwire.encode(d) == bytes.fromhex(COAP_MB1)
+    spans = meterwire.decode(COAP_MB1, explain=True)["payload"]["spans"]
+    assert (spans[0]["start"], spans[-1]["end"]) == (13, len(bytes.fromhex(COAP_MB1)))
+
+
+@pytest.mark.parametrize("topic", ["meters/12345678/up", "meters/12345678/up/" + "x" * 90])
+def test_mqtt_carries_an_mbus_frame(topic):
+    packet = _publish(topic, RSP_UD_BYTES)
+    assert (packet[1] & 0x80 != 0) == (len(topic) > 100)
+    d = meterwire.decode(packet)
+    assert d["protocol"] == "mqtt"
+    assert d["link"]["topic"] == topic
+    assert d["link"]["payload_format"] == "mbus"
+    assert d["payload"]["meter"]["id"] == "12345678"
+    assert d["payload"]["records"][0]["exact"] == "1234.567"
+    assert meterwire.encode(d) == packet
+    reading = meterwire.to_reading(d)
+    assert (reading["protocol"], reading["id"], reading["total_m3"]) == ("mqtt", "12345678", 1234.567)
+
+
+def test_mqtt_version_option():
+    packet = "300A00036D2F310201017B7D"
+    d = meterwire.decode(packet, protocol="mqtt", mqtt_version="5.0")
+    assert d["link"]["version"] == "5.0"
+    assert d["link"]["properties"] == [
+        {"id": 1, "name": "payload_format_indicator", "value": 1}
+    ]
+    assert meterwire.decode(packet, protocol="mqtt")["link"]["version"] == "3.1.1"
+    with pytest.raises(meterwire.MeterwireError) as e:
+        meterwire.decode(packet, mqtt_version="4.0")
+    assert e.value.kind == "malformed"
+
+
+def test_payload_cipher_opens_with_the_device_key():
+    line = next(l for l in own_vectors() if l["name"] == "mqtt-publish-sm4-cbc-no-key")
+    key = "0123456789ABCDEFFEDCBA9876543210"  # GB/T 32907's example key
+    d = meterwire.decode(line["hex"], payload_cipher="sm4-cbc", keys={"12345678": key})
+    assert d["link"]["payload_cipher"] == "sm4-cbc-pkcs7"
+    assert d["payload"]["protocol"] == "cjt188"
+    assert d["payload"]["records"][0]["exact"] == "1234.56"
+    assert key not in json.dumps(d)
+    assert meterwire.encode(d, keys=key).hex().upper() == line["hex"]
+    hidden = meterwire.decode(line["hex"], payload_cipher="sm4-cbc")
+    assert hidden["encrypted"] is True
+    with pytest.raises(meterwire.MeterwireError) as e:
+        meterwire.decode(line["hex"], payload_cipher="sm4-cbc", keys="00" * 16)
+    assert (e.value.kind, e.value.offset) == ("decrypt", 22)
+    with pytest.raises(meterwire.MeterwireError) as e:
+        meterwire.decode(line["hex"], payload_cipher="des-cbc")
+    assert e.value.kind == "malformed"

@@ -73,7 +73,8 @@ fn string_field(opts: &JsValue, name: &str) -> Result<Option<String>, JsValue> {
     }
 }
 
-/// The core's options from `{protocol, explain, keys, request, modbusProfile}` (the wrapper checked their types;
+/// The core's options from `{protocol, explain, keys, request, modbusProfile, mqttVersion,
+/// payloadCipher, tlvSchema}` (the wrapper checked their types;
 /// unknown protocol names and bad keys are the core's errors).
 fn options(opts: &JsValue) -> Result<Options, JsValue> {
     let mut out = Options::default();
@@ -121,6 +122,16 @@ fn options(opts: &JsValue) -> Result<Options, JsValue> {
     if let Some(text) = string_field(opts, "modbusProfile")? {
         let profile = ModbusProfile::from_json(&text).map_err(js)?;
         out = out.with_modbus_profile(Some(Arc::new(profile)));
+    }
+    if let Some(text) = string_field(opts, "mqttVersion")? {
+        out = out.with_mqtt_version(Options::parse_mqtt_version(&text).map_err(js)?);
+    }
+    if let Some(text) = string_field(opts, "payloadCipher")? {
+        out = out.with_payload_cipher(Options::parse_payload_cipher(&text).map_err(js)?);
+    }
+    if let Some(text) = string_field(opts, "tlvSchema")? {
+        let schema = meterwire::payload::tlv_schema::TlvSchema::from_json(&text).map_err(js)?;
+        out = out.with_tlv_schema(Some(Arc::new(schema)));
     }
     Ok(out)
 }

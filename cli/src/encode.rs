@@ -3,10 +3,11 @@
 use clap::{Args, Subcommand};
 use meterwire::cjt188::link::parse_address;
 use meterwire::cjt188::request::Request;
+use meterwire::coap::{self, CoapCode, CoapType};
 use meterwire::mbus::request::{self, SecondaryAddress};
 use meterwire::modbus::request as modbus;
 use meterwire::model::Timestamp;
-use meterwire::{Decimal, Detail, DiOrder, Error, ErrorKind, Layer, Options};
+use meterwire::{Decimal, Detail, DiOrder, Error, ErrorKind, Layer, MqttVersion, Options};
 
 /// What to encode.
 #[derive(Debug, Subcommand)]
@@ -27,6 +28,10 @@ pub enum EncodeCommand {
     /// and a meter's identification, readout and error messages (for simulators).
     #[command(name = "iec62056-21", alias = "iec62056_21")]
     Iec62056_21(Iec),
+    /// A CoAP message (RFC 7252) around a payload, e.g. a frame another `encode` built.
+    Coap(CoapArgs),
+    /// An MQTT PUBLISH around a payload, e.g. a frame another `encode` built.
+    Mqtt(MqttArgs),
     /// A frame from its JSON model (the output of `meterwire decode`), e.g. a changed reading
     /// for a meter simulator.
     /// With `--key`/`--keys`, a wM-Bus payload flagged for security mode 2, 5 or 7 (or the
@@ -174,6 +179,123 @@ fn iec62056_21(msg: &Iec) -> Result<Vec<u8>, Error> {
     } else {
         bytes
     })
+}
+
+/// A CoAP message: header, token, options, payload.
+#[derive(Debug, Args)]
+pub struct CoapArgs {
+    /// CON, NON, ACK or RST.
+    #[arg(long = "type", value_name = "TYPE", default_value = "CON", value_parser = parse_coap_type)]
+    message_type: CoapType,
+    /// The code: a method (GET, POST, PUT, DELETE, FETCH, PATCH, iPATCH), a response name
+    /// (content, changed, …) or class.detail (2.05).
+    #[arg(long, default_value = "POST", value_parser = parse_coap_code)]
+    code: CoapCode,
+    /// The message ID (0-65535 or 0x0000-0xFFFF).
+    #[arg(long, default_value = "0", value_parser = parse_u16)]
+    message_id: u16,
+    /// The token in hex (0-8 bytes).
+    #[arg(long, value_name = "HEX", default_value = "", value_parser = parse_hex_arg)]
+    token: HexArg,
+    /// Uri-Path options from a path (/19/0/0).
+    #[arg(long, value_name = "PATH")]
+    path: Option<String>,
+    /// A Uri-Query option (ep=860000000000001); may be repeated.
+    #[arg(long, value_name = "TEXT")]
+    query: Vec<String>,
+    /// The Content-Format option (42 octet-stream, 50 JSON, 11542 LwM2M TLV, …).
+    #[arg(long, value_name = "N")]
+    content_format: Option<u16>,
+    /// The Observe option (0 registers, a sequence number in notifications).
+    #[arg(long, value_name = "N")]
+    observe: Option<u32>,
+    /// The payload in hex (an encoded frame); none when absent.
+    #[arg(long, value_name = "HEX", default_value = "", value_parser = parse_hex_arg)]
+    payload: HexArg,
+}
+
+/// An MQTT PUBLISH.
+#[derive(Debug, Args)]
+pub struct MqttArgs {
+    /// The topic name.
+    #[arg(long)]
+    topic: String,
+    /// Quality of service: 0, 1 or 2.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    qos: u8,
+    /// The packet identifier (QoS 1 and 2).
+    #[arg(long, value_parser = parse_u16, default_value = "1")]
+    packet_id: u16,
+    /// Set the RETAIN flag.
+    #[arg(long)]
+    retain: bool,
+    /// Set the DUP flag.
+    #[arg(long)]
+    dup: bool,
+    /// 3.1.1 (the default) or 5.0 (writes an empty property list).
+    #[arg(long, value_name = "VERSION", default_value = "3.1.1", value_parser = parse_mqtt_version)]
+    mqtt_version: MqttVersion,
+    /// The payload in hex (an encoded frame); none when absent.
+    #[arg(long, value_name = "HEX", default_value = "", value_parser = parse_hex_arg)]
+    payload: HexArg,
+}
+
+/// Bytes given as hex.
+#[derive(Clone, Debug)]
+pub struct HexArg(Vec<u8>);
+
+fn parse_hex_arg(text: &str) -> Result<HexArg, String> {
+    if text.trim().is_empty() {
+        return Ok(HexArg(Vec::new()));
+    }
+    meterwire::parse_hex(text)
+        .map(HexArg)
+        .map_err(|e| format!("{} at offset {}: {e}", e.kind(), e.offset()))
+}
+
+fn parse_coap_type(text: &str) -> Result<CoapType, String> {
+    match text.to_ascii_uppercase().as_str() {
+        "CON" => Ok(CoapType::Con),
+        "NON" => Ok(CoapType::Non),
+        "ACK" => Ok(CoapType::Ack),
+        "RST" => Ok(CoapType::Rst),
+        _ => Err(format!("{text:?} is not a CoAP type (CON, NON, ACK, RST)")),
+    }
+}
+
+fn parse_coap_code(text: &str) -> Result<CoapCode, String> {
+    CoapCode::parse(text).ok_or_else(|| {
+        format!("{text:?} is not a CoAP code (GET, POST, …, content, … or class.detail like 2.05)")
+    })
+}
+
+/// Reads an MQTT version: 3.1.1 or 5.0.
+pub fn parse_mqtt_version(text: &str) -> Result<MqttVersion, String> {
+    MqttVersion::from_name(text)
+        .ok_or_else(|| format!("{text:?} is not an MQTT version (3.1.1, 5.0)"))
+}
+
+fn coap(args: &CoapArgs) -> Result<Vec<u8>, Error> {
+    let mut options = args
+        .path
+        .as_deref()
+        .map(coap::uri_path_options)
+        .unwrap_or_default();
+    options.extend(args.query.iter().map(|q| (15u16, q.as_bytes().to_vec())));
+    if let Some(cf) = args.content_format {
+        options.push((12, coap::uint_value(u64::from(cf))));
+    }
+    if let Some(n) = args.observe {
+        options.push((6, coap::uint_value(u64::from(n))));
+    }
+    coap::build(
+        args.message_type,
+        args.code,
+        args.message_id,
+        &args.token.0,
+        options,
+        &args.payload.0,
+    )
 }
 
 /// A Modbus TCP request and its transaction id.
@@ -609,6 +731,16 @@ pub fn encode(cmd: &EncodeCommand) -> Result<Vec<u8>, Error> {
         }
         EncodeCommand::Cjt188(req) => cjt188(req),
         EncodeCommand::Iec62056_21(msg) => iec62056_21(msg),
+        EncodeCommand::Coap(args) => coap(args),
+        EncodeCommand::Mqtt(args) => meterwire::mqtt::publish(
+            &args.topic,
+            args.qos,
+            Some(args.packet_id),
+            args.retain,
+            args.dup,
+            args.mqtt_version,
+            &args.payload.0,
+        ),
         EncodeCommand::ModbusRtu(req) => req.encode(modbus::Request::rtu(req.unit())),
         EncodeCommand::ModbusTcp(tcp) => tcp
             .request

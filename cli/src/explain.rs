@@ -24,30 +24,56 @@ pub fn explain(hex: &str, opts: &Options, out: &mut String) -> bool {
                 "{:>6}  {:<24}  {:<26}  meaning",
                 "offset", "bytes", "field"
             );
-            for span in &d.spans {
-                let slice = bytes.get(span.start..span.end).unwrap_or(&[]);
-                // Long runs (text, manufacturer data) wrap at 8 bytes per line.
-                for (i, chunk) in slice.chunks(8).enumerate() {
-                    let hex = meterwire::hex::to_hex_spaced(chunk);
-                    if i == 0 {
-                        let _ = writeln!(
-                            out,
-                            "{:>6}  {hex:<24}  {:<26}  {}",
-                            span.start, span.path, span.label
-                        );
-                    } else {
-                        let _ = writeln!(out, "{:>6}  {hex:<24}", span.start + i * 8);
-                    }
+            spans(out, &bytes, &d, "");
+            let mut level = Some(&d);
+            let mut prefix = String::new();
+            while let Some(d) = level {
+                for w in &d.warnings {
+                    let _ = writeln!(out, "warning: {prefix}{w}");
                 }
-            }
-            for w in &d.warnings {
-                let _ = writeln!(out, "warning: {w}");
+                prefix.push_str("payload: ");
+                level = d.payload.as_deref();
             }
             true
         }
         Err(e) => {
             error_with_caret(out, &bytes, &e);
             false
+        }
+    }
+}
+
+/// The rows of `d`'s spans; a nested payload's span is followed by the payload's own spans
+/// (offsets in the outermost input), their fields prefixed `payload.`.
+fn spans(out: &mut String, bytes: &[u8], d: &meterwire::Decoded, prefix: &str) {
+    for span in &d.spans {
+        if let (Some(inner), "payload") = (&d.payload, span.path.as_str()) {
+            let _ = writeln!(
+                out,
+                "{:>6}  {:<24}  {:<26}  {}",
+                span.start,
+                "",
+                format!("{prefix}payload"),
+                span.label
+            );
+            spans(out, bytes, inner, &format!("{prefix}payload."));
+            continue;
+        }
+        let slice = bytes.get(span.start..span.end).unwrap_or(&[]);
+        // Long runs (text, manufacturer data) wrap at 8 bytes per line.
+        for (i, chunk) in slice.chunks(8).enumerate() {
+            let hex = meterwire::hex::to_hex_spaced(chunk);
+            if i == 0 {
+                let _ = writeln!(
+                    out,
+                    "{:>6}  {hex:<24}  {:<26}  {}",
+                    span.start,
+                    format!("{prefix}{}", span.path),
+                    span.label
+                );
+            } else {
+                let _ = writeln!(out, "{:>6}  {hex:<24}", span.start + i * 8);
+            }
         }
     }
 }

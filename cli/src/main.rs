@@ -143,6 +143,8 @@ enum Command {
         keys: KeyArgs,
         #[command(flatten)]
         modbus: ModbusArgs,
+        #[command(flatten)]
+        mqtt: MqttArgs,
     },
     /// Build a frame: a master's request, or a frame from its JSON model. Prints spaced hex.
     #[command(
@@ -155,6 +157,9 @@ enum Command {
                       meterwire encode modbus_tcp read-input --unit 1 --start 0 --count 2 --transaction 7\n  \
                       meterwire encode iec62056-21 sign-on --address 12345678\n  \
                       meterwire encode iec62056-21 read --address 8.0\n  \
+                      meterwire encode coap --type NON --code POST --message-id 0x1234 --token A1B2 --path /t/d \
+                          --content-format 42 --payload \"$(meterwire encode cjt188 read-data --address 00010012345678 --di 901F)\"\n  \
+                      meterwire encode mqtt --topic meters/12345678/up --qos 1 --packet-id 10 --payload '10 5B 05 60 16'\n  \
                       meterwire decode 'E5' | meterwire encode json -"
     )]
     Encode(encode::EncodeCommand),
@@ -235,6 +240,53 @@ struct DecodeArgs {
 
     #[command(flatten)]
     modbus: ModbusArgs,
+
+    #[command(flatten)]
+    mqtt: MqttArgs,
+}
+
+/// `--mqtt-version`, `--cipher`, `--tlv-schema`: how CoAP and MQTT messages are read.
+#[derive(Debug, Args)]
+struct MqttArgs {
+    /// MQTT: the version packets are read as, 3.1.1 (the default) or 5.0. A PUBLISH does not
+    /// say which version sent it; 5.0 reads its properties.
+    #[arg(long, value_name = "VERSION", value_parser = encode::parse_mqtt_version)]
+    mqtt_version: Option<meterwire::MqttVersion>,
+    /// CoAP / MQTT: the scheme payloads are encrypted with — sm4-cbc, sm4-ecb, aes-128-cbc,
+    /// aes-128-ecb, each optionally -pkcs7 (default), -zero or -none — opened with --key, or
+    /// with the --keys entry of the device id in the topic or Uri-Path.
+    #[arg(long, value_name = "SCHEME", value_parser = parse_cipher)]
+    cipher: Option<meterwire::payload::cipher::PayloadCipher>,
+    /// CoAP / MQTT: a vendor TLV layout (JSON file, see profiles/tlv/vendor-tlv-example.json)
+    /// that turns payloads which are no frame and no JSON into records.
+    #[arg(long, value_name = "FILE", value_parser = parse_tlv_schema)]
+    tlv_schema: Option<TlvSchemaArg>,
+}
+
+/// A read `--tlv-schema`.
+#[derive(Clone, Debug)]
+struct TlvSchemaArg(Arc<meterwire::payload::tlv_schema::TlvSchema>);
+
+/// Reads the `--tlv-schema` file with the library's reader.
+fn parse_tlv_schema(path: &str) -> Result<TlvSchemaArg, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    meterwire::payload::tlv_schema::TlvSchema::from_json(&text)
+        .map(|s| TlvSchemaArg(Arc::new(s)))
+        .map_err(|e| format!("{path}: {e}"))
+}
+
+impl MqttArgs {
+    /// `opts` with these options.
+    fn apply(&self, opts: Options) -> Options {
+        opts.with_mqtt_version(self.mqtt_version)
+            .with_payload_cipher(self.cipher)
+            .with_tlv_schema(self.tlv_schema.as_ref().map(|s| Arc::clone(&s.0)))
+    }
+}
+
+/// Reads `--cipher` with the library's parser.
+fn parse_cipher(text: &str) -> Result<meterwire::payload::cipher::PayloadCipher, String> {
+    meterwire::payload::cipher::PayloadCipher::parse(text).map_err(|e| e.to_string())
 }
 
 /// `--request` / `--profile`: Modbus options.
@@ -492,11 +544,13 @@ impl<W: Write> Printer<W> {
 
 /// Runs `decode`; returns the exit status.
 fn decode(args: &DecodeArgs) -> io::Result<u8> {
-    let opts = args.modbus.apply(
-        Options::default()
-            .with_protocol(args.protocol.0)
-            .with_keys(args.keys.get())
-            .with_cjt188_di_order(args.cjt188_di_order),
+    let opts = args.mqtt.apply(
+        args.modbus.apply(
+            Options::default()
+                .with_protocol(args.protocol.0)
+                .with_keys(args.keys.get())
+                .with_cjt188_di_order(args.cjt188_di_order),
+        ),
     );
     let stdout = io::stdout();
     let mut printer = Printer::new(BufWriter::new(stdout.lock()), args.format, args.protocol.0)?;
@@ -569,12 +623,15 @@ fn main() -> ExitCode {
             protocol,
             keys,
             modbus,
+            mqtt,
         } => {
             let mut out = String::new();
-            let opts = modbus.apply(
-                Options::default()
-                    .with_protocol(protocol.0)
-                    .with_keys(keys.get()),
+            let opts = mqtt.apply(
+                modbus.apply(
+                    Options::default()
+                        .with_protocol(protocol.0)
+                        .with_keys(keys.get()),
+                ),
             );
             let ok = explain::explain(hex, &opts, &mut out);
             print!("{out}");

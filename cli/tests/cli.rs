@@ -1213,3 +1213,144 @@ fn encode_iec62056_21_messages() {
         .status
         .success());
 }
+
+/// CJ/T 188 digest E2 (a read_data reply: 1234.56 m3).
+const CJT188_E2: &str =
+    "FEFE6810785634120001008116901F01563412002C000012002C0030081503252000006F16";
+
+/// The issue's end-to-end cases: a CJ/T 188 reply inside a CoAP NON POST (digest MB1) and
+/// an M-Bus frame inside an MQTT PUBLISH (one- and two-byte remaining length) decode into
+/// the nested model; `encode coap|mqtt` builds them around an encoded payload.
+#[test]
+fn coap_and_mqtt_carry_nested_frames() {
+    let built = run(&[
+        "encode",
+        "coap",
+        "--type",
+        "NON",
+        "--code",
+        "POST",
+        "--message-id",
+        "0x1234",
+        "--token",
+        "A1B2",
+        "--path",
+        "/t/d",
+        "--content-format",
+        "42",
+        "--payload",
+        CJT188_E2,
+    ]);
+    assert!(built.status.success(), "{built:?}");
+    let mb1 = stdout(&built).trim().to_string();
+    assert_eq!(
+        bytes(&mb1),
+        bytes(&format!("52021234A1B2B1740164112AFF{CJT188_E2}"))
+    );
+    let out = run(&["decode", &mb1]);
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), json_of(&mb1) + "\n");
+    let model: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(model["protocol"], "coap");
+    assert_eq!(model["link"]["uri_path"], "/t/d");
+    assert_eq!(model["payload"]["protocol"], "cjt188");
+    assert_eq!(model["payload"]["records"][0]["exact"], "1234.56");
+
+    let topic = "$oc/devices/860000000000001_watermeter/sys/messages/up";
+    for (topic, rl) in [("meters/12345678/up", "2F"), (topic, "80 01")] {
+        let long = if rl.len() > 2 {
+            format!("{topic}/{}", "x".repeat(128 - 2 - 27 - topic.len() - 1))
+        } else {
+            topic.to_string()
+        };
+        let built = run(&["encode", "mqtt", "--topic", &long, "--payload", RSP_UD]);
+        assert!(built.status.success(), "{built:?}");
+        let packet = stdout(&built).trim().to_string();
+        assert!(packet.starts_with(&format!("30 {rl}")), "{packet}");
+        let out = run(&["decode", &packet]);
+        let model: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(model["protocol"], "mqtt");
+        assert_eq!(model["link"]["topic"], long.as_str());
+        assert_eq!(model["payload"]["protocol"], "mbus");
+        assert_eq!(model["payload"]["meter"]["id"], "12345678");
+        assert_eq!(model["payload"]["records"][0]["exact"], "1234.567");
+        // explain walks into the payload.
+        let out = run(&["explain", &packet]);
+        assert!(
+            stdout(&out).contains("payload.records[0]"),
+            "{}",
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
+fn mqtt_version_option_reads_properties() {
+    // PUBLISH "m/1", property length 2: payload format indicator 1; payload 7B 7D.
+    let packet = "30 0A 00 03 6D 2F 31 02 01 01 7B 7D";
+    let out = run(&[
+        "decode",
+        "--protocol",
+        "mqtt",
+        "--mqtt-version",
+        "5.0",
+        packet,
+    ]);
+    let model: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(model["link"]["version"], "5.0");
+    assert_eq!(
+        model["link"]["properties"][0]["name"],
+        "payload_format_indicator"
+    );
+    assert_eq!(model["link"]["payload_format"], "json");
+    let out = run(&["decode", "--protocol", "mqtt", packet]);
+    let model: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(model["link"]["version"], "3.1.1");
+    let out = run(&["decode", "--mqtt-version", "4.0", packet]);
+    assert_eq!(out.status.code(), Some(2));
+    let built = run(&[
+        "encode",
+        "mqtt",
+        "--topic",
+        "m/1",
+        "--mqtt-version",
+        "5.0",
+        "--payload",
+        "7B7D",
+    ]);
+    assert_eq!(stdout(&built).trim(), "30 08 00 03 6D 2F 31 00 7B 7D");
+}
+
+#[test]
+fn cipher_option_opens_encrypted_payloads() {
+    // mqtt.jsonl mqtt-publish-sm4-cbc-no-key: CJ/T 188 E2 under SM4-CBC, GB/T 32907's key.
+    let packet = "304400126D65746572732F31323334353637382F75705E8E041740C738E52AD53E0A413A8EE47C828C35E7A2AA317BF3EBD0AA52FA732B525ACFA25DC56BC9817C086C67A064";
+    let out = run(&[
+        "decode",
+        "--cipher",
+        "sm4-cbc",
+        "--keys",
+        "12345678=0123456789ABCDEFFEDCBA9876543210",
+        packet,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let model: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(model["payload"]["records"][0]["exact"], "1234.56");
+    assert!(!stdout(&out).contains("0123456789ABCDEF"));
+    let out = run(&[
+        "decode",
+        "--cipher",
+        "sm4-cbc",
+        "--key",
+        &"00".repeat(16),
+        packet,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains(r#""kind":"decrypt","offset":22"#),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["decode", "--cipher", "rot13", packet]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -58,6 +58,7 @@
 extern crate alloc;
 
 pub mod cjt188;
+pub mod coap;
 pub mod decimal;
 pub mod error;
 mod explain;
@@ -69,6 +70,8 @@ pub mod keys;
 pub mod mbus;
 pub mod modbus;
 pub mod model;
+pub mod mqtt;
+pub mod payload;
 pub mod protocol;
 pub mod reader;
 pub mod reading;
@@ -91,6 +94,7 @@ pub use model::{
     Decoded, Function, Link, MbusLink, Meter, Protocol, Record, Status, StatusFlag, Value,
     SCHEMA_VERSION,
 };
+pub use mqtt::MqttVersion;
 pub use protocol::{protocols, protocols_json, ProtocolInfo};
 pub use reading::{readings, to_reading, Column, Columns, Reading, ReadingValue};
 pub use stream::{decode_stream, decode_stream_json, Decoder, GarbageReason, StreamItem};
@@ -119,6 +123,19 @@ pub struct Options {
     /// Modbus: the register profile that turns registers into values
     /// ([`modbus::profile`]); shared, so options stay cheap to clone.
     pub modbus_profile: Option<Arc<ModbusProfile>>,
+    /// MQTT: the version a packet is read as (`None`: 3.1.1). A PUBLISH does not say which
+    /// version sent it; 5.0 reads its properties. Other protocols ignore it.
+    pub mqtt_version: Option<MqttVersion>,
+    /// CoAP / MQTT: the scheme a payload is encrypted with (`sm4-cbc`, …,
+    /// [`payload::cipher`]), opened with the key `keys` gives for the device the topic or
+    /// Uri-Path names. `None`: payloads are not encrypted. Other protocols ignore it.
+    pub payload_cipher: Option<payload::cipher::PayloadCipher>,
+    /// CoAP / MQTT: the layout of vendor TLV payloads ([`payload::tlv_schema`]), tried on a
+    /// payload that is no frame and no JSON; shared, so options stay cheap to clone.
+    pub tlv_schema: Option<Arc<payload::tlv_schema::TlvSchema>>,
+    /// How many transports enclose the frame being decoded (0 for the caller's input); set
+    /// by the nested payload reader ([`payload`]) to stop at its depth limit.
+    pub(crate) payload_depth: u8,
 }
 
 impl Options {
@@ -152,6 +169,47 @@ impl Options {
     pub fn with_modbus_profile(mut self, profile: Option<Arc<ModbusProfile>>) -> Self {
         self.modbus_profile = profile;
         self
+    }
+
+    /// MQTT: read packets as `version` (`None`: 3.1.1).
+    pub fn with_mqtt_version(mut self, version: Option<MqttVersion>) -> Self {
+        self.mqtt_version = version;
+        self
+    }
+
+    /// Reads the MQTT version option: `3.1.1` or `5.0` (also `5`, `311`); `auto` or empty
+    /// is `None` (3.1.1). Anything else is a `malformed` error.
+    pub fn parse_mqtt_version(name: &str) -> Result<Option<MqttVersion>> {
+        if name.is_empty() || name.eq_ignore_ascii_case("auto") {
+            return Ok(None);
+        }
+        MqttVersion::from_name(name).map(Some).ok_or(Error::new(
+            ErrorKind::Malformed,
+            Layer::Input,
+            0,
+            Detail::Text("unknown MQTT version (3.1.1, 5.0)"),
+        ))
+    }
+
+    /// CoAP / MQTT: read opaque payloads through this vendor TLV schema, or not.
+    pub fn with_tlv_schema(mut self, schema: Option<Arc<payload::tlv_schema::TlvSchema>>) -> Self {
+        self.tlv_schema = schema;
+        self
+    }
+
+    /// CoAP / MQTT: payloads are encrypted with `cipher` (or not).
+    pub fn with_payload_cipher(mut self, cipher: Option<payload::cipher::PayloadCipher>) -> Self {
+        self.payload_cipher = cipher;
+        self
+    }
+
+    /// Reads the payload cipher option: a scheme of [`payload::cipher`] (`sm4-cbc`,
+    /// `aes-128-ecb-zero`, …); empty or `none` is `None`. Anything else is `malformed`.
+    pub fn parse_payload_cipher(text: &str) -> Result<Option<payload::cipher::PayloadCipher>> {
+        if text.trim().is_empty() || text.trim().eq_ignore_ascii_case("none") {
+            return Ok(None);
+        }
+        payload::cipher::PayloadCipher::parse(text).map(Some)
     }
 
     /// Use these keys for encrypted payloads.

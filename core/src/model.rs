@@ -433,6 +433,10 @@ pub enum Link {
     Modbus(ModbusLink),
     /// IEC 62056-21 (optical interface) messages and DSMR P1 telegrams.
     Iec62056_21(Iec62056Link),
+    /// CoAP (RFC 7252).
+    Coap(crate::coap::CoapLink),
+    /// MQTT (3.1.1 / 5.0).
+    Mqtt(crate::mqtt::MqttLink),
 }
 
 /// The four wired M-Bus frame kinds (EN 13757-2).

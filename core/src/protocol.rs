@@ -196,6 +196,8 @@ pub static CODECS: &[&Codec] = &[
     &crate::modbus::CODEC_RTU,
     &crate::modbus::CODEC_TCP,
     &crate::iec62056_21::CODEC,
+    &crate::coap::CODEC,
+    &crate::mqtt::CODEC,
 ];
 
 /// The registered family that decodes `protocol`, if any.
@@ -330,7 +332,9 @@ mod tests {
                 "cjt188",
                 "modbus_rtu",
                 "modbus_tcp",
-                "iec62056_21"
+                "iec62056_21",
+                "coap",
+                "mqtt"
             ]
         );
         assert!(protocols().all(|p| p.encode));
@@ -338,7 +342,7 @@ mod tests {
         assert!(protocols().all(|p| p.detect == (p.protocol != Protocol::ModbusRtu)));
         assert_eq!(
             protocols_json(),
-            r#"[{"name":"mbus","title":"wired M-Bus (EN 13757-2/-3)","encode":true,"detect":true},{"name":"wmbus","title":"wireless M-Bus / OMS","encode":true,"detect":true},{"name":"cjt188","title":"CJ/T 188","encode":true,"detect":true},{"name":"modbus_rtu","title":"Modbus RTU","encode":true,"detect":false},{"name":"modbus_tcp","title":"Modbus TCP","encode":true,"detect":true},{"name":"iec62056_21","title":"IEC 62056-21 (optical)","encode":true,"detect":true}]"#
+            r#"[{"name":"mbus","title":"wired M-Bus (EN 13757-2/-3)","encode":true,"detect":true},{"name":"wmbus","title":"wireless M-Bus / OMS","encode":true,"detect":true},{"name":"cjt188","title":"CJ/T 188","encode":true,"detect":true},{"name":"modbus_rtu","title":"Modbus RTU","encode":true,"detect":false},{"name":"modbus_tcp","title":"Modbus TCP","encode":true,"detect":true},{"name":"iec62056_21","title":"IEC 62056-21 (optical)","encode":true,"detect":true},{"name":"coap","title":"CoAP (RFC 7252)","encode":true,"detect":true},{"name":"mqtt","title":"MQTT (3.1.1 / 5.0)","encode":true,"detect":true}]"#
         );
     }
 
@@ -433,6 +437,17 @@ mod tests {
             ("02 03 00 00 00 02 C4 38", Err(ErrorKind::UnknownProtocol)),
             ("06 03 00 00 00 02 C4 38", Err(ErrorKind::UnknownProtocol)),
             ("15 03 00 00", Err(ErrorKind::UnknownProtocol)),
+            // CoAP and MQTT: whole consistent messages only, after every other family.
+            (
+                "42 45 00 42 01 02 61 05 61 2A FF 00 01 02 03 04",
+                Ok(Protocol::Coap),
+            ),
+            ("60 00 00 01", Ok(Protocol::Coap)),
+            ("60 01 00 01", Err(ErrorKind::UnknownProtocol)),
+            ("42 45 00", Err(ErrorKind::UnknownProtocol)),
+            ("30 03 00 01 61", Ok(Protocol::Mqtt)),
+            ("30 04 00 01 61", Err(ErrorKind::UnknownProtocol)),
+            ("C0 00", Err(ErrorKind::UnknownProtocol)),
         ];
         for (hex, expected) in cases {
             let bytes = parse_hex(hex).unwrap();
@@ -457,31 +472,19 @@ mod tests {
     }
 
     #[test]
-    fn an_unregistered_protocol_is_unsupported() {
-        let opts = Options::default().with_protocol(Some(Protocol::Mqtt));
-        let e = crate::decode(&[0x30, 0x00], &opts).unwrap_err();
-        assert_eq!((e.kind(), e.offset()), (ErrorKind::Unsupported, 0));
-        assert_eq!(
-            e.to_string(),
-            no_decoder().to_string(),
-            "same text as before the registry"
-        );
-        assert!(e
+    fn every_model_protocol_is_registered() {
+        for p in Protocol::ALL {
+            assert!(codec(p).is_some(), "{p:?} has no registered family");
+        }
+        assert_eq!(protocols().count(), Protocol::ALL.len());
+        // What a front end gets for a family without a decoder or an encoder keeps its text.
+        assert_eq!(no_decoder().kind(), ErrorKind::Unsupported);
+        assert!(no_decoder()
             .to_string()
             .contains("this protocol has no decoder in this version of meterwire"));
-        let mut d = crate::decode(&[0xE5], &Options::default()).unwrap();
-        d.protocol = Protocol::Mqtt;
-        for e in [
-            crate::encode(&d).unwrap_err(),
-            crate::encode_with(&d, &Options::default()).unwrap_err(),
-        ] {
-            assert_eq!((e.kind(), e.offset()), (ErrorKind::Unsupported, 0));
-            assert!(e
-                .to_string()
-                .contains("this protocol has no encoder in this version of meterwire"));
-        }
-        assert!(codec(Protocol::Mqtt).is_none());
-        assert!(protocols().all(|p| p.protocol != Protocol::Mqtt));
+        assert!(no_encoder()
+            .to_string()
+            .contains("this protocol has no encoder in this version of meterwire"));
     }
 
     #[test]
@@ -516,7 +519,9 @@ mod tests {
             names(Some(Protocol::Iec62056_21)),
             [(Protocol::Iec62056_21, true)]
         );
-        // A protocol without a family: the default set.
-        assert_eq!(names(Some(Protocol::Mqtt)), all);
+        // MQTT packets only in a capture named MQTT (no start byte), then alone.
+        assert_eq!(names(Some(Protocol::Mqtt)), [(Protocol::Mqtt, true)]);
+        // A family without stream framing (CoAP datagrams come one by one): the default set.
+        assert_eq!(names(Some(Protocol::Coap)), all);
     }
 }

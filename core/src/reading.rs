@@ -169,9 +169,21 @@ fn push_key_words(key: &mut String, words: &str) {
     }
 }
 
+/// The frame whose values a reading shows: a transport message (CoAP, MQTT) that carries a
+/// nested frame and has no values of its own reads as the frame it carries.
+fn carried(d: &Decoded) -> &Decoded {
+    match &d.payload {
+        Some(inner) if d.records.is_empty() && d.meter.is_none() => carried(inner),
+        _ => d,
+    }
+}
+
 /// The flat reading of one frame (design §2.1). `timestamp` is the reception time to add
-/// (UTC, e.g. `2026-11-25T16:00:00Z`), if the caller has one.
+/// (UTC, e.g. `2026-11-25T16:00:00Z`), if the caller has one. A CoAP or MQTT message that
+/// carries a frame reads as that frame, except `protocol`, which stays the message's.
 pub fn to_reading(d: &Decoded, timestamp: Option<&str>) -> Reading {
+    let protocol = d.protocol;
+    let d = carried(d);
     let mut r = Reading::default();
     let text = |s: &str| ReadingValue::Text(s.to_string());
     if let Some(m) = &d.meter {
@@ -185,7 +197,7 @@ pub fn to_reading(d: &Decoded, timestamp: Option<&str>) -> Reading {
             r.put("manufacturer".into(), text(man.as_str()));
         }
     }
-    r.put("protocol".into(), text(d.protocol.as_str()));
+    r.put("protocol".into(), text(protocol.as_str()));
     for rec in &d.records {
         if rec.record_error.is_some() {
             continue;
@@ -281,9 +293,10 @@ impl Serialize for Columns {
     }
 }
 
-/// The columnar view of many decoded frames (one row per record).
+/// The columnar view of many decoded frames (one row per record; a CoAP or MQTT message that
+/// carries a frame contributes that frame's rows, under the message's protocol).
 pub fn readings(frames: &[Decoded]) -> Columns {
-    let rows: usize = frames.iter().map(|f| f.records.len()).sum();
+    let rows: usize = frames.iter().map(|f| carried(f).records.len()).sum();
     let mut frame = Vec::with_capacity(rows);
     let mut protocol = Vec::with_capacity(rows);
     let mut meter_id = Vec::with_capacity(rows);
@@ -300,11 +313,12 @@ pub fn readings(frames: &[Decoded]) -> Columns {
     let mut function = Vec::with_capacity(rows);
     let mut modifiers = Vec::with_capacity(rows);
     let mut label = Vec::with_capacity(rows);
-    for (i, f) in frames.iter().enumerate() {
+    for (i, outer) in frames.iter().enumerate() {
+        let f = carried(outer);
         let meter = f.meter.as_ref();
         for rec in &f.records {
             frame.push(u64::try_from(i).ok());
-            protocol.push(Some(f.protocol.as_str().to_string()));
+            protocol.push(Some(outer.protocol.as_str().to_string()));
             meter_id.push(meter.map(|m| m.id.to_string()).filter(|s| !s.is_empty()));
             manufacturer.push(
                 meter

@@ -3,7 +3,8 @@
 //! must cover every input byte exactly once, in order. Protocols tried: auto-detection,
 //! M-Bus, CJ/T 188, Modbus RTU and Modbus TCP (whose decodable frames must also encode back
 //! to the same bytes; also with the `request` option and a register profile), IEC 62056-21
-//! (messages, DSMR telegrams, 7E1 parity captures: they encode back too); and the zero-copy
+//! (messages, DSMR telegrams, 7E1 parity captures: they encode back too), CoAP and MQTT
+//! 3.1.1 / 5.0 with their nested payloads (which must encode back too); and the zero-copy
 //! views of `mbus::view` and `wmbus::view`.
 #![no_main]
 
@@ -77,6 +78,35 @@ fn check_bytes(data: &[u8]) {
         assert_eq!(meterwire::encode_json(&json).expect("encode_json(decode_json(x))"), data);
     }
     let iec_explain = iec.clone().with_explain(true);
+    // CoAP and MQTT (3.1.1 and 5.0), with nested payloads: a message that decodes encodes
+    // back to the same bytes, directly and through JSON, and explain covers every byte.
+    let coap = Options::default().with_protocol(Some(Protocol::Coap));
+    let mqtt = Options::default().with_protocol(Some(Protocol::Mqtt));
+    let mqtt5 = mqtt
+        .clone()
+        .with_mqtt_version(Some(meterwire::MqttVersion::V5));
+    for opts in [&coap, &mqtt, &mqtt5] {
+        if let Ok(d) = decode(data, opts) {
+            assert_eq!(meterwire::encode(&d).expect("encode(decode(x))"), data);
+            let json = meterwire::to_json(&d);
+            assert_eq!(meterwire::encode_json(&json).expect("encode_json(decode_json(x))"), data);
+        }
+    }
+    // Encrypted payloads (SM4-CBC and AES-128-ECB with zero padding) under one key: whatever
+    // opens re-encrypts to the same bytes.
+    let sm4 = meterwire::payload::cipher::PayloadCipher::parse("sm4-cbc").expect("scheme");
+    let aes = meterwire::payload::cipher::PayloadCipher::parse("aes-128-ecb-zero").expect("scheme");
+    for (opts, scheme) in [(&coap, sm4), (&mqtt, aes)] {
+        let sealed = opts
+            .clone()
+            .with_key(meterwire::Key::new([0x5A; 16]))
+            .with_payload_cipher(Some(scheme));
+        if let Ok(d) = decode(data, &sealed) {
+            assert_eq!(meterwire::encode_with(&d, &sealed).expect("encode_with"), data);
+        }
+    }
+    let coap_explain = coap.clone().with_explain(true);
+    let mqtt5_explain = mqtt5.clone().with_explain(true);
     let modbus_rtu_explain = modbus_rtu.clone().with_explain(true);
     let modbus_tcp_explain = modbus_tcp.clone().with_explain(true);
     // Modbus with the request option and a register profile: a request for 12 holding (RTU)
@@ -128,6 +158,11 @@ fn check_bytes(data: &[u8]) {
         modbus_self_paired,
         iec,
         iec_explain,
+        coap,
+        coap_explain,
+        mqtt,
+        mqtt5,
+        mqtt5_explain,
     ] {
         let decoded = decode(data, &opts);
         if let Err(e) = &decoded {

@@ -39,8 +39,10 @@ pub fn repo_root() -> PathBuf {
 
 /// The decoding options a line of the own vectors asks for (design §6, and the documented
 /// additions of `tests/conformance/README.md`): `protocol` (`auto` when absent), `key`,
-/// `request` (the Modbus request the frame answers, hex) and `profile` (a Modbus register
-/// profile file, relative to the repository root). A line that names a bad option panics:
+/// `request` (the Modbus request the frame answers, hex), `profile` (a Modbus register
+/// profile file, relative to the repository root), `mqtt_version` (`3.1.1` or `5.0`) and
+/// `cipher` (a payload cipher scheme, `sm4-cbc`), `tlv_schema` (a vendor TLV layout file,
+/// relative to the repository root). A line that names a bad option panics:
 /// vectors are test data.
 pub fn line_options(line: &Json) -> meterwire::Options {
     let name = line["name"].as_str().unwrap_or("?");
@@ -58,7 +60,24 @@ pub fn line_options(line: &Json) -> meterwire::Options {
             .unwrap_or_else(|e| panic!("{name}: {}: {e}", path.display()));
         std::sync::Arc::new(profile)
     });
+    let mqtt_version =
+        meterwire::Options::parse_mqtt_version(line["mqtt_version"].as_str().unwrap_or(""))
+            .unwrap_or_else(|e| panic!("{name}: mqtt_version: {e}"));
+    let cipher = meterwire::Options::parse_payload_cipher(line["cipher"].as_str().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("{name}: cipher: {e}"));
+    let tlv_schema = line["tlv_schema"].as_str().map(|file| {
+        let path = repo_root().join(file);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{name}: cannot read {}: {e}", path.display()));
+        std::sync::Arc::new(
+            meterwire::payload::tlv_schema::TlvSchema::from_json(&text)
+                .unwrap_or_else(|e| panic!("{name}: {}: {e}", path.display())),
+        )
+    });
     meterwire::Options::default()
+        .with_tlv_schema(tlv_schema)
+        .with_mqtt_version(mqtt_version)
+        .with_payload_cipher(cipher)
         .with_protocol(
             meterwire::Options::parse_protocol(protocol)
                 .unwrap_or_else(|e| panic!("{name}: protocol: {e}")),

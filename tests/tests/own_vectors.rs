@@ -295,7 +295,17 @@ fn regenerate() {
             // Keys in reading order: name, protocol, hex, then the rest, expected last.
             let mut parts = Vec::new();
             for key in [
-                "name", "protocol", "hex", "note", "key", "request", "profile", "expected",
+                "name",
+                "protocol",
+                "hex",
+                "note",
+                "key",
+                "request",
+                "profile",
+                "mqtt_version",
+                "cipher",
+                "tlv_schema",
+                "expected",
             ] {
                 if let Some(v) = line.get(key) {
                     parts.push(format!(
@@ -1149,4 +1159,192 @@ fn hand_checked_iec62056_21_values() {
             .len(),
         1071
     );
+}
+
+/// CoAP and MQTT values read by hand from the mobile digest's worked examples (MB1, MB2,
+/// MQ1: `shared/spec/mobile.md` §5), RFC 7252 §3 / §3.1 (header bits, option nibbles) and the
+/// MQTT 3.1.1 / 5.0 fixed header and variable byte integer rules, independent of the
+/// decoder; the nested payloads' values are those of the CJ/T 188 and M-Bus digests' worked
+/// examples they carry.
+#[test]
+fn hand_checked_mobile_values() {
+    let mut lines = std::collections::HashMap::new();
+    for file in vector_files() {
+        for line in read_jsonl(&file) {
+            lines.insert(line["name"].as_str().unwrap_or("?").to_string(), line);
+        }
+    }
+    let get = |name: &str| -> Json {
+        let line = lines
+            .get(name)
+            .unwrap_or_else(|| panic!("no vector {name}"));
+        let bytes = parse_hex(line["hex"].as_str().unwrap()).unwrap();
+        let d = decode(&bytes, &options_for(line)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        serde_json::from_str(&meterwire::to_json(&d)).unwrap()
+    };
+    let mb1 = "coap-mb1-non-post-cjt188-reply";
+    let mq1 = "mqtt-mq1-publish-qos1-json";
+    let checks: &[(&str, &str, Json)] = &[
+        // MB1: 52 = ver 1, T 1 NON, TKL 2; 02 POST; MID 12 34; token A1 B2.
+        (mb1, "/protocol", json!("coap")),
+        (mb1, "/link/type", json!("NON")),
+        (mb1, "/link/code", json!("0.02")),
+        (mb1, "/link/method", json!("POST")),
+        (mb1, "/link/message_id", json!(0x1234)),
+        (mb1, "/link/token", json!("A1B2")),
+        // B1 74: delta 11 Uri-Path "t"; 01 64: delta 0 "d"; 11 2A: delta 1 → 12 = 42.
+        (mb1, "/link/options/0/number", json!(11)),
+        (mb1, "/link/options/0/value", json!("t")),
+        (mb1, "/link/options/1/number", json!(11)),
+        (mb1, "/link/options/1/value", json!("d")),
+        (mb1, "/link/options/2/number", json!(12)),
+        (mb1, "/link/options/2/value", json!(42)),
+        (mb1, "/link/content_format", json!(42)),
+        (mb1, "/link/payload_format", json!("cjt188")),
+        // The payload is CJ/T 188 E2: 1234.56 m3 current, 1200.00 m3 settlement.
+        (mb1, "/payload/protocol", json!("cjt188")),
+        (mb1, "/payload/meter/id", json!("00010012345678")),
+        (mb1, "/payload/records/0/exact", json!("1234.56")),
+        (mb1, "/payload/records/1/exact", json!("1200.00")),
+        // MB2: 42 = CON TKL 2; 45 = 2.05; MID 00 42; 61 05 Observe 5; 61 2A → 12 = 42.
+        ("coap-mb2-con-205-observe", "/link/type", json!("CON")),
+        ("coap-mb2-con-205-observe", "/link/code", json!("2.05")),
+        ("coap-mb2-con-205-observe", "/link/message_id", json!(0x42)),
+        (
+            "coap-mb2-con-205-observe",
+            "/link/options/0/number",
+            json!(6),
+        ),
+        (
+            "coap-mb2-con-205-observe",
+            "/link/options/0/value",
+            json!(5),
+        ),
+        (
+            "coap-mb2-con-205-observe",
+            "/link/options/1/value",
+            json!(42),
+        ),
+        (
+            "coap-mb2-con-205-observe",
+            "/application_data",
+            json!("0001020304"),
+        ),
+        // 4D 05: delta 4 (11 → 15 Uri-Query), length 13 + 5 = 18; 81 02: delta 8 → 23 Block2,
+        // value 2 = NUM 0, M 0, SZX 2 (2^6 = 64 bytes).
+        (
+            "coap-con-get-uri-query-block2",
+            "/link/options/1/value",
+            json!("ep=860000000000001"),
+        ),
+        (
+            "coap-con-get-uri-query-block2",
+            "/link/options/2/block/size",
+            json!(64),
+        ),
+        // MQ1: 32 = PUBLISH, QoS 1; 44 = 68; topic 18 bytes; packet id 00 0A.
+        (mq1, "/link/packet_type", json!("PUBLISH")),
+        (mq1, "/link/qos", json!(1)),
+        (mq1, "/link/remaining_length", json!(68)),
+        (mq1, "/link/topic", json!("meters/12345678/up")),
+        (mq1, "/link/packet_id", json!(10)),
+        (mq1, "/meter/id", json!("12345678")),
+        (mq1, "/records/0/exact", json!("1234.567")),
+        (mq1, "/records/0/unit", json!("m3")),
+        // 84 01 = 4 + 1 × 128 = 132 = 2 + 54 (topic) + 76 (the M-Bus frame).
+        (
+            "mqtt-publish-mbus-rl-2-bytes",
+            "/link/remaining_length",
+            json!(132),
+        ),
+        (
+            "mqtt-publish-mbus-rl-2-bytes",
+            "/payload/meter/id",
+            json!("12345678"),
+        ),
+        (
+            "mqtt-publish-mbus-rl-1-byte",
+            "/payload/records/0/exact",
+            json!("1234.567"),
+        ),
+        // 35 = PUBLISH, QoS 2, RETAIN; packet id 12 34.
+        ("mqtt-publish-cjt188-qos2-retain", "/link/qos", json!(2)),
+        (
+            "mqtt-publish-cjt188-qos2-retain",
+            "/link/retain",
+            json!(true),
+        ),
+        (
+            "mqtt-publish-cjt188-qos2-retain",
+            "/link/packet_id",
+            json!(0x1234),
+        ),
+        // 5.0: property length 0x24 = 36; 02 00 00 00 3C = message expiry 60 s.
+        (
+            "mqtt5-publish-properties-json",
+            "/link/properties/3/value",
+            json!(60),
+        ),
+        ("mqtt-puback", "/link/packet_id", json!(10)),
+        // LwM2M TLV: C8 00 25 = resource with value, id 0, 8-bit length 37 (the E2 reply).
+        (
+            "coap-lwm2m-tlv-notify-data-cjt188",
+            "/link/content_format",
+            json!(11542),
+        ),
+        (
+            "coap-lwm2m-tlv-notify-data-cjt188",
+            "/payload/records/0/exact",
+            json!("1234.56"),
+        ),
+        // C1 09 64: battery level 100 %; 87 07 …: instances 0x0001 mV and 0x1388 = 5000 mV;
+        // C4 0D 5182428F: 1367491215 s = 2013-05-02T10:40:15 UTC.
+        (
+            "coap-lwm2m-tlv-write-device-3-0",
+            "/records/1/exact",
+            json!("100"),
+        ),
+        (
+            "coap-lwm2m-tlv-write-device-3-0",
+            "/records/3/exact",
+            json!("5.000"),
+        ),
+        (
+            "coap-lwm2m-tlv-write-device-3-0",
+            "/records/4/value",
+            json!("2013-05-02T10:40:15"),
+        ),
+        (
+            "coap-lwm2m-tlv-write-device-3-0",
+            "/meter/id",
+            json!("12345"),
+        ),
+        // float32 449A5000 = 1234.5; 3903126F = 0.000125; C1 0A 01: leak detected.
+        (
+            "coap-lwm2m-tlv-write-water-meter-3424",
+            "/records/0/exact",
+            json!("1234.5"),
+        ),
+        (
+            "coap-lwm2m-tlv-write-water-meter-3424",
+            "/records/2/exact",
+            json!("0.000125"),
+        ),
+        (
+            "coap-lwm2m-tlv-write-water-meter-3424",
+            "/status/flags/0",
+            json!("leak"),
+        ),
+        ("coap-lwm2m-senml-send", "/records/2/exact", json!("-93")),
+        ("coap-lwm2m-senml-send", "/records/2/unit", json!("dBm")),
+        (
+            "coap-lwm2m-senml-send",
+            "/payload/protocol",
+            json!("cjt188"),
+        ),
+    ];
+    for (name, pointer, want) in checks {
+        let got = get(name).pointer(pointer).cloned().unwrap_or(Json::Null);
+        assert_eq!(&got, want, "{name} {pointer}");
+    }
 }

@@ -150,10 +150,39 @@ fn spans_cover_every_byte_once() {
             "{name}: spans end at {next} of {}",
             bytes.len()
         );
+        nested_spans_cover_their_payload(name, &d);
         checked += 1;
     }
     eprintln!("explain: spans cover every byte of {checked} frames");
     assert!(checked >= 100 || shared_vectors_dir().is_none());
+}
+
+/// A nested payload's spans (offsets in the outermost input) cover exactly the bytes its
+/// parent's `payload` span marks, level by level.
+fn nested_spans_cover_their_payload(name: &str, d: &meterwire::Decoded) {
+    let Some(inner) = &d.payload else {
+        return;
+    };
+    // A frame decoded from text (SenML base64) has no bytes of the input to explain.
+    if inner.spans.is_empty() {
+        return;
+    }
+    let outer = d
+        .spans
+        .iter()
+        .find(|s| s.path == "payload")
+        .unwrap_or_else(|| panic!("{name}: a nested payload without a payload span"));
+    let mut next = outer.start;
+    for span in &inner.spans {
+        assert_eq!(
+            span.start, next,
+            "{name}: nested gap or overlap at byte {next}"
+        );
+        assert!(span.end > span.start, "{name}: empty nested span {span:?}");
+        next = span.end;
+    }
+    assert_eq!(next, outer.end, "{name}: nested spans end at {next}");
+    nested_spans_cover_their_payload(name, inner);
 }
 
 /// The fast JSON writer behind `decode_json` gives the serde text byte for byte, on every

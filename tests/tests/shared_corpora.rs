@@ -1262,3 +1262,68 @@ fn iec62056_21_lines_of_the_spec_corpus() {
     assert_eq!(frames, 13, "the corpus has 13 iec62056_21 lines");
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// The `coap` / `mqtt` lines of `cjt188-and-others.jsonl` (derived by the spec authors from
+/// the mobile digest's MB1, MB2 and MQ1): every message is auto-detected as its protocol and
+/// every expected field is compared with the model (the corpus' `packet_type` is the packet
+/// type's number, the model's is its name; `payload_hex` / `payload_text` are the bytes the
+/// model keeps, or the nested frame encoded back).
+#[test]
+fn coap_and_mqtt_lines_of_the_spec_corpus() {
+    use serde_json::{json, Value as Json};
+    let Some(dir) = shared_vectors_dir() else {
+        eprintln!("../shared/vectors not present: CoAP/MQTT corpus run skipped");
+        return;
+    };
+    let path = dir.join("cjt188-and-others.jsonl");
+    if !path.exists() {
+        eprintln!("cjt188-and-others.jsonl not present: CoAP/MQTT corpus run skipped");
+        return;
+    }
+    let (mut frames, mut fields) = (0, 0);
+    let mut mismatches = Vec::new();
+    for line in read_jsonl(&path) {
+        let protocol = match line["protocol"].as_str() {
+            Some("coap") => Protocol::Coap,
+            Some("mqtt") => Protocol::Mqtt,
+            _ => continue,
+        };
+        frames += 1;
+        let name = line["name"].as_str().unwrap_or("?");
+        let bytes = parse_hex(line["hex"].as_str().unwrap_or("")).unwrap();
+        let decoded = decode(&bytes, &Options::default())
+            .unwrap_or_else(|e| panic!("{name}: {} at {}: {e}", e.kind(), e.offset()));
+        assert_eq!(decoded.protocol, protocol, "{name}");
+        let payload = match (&decoded.payload, &decoded.application_data) {
+            (Some(inner), _) => meterwire::encode(inner).unwrap(),
+            (None, Some(data)) => data.as_slice().to_vec(),
+            (None, None) => Vec::new(),
+        };
+        let model: Json = serde_json::from_str(&meterwire::to_json(&decoded)).unwrap();
+        let link = &model["link"];
+        for (key, want) in line["expected"].as_object().unwrap() {
+            let got: Json = match key.as_str() {
+                "version" if protocol == Protocol::Coap => json!(1),
+                "token_length" => json!(link["token"].as_str().unwrap_or("").len() / 2),
+                "packet_type" => json!(match link["packet_type"].as_str() {
+                    Some("PUBLISH") => 3,
+                    _ => 0,
+                }),
+                "payload_hex" => json!(meterwire::hex::to_hex(&payload)),
+                "payload_text" => json!(String::from_utf8_lossy(&payload)),
+                "payload_kind" => link["payload_format"].clone(),
+                _ => link[key].clone(),
+            };
+            fields += 1;
+            if &got != want {
+                mismatches.push(format!("{name} {key}: corpus {want}, meterwire {got}"));
+            }
+        }
+    }
+    eprintln!(
+        "coap/mqtt corpus: {frames} messages detected as their protocol, {} of {fields} fields agree",
+        fields - mismatches.len()
+    );
+    assert_eq!(frames, 3, "the corpus has 2 coap and 1 mqtt lines");
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}

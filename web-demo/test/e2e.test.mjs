@@ -155,6 +155,40 @@ describe('web demo in headless Chromium', () => {
     await page.close();
   });
 
+  test('CoAP carrying CJ/T 188 (digest MB1): the nested payload as a tree, its own bytes annotated', async () => {
+    const page = await open();
+    const mb1 = '52021234A1B2B1740164112AFFFEFE6810785634120001008116901F01563412002C000012002C0030081503252000006F16';
+    await paste(page, mb1);
+    const level = page.getByTestId('payload-level');
+    assert.equal(await level.count(), 1);
+    assert.equal(await level.getAttribute('data-protocol'), 'cjt188');
+    assert.equal(await level.getAttribute('data-level'), '2');
+    assert.equal(await level.getByTestId('meter').locator('dd[data-key="id"]').textContent(), '00010012345678');
+    assert.equal(await level.getByTestId('record-row').first().locator('.value').textContent(), '1234.56');
+    // The nested level's fields cover bytes 13-49 of the message.
+    const fields = level.getByTestId('payload-byte-map').locator('.field');
+    assert.ok((await fields.count()) > 5);
+    assert.match(await level.textContent(), /bytes 13–49 of the input/);
+    assert.equal(await jsonHook(page), core(mb1));
+    assert.equal(await page.getByTestId('error').count(), 0);
+    await shot(page, 'coap-cjt188.png');
+    await page.close();
+  });
+
+  test('MQTT payload encryption: the cipher choice and the key field open an SM4-CBC payload', async () => {
+    const page = await open();
+    const hex = '304400126D65746572732F31323334353637382F75705E8E041740C738E52AD53E0A413A8EE47C828C35E7A2AA317BF3EBD0AA52FA732B525ACFA25DC56BC9817C086C67A064';
+    await paste(page, hex);
+    assert.equal(await page.getByTestId('mqtt-options').isHidden(), false);
+    await page.getByTestId('payload-cipher').selectOption('sm4-cbc');
+    await page.getByTestId('key-input').fill('12345678=0123456789ABCDEFFEDCBA9876543210');
+    const level = page.getByTestId('payload-level');
+    await level.waitFor();
+    assert.equal(await level.getAttribute('data-protocol'), 'cjt188');
+    assert.equal(await level.getByTestId('record-row').first().locator('.value').textContent(), '1234.56');
+    await page.close();
+  });
+
   test('every sample of every protocol the page offers decodes as the CLI does', async () => {
     const page = await open();
     const protocols = await page.$$eval('[data-testid="protocol"] option', (os) => os.map((o) => o.value).filter((v) => v !== 'auto'));

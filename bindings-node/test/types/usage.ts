@@ -1,7 +1,7 @@
 // Type-checked by types.test.mjs (tsc --noEmit): the .d.ts files describe the packages'
 // real use, for the native, WASM (Node) and web entry points.
 import native, { decode, decodeJson, decodeMany, decodeStream, Decoder, encode, toReading, protocols, iec62056Message, MeterwireError } from '../../index.js';
-import type { Decoded, DataRecord, StreamItem, ErrorObject, Reading, MbusLink, Iec62056Link, ProtocolInfo, ModbusProfile, DecodeOptions } from '../../index.js';
+import type { Decoded, DataRecord, StreamItem, ErrorObject, Reading, MbusLink, Iec62056Link, ProtocolInfo, ModbusProfile, DecodeOptions, CoapLink, MqttLink } from '../../index.js';
 import * as wasm from '../../../bindings-wasm/index.js';
 import init, * as web from '../../../bindings-wasm/web.js';
 
@@ -78,3 +78,11 @@ decode(5);
 // @ts-expect-error: unknown onError mode
 decodeMany(['E5'], { onError: 'ignore' });
 void [text, fn, v, many, skipped, collected, bytes, r, listed, named, w, wb, nb, badProfile];
+
+// MQTT 5.0 and the CoAP / MQTT link types.
+const mqttOpts: DecodeOptions = { protocol: 'mqtt', mqttVersion: '5.0' };
+const published = decode('300A00036D2F310201017B7D', mqttOpts);
+const mqttLink = published.link as MqttLink;
+mqttLink.version satisfies '3.1.1' | '5.0';
+const coapLink = decode('60001234').link as CoapLink;
+coapLink.type satisfies 'CON' | 'NON' | 'ACK' | 'RST';

@@ -65,6 +65,9 @@ def decode(
     explain: bool = False,
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
+    mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> Decoded:
     """Decodes one frame into the model (design §2).
 
@@ -88,6 +91,9 @@ def decode_json(
     explain: bool = False,
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
+    mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> str:
     """Decodes one frame into the core's compact JSON text: the same bytes in every runtime."""
 
@@ -99,6 +105,9 @@ def decode_many(
     on_error: OnError = "raise",
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
+    mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> List[Union[Decoded, ErrorObject]]:
     """Decodes many frames in order, the GIL released while decoding.
 
@@ -116,6 +125,9 @@ def decode_stream(
     keys: Optional[Keys] = None,
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
+    mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> List[StreamItem]:
     """Cuts a byte stream (a serial capture) into frames and garbage.
 
@@ -146,6 +158,9 @@ class Decoder:
         explain: bool = False,
         request: Optional[Data] = None,
         modbus_profile: Optional[ModbusProfileSpec] = None,
+        mqtt_version: Optional[str] = None,
+        payload_cipher: Optional[str] = None,
+        tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
     ) -> None: ...
     def feed(self, data: Data) -> List[StreamItem]:
         """Adds the next bytes (bytes-like or hex text); returns the items they completed."""
@@ -183,6 +198,9 @@ def to_reading(
     keys: Optional[Keys] = None,
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
+    mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> Reading:
     """The flat reading of one frame (design §2.1). ``decoded`` is a dict from ``decode``, or
     frame data decoded first with ``protocol`` and ``keys``. ``timestamp``: the reception time
@@ -195,6 +213,9 @@ def readings(
     keys: Optional[Keys] = None,
     request: Optional[Data] = None,
     modbus_profile: Optional[ModbusProfileSpec] = None,
+    mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> Columns:
     """Many frames as one columnar table (``pandas.DataFrame(readings(frames))``).
 

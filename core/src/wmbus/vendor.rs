@@ -93,7 +93,7 @@ fn flag_names(value: u8, table: &[(u8, &'static str)], bit0: Option<&'static str
 
 /// A civil date-time from seconds since 2000-01-01 00:00:00 (`seconds` comes from a u32, so
 /// none of the wrapping operations below can wrap).
-fn timestamp_since_2000(seconds: u64) -> Timestamp {
+pub(crate) fn timestamp_since_2000(seconds: u64) -> Timestamp {
     let days = seconds / 86_400;
     let rest = seconds % 86_400;
     // Days since 2000-03-01 (a 400-year cycle starts there), then era arithmetic on the
