@@ -55,6 +55,7 @@ stage_python() { bash scripts/test-python.sh; }
 stage_node() { bash scripts/test-node.sh; }
 stage_wasm() { bash scripts/test-wasm.sh; }
 stage_web() { bash scripts/test-web.sh; }
+stage_listen() { bash scripts/test-listen.sh; }
 
 ensure_rust_components
 stage fmt stage_fmt
@@ -68,6 +69,7 @@ stage python stage_python
 stage node stage_node
 stage wasm stage_wasm
 stage web stage_web
+stage listen stage_listen
 stage fuzz stage_fuzz
 
 echo
