@@ -184,6 +184,21 @@ grep -q 'reconnecting' "$LOG" || fail "listener did not report the lost broker"
 grep -q 'session present: true' "$LOG" || fail "the broker did not keep the listener's session"
 echo "ok: the listener reconnected to its persistent session"
 
+# --- --keys FILE and --reading: an AES-128-CBC payload opened with the key of the device
+# the Uri-Path names, printed as a flat reading.
+KEY="000102030405060708090A0B0C0D0E0F"
+printf '# per-device keys\n860000000000001=%s\n' "$KEY" > "$WORK/keys.txt"
+openssl enc -aes-128-cbc -K "$KEY" -iv 00000000000000000000000000000000 \
+    -in "$WORK/mbus.bin" -out "$WORK/mbus.enc"
+COAP_PORT2="$(free_port udp)"
+OUT="$WORK/reading.ndjson"
+"$MW" listen --coap "127.0.0.1:$COAP_PORT2" --reading --keys "$WORK/keys.txt" \
+    --cipher aes-128-cbc >"$OUT" 2>"$WORK/reading.log" &
+PIDS+=($!)
+wait_log "$WORK/reading.log" "coap: listening on udp 127.0.0.1:$COAP_PORT2"
+coap -m post -f "$WORK/mbus.enc" "coap://127.0.0.1:$COAP_PORT2/t/860000000000001"
+expect_lines 1 "--keys/--reading: encrypted payload read as a flat reading" '{"media":"water","id":"12345678"' '"protocol":"coap","total_m3":1234.567' '"timestamp":"'
+
 # --- Load: 1,000 meters, one CoAP CON and one MQTT PUBLISH each.
 timeout 60 "$LOAD" --mqtt "$BROKER" --meters 1000 || fail "load test"
 echo "test-listen: all passed"

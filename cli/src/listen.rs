@@ -157,3 +157,24 @@ pub fn listen(args: &ListenArgs) -> io::Result<u8> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_files_take_id_lines_and_comments() {
+        let path = std::env::temp_dir().join(format!("meterwire-keys-{}.txt", std::process::id()));
+        std::fs::write(
+            &path,
+            "# keys\n860000000000001=000102030405060708090A0B0C0D0E0F\n\n12345678 = 0F0E0D0C0B0A09080706050403020100\n",
+        )
+        .unwrap();
+        let keys = read_keys(path.to_str().unwrap()).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(keys.for_meter("860000000000001").is_some());
+        assert!(keys.for_meter("12345678").is_some());
+        assert!(keys.for_meter("1").is_none());
+        assert!(read_keys("/nonexistent/keys.txt").is_err());
+    }
+}
