@@ -199,6 +199,27 @@ wait_log "$WORK/reading.log" "coap: listening on udp 127.0.0.1:$COAP_PORT2"
 coap -m post -f "$WORK/mbus.enc" "coap://127.0.0.1:$COAP_PORT2/t/860000000000001"
 expect_lines 1 "--keys/--reading: encrypted payload read as a flat reading" '{"media":"water","id":"12345678"' '"protocol":"coap","total_m3":1234.567' '"timestamp":"'
 
+# --- --username/--password against a broker that refuses anonymous clients.
+AUTH_PORT="$(free_port tcp)"
+mosquitto_passwd -b -c "$WORK/passwords" meter-platform 's3cret' >/dev/null 2>&1
+cat > "$WORK/auth.conf" <<CONF
+listener $AUTH_PORT 127.0.0.1
+allow_anonymous false
+password_file $WORK/passwords
+CONF
+[ "$(id -u)" -ne 0 ] || echo "user root" >> "$WORK/auth.conf"
+mosquitto -c "$WORK/auth.conf" >"$WORK/auth.log" 2>&1 &
+PIDS+=($!)
+OUT="$WORK/auth.ndjson"
+"$MW" listen --mqtt "mqtt://127.0.0.1:$AUTH_PORT" --topic 'meters/#' --client-id "meterwire-auth-$$" \
+    --username meter-platform --password 's3cret' >"$OUT" 2>"$WORK/auth-listen.log" &
+PIDS+=($!)
+wait_log "$WORK/auth-listen.log" "mqtt 127.0.0.1:$AUTH_PORT: connected"
+sleep 0.3
+timeout 10 mosquitto_pub -p "$AUTH_PORT" -u meter-platform -P 's3cret' -q 1 -t meters/auth -m "$MBUS_HEX" \
+    || fail "mosquitto_pub with a password"
+expect_lines 1 "--username/--password: message decoded" '"topic":"meters/auth"' '"id":"12345678"' '"exact":"1234.567"'
+
 # --- Load: 1,000 meters, one CoAP CON and one MQTT PUBLISH each.
 timeout 60 "$LOAD" --mqtt "$BROKER" --meters 1000 || fail "load test"
 echo "test-listen: all passed"

@@ -85,7 +85,18 @@ pub async fn run(config: ListenConfig, out: &mut dyn Write, log: &mut dyn Write)
         .as_ref()
         .map(|p| Publisher::start(p.broker.clone(), &p.topic, p.retain, sender.clone()));
     drop(sender);
-    while let Some(event) = events.recv().await {
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => event,
+                None => break,
+            },
+            Some(joined) = tasks.join_next() => {
+                // A listener stopped: only the CoAP server does, on a socket error.
+                joined.map_err(io::Error::other)??;
+                continue;
+            }
+        };
         match event {
             Event::Message(message) => {
                 let line = if config.reading {

@@ -12,6 +12,9 @@
 //! ([`meterwire::mqtt::publish`]) and decoded with the protocol named `mqtt`, so payload
 //! detection, nested frames and per-device keys (the topic's segments name the device) are
 //! exactly those of `meterwire decode`.
+//!
+//! QoS 1 messages are acknowledged (PUBACK) only after their event has been handed on, so a
+//! message the listener did not take is delivered again rather than lost.
 
 use std::time::Duration;
 
@@ -195,7 +198,10 @@ pub async fn subscribe(
     events: mpsc::Sender<Event>,
 ) {
     let broker = settings.broker();
-    let (client, mut event_loop) = AsyncClient::new(settings.client_options(), 1024);
+    let mut client_options = settings.client_options();
+    // A QoS 1 message is acknowledged only once its event is handed on (below).
+    client_options.set_manual_acks(true);
+    let (client, mut event_loop) = AsyncClient::new(client_options, 1024);
     let mut backoff = INITIAL_BACKOFF;
     loop {
         let polled = tokio::select! {
@@ -218,17 +224,25 @@ pub async fn subscribe(
                     topics.join(" ")
                 ))
             }
-            Ok(MqttEvent::Incoming(Packet::Publish(delivered))) => decode_delivery(
-                Delivery {
-                    broker: &broker,
-                    topic: &delivered.topic,
-                    qos: qos_number(delivered.qos),
-                    retain: delivered.retain,
-                    packet_id: delivered.pkid,
-                    payload: &delivered.payload,
-                },
-                &options,
-            ),
+            Ok(MqttEvent::Incoming(Packet::Publish(delivered))) => {
+                let event = decode_delivery(
+                    Delivery {
+                        broker: &broker,
+                        topic: &delivered.topic,
+                        qos: qos_number(delivered.qos),
+                        retain: delivered.retain,
+                        packet_id: delivered.pkid,
+                        payload: &delivered.payload,
+                    },
+                    &options,
+                );
+                if events.send(event).await.is_err() {
+                    return;
+                }
+                // Not acknowledged (the request queue is full): the broker sends it again.
+                let _ = client.try_ack(&delivered);
+                continue;
+            }
             Ok(_) => continue,
             Err(error) => {
                 let text = format!("mqtt {broker}: {error}; reconnecting in {backoff:?}");
