@@ -95,6 +95,9 @@ listener $MQTT_PORT 127.0.0.1
 allow_anonymous true
 persistence true
 persistence_location $WORK/
+# The default (1000 queued QoS 1 messages per client) makes the broker drop messages for a
+# subscriber that falls behind a burst; a platform broker needs more.
+max_queued_messages 100000
 CONF
 # As root, mosquitto drops to the 'mosquitto' user, which cannot write the temp dir.
 [ "$(id -u)" -ne 0 ] || echo "user root" >> "$WORK/mosquitto.conf"
