@@ -6,8 +6,6 @@
 //! published with QoS 1 over a persistent session of its own (client id + `-pub`), so
 //! readings queued while the broker is away are sent when it is back.
 
-use std::time::Duration;
-
 use rumqttc::{AsyncClient, QoS};
 use tokio::sync::mpsc;
 
@@ -90,12 +88,6 @@ impl Publisher {
             .await
             .map_err(|error| format!("cannot publish to {topic}: {error}"))?;
         Ok(topic)
-    }
-
-    /// Waits up to `limit` for queued readings to leave, then disconnects.
-    pub async fn finish(&self, limit: Duration) {
-        tokio::time::sleep(limit.min(Duration::from_millis(200))).await;
-        let _ = self.client.disconnect().await;
     }
 }
 
