@@ -59,6 +59,7 @@ stage_node() { bash scripts/test-node.sh; }
 stage_wasm() { bash scripts/test-wasm.sh; }
 stage_web() { bash scripts/test-web.sh; }
 stage_serial() { bash scripts/test-serial.sh; }
+stage_listen() { bash scripts/test-listen.sh; }
 
 ensure_rust_components
 stage fmt stage_fmt
@@ -73,6 +74,7 @@ stage node stage_node
 stage wasm stage_wasm
 stage web stage_web
 stage serial stage_serial
+stage listen stage_listen
 stage fuzz stage_fuzz
 
 echo

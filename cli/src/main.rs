@@ -9,6 +9,7 @@ mod encode;
 mod explain;
 mod follow;
 mod input;
+mod listen;
 mod table;
 
 use std::io::{self, BufWriter, Write};
@@ -131,6 +132,14 @@ enum Command {
         after_long_help = DECODE_EXAMPLES
     )]
     Decode(DecodeArgs),
+    /// Receive meter traffic over CoAP and MQTT, print NDJSON, publish readings.
+    #[command(
+        long_about = "Receive NB-IoT/Cat.1 meter messages as a CoAP server and/or an MQTT \
+                      subscriber, print each decoded message as one NDJSON line, and publish \
+                      flat readings to a broker.",
+        after_long_help = listen::LISTEN_EXAMPLES
+    )]
+    Listen(listen::ListenArgs),
     /// Print every byte of one frame with the model field it went to.
     #[command(after_help = "Example:\n  meterwire explain '10 7B 05 80 16'")]
     Explain {
@@ -618,6 +627,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Decode(args) => decode(args),
+        Command::Listen(args) => listen::listen(args),
         Command::Explain {
             hex,
             protocol,

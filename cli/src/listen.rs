@@ -1,0 +1,180 @@
+//! `meterwire listen`: the platform side (crate `meterwire-platform`) on the command line.
+//! A CoAP server and/or an MQTT subscriber print one NDJSON line per message; readings can
+//! be published to a broker.
+
+use std::io::{self, Write};
+
+use clap::Args;
+use meterwire::{Keys, Options};
+use meterwire_platform::listen::{run, runtime, ListenConfig, PublishSettings};
+use meterwire_platform::mqtt_listener::MqttSettings;
+
+/// Examples and output rules shown at the end of `meterwire listen --help`.
+pub const LISTEN_EXAMPLES: &str = "\
+Output:
+  One NDJSON line per message on standard output: the decoded model of the CoAP or MQTT
+  message (its frame nested in 'payload') with 'received' (UTC, RFC 3339) and 'peer' first,
+  and for MQTT 'topic', 'qos' and 'retain'. With --reading, the flat reading of the carried
+  frame instead. A message that fails prints {\"received\",\"peer\",...,\"error\":{...}} and the
+  listener goes on. Connection changes go to standard error.
+
+CoAP:
+  POST/PUT from meters; CON gets a piggybacked ACK 2.04 Changed (4.00 Bad Request when the
+  message fails to decode), NON a NON response. Retransmissions (same peer and message id
+  within 247 s) are decoded once; Block1 uploads are reassembled (2.31 Continue per block).
+
+MQTT:
+  Subscribes with QoS 1 on a persistent session (--client-id, clean session off), so the
+  broker queues messages while the listener is away; reconnects with backoff. Payloads are
+  binary or hex text.
+
+Examples:
+  meterwire listen --coap 0.0.0.0:5683
+  meterwire listen --mqtt mqtt://127.0.0.1:1883 --topic 'meters/#'
+  meterwire listen --coap 0.0.0.0:5683 --mqtt mqtt://127.0.0.1:1883 \\
+      --publish mqtt://127.0.0.1:1883 --publish-topic 'meterwire/{id}' --retain";
+
+/// The options of `meterwire listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Serve CoAP on this UDP address (HOST:PORT, e.g. 0.0.0.0:5683).
+    #[arg(long, value_name = "HOST:PORT")]
+    coap: Option<String>,
+    /// Subscribe to this broker (mqtt://HOST:PORT).
+    #[arg(long, value_name = "URL")]
+    mqtt: Option<String>,
+    /// Topic filters to subscribe to (repeat for more).
+    #[arg(long, value_name = "FILTER", default_value = "meters/#")]
+    topic: Vec<String>,
+    /// MQTT client id (fixed, so the broker keeps the session); readings are published as
+    /// ID-pub.
+    #[arg(long, value_name = "ID", default_value = "meterwire-listen")]
+    client_id: String,
+    /// MQTT user name (for --mqtt and --publish).
+    #[arg(long, value_name = "NAME", requires = "password")]
+    username: Option<String>,
+    /// MQTT password.
+    #[arg(long, value_name = "PASSWORD", requires = "username")]
+    password: Option<String>,
+    /// Start a new MQTT session on each connection (messages sent while away are lost).
+    #[arg(long)]
+    clean_session: bool,
+    /// Publish the flat reading of each decoded message to this broker (mqtt://HOST:PORT).
+    #[arg(long, value_name = "URL")]
+    publish: Option<String>,
+    /// Topic of published readings: {id} is the meter id, {protocol} coap or mqtt.
+    #[arg(long, value_name = "TEMPLATE", default_value = "meterwire/{id}")]
+    publish_topic: String,
+    /// Publish readings as retained messages.
+    #[arg(long)]
+    retain: bool,
+    /// Print flat readings instead of models.
+    #[arg(long)]
+    reading: bool,
+    /// Per-device keys: a file of ID=HEX lines (or one key, or ID=HEX,ID=HEX); '#' starts a
+    /// comment line.
+    #[arg(long, value_name = "FILE")]
+    keys: Option<String>,
+    /// The scheme encrypted payloads use (sm4-cbc, aes-128-ecb, ...; see decode --help).
+    #[arg(long, value_name = "SCHEME", value_parser = crate::parse_cipher)]
+    cipher: Option<meterwire::payload::cipher::PayloadCipher>,
+}
+
+/// Reads a `--keys` file: `ID=HEX` lines, blank lines and `#` comments.
+fn read_keys(path: &str) -> Result<Keys, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let entries: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    Options::parse_keys(&entries.join(",")).map_err(|e| format!("{path}: {e}"))
+}
+
+/// The broker settings of `url` with the shared client options.
+fn broker(args: &ListenArgs, url: &str, client_id: &str) -> Result<MqttSettings, String> {
+    let mut settings = MqttSettings::from_url(url, client_id)?;
+    settings.clean_session = args.clean_session;
+    if let (Some(user), Some(password)) = (&args.username, &args.password) {
+        settings.credentials = Some((user.clone(), password.clone()));
+    }
+    Ok(settings)
+}
+
+/// The configuration `args` give.
+fn config(args: &ListenArgs) -> Result<ListenConfig, String> {
+    if args.coap.is_none() && args.mqtt.is_none() {
+        return Err("give --coap HOST:PORT and/or --mqtt mqtt://HOST:PORT".into());
+    }
+    let keys = match &args.keys {
+        Some(path) => read_keys(path)?,
+        None => Keys::None,
+    };
+    let mqtt = match &args.mqtt {
+        Some(url) => Some((broker(args, url, &args.client_id)?, args.topic.clone())),
+        None => None,
+    };
+    let publish = match &args.publish {
+        Some(url) => Some(PublishSettings {
+            broker: broker(args, url, &format!("{}-pub", args.client_id))?,
+            topic: args.publish_topic.clone(),
+            retain: args.retain,
+        }),
+        None => None,
+    };
+    Ok(ListenConfig {
+        coap: args.coap.clone(),
+        mqtt,
+        publish,
+        reading: args.reading,
+        options: Options::default()
+            .with_keys(keys)
+            .with_payload_cipher(args.cipher),
+        ..ListenConfig::default()
+    })
+}
+
+/// Runs `meterwire listen`: exit status 2 for bad options or a socket that cannot be
+/// bound; otherwise it runs until killed.
+pub fn listen(args: &ListenArgs) -> io::Result<u8> {
+    let config = match config(args) {
+        Ok(config) => config,
+        Err(text) => {
+            eprintln!("meterwire listen: {text}");
+            return Ok(2);
+        }
+    };
+    let runtime = runtime()?;
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut log = io::stderr();
+    match runtime.block_on(run(config, &mut out, &mut log)) {
+        Ok(()) => Ok(0),
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Err(error),
+        Err(error) => {
+            let _ = writeln!(log, "meterwire listen: {error}");
+            Ok(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_files_take_id_lines_and_comments() {
+        let path = std::env::temp_dir().join(format!("meterwire-keys-{}.txt", std::process::id()));
+        std::fs::write(
+            &path,
+            "# keys\n860000000000001=000102030405060708090A0B0C0D0E0F\n\n12345678 = 0F0E0D0C0B0A09080706050403020100\n",
+        )
+        .unwrap();
+        let keys = read_keys(path.to_str().unwrap()).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(keys.for_meter("860000000000001").is_some());
+        assert!(keys.for_meter("12345678").is_some());
+        assert!(keys.for_meter("1").is_none());
+        assert!(read_keys("/nonexistent/keys.txt").is_err());
+    }
+}

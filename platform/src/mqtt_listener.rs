@@ -1,0 +1,308 @@
+//! An MQTT subscriber: connects to a broker with `rumqttc`, subscribes with QoS 1 and
+//! decodes each PUBLISH's payload as the core decodes an MQTT message.
+//!
+//! The session is persistent by default (clean session off, a fixed client id), so the
+//! broker keeps the subscriptions and queues QoS 1 messages while the listener is away;
+//! after an error the listener waits (backoff doubling from 250 ms up to
+//! [`MqttSettings::max_backoff`]) and reconnects, subscribing again on every CONNACK.
+//!
+//! A payload that is hex text (`68 15 15 68 …` or `FEFE68…`, only hex digits and blanks) is
+//! read as the bytes it spells; anything else is taken as binary. The bytes are put back
+//! into a PUBLISH with the delivered topic, QoS, retain flag and packet id
+//! ([`meterwire::mqtt::publish`]) and decoded with the protocol named `mqtt`, so payload
+//! detection, nested frames and per-device keys (the topic's segments name the device) are
+//! exactly those of `meterwire decode`.
+//!
+//! QoS 1 messages are acknowledged (PUBACK) only after their event has been handed on, so a
+//! message the listener did not take is delivered again rather than lost.
+
+use std::time::Duration;
+
+use meterwire::mqtt::{publish, MqttVersion};
+use meterwire::{decode, parse_hex, Options, Protocol};
+use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS};
+use tokio::sync::mpsc;
+
+use crate::message::{Event, Failure, Message, Source};
+use crate::time::now_rfc3339;
+
+/// The first wait before reconnecting.
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(250);
+
+/// How to reach a broker.
+#[derive(Clone, Debug)]
+pub struct MqttSettings {
+    /// Broker host name or address.
+    pub host: String,
+    /// Broker port (1883 when the URL has none).
+    pub port: u16,
+    /// The client id (fixed, so the broker finds the persistent session again).
+    pub client_id: String,
+    /// User name and password, if the broker wants them.
+    pub credentials: Option<(String, String)>,
+    /// Start a new session on every connection (off: persistent session).
+    pub clean_session: bool,
+    /// MQTT keep alive.
+    pub keep_alive: Duration,
+    /// The longest wait between reconnection attempts.
+    pub max_backoff: Duration,
+}
+
+impl MqttSettings {
+    /// Settings for `mqtt://HOST[:PORT]` with `client_id` and a persistent session.
+    pub fn from_url(url: &str, client_id: &str) -> Result<MqttSettings, String> {
+        let (host, port) = parse_broker_url(url)?;
+        Ok(MqttSettings {
+            host,
+            port,
+            client_id: client_id.to_string(),
+            credentials: None,
+            clean_session: false,
+            keep_alive: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(5),
+        })
+    }
+
+    /// `HOST:PORT` as printed in `peer`.
+    pub fn broker(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
+    /// The `rumqttc` options of these settings.
+    pub fn client_options(&self) -> MqttOptions {
+        let mut options = MqttOptions::new(&self.client_id, &self.host, self.port);
+        options
+            .set_clean_session(self.clean_session)
+            .set_keep_alive(self.keep_alive)
+            .set_max_packet_size(256 * 1024, 256 * 1024);
+        if let Some((user, password)) = &self.credentials {
+            options.set_credentials(user, password);
+        }
+        options
+    }
+}
+
+/// Reads `mqtt://HOST[:PORT]` (or `HOST[:PORT]`; `[v6]:PORT` for IPv6 addresses).
+pub fn parse_broker_url(url: &str) -> Result<(String, u16), String> {
+    let rest = match url.split_once("://") {
+        Some(("mqtt" | "tcp", rest)) => rest,
+        Some((scheme, _)) => {
+            return Err(format!(
+                "unsupported scheme '{scheme}': use mqtt://HOST:PORT (TLS is not built in)"
+            ))
+        }
+        None => url,
+    };
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') && !port.contains(']') => {
+            let port = port
+                .parse::<u16>()
+                .map_err(|_| format!("bad port '{port}' in '{url}'"))?;
+            (host, port)
+        }
+        _ => (rest, 1883),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(format!("no host in '{url}'"));
+    }
+    Ok((host.to_string(), port))
+}
+
+/// The bytes of a payload: hex text read as what it spells, anything else as it is.
+pub fn payload_bytes(payload: &[u8]) -> Vec<u8> {
+    let is_hex_text = payload.iter().any(u8::is_ascii_hexdigit)
+        && payload
+            .iter()
+            .all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace());
+    if is_hex_text {
+        if let Ok(text) = std::str::from_utf8(payload) {
+            if let Ok(bytes) = parse_hex(text) {
+                return bytes;
+            }
+        }
+    }
+    payload.to_vec()
+}
+
+/// One delivered PUBLISH.
+#[derive(Clone, Copy, Debug)]
+pub struct Delivery<'a> {
+    /// The broker it came from (`HOST:PORT`).
+    pub broker: &'a str,
+    /// Its topic.
+    pub topic: &'a str,
+    /// Its QoS.
+    pub qos: u8,
+    /// Its retain flag.
+    pub retain: bool,
+    /// Its packet id (QoS 1 and 2).
+    pub packet_id: u16,
+    /// Its payload.
+    pub payload: &'a [u8],
+}
+
+/// Decodes one delivered PUBLISH (module docs) into its event.
+pub fn decode_delivery(delivery: Delivery<'_>, options: &Options) -> Event {
+    let received = now_rfc3339();
+    let source = Source::Mqtt {
+        broker: delivery.broker.to_string(),
+        topic: delivery.topic.to_string(),
+        qos: delivery.qos,
+        retain: delivery.retain,
+    };
+    let bytes = payload_bytes(delivery.payload);
+    let packet_id = Some(delivery.packet_id).filter(|_| delivery.qos > 0);
+    let decoded = publish(
+        delivery.topic,
+        delivery.qos,
+        packet_id,
+        delivery.retain,
+        false,
+        MqttVersion::V311,
+        &bytes,
+    )
+    .and_then(|packet| {
+        let options = options
+            .clone()
+            .with_protocol(Some(Protocol::Mqtt))
+            .with_mqtt_version(Some(MqttVersion::V311));
+        decode(&packet, &options)
+    });
+    match decoded {
+        Ok(decoded) => Event::Message(Box::new(Message {
+            received,
+            source,
+            decoded,
+        })),
+        Err(error) => Event::Failure(Failure::from_error(received, source, &error)),
+    }
+}
+
+fn qos_number(qos: QoS) -> u8 {
+    match qos {
+        QoS::AtMostOnce => 0,
+        QoS::AtLeastOnce => 1,
+        QoS::ExactlyOnce => 2,
+    }
+}
+
+/// Subscribes to `topics` (QoS 1) and sends an event for every delivered message until
+/// `events` is closed. Connection changes are [`Event::Status`] events; the listener never
+/// gives up on a broker.
+pub async fn subscribe(
+    settings: MqttSettings,
+    topics: Vec<String>,
+    options: Options,
+    events: mpsc::Sender<Event>,
+) {
+    let broker = settings.broker();
+    let mut client_options = settings.client_options();
+    // A QoS 1 message is acknowledged only once its event is handed on (below).
+    client_options.set_manual_acks(true);
+    let (client, mut event_loop) = AsyncClient::new(client_options, 1024);
+    let mut backoff = INITIAL_BACKOFF;
+    loop {
+        let polled = tokio::select! {
+            polled = event_loop.poll() => polled,
+            () = events.closed() => return,
+        };
+        let event = match polled {
+            Ok(MqttEvent::Incoming(Packet::ConnAck(ack))) => {
+                backoff = INITIAL_BACKOFF;
+                for topic in &topics {
+                    if let Err(error) = client.try_subscribe(topic.as_str(), QoS::AtLeastOnce) {
+                        let text = format!("mqtt {broker}: cannot subscribe to {topic}: {error}");
+                        let _ = events.send(Event::Status(text)).await;
+                    }
+                }
+                Event::Status(format!(
+                    "mqtt {broker}: connected as {} (session present: {}), topics {}",
+                    settings.client_id,
+                    ack.session_present,
+                    topics.join(" ")
+                ))
+            }
+            Ok(MqttEvent::Incoming(Packet::Publish(delivered))) => {
+                let event = decode_delivery(
+                    Delivery {
+                        broker: &broker,
+                        topic: &delivered.topic,
+                        qos: qos_number(delivered.qos),
+                        retain: delivered.retain,
+                        packet_id: delivered.pkid,
+                        payload: &delivered.payload,
+                    },
+                    &options,
+                );
+                if events.send(event).await.is_err() {
+                    return;
+                }
+                // Not acknowledged (the request queue is full): the broker sends it again.
+                let _ = client.try_ack(&delivered);
+                continue;
+            }
+            Ok(_) => continue,
+            Err(error) => {
+                let text = format!("mqtt {broker}: {error}; reconnecting in {backoff:?}");
+                if events.send(Event::Status(text)).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = backoff.saturating_mul(2).min(settings.max_backoff);
+                continue;
+            }
+        };
+        if events.send(event).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_urls() {
+        assert_eq!(
+            parse_broker_url("mqtt://127.0.0.1:1884").unwrap(),
+            ("127.0.0.1".to_string(), 1884)
+        );
+        assert_eq!(
+            parse_broker_url("broker.local").unwrap(),
+            ("broker.local".to_string(), 1883)
+        );
+        assert_eq!(
+            parse_broker_url("mqtt://[::1]:1885").unwrap(),
+            ("::1".to_string(), 1885)
+        );
+        assert!(parse_broker_url("mqtts://h:8883").is_err());
+    }
+
+    #[test]
+    fn hex_and_binary_payloads_decode_alike() {
+        let hex = "FEFE6810785634120001008116901F01563412002C000012002C0030081503252000006F16";
+        let binary = parse_hex(hex).unwrap();
+        for payload in [hex.as_bytes(), binary.as_slice()] {
+            let delivery = Delivery {
+                broker: "b:1883",
+                topic: "meters/00010012345678",
+                qos: 1,
+                retain: false,
+                packet_id: 7,
+                payload,
+            };
+            let Event::Message(message) = decode_delivery(delivery, &Options::default()) else {
+                panic!("not decoded");
+            };
+            let reading: serde_json::Value = serde_json::from_str(&message.reading_line()).unwrap();
+            assert_eq!(reading["id"], "00010012345678");
+            assert_eq!(reading["protocol"], "mqtt");
+            let line: serde_json::Value = serde_json::from_str(&message.model_line()).unwrap();
+            assert_eq!(line["topic"], "meters/00010012345678");
+            assert_eq!(line["payload"]["protocol"], "cjt188");
+        }
+    }
+}
