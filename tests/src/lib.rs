@@ -148,3 +148,32 @@ pub fn close(a: f64, b: f64) -> bool {
     let diff = (a - b).abs();
     diff <= 5e-7 || diff <= b.abs().max(a.abs()) * 1e-9
 }
+
+/// The keys of a vector line in the order the files keep them: name, protocol, hex, the
+/// options, then `expected` last.
+pub const LINE_KEYS: [&str; 11] = [
+    "name",
+    "protocol",
+    "hex",
+    "note",
+    "key",
+    "request",
+    "profile",
+    "mqtt_version",
+    "cipher",
+    "tlv_schema",
+    "expected",
+];
+
+/// One vector line as the files hold it: compact JSON with the keys of [`LINE_KEYS`] in that
+/// order (the `regenerate` tests write every line through this).
+pub fn line_text(line: &Json) -> String {
+    let parts: Vec<String> = LINE_KEYS
+        .iter()
+        .filter_map(|key| {
+            let value = serde_json::to_string(line.get(*key)?).ok()?;
+            Some(format!("{}:{value}", serde_json::json!(key)))
+        })
+        .collect();
+    format!("{{{}}}", parts.join(","))
+}

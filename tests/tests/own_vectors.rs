@@ -9,7 +9,7 @@
 use std::fs;
 
 use meterwire::{decode, decode_json, parse_hex, Options};
-use meterwire_conformance::{line_options, own_vectors_dir, read_jsonl};
+use meterwire_conformance::{line_options, line_text, own_vectors_dir, read_jsonl};
 use serde_json::{json, Value as Json};
 
 fn vector_files() -> Vec<std::path::PathBuf> {
@@ -292,30 +292,8 @@ fn regenerate() {
                 };
                 line["expected"] = expected;
             }
-            // Keys in reading order: name, protocol, hex, then the rest, expected last.
-            let mut parts = Vec::new();
-            for key in [
-                "name",
-                "protocol",
-                "hex",
-                "note",
-                "key",
-                "request",
-                "profile",
-                "mqtt_version",
-                "cipher",
-                "tlv_schema",
-                "expected",
-            ] {
-                if let Some(v) = line.get(key) {
-                    parts.push(format!(
-                        "{}:{}",
-                        json!(key),
-                        serde_json::to_string(v).unwrap()
-                    ));
-                }
-            }
-            out.push_str(&format!("{{{}}}\n", parts.join(",")));
+            out.push_str(&line_text(&line));
+            out.push('\n');
         }
         fs::write(&file, out).unwrap();
     }

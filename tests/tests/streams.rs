@@ -6,8 +6,8 @@
 use std::fs;
 
 use meterwire::{decode_stream_json, parse_hex, Decoder};
-use meterwire_conformance::{line_options, own_vectors_dir, read_jsonl};
-use serde_json::{json, Value as Json};
+use meterwire_conformance::{line_options, line_text, own_vectors_dir, read_jsonl};
+use serde_json::Value as Json;
 
 fn stream_files() -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = fs::read_dir(own_vectors_dir().join("streams"))
@@ -211,17 +211,8 @@ fn regenerate() {
                 let text = decode_stream_json(&bytes, &line_options(&line));
                 line["expected"] = serde_json::from_str(&text).expect("JSON");
             }
-            let mut parts = Vec::new();
-            for key in ["name", "protocol", "hex", "note", "key", "expected"] {
-                if let Some(v) = line.get(key) {
-                    parts.push(format!(
-                        "{}:{}",
-                        json!(key),
-                        serde_json::to_string(v).unwrap()
-                    ));
-                }
-            }
-            out.push_str(&format!("{{{}}}\n", parts.join(",")));
+            out.push_str(&line_text(&line));
+            out.push('\n');
         }
         fs::write(&file, out).expect("written");
     }
