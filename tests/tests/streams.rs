@@ -156,6 +156,18 @@ fn hand_checked_stream_items() {
             s(113, 297, "frame"),
         ]
     );
+    // CONNECT (14), PUBLISH (49), PUBACK (4), PUBLISH with 84 01 (135), PINGREQ (2), 30 81.
+    assert_eq!(
+        shape("stream-mqtt-tcp-capture"),
+        [
+            s(0, 14, "frame"),
+            s(14, 63, "frame"),
+            s(63, 67, "frame"),
+            s(67, 202, "frame"),
+            s(202, 204, "frame"),
+            s(204, 206, "truncated"),
+        ]
+    );
     // The compact frame decoded with the format its full frame taught: 12.345 m3.
     let compact = lines()
         .into_iter()
