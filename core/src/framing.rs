@@ -118,6 +118,24 @@ pub enum Lead {
     Second(&'static [u8]),
 }
 
+/// Eight views of 16 positions of a stream: `block[k]` holds the bytes that start `k` after
+/// each position (the first byte in `block[0]`, the second in `block[1]`, …).
+pub type Block = [wide::u8x16; BLOCK_VIEWS];
+
+/// How many bytes of each position a [`Block`] shows.
+pub const BLOCK_VIEWS: usize = 8;
+
+/// A family's test of 16 positions at once ([`Framing::with_block_filter`]): lane `i` set
+/// when a frame of the family may start at position `i`. It must accept every position at
+/// which the family's `scan` finds anything but [`Scan::None`]; it only narrows what the
+/// family's [`Lead`] lets through, so noise costs fewer scans.
+pub type BlockFilter = fn(&Block) -> wide::u8x16;
+
+/// Lanes whose byte lies in `low..=high`.
+pub fn in_range(v: wide::u8x16, low: u8, high: u8) -> wide::u8x16 {
+    v.max(wide::u8x16::splat(low)).cmp_eq(v) & v.min(wide::u8x16::splat(high)).cmp_eq(v)
+}
+
 /// When the deframer looks for a family's frames.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Search {

@@ -32,7 +32,7 @@ use alloc::vec::Vec;
 use serde::Serialize;
 
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
-use crate::framing::{Lead, Scan, Search, StreamContext};
+use crate::framing::{BlockFilter, Lead, Scan, Search, StreamContext};
 use crate::model::{Decoded, Protocol};
 use crate::Options;
 
@@ -97,6 +97,8 @@ pub struct Framing {
     /// Whether a verified frame of the family is a request that a one-byte acknowledgement
     /// can answer (the M-Bus `E5` rule).
     pub(crate) request: fn(&[u8]) -> bool,
+    /// A test of 16 positions at once that narrows the lead in noise (optional).
+    pub(crate) block: Option<BlockFilter>,
 }
 
 impl Framing {
@@ -112,6 +114,16 @@ impl Framing {
             lead,
             scan,
             request,
+            block: None,
+        }
+    }
+
+    /// The same framing with a block filter: SIMD tests of 16 positions that let fewer
+    /// positions of noise through to `scan` than the lead does ([`BlockFilter`]).
+    pub const fn with_block_filter(self, block: BlockFilter) -> Framing {
+        Framing {
+            block: Some(block),
+            ..self
         }
     }
 

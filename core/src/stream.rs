@@ -53,11 +53,12 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 
 use crate::error::{ErrorKind, Result};
-use crate::framing::{Lead, Scan, Search, StreamContext};
+use crate::framing::{Block, BlockFilter, Lead, Scan, Search, StreamContext, BLOCK_VIEWS};
 use crate::model::{Decoded, Protocol};
 use crate::protocol::{self, Framing};
 use crate::wmbus::Session;
 use crate::{hex, Options};
+use wide::u8x16;
 
 /// The longest garbage span of noise: a longer run is reported as several spans, so a decoder
 /// never holds more than this many bytes of noise.
@@ -263,6 +264,69 @@ pub fn items_json(items: &[StreamItem]) -> String {
     out
 }
 
+/// The first 16 positions of `rest` as a [`Block`], when the 23 bytes it reads are there.
+fn block_at(rest: &[u8]) -> Option<Block> {
+    let bytes = rest.get(..BLOCK_VIEWS.saturating_add(15))?;
+    let view = |k: usize| -> Option<u8x16> {
+        let lanes: [u8; 16] = bytes.get(k..k.saturating_add(16))?.try_into().ok()?;
+        Some(u8x16::new(lanes))
+    };
+    Some([
+        view(0)?,
+        view(1)?,
+        view(2)?,
+        view(3)?,
+        view(4)?,
+        view(5)?,
+        view(6)?,
+        view(7)?,
+    ])
+}
+
+/// How a decoder tests 16 positions at once: the block filters of the families that have
+/// one, and the lead bytes of the others.
+#[derive(Clone, Debug)]
+struct BlockTest {
+    filters: Vec<BlockFilter>,
+    /// Lead bytes compared with the first byte of each position.
+    first: Vec<u8x16>,
+    /// Lead bytes compared with the second byte.
+    second: Vec<u8x16>,
+}
+
+impl BlockTest {
+    fn new(families: &[Family]) -> BlockTest {
+        let mut test = BlockTest {
+            filters: Vec::new(),
+            first: Vec::new(),
+            second: Vec::new(),
+        };
+        for family in families {
+            match (family.framing.block, family.framing.lead) {
+                (Some(filter), _) => test.filters.push(filter),
+                (None, Lead::First(bytes)) => {
+                    test.first.extend(bytes.iter().map(|b| u8x16::splat(*b)));
+                }
+                (None, Lead::Second(bytes)) => {
+                    test.second.extend(bytes.iter().map(|b| u8x16::splat(*b)));
+                }
+            }
+        }
+        test
+    }
+
+    /// Lanes of the positions some family may start a frame at.
+    fn test(&self, block: &Block) -> u8x16 {
+        let [b0, b1, ..] = *block;
+        let hits = self
+            .filters
+            .iter()
+            .fold(u8x16::ZERO, |acc, f| acc | f(block));
+        let hits = self.first.iter().fold(hits, |acc, n| acc | b0.cmp_eq(*n));
+        self.second.iter().fold(hits, |acc, n| acc | b1.cmp_eq(*n))
+    }
+}
+
 /// One searched family of a decoder.
 #[derive(Clone, Copy, Debug)]
 struct Family {
@@ -321,6 +385,11 @@ pub struct Decoder {
     /// Per byte value: bit 0 when some family's frames may open with it, bit 1 when some
     /// family's frames may have it second (the hot loop's one lookup per byte).
     lead: [u8; 256],
+    /// How blocks of 16 positions are tested at once (not when a family is searched alone:
+    /// then every byte is a candidate).
+    blocks: Option<BlockTest>,
+    /// The last block tested: its first stream offset and its lanes that may start a frame.
+    block_hits: Option<(usize, u32)>,
     /// The named family is searched alone (permissive form).
     alone: bool,
     /// Unconsumed bytes; `buf[0]` is stream offset `base`.
@@ -371,6 +440,7 @@ impl Decoder {
         for ((l, f), s) in lead.iter_mut().zip(first.iter()).zip(second.iter()) {
             *l = u8::from(*f != 0) | (u8::from(*s != 0) << 1);
         }
+        let blocks = (!alone).then(|| BlockTest::new(&families));
         Decoder {
             opts,
             families,
@@ -378,6 +448,8 @@ impl Decoder {
             second,
             second_families,
             lead,
+            blocks,
+            block_hits: None,
             alone,
             buf: Vec::new(),
             base: 0,
@@ -539,26 +611,51 @@ impl Decoder {
         mask
     }
 
-    /// The first position at or after `from` where some family's lead matches (the last
+    /// The first position at or after `from` (an index of `buf`) where some family may start
+    /// a frame, by the block test or, in the last bytes, the lead (the last
     /// byte of the buffer is left to the caller when it may only lead by its successor).
-    fn next_candidate(&self, from: usize) -> Option<usize> {
+    fn next_candidate(&mut self, from: usize) -> Option<usize> {
+        // Blocks of 16 positions at once while 23 bytes are there (each family's block
+        // filter, or its lead bytes); a block's result is kept, so the candidates of one
+        // block cost one test.
+        let mut start = from;
+        if let Some(blocks) = &self.blocks {
+            loop {
+                let at = self.offset_of(start);
+                let next = match self.block_hits {
+                    Some((block, hits)) if (block..block.saturating_add(16)).contains(&at) => {
+                        let lane = u32::try_from(at.saturating_sub(block)).unwrap_or(0);
+                        let left = hits
+                            .checked_shr(lane)
+                            .unwrap_or(0)
+                            .checked_shl(lane)
+                            .unwrap_or(0);
+                        if left != 0 {
+                            let lane = usize::try_from(left.trailing_zeros()).unwrap_or(0);
+                            return Some(block.saturating_add(lane).saturating_sub(self.base));
+                        }
+                        block.saturating_add(16)
+                    }
+                    _ => at,
+                };
+                let index = next.saturating_sub(self.base);
+                let Some(block) = self.buf.get(index..).and_then(block_at) else {
+                    start = index;
+                    break;
+                };
+                let hits = u32::try_from(blocks.test(&block).move_mask()).unwrap_or(u32::MAX);
+                self.block_hits = Some((next, hits));
+                start = index;
+            }
+        }
+        // The tail, byte by byte: position i is a candidate when byte i opens a frame (bit 0
+        // of its lead) or byte i + 1 is some family's second byte (bit 1).
         let rest = self.buf.get(from..)?;
+        let mut start = start.saturating_sub(from);
         let lead = |b: &u8| self.lead.get(usize::from(*b)).copied().unwrap_or(0);
-        // Position i is a candidate when byte i opens a frame (bit 0 of its lead) or byte
-        // i + 1 is some family's second byte (bit 1): the first byte with any lead bit
-        // decides. Noise has few of them, so 8 bytes at a time are ruled out without a
-        // branch per byte.
-        let mut start = 0usize;
         loop {
             let tail = rest.get(start..)?;
-            let skipped = tail
-                .chunks_exact(8)
-                .take_while(|chunk| chunk.iter().fold(0u8, |acc, b| acc | lead(b)) == 0)
-                .count()
-                .saturating_mul(8);
-            let j = start
-                .saturating_add(skipped)
-                .saturating_add(tail.get(skipped..)?.iter().position(|b| lead(b) != 0)?);
+            let j = start.saturating_add(tail.iter().position(|b| lead(b) != 0)?);
             let bits = rest.get(j).map_or(0, lead);
             if bits & 2 != 0 && j > 0 {
                 return Some(from.saturating_add(j).saturating_sub(1));

@@ -114,11 +114,12 @@ pub mod request;
 use alloc::vec::Vec;
 
 use crate::error::{ErrorKind, Result};
-use crate::framing::{Lead, Scan, Search, Status, StreamContext};
+use crate::framing::{in_range, Block, Lead, Scan, Search, Status, StreamContext};
 use crate::model::{Decoded, Link, Protocol};
 use crate::protocol::{Codec, DetectStep, Detection, Framing, Stage};
 use crate::Options;
 use link::Cjt188Frame;
+use wide::u8x16;
 
 /// The registry entry of CJ/T 188 ([`crate::protocol`]). DL/T 645 frames are recognised here
 /// too, so they are reported as `unsupported` rather than misread.
@@ -131,12 +132,15 @@ pub static CODEC: Codec = Codec {
     ],
     decode,
     encode: Some(encode_model),
-    framing: Some(Framing::new(
-        Search::Always,
-        Lead::First(&[link::PREAMBLE, link::START]),
-        scan,
-        Framing::no_requests,
-    )),
+    framing: Some(
+        Framing::new(
+            Search::Always,
+            Lead::First(&[link::PREAMBLE, link::START]),
+            scan,
+            Framing::no_requests,
+        )
+        .with_block_filter(block_filter),
+    ),
 };
 
 /// A whole CJ/T 188 (or DL/T 645) frame whose length, checksum and end byte verify is that,
@@ -260,6 +264,24 @@ fn stream_frame_len(rest: &[u8]) -> Option<usize> {
     }
 }
 
+/// Whether a meter type byte is one CJ/T 188 defines (10H–49H) or the wildcard `AA`: a
+/// frame in a stream must have one.
+fn stream_meter_type(t: u8) -> bool {
+    (0x10..=0x49).contains(&t) || t == link::WILDCARD
+}
+
+/// The positions where [`scan`] can find something: a wake-up byte before another or before
+/// `68`; `68` before a meter type [`stream_meter_type`] accepts; `68` with a second `68` seven
+/// bytes on (DL/T 645).
+fn block_filter(w: &Block) -> u8x16 {
+    let [b0, b1, .., b7] = *w;
+    let s = u8x16::splat;
+    let start = s(link::START);
+    let wake = b0.cmp_eq(s(link::PREAMBLE)) & (b1.cmp_eq(s(link::PREAMBLE)) | b1.cmp_eq(start));
+    let meter_type = in_range(b1, 0x10, 0x49) | b1.cmp_eq(s(link::WILDCARD));
+    wake | (b0.cmp_eq(start) & (meter_type | b7.cmp_eq(start)))
+}
+
 /// The most wake-up bytes a frame in a stream may start with. A longer run's first bytes are
 /// garbage, and no position counts a long run again, so the search stays linear.
 const MAX_STREAM_PREAMBLE: usize = 16;
@@ -273,6 +295,11 @@ fn scan(rest: &[u8], _: &StreamContext) -> Scan {
         .take_while(|b| **b == link::PREAMBLE)
         .count();
     if p > MAX_STREAM_PREAMBLE {
+        return Scan::None;
+    }
+    let body = rest.get(p..).unwrap_or(&[]);
+    let dlt645_shape = body.get(dlt645::START2) == Some(&link::START);
+    if body.get(1).is_some_and(|t| !stream_meter_type(*t)) && !dlt645_shape && body.len() > 7 {
         return Scan::None;
     }
     let cjt188 = link::frame_status(rest);

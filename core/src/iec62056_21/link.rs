@@ -531,6 +531,22 @@ pub const MAX_STREAM_MESSAGE: usize = 4096;
 /// STX (a data message), SOH (a command).
 pub const STREAM_LEAD: &[u8] = &[SLASH, SLASH | 0x80, STX, STX | 0x80, SOH, SOH | 0x80];
 
+/// The positions where [`scan`] (searched among other families) can find something, parity
+/// bits ignored: `/` before `?` or an upper-case letter, STX before a printable character,
+/// SOH before a letter from `B` to `W` (the command letters B, E, P, R, W lie there).
+pub fn block_filter(w: &crate::framing::Block) -> wide::u8x16 {
+    use crate::framing::in_range;
+    use wide::u8x16;
+    let seven = u8x16::splat(0x7F);
+    let [b0, b1, ..] = *w;
+    let (c0, c1) = (b0 & seven, b1 & seven);
+    let s = u8x16::splat;
+    let slash = c0.cmp_eq(s(SLASH)) & (c1.cmp_eq(s(b'?')) | in_range(c1, b'A', b'Z'));
+    let data = c0.cmp_eq(s(STX)) & in_range(c1, 0x20, 0x7E);
+    let command = c0.cmp_eq(s(SOH)) & in_range(c1, b'B', b'W');
+    slash | data | command
+}
+
 /// What starts `rest` in a stream ([`crate::framing::Scan`]). Searched among other families
 /// only messages that prove themselves: data messages and commands whose BCC verifies over
 /// printable text, and DSMR telegrams with a CRC that verifies. When the caller names

@@ -130,12 +130,15 @@ pub static CODEC: Codec = Codec {
     ],
     decode,
     encode: Some(encode_model),
-    framing: Some(Framing::new(
-        Search::AlwaysAloneWhenNamed,
-        Lead::First(link::STREAM_LEAD),
-        link::scan,
-        Framing::no_requests,
-    )),
+    framing: Some(
+        Framing::new(
+            Search::AlwaysAloneWhenNamed,
+            Lead::First(link::STREAM_LEAD),
+            link::scan,
+            Framing::no_requests,
+        )
+        .with_block_filter(link::block_filter),
+    ),
 };
 
 /// A whole message whose structure verifies strictly.

@@ -16,11 +16,12 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use crate::error::Result;
-use crate::framing::{Lead, Scan, Search, StreamContext};
+use crate::framing::{Block, Lead, Scan, Search, StreamContext};
 use crate::model::{Decoded, Link, Protocol};
 use crate::protocol::{Codec, DetectStep, Detection, Framing, Stage};
 use crate::Options;
 use link::{field, Frame};
+use wide::u8x16;
 
 /// The registry entry of wired M-Bus ([`crate::protocol`]).
 pub static CODEC: Codec = Codec {
@@ -29,12 +30,15 @@ pub static CODEC: Codec = Codec {
     detect: &[DetectStep::new(Stage::Structure, detect)],
     decode,
     encode: Some(encode_model),
-    framing: Some(Framing::new(
-        Search::Always,
-        Lead::First(&[link::ACK, link::SHORT_START, link::LONG_START]),
-        scan,
-        is_request,
-    )),
+    framing: Some(
+        Framing::new(
+            Search::Always,
+            Lead::First(&[link::ACK, link::SHORT_START, link::LONG_START]),
+            scan,
+            is_request,
+        )
+        .with_block_filter(block_filter),
+    ),
 };
 
 /// Detection (design §3): `E5`, `10 …`, and `68 L L 68` (a prefix of it too) commit to M-Bus.
@@ -95,6 +99,16 @@ fn scan(rest: &[u8], ctx: &StreamContext) -> Scan {
         Ok(link::Status::Incomplete { needed }) => Scan::Incomplete(needed),
         Err(_) => Scan::None,
     }
+}
+
+/// The positions where [`scan`] can find something: `68 L L 68`, `10` with a stop byte four
+/// bytes on, and `E5`.
+fn block_filter(w: &Block) -> u8x16 {
+    let [b0, b1, b2, b3, b4, ..] = *w;
+    let s = u8x16::splat;
+    let long = b0.cmp_eq(s(link::LONG_START)) & b3.cmp_eq(s(link::LONG_START)) & b1.cmp_eq(b2);
+    let short = b0.cmp_eq(s(link::SHORT_START)) & b4.cmp_eq(s(link::STOP));
+    long | short | b0.cmp_eq(s(link::ACK))
 }
 
 /// A frame from the master (C field with the PRM bit): an `E5` may answer it.

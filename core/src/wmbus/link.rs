@@ -339,6 +339,22 @@ pub fn commits(bytes: &[u8]) -> bool {
 /// search over noise a check at that many more positions.
 pub const STREAM_C_FIELDS: &[u8] = &[0x44, 0x46, 0x08, 0x18, 0x28, 0x38, 0x47, 0x48];
 
+/// The positions where [`scan`] (searched among other families) can find something: an L
+/// field of at least 10 before one of [`STREAM_C_FIELDS`], and a manufacturer field whose
+/// first and last letters are letters (`plausible_manufacturer` checks all three).
+pub fn block_filter(w: &crate::framing::Block) -> wide::u8x16 {
+    use crate::framing::in_range;
+    use wide::u8x16;
+    let [b0, b1, b2, b3, ..] = *w;
+    let c_field = STREAM_C_FIELDS
+        .iter()
+        .fold(u8x16::ZERO, |acc, c| acc | b1.cmp_eq(u8x16::splat(*c)));
+    // M = b2 | b3 << 8: letter 3 is b2's bits 4..0, letter 1 is b3's bits 6..2.
+    let last = in_range(b2 & u8x16::splat(0x1F), 1, 26);
+    let first = in_range(b3 & u8x16::splat(0x7C), 0x04, 26 << 2);
+    c_field & in_range(b0, 10, u8::MAX) & last & first
+}
+
 /// Where format A puts the CI field: after the first block's CRC.
 const FORMAT_A_CI: usize = field::CI + 2;
 

@@ -46,12 +46,15 @@ pub static CODEC: Codec = Codec {
     detect: &[DetectStep::new(Stage::Structure, detect)],
     decode,
     encode: Some(encode_model),
-    framing: Some(Framing::new(
-        Search::AlwaysAloneWhenNamed,
-        Lead::Second(link::STREAM_C_FIELDS),
-        link::scan,
-        Framing::no_requests,
-    )),
+    framing: Some(
+        Framing::new(
+            Search::AlwaysAloneWhenNamed,
+            Lead::Second(link::STREAM_C_FIELDS),
+            link::scan,
+            Framing::no_requests,
+        )
+        .with_block_filter(link::block_filter),
+    ),
 };
 
 /// L must fit the input exactly (a length no M-Bus or CJ/T 188 frame can have with the same
