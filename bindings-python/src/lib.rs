@@ -135,22 +135,13 @@ fn profile_of(
     py: Python<'_>,
     profile: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Option<Arc<ModbusProfile>>> {
-    let Some(profile) = profile.filter(|p| !p.is_none()) else {
-        return Ok(None);
-    };
-    let parsed = if let Ok(text) = profile.cast::<PyString>() {
-        ModbusProfile::from_json(&text.to_cow()?)
-    } else if profile.is_instance_of::<PyDict>() {
-        ModbusProfile::from_value(&from_py(profile)?)
-    } else {
-        return Err(PyTypeError::new_err(format!(
-            "modbus_profile must be a dict or a JSON str, not {}",
-            type_name(profile)
-        )));
-    };
-    parsed
-        .map(|p| Some(Arc::new(p)))
-        .map_err(|e| to_py_err(py, &e))
+    document_option(
+        py,
+        "modbus_profile",
+        profile,
+        ModbusProfile::from_json,
+        ModbusProfile::from_value,
+    )
 }
 
 /// The `tlv_schema` option: a vendor TLV layout as a dict or as JSON text, read by the core
@@ -159,17 +150,35 @@ fn tlv_schema_of(
     py: Python<'_>,
     schema: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Option<Arc<TlvSchema>>> {
-    let Some(schema) = schema.filter(|p| !p.is_none()) else {
+    document_option(
+        py,
+        "tlv_schema",
+        schema,
+        TlvSchema::from_json,
+        TlvSchema::from_value,
+    )
+}
+
+/// An option that is a JSON document (`name`): a dict, read by the core's `from_value`, or
+/// JSON text, read by its `from_json`; `None` when absent.
+fn document_option<T>(
+    py: Python<'_>,
+    name: &str,
+    value: Option<&Bound<'_, PyAny>>,
+    from_json: fn(&str) -> Result<T, meterwire::Error>,
+    from_value: fn(&serde_json::Value) -> Result<T, meterwire::Error>,
+) -> PyResult<Option<Arc<T>>> {
+    let Some(value) = value.filter(|v| !v.is_none()) else {
         return Ok(None);
     };
-    let parsed = if let Ok(text) = schema.cast::<PyString>() {
-        TlvSchema::from_json(&text.to_cow()?)
-    } else if schema.is_instance_of::<PyDict>() {
-        TlvSchema::from_value(&from_py(schema)?)
+    let parsed = if let Ok(text) = value.cast::<PyString>() {
+        from_json(&text.to_cow()?)
+    } else if value.is_instance_of::<PyDict>() {
+        from_value(&from_py(value)?)
     } else {
         return Err(PyTypeError::new_err(format!(
-            "tlv_schema must be a dict or a JSON str, not {}",
-            type_name(schema)
+            "{name} must be a dict or a JSON str, not {}",
+            type_name(value)
         )));
     };
     parsed

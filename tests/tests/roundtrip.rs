@@ -235,6 +235,13 @@ fn fast_json_equals_serde_json() {
 /// CJ/T 188 vectors run in the tests above with every other file of `tests/conformance`.)
 #[test]
 fn cjt188_corpus_round_trips_with_spans() {
+    assert_spec_corpus_round_trips("cjt188", 13);
+}
+
+/// The lines of `protocol` in the spec corpus (`cjt188-and-others.jsonl`, when present):
+/// each decodes auto-detected, `encode(decode(x)) == x` directly and through JSON, and the
+/// explain spans cover every byte once; `expected` lines in all.
+fn assert_spec_corpus_round_trips(protocol: &str, expected: usize) {
     let Some(dir) = shared_vectors_dir() else {
         return;
     };
@@ -244,7 +251,7 @@ fn cjt188_corpus_round_trips_with_spans() {
     }
     let mut n = 0;
     for line in read_jsonl(&path) {
-        if line["protocol"] != "cjt188" {
+        if line["protocol"] != protocol {
             continue;
         }
         let name = line["name"].as_str().unwrap_or("?");
@@ -254,8 +261,8 @@ fn cjt188_corpus_round_trips_with_spans() {
         spans_cover_every_byte(name, &d, bytes.len());
         n += 1;
     }
-    eprintln!("cjt188 corpus: {n} frames round-trip, spans cover every byte");
-    assert_eq!(n, 13);
+    eprintln!("{protocol} corpus: {n} lines round-trip, spans cover every byte");
+    assert_eq!(n, expected);
 }
 
 /// wM-Bus corpora: every telegram that decodes without a key round-trips (encrypted payloads
@@ -343,25 +350,5 @@ fn modbus_corpus_round_trips_with_spans() {
 /// every byte, auto-detected.
 #[test]
 fn iec62056_21_corpus_round_trips_with_spans() {
-    let Some(dir) = shared_vectors_dir() else {
-        return;
-    };
-    let path = dir.join("cjt188-and-others.jsonl");
-    if !path.exists() {
-        return;
-    }
-    let mut n = 0;
-    for line in read_jsonl(&path) {
-        if line["protocol"] != "iec62056_21" {
-            continue;
-        }
-        let name = line["name"].as_str().unwrap_or("?");
-        let bytes = parse_hex(line["hex"].as_str().unwrap_or("")).unwrap();
-        assert!(check(name, &bytes), "{name}: does not decode");
-        let d = decode(&bytes, &Options::default().with_explain(true)).unwrap();
-        spans_cover_every_byte(name, &d, bytes.len());
-        n += 1;
-    }
-    eprintln!("iec62056-21 corpus: {n} messages round-trip, spans cover every byte");
-    assert_eq!(n, 13);
+    assert_spec_corpus_round_trips("iec62056_21", 13);
 }
