@@ -125,10 +125,11 @@ pub type Block = [wide::u8x16; BLOCK_VIEWS];
 /// How many bytes of each position a [`Block`] shows.
 pub const BLOCK_VIEWS: usize = 8;
 
-/// A family's test of 16 positions at once ([`Framing::with_block_filter`]): lane `i` set
-/// when a frame of the family may start at position `i`. It must accept every position at
-/// which the family's `scan` finds anything but [`Scan::None`]; it only narrows what the
-/// family's [`Lead`] lets through, so noise costs fewer scans.
+/// A family's test of 16 positions at once
+/// ([`crate::protocol::Framing::with_block_filter`]): lane `i` set when a frame of the family
+/// may start at position `i`. It must accept every position at which the family's `scan`
+/// finds anything but [`Scan::None`]; it only narrows what the family's [`Lead`] lets
+/// through, so noise costs fewer scans.
 pub type BlockFilter = fn(&Block) -> wide::u8x16;
 
 /// Lanes whose byte lies in `low..=high`.
