@@ -813,13 +813,11 @@ fn modbus_request<'py>(
     py: Python<'py>,
     spec: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let json = match spec {
-        Some(d) => from_py(d.as_any())?,
-        None => serde_json::Value::Object(serde_json::Map::new()),
-    };
-    let bytes = meterwire::modbus::request::RequestSpec::build_json(&json.to_string())
-        .map_err(|e| to_py_err(py, &e))?;
-    Ok(PyBytes::new(py, &bytes))
+    build_from_keywords(
+        py,
+        spec,
+        meterwire::modbus::request::RequestSpec::build_json,
+    )
 }
 
 /// Builds an IEC 62056-21 message from keyword arguments (the core's
@@ -835,12 +833,25 @@ fn iec62056_21_message<'py>(
     py: Python<'py>,
     spec: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
+    build_from_keywords(
+        py,
+        spec,
+        meterwire::iec62056_21::request::MessageSpec::build_json,
+    )
+}
+
+/// A frame built by one of the core's spec builders from keyword arguments given as a JSON
+/// object (the builder's errors are the core's, raised as `MeterwireError`).
+fn build_from_keywords<'py>(
+    py: Python<'py>,
+    spec: Option<&Bound<'py, PyDict>>,
+    build: fn(&str) -> Result<Vec<u8>, meterwire::Error>,
+) -> PyResult<Bound<'py, PyBytes>> {
     let json = match spec {
         Some(d) => from_py(d.as_any())?,
         None => serde_json::Value::Object(serde_json::Map::new()),
     };
-    let bytes = meterwire::iec62056_21::request::MessageSpec::build_json(&json.to_string())
-        .map_err(|e| to_py_err(py, &e))?;
+    let bytes = build(&json.to_string()).map_err(|e| to_py_err(py, &e))?;
     Ok(PyBytes::new(py, &bytes))
 }
 

@@ -10,7 +10,7 @@
 //! ID, the manufacturer, version and medium bytes (`00`–`FE`; a byte `FF` is the wildcard).
 //! A silent probe is sent again as often as the master's timing says (a reply can be lost).
 
-use meterwire::mbus::request::{self, SecondaryAddress, ADDRESS_BROADCAST, ADDRESS_SELECTED};
+use meterwire::mbus::request::{self, ADDRESS_BROADCAST, ADDRESS_SELECTED};
 use meterwire::model::Decoded;
 
 use crate::master::{BusError, BusErrorKind, Master, Reply};
@@ -201,7 +201,8 @@ impl<T: Transport> Search<'_, T> {
     /// Selects `mask` and tells whether nobody, one or several meters answer.
     fn probe(&mut self, mask: &[u8; 8]) -> Result<Probe, BusError> {
         let what = format!("select {}", request::secondary_address_text(mask));
-        let frame = select_frame(mask);
+        let frame = request::select_secondary_bytes(mask, false)
+            .map_err(|e| io_error(self.master, &std::io::Error::other(e.to_string())))?;
         let attempts = self.master.timing().retries.saturating_add(1);
         let mut reply = Reply::Silence;
         for _ in 0..attempts {
@@ -262,14 +263,6 @@ fn with_position(mut mask: [u8; 8], pos: usize, value: u8) -> [u8; 8] {
         *b = value;
     }
     mask
-}
-
-/// SND_UD to FD, CI 52, with the 8 mask bytes.
-fn select_frame(mask: &[u8; 8]) -> Vec<u8> {
-    let text = request::secondary_address_text(mask);
-    SecondaryAddress::parse(&text)
-        .and_then(|m| request::select_secondary(&m, false))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -253,8 +253,13 @@ pub fn decode_stream_json(bytes: &[u8], opts: &Options) -> String {
 
 /// A JSON array of items.
 pub fn items_json(items: &[StreamItem]) -> String {
+    array_json(items.iter())
+}
+
+/// The JSON array of `items`' texts.
+fn array_json<'a>(items: impl Iterator<Item = &'a StreamItem>) -> String {
     let mut out = String::from("[");
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in items.enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -502,14 +507,8 @@ impl Decoder {
     /// Every finished item as one JSON array ([`StreamItem::to_json`]), for front ends that
     /// hand JSON text on.
     pub fn take_items_json(&mut self) -> String {
-        let mut out = String::from("[");
-        for (i, item) in self.items.drain(..).enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            item.write_json(&mut out);
-        }
-        out.push(']');
+        let out = array_json(self.items.iter());
+        self.items.clear();
         out
     }
 

@@ -224,7 +224,13 @@ pub fn secondary_address_text(address: &[u8; 8]) -> alloc::string::String {
 
 /// SND_UD to address FD, CI 52: select the slave(s) matching `mask`; a match answers `E5`.
 pub fn select_secondary(mask: &SecondaryAddress, fcb: bool) -> Result<Vec<u8>> {
-    long_frame(snd_ud_c(fcb), ADDRESS_SELECTED, 0x52, &mask.to_bytes())
+    select_secondary_bytes(&mask.to_bytes(), fcb)
+}
+
+/// [`select_secondary`] from the 8 mask bytes as they go on the wire (a search narrowing a
+/// mask byte by byte keeps it in this form).
+pub fn select_secondary_bytes(mask: &[u8; 8], fcb: bool) -> Result<Vec<u8>> {
+    long_frame(snd_ud_c(fcb), ADDRESS_SELECTED, 0x52, mask)
 }
 
 #[cfg(test)]
