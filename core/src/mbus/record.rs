@@ -45,7 +45,7 @@ pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Res
             continue;
         }
         if !ctx.msb_first {
-            if let Some(record) = plain_number_record(&found) {
+            if let Some(record) = plain_record(&found) {
                 out.records.push(record);
                 continue;
             }
@@ -70,21 +70,48 @@ pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Res
     Ok(())
 }
 
-/// The common record — fixed-length data, a known VIF without combinable VIFEs, a number the
-/// view reads — built straight from the walk's view: the same record the general reader
-/// ([`record_from_view`]) builds, without reading the DIB and VIB a second time. `None`
-/// sends every other record (dates, identifiers, text, invalid BCD, reserved codes, scaling
-/// errors, warnings) to the general reader.
+/// The common record — fixed-length data and a known VIF without combinable VIFEs: a number
+/// the view reads, a date or time (types G, J, F, I) or an identifier — built straight from
+/// the walk's view: the same record the general reader ([`record_from_view`]) builds, without
+/// reading the DIB and VIB a second time. `None` sends every other record (text, real32 dates
+/// and identifiers, invalid BCD, reserved codes, scaling errors, warnings) to the general
+/// reader.
 #[inline]
-fn plain_number_record(found: &view::RecordView<'_>) -> Option<Record> {
+fn plain_record(found: &view::RecordView<'_>) -> Option<Record> {
     let meaning = found.meaning();
     if !found.is_plain() || !meaning.known {
         return None;
     }
-    let number = found.number()?;
+    let mut quantity = meaning.quantity;
+    let (mut invalid, mut dst) = (false, false);
+    let value = match meaning.coding {
+        Coding::Date | Coding::Ident => {
+            let data = found.data();
+            let data_field = found.dif() & 0x0F;
+            let is_bcd = matches!(data_field, 0x9..=0xC | 0xE);
+            match meaning.coding {
+                _ if data_field == 0x5 => return None,
+                Coding::Ident if is_bcd => Value::Text(digits(data)),
+                Coding::Ident => Value::Text(format!("{}", int_le(data, false)?)),
+                _ if is_bcd => return None,
+                _ => {
+                    let point = datatypes::time_point(data)?;
+                    invalid = point.invalid;
+                    dst = point.dst;
+                    quantity = match (quantity, data.len()) {
+                        ("date", 3..) => "datetime",
+                        ("datetime", 3) => "time",
+                        (q, _) => q,
+                    };
+                    Value::Time(point.timestamp)
+                }
+            }
+        }
+        _ => Value::Number(found.number()?),
+    };
     Some(Record {
-        quantity: Cow::Borrowed(meaning.quantity),
-        value: Some(Value::Number(number)),
+        quantity: Cow::Borrowed(quantity),
+        value: Some(value),
         unit: meaning.unit.map(Cow::Borrowed),
         unit_text: None,
         storage: Some(found.storage()),
@@ -95,8 +122,8 @@ fn plain_number_record(found: &view::RecordView<'_>) -> Option<Record> {
         modifiers: Vec::new(),
         record_error: None,
         action: None,
-        invalid: false,
-        dst: false,
+        invalid,
+        dst,
         address: None,
         raw: Some(RawRecord::from_parts(
             found.fill(),
@@ -816,6 +843,45 @@ mod tests {
 
     fn exact(rec: &Record) -> String {
         rec.number().unwrap().to_string()
+    }
+
+    /// The view's shortcut ([`plain_record`]) and the general reader build the same record
+    /// for every record the shortcut takes: numbers, dates of types G, J, F and I (also with
+    /// the invalid and summer-time flags), BCD and binary identifiers, storage/tariff/subunit.
+    #[test]
+    fn plain_records_equal_the_general_reader() {
+        let cases: &[&[u8]] = &[
+            &[0x0C, 0x13, 0x67, 0x45, 0x23, 0x01], // BCD volume, 1234.567 m3
+            &[0x84, 0x40, 0x13, 0x45, 0xC6, 0x09, 0x00], // subunit 1
+            &[0x42, 0x6C, 0x5F, 0x2C],             // date (G), storage 1
+            &[0x04, 0x6D, 0x19, 0x0E, 0x5F, 0x2C], // date-time (F) -> datetime
+            &[0x04, 0x6D, 0x19, 0x8E, 0x5F, 0x2C], // F with the summer-time flag
+            &[0x04, 0x6D, 0x99, 0x0E, 0x5F, 0x2C], // F with the invalid flag
+            &[0x03, 0x6D, 0x19, 0x0E, 0x0C],       // 3 bytes (J) -> time
+            &[0x06, 0x6D, 0x05, 0x19, 0x0E, 0x1F, 0x0C, 0x26], // 6 bytes (I)
+            &[0x02, 0x6C, 0x5F, 0x2C],             // date (G)
+            &[0x0C, 0x78, 0x89, 0x60, 0x00, 0x01], // BCD fabrication number
+            &[0x04, 0x78, 0x15, 0xCD, 0x5B, 0x07], // binary fabrication number
+            &[0x09, 0xFD, 0x0E, 0x23],             // FD 0E, BCD identifier
+            &[0x01, 0xFD, 0x1B, 0x05],             // FD 1B (digital input)
+        ];
+        for bytes in cases {
+            let walk = view::Records::new(bytes, 0);
+            let found = walk.into_iter().next().unwrap().unwrap();
+            let shortcut = plain_record(&found).expect("the shortcut takes this record");
+            let mut general = Record::default();
+            let mut warnings = Vec::new();
+            record_from_view(&found, Context::default(), &mut warnings, &mut general).unwrap();
+            assert_eq!(shortcut, general, "record {bytes:02X?}");
+            assert!(warnings.is_empty());
+        }
+        let d = records(&[0x04, 0x6D, 0x19, 0x8E, 0x5F, 0x2C]);
+        assert_eq!(d.records[0].quantity, "datetime");
+        assert!(d.records[0].dst);
+        assert_eq!(
+            d.records[0].value,
+            Some(Value::Time(Timestamp::parse("2018-12-31T14:25").unwrap()))
+        );
     }
 
     #[test]

@@ -524,8 +524,9 @@ impl<'a> RecordView<'a> {
         self.record.get(usize::from(self.data_at)..).unwrap_or(&[])
     }
 
+    /// The DIF (first byte of the DIB).
     #[inline]
-    fn dif(&self) -> u8 {
+    pub(crate) fn dif(&self) -> u8 {
         self.record.first().copied().unwrap_or(0)
     }
 
