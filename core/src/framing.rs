@@ -132,9 +132,17 @@ pub const BLOCK_VIEWS: usize = 8;
 /// through, so noise costs fewer scans.
 pub type BlockFilter = fn(&Block) -> wide::u8x16;
 
-/// Lanes whose byte lies in `low..=high`.
+/// Lanes whose byte lies in `low..=high` (empty when `high < low`): one subtraction moves the
+/// range to `0..=high - low`, where a byte is in range when the minimum keeps it.
+#[inline(always)]
 pub fn in_range(v: wide::u8x16, low: u8, high: u8) -> wide::u8x16 {
-    v.max(wide::u8x16::splat(low)).cmp_eq(v) & v.min(wide::u8x16::splat(high)).cmp_eq(v)
+    if high < low {
+        return wide::u8x16::ZERO;
+    }
+    let shifted = v - wide::u8x16::splat(low);
+    shifted
+        .min(wide::u8x16::splat(high.wrapping_sub(low)))
+        .cmp_eq(shifted)
 }
 
 /// When the deframer looks for a family's frames.
@@ -149,4 +157,34 @@ pub enum Search {
     /// Only when the caller names the protocol, and then only this family, at every byte
     /// (Modbus RTU: no start byte, and a 2-byte CRC alone matches noise too often).
     OnlyNamed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every byte value against the scalar range test, for ranges at both ends and inside.
+    #[test]
+    fn in_range_matches_the_scalar_test_for_every_byte() {
+        let ranges = [
+            (0, 0),
+            (0, 255),
+            (1, 26),
+            (10, 255),
+            (0x20, 0x7E),
+            (b'B', b'W'),
+            (255, 255),
+            (5, 4),
+        ];
+        for (low, high) in ranges {
+            for chunk in 0..16u8 {
+                let lanes: [u8; 16] = core::array::from_fn(|i| chunk * 16 + i as u8);
+                let got = in_range(wide::u8x16::new(lanes), low, high).to_array();
+                for (byte, lane) in lanes.iter().zip(got) {
+                    let want = if (low..=high).contains(byte) { 0xFF } else { 0 };
+                    assert_eq!(lane, want, "{byte:#04X} in {low}..={high}");
+                }
+            }
+        }
+    }
 }

@@ -270,21 +270,26 @@ fn array_json<'a>(items: impl Iterator<Item = &'a StreamItem>) -> String {
 }
 
 /// The first 16 positions of `rest` as a [`Block`], when the 23 bytes it reads are there.
+#[inline(always)]
 fn block_at(rest: &[u8]) -> Option<Block> {
-    let bytes = rest.get(..BLOCK_VIEWS.saturating_add(15))?;
-    let view = |k: usize| -> Option<u8x16> {
-        let lanes: [u8; 16] = bytes.get(k..k.saturating_add(16))?.try_into().ok()?;
-        Some(u8x16::new(lanes))
+    let bytes: &[u8; BLOCK_VIEWS + 15] = rest.first_chunk()?;
+    let view = |k: usize| -> u8x16 {
+        let lanes = bytes
+            .get(k..)
+            .and_then(|b| b.first_chunk::<16>())
+            .copied()
+            .unwrap_or_default();
+        u8x16::new(lanes)
     };
     Some([
-        view(0)?,
-        view(1)?,
-        view(2)?,
-        view(3)?,
-        view(4)?,
-        view(5)?,
-        view(6)?,
-        view(7)?,
+        view(0),
+        view(1),
+        view(2),
+        view(3),
+        view(4),
+        view(5),
+        view(6),
+        view(7),
     ])
 }
 
@@ -561,34 +566,50 @@ impl Decoder {
     /// Cuts items from `buf[pos..]`; with `at_end` nothing more will come.
     fn run(&mut self, at_end: bool) {
         self.waiting = None;
+        // Bytes before `accounted` are in items or the open span. Candidates that turn out to
+        // be noise are not counted one by one: the noise up to the next frame, broken frame
+        // or stop is counted at once (the same spans, fewer steps).
+        let mut accounted = self.pos;
         loop {
             let Some(p) = self.next_candidate(self.pos) else {
                 // No family can start a frame before the end of the buffer; the last byte
                 // waits when it may be the length byte of a frame known by its second byte.
                 let len = self.buf.len();
                 let keep = usize::from(!at_end && self.second_families != 0 && len > self.pos);
-                let stop = len.saturating_sub(keep);
-                self.noise(self.offset_of(self.pos), self.offset_of(stop));
+                let stop = len.saturating_sub(keep).max(accounted);
+                self.noise(self.offset_of(accounted), self.offset_of(stop));
                 self.pos = stop;
                 if keep == 1 {
                     self.waiting = Some(self.offset_of(len.saturating_add(1)));
                 }
                 return;
             };
-            self.noise(self.offset_of(self.pos), self.offset_of(p));
+            if p > self.pos {
+                // An acknowledgement answers only the frame right before it.
+                self.after_request = None;
+            }
             self.pos = p;
-            match self.scan_at(p, at_end) {
+            match self.scan_at(p, at_end, accounted < p) {
                 Found::Frame(family, len) => {
+                    self.noise(self.offset_of(accounted), self.offset_of(p));
                     self.frame(family, p, len);
                     self.pos = p.saturating_add(len);
+                    accounted = self.pos;
                 }
                 Found::Wait(needed) => {
+                    self.noise(self.offset_of(accounted), self.offset_of(p));
                     self.waiting = Some(self.offset_of(p.saturating_add(needed)));
                     return;
                 }
+                Found::Garbage(None) => {
+                    self.after_request = None;
+                    self.pos = p.saturating_add(1);
+                }
                 Found::Garbage(reason) => {
+                    self.noise(self.offset_of(accounted), self.offset_of(p));
                     self.garbage_at(p, reason);
                     self.pos = p.saturating_add(1);
+                    accounted = self.pos;
                 }
             }
         }
@@ -619,33 +640,35 @@ impl Decoder {
         // block cost one test.
         let mut start = from;
         if let Some(blocks) = &self.blocks {
-            loop {
-                let at = self.offset_of(start);
-                let next = match self.block_hits {
-                    Some((block, hits)) if (block..block.saturating_add(16)).contains(&at) => {
-                        let lane = u32::try_from(at.saturating_sub(block)).unwrap_or(0);
-                        let left = hits
-                            .checked_shr(lane)
-                            .unwrap_or(0)
-                            .checked_shl(lane)
-                            .unwrap_or(0);
-                        if left != 0 {
-                            let lane = usize::try_from(left.trailing_zeros()).unwrap_or(0);
-                            return Some(block.saturating_add(lane).saturating_sub(self.base));
-                        }
-                        block.saturating_add(16)
+            // The lanes left in the last block tested, when `from` lies in it.
+            let mut index = from;
+            if let Some((block, hits)) = self.block_hits {
+                let at = self.offset_of(from);
+                if (block..block.saturating_add(16)).contains(&at) {
+                    let lane = u32::try_from(at.saturating_sub(block)).unwrap_or(0);
+                    let left = hits
+                        .checked_shr(lane)
+                        .unwrap_or(0)
+                        .checked_shl(lane)
+                        .unwrap_or(0);
+                    if left != 0 {
+                        let lane = usize::try_from(left.trailing_zeros()).unwrap_or(0);
+                        return Some(block.saturating_add(lane).saturating_sub(self.base));
                     }
-                    _ => at,
-                };
-                let index = next.saturating_sub(self.base);
-                let Some(block) = self.buf.get(index..).and_then(block_at) else {
-                    start = index;
-                    break;
-                };
-                let hits = u32::try_from(blocks.test(&block).move_mask()).unwrap_or(u32::MAX);
-                self.block_hits = Some((next, hits));
-                start = index;
+                    index = block.saturating_add(16).saturating_sub(self.base);
+                }
             }
+            // Then block after block until one has a candidate (most have none).
+            while let Some(block) = self.buf.get(index..).and_then(block_at) {
+                let hits = u32::try_from(blocks.test(&block).move_mask()).unwrap_or(u32::MAX);
+                if hits != 0 {
+                    self.block_hits = Some((self.offset_of(index), hits));
+                    let lane = usize::try_from(hits.trailing_zeros()).unwrap_or(0);
+                    return Some(index.saturating_add(lane));
+                }
+                index = index.saturating_add(16);
+            }
+            start = index;
         }
         // The tail, byte by byte: position i is a candidate when byte i opens a frame (bit 0
         // of its lead) or byte i + 1 is some family's second byte (bit 1).
@@ -667,8 +690,9 @@ impl Decoder {
         }
     }
 
-    /// Asks the families whose lead matches at `p`, in registry order.
-    fn scan_at(&self, p: usize, at_end: bool) -> Found {
+    /// Asks the families whose lead matches at `p`, in registry order; `after_noise` when noise
+    /// not yet counted comes right before `p`.
+    fn scan_at(&self, p: usize, at_end: bool, after_noise: bool) -> Found {
         let rest = self.buf.get(p..).unwrap_or(&[]);
         let mask = self.lead_mask(p, at_end);
         let ctx = StreamContext {
@@ -701,7 +725,7 @@ impl Decoder {
                 }
                 Scan::Unrequested => {
                     // Reported only right after a frame: inside noise it is noise.
-                    if self.open.is_none() {
+                    if self.open.is_none() && !after_noise {
                         let protocol = family.protocol;
                         reason.get_or_insert((
                             GarbageReason::UnsolicitedAck { protocol },
