@@ -16,15 +16,20 @@
 //! QoS 1 messages are acknowledged (PUBACK) only after their event has been handed on, so a
 //! message the listener did not take is delivered again rather than lost.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use meterwire::mqtt::{publish, MqttVersion};
 use meterwire::{decode, parse_hex, Options, Protocol};
-use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS};
+use rumqttc::{
+    AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS, TlsConfiguration, Transport,
+};
 use tokio::sync::mpsc;
+use tokio_rustls::rustls::ClientConfig;
 
 use crate::message::{Event, Failure, Message, Source};
 use crate::time::now_rfc3339;
+use crate::tls::{client_config, TlsFiles};
 
 /// The first wait before reconnecting.
 pub const INITIAL_BACKOFF: Duration = Duration::from_millis(250);
@@ -34,7 +39,7 @@ pub const INITIAL_BACKOFF: Duration = Duration::from_millis(250);
 pub struct MqttSettings {
     /// Broker host name or address.
     pub host: String,
-    /// Broker port (1883 when the URL has none).
+    /// Broker port (1883 when the URL has none, 8883 for `mqtts://`).
     pub port: u16,
     /// The client id (fixed, so the broker finds the persistent session again).
     pub client_id: String,
@@ -46,20 +51,30 @@ pub struct MqttSettings {
     pub keep_alive: Duration,
     /// The longest wait between reconnection attempts.
     pub max_backoff: Duration,
+    /// TLS (`mqtts://`): the rustls configuration the connection uses; `None` for plain TCP.
+    pub tls: Option<Arc<ClientConfig>>,
 }
 
 impl MqttSettings {
-    /// Settings for `mqtt://HOST[:PORT]` with `client_id` and a persistent session.
-    pub fn from_url(url: &str, client_id: &str) -> Result<MqttSettings, String> {
-        let (host, port) = parse_broker_url(url)?;
+    /// Settings for `mqtt://HOST[:PORT]` or `mqtts://HOST[:PORT]` with `client_id` and a
+    /// persistent session; `tls` (the trusted CAs, a client certificate) is used for
+    /// `mqtts://` only.
+    pub fn from_url(url: &str, client_id: &str, tls: &TlsFiles) -> Result<MqttSettings, String> {
+        let broker = parse_broker_url(url)?;
+        let tls = if broker.tls {
+            Some(client_config(tls).map_err(|error| format!("{url}: {error}"))?)
+        } else {
+            None
+        };
         Ok(MqttSettings {
-            host,
-            port,
+            host: broker.host,
+            port: broker.port,
             client_id: client_id.to_string(),
             credentials: None,
             clean_session: false,
             keep_alive: Duration::from_secs(30),
             max_backoff: Duration::from_secs(5),
+            tls,
         })
     }
 
@@ -78,20 +93,38 @@ impl MqttSettings {
         if let Some((user, password)) = &self.credentials {
             options.set_credentials(user, password);
         }
+        if let Some(config) = &self.tls {
+            options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
+                Arc::clone(config),
+            )));
+        }
         options
     }
 }
 
-/// Reads `mqtt://HOST[:PORT]` (or `HOST[:PORT]`; `[v6]:PORT` for IPv6 addresses).
-pub fn parse_broker_url(url: &str) -> Result<(String, u16), String> {
-    let rest = match url.split_once("://") {
-        Some(("mqtt" | "tcp", rest)) => rest,
+/// A broker URL, read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokerUrl {
+    /// Host name or address (IPv6 without brackets).
+    pub host: String,
+    /// Port: given, or 1883 (`mqtt`), 8883 (`mqtts`).
+    pub port: u16,
+    /// Whether the connection is TLS (`mqtts://`, `ssl://`).
+    pub tls: bool,
+}
+
+/// Reads `mqtt://HOST[:PORT]`, `mqtts://HOST[:PORT]` (TLS) or `HOST[:PORT]` (`[v6]:PORT`
+/// for IPv6 addresses); `tcp://` and `ssl://` are the same as `mqtt://` and `mqtts://`.
+pub fn parse_broker_url(url: &str) -> Result<BrokerUrl, String> {
+    let (rest, tls) = match url.split_once("://") {
+        Some(("mqtt" | "tcp", rest)) => (rest, false),
+        Some(("mqtts" | "ssl", rest)) => (rest, true),
         Some((scheme, _)) => {
             return Err(format!(
-                "unsupported scheme '{scheme}': use mqtt://HOST:PORT (TLS is not built in)"
+                "unsupported scheme '{scheme}': use mqtt://HOST:PORT or mqtts://HOST:PORT"
             ))
         }
-        None => url,
+        None => (url, false),
     };
     let rest = rest.trim_end_matches('/');
     let (host, port) = match rest.rsplit_once(':') {
@@ -101,13 +134,17 @@ pub fn parse_broker_url(url: &str) -> Result<(String, u16), String> {
                 .map_err(|_| format!("bad port '{port}' in '{url}'"))?;
             (host, port)
         }
-        _ => (rest, 1883),
+        _ => (rest, if tls { 8883 } else { 1883 }),
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     if host.is_empty() {
         return Err(format!("no host in '{url}'"));
     }
-    Ok((host.to_string(), port))
+    Ok(BrokerUrl {
+        host: host.to_string(),
+        port,
+        tls,
+    })
 }
 
 /// The bytes of a payload: hex text read as what it spells, anything else as it is.
@@ -218,7 +255,12 @@ pub async fn subscribe(
                     }
                 }
                 Event::Status(format!(
-                    "mqtt {broker}: connected as {} (session present: {}), topics {}",
+                    "mqtt {broker}: connected{} as {} (session present: {}), topics {}",
+                    if settings.tls.is_some() {
+                        " over TLS"
+                    } else {
+                        ""
+                    },
                     settings.client_id,
                     ack.session_present,
                     topics.join(" ")
@@ -264,21 +306,72 @@ pub async fn subscribe(
 mod tests {
     use super::*;
 
+    fn url(host: &str, port: u16, tls: bool) -> BrokerUrl {
+        BrokerUrl {
+            host: host.to_string(),
+            port,
+            tls,
+        }
+    }
+
     #[test]
     fn broker_urls() {
         assert_eq!(
             parse_broker_url("mqtt://127.0.0.1:1884").unwrap(),
-            ("127.0.0.1".to_string(), 1884)
+            url("127.0.0.1", 1884, false)
         );
         assert_eq!(
             parse_broker_url("broker.local").unwrap(),
-            ("broker.local".to_string(), 1883)
+            url("broker.local", 1883, false)
         );
         assert_eq!(
             parse_broker_url("mqtt://[::1]:1885").unwrap(),
-            ("::1".to_string(), 1885)
+            url("::1", 1885, false)
         );
-        assert!(parse_broker_url("mqtts://h:8883").is_err());
+        assert_eq!(
+            parse_broker_url("mqtts://h:8884").unwrap(),
+            url("h", 8884, true)
+        );
+        assert_eq!(
+            parse_broker_url("mqtts://broker.example/").unwrap(),
+            url("broker.example", 8883, true)
+        );
+        assert_eq!(
+            parse_broker_url("ssl://[::1]").unwrap(),
+            url("::1", 8883, true)
+        );
+        assert!(parse_broker_url("ws://h:80").is_err());
+        assert!(parse_broker_url("mqtts://h:88830").is_err());
+        assert!(parse_broker_url("mqtts://:8883").is_err());
+    }
+
+    #[test]
+    fn tls_is_set_for_mqtts_only() {
+        let files = TlsFiles {
+            ca: Some(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/test-ca.pem"),
+            ),
+            ..TlsFiles::default()
+        };
+        let plain = MqttSettings::from_url("mqtt://127.0.0.1:1883", "c", &files).unwrap();
+        assert!(plain.tls.is_none());
+        assert!(matches!(plain.client_options().transport(), Transport::Tcp));
+        let secure = MqttSettings::from_url("mqtts://127.0.0.1", "c", &files).unwrap();
+        assert_eq!(secure.port, 8883);
+        assert!(secure.tls.is_some());
+        assert!(matches!(
+            secure.client_options().transport(),
+            Transport::Tls(TlsConfiguration::Rustls(_))
+        ));
+        let missing = TlsFiles {
+            ca: Some("/nonexistent/ca.pem".into()),
+            ..TlsFiles::default()
+        };
+        let error = MqttSettings::from_url("mqtts://h", "c", &missing).unwrap_err();
+        assert!(
+            error.starts_with("mqtts://h: cannot read CA file"),
+            "{error}"
+        );
     }
 
     #[test]
