@@ -3,7 +3,8 @@
 # and clients and libcoap's coap-client. Installs them when missing, starts the broker on a
 # free loopback port (persistence on, for the restart check), runs the listener and checks:
 # CoAP NON/CON/Block1 with a CJ/T 188 reply and an M-Bus frame, MQTT hex and binary
-# payloads, published readings, a bad message, a broker restart with nothing lost, MQTT over
+# payloads, published readings, a bad message, a broker restart with nothing lost, MQTT 5.0
+# (properties, session expiry), MQTT over
 # TLS (a throwaway CA made with openssl: server-only and mutual TLS, a wrong CA refused) and
 # the load test (1,000 meters). Every wait is bounded; processes are killed by their PIDs.
 set -euo pipefail
@@ -213,6 +214,40 @@ sleep 0.3
 timeout 10 mosquitto_pub -p "$AUTH_PORT" -u meter-platform -P 's3cret' -q 1 -t meters/auth -m "$MBUS_HEX" \
     || fail "mosquitto_pub with a password"
 expect_lines 1 "--username/--password: message decoded" '"topic":"meters/auth"' '"id":"12345678"' '"exact":"1234.567"'
+
+# --- MQTT 5.0 (--mqtt-version 5): a PUBLISH's properties in the model, readings published
+# with 5.0, and a session that outlives the listener (session expiry interval).
+v5_listener() {
+    "$MW" listen --mqtt "$BROKER" --topic 'meters5/#' --mqtt-version 5 --client-id "meterwire-v5-$$" \
+        --publish "$BROKER" --publish-topic 'meterwire5/{id}' --retain >>"$OUT" 2>>"$LOG" &
+    V5_PID=$!
+    PIDS+=("$V5_PID")
+    wait_log "$LOG" "mqtt 127.0.0.1:$MQTT_PORT: connected with MQTT 5.0 as meterwire-v5-$$ (session present: $1)"
+    wait_log "$LOG" "publish 127.0.0.1:$MQTT_PORT: connected"
+    sleep 0.3
+}
+OUT="$WORK/v5.ndjson"
+LOG="$WORK/v5-listen.log"
+v5_listener false
+timeout 10 mosquitto_pub -V mqttv5 -p "$MQTT_PORT" -q 1 -t meters5/props -m "$MBUS_HEX" \
+    -D publish content-type text/plain -D publish user-property imei 860000000000001 \
+    || fail "mosquitto_pub -V mqttv5"
+expect_lines 1 "mqtt 5.0: payload decoded, properties in the model" '"topic":"meters5/props"' '"version":"5.0"' \
+    '"name":"content_type","value":"text/plain"' '"name":"user_property","key":"imei","value":"860000000000001"' \
+    '"payload_format":"mbus"' '"id":"12345678"' '"exact":"1234.567"'
+READING="$(timeout 10 mosquitto_sub -V mqttv5 -p "$MQTT_PORT" -C 1 -t meterwire5/12345678 || true)"
+case "$READING" in *'"id":"12345678"'*'1234.567'*) echo "ok: reading published with MQTT 5.0: $READING" ;; *) fail "reading over MQTT 5.0: '$READING'" ;; esac
+kill "$V5_PID"
+wait "$V5_PID" 2>/dev/null || true
+for n in 1 2 3; do
+    timeout 10 mosquitto_pub -V mqttv5 -p "$MQTT_PORT" -q 1 -t "meters5/away/$n" -m "$CJT188_HEX" || fail "publish while away $n"
+done
+v5_listener true
+for n in 1 2 3; do
+    expect_lines 1 "mqtt 5.0: message $n sent while the listener was away" "\"topic\":\"meters5/away/$n\"" '"id":"00010012345678"' >/dev/null
+done
+echo "ok: mqtt 5.0: the session outlived the listener, 3 queued messages delivered"
+LOG="$WORK/listen.log"
 
 # --- TLS (mqtts://): a throwaway CA signs the broker's certificate (localhost, 127.0.0.1) and
 # a client certificate; another CA signs nothing the broker shows. One mosquitto serves TLS

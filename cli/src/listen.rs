@@ -28,7 +28,9 @@ CoAP:
 MQTT:
   Subscribes with QoS 1 on a persistent session (--client-id, clean session off), so the
   broker queues messages while the listener is away; reconnects with backoff. Payloads are
-  binary or hex text.
+  binary or hex text. --mqtt-version 5 speaks MQTT 5.0 (to --publish too): the session
+  then has the longest expiry interval (none with --clean-session), and each PUBLISH's
+  properties (content type, user properties, ...) show in the model's link.
 
 TLS:
   mqtts://HOST[:PORT] (port 8883 by default) connects over TLS 1.2/1.3. The broker's
@@ -67,6 +69,10 @@ pub struct ListenArgs {
     /// MQTT password.
     #[arg(long, value_name = "PASSWORD", requires = "username")]
     password: Option<String>,
+    /// The MQTT version spoken to the brokers of --mqtt and --publish: 3.1.1 (the default)
+    /// or 5 (5.0: a PUBLISH's properties show in the model).
+    #[arg(long, value_name = "VERSION", default_value = "3.1.1", value_parser = crate::encode::parse_mqtt_version)]
+    mqtt_version: meterwire::MqttVersion,
     /// CA certificates (PEM) that sign the broker's certificate, for every mqtts:// URL
     /// (--mqtt and --publish); without it, the system's trusted CAs.
     #[arg(long, value_name = "FILE")]
@@ -126,6 +132,7 @@ fn tls_files(args: &ListenArgs) -> TlsFiles {
 fn broker(args: &ListenArgs, url: &str, client_id: &str) -> Result<MqttSettings, String> {
     let mut settings = MqttSettings::from_url(url, client_id, &tls_files(args))?;
     settings.clean_session = args.clean_session;
+    settings.version = args.mqtt_version;
     if let (Some(user), Some(password)) = (&args.username, &args.password) {
         settings.credentials = Some((user.clone(), password.clone()));
     }
@@ -257,9 +264,28 @@ mod tests {
         assert_eq!((listener.host.as_str(), listener.port), ("127.0.0.1", 8884));
         assert!(listener.tls.is_some());
         assert_eq!(listener.credentials, Some(("u".into(), "p".into())));
+        assert_eq!(listener.version, meterwire::MqttVersion::V311);
         let publisher = config.publish.unwrap().broker;
         assert!(publisher.tls.is_none());
         assert_eq!(publisher.credentials, Some(("u".into(), "p".into())));
+    }
+
+    #[test]
+    fn mqtt_version_applies_to_both_connections() {
+        let config = config(&args(&[
+            "--mqtt",
+            "mqtt://127.0.0.1",
+            "--publish",
+            "mqtt://127.0.0.1",
+            "--mqtt-version",
+            "5",
+        ]))
+        .unwrap();
+        assert_eq!(config.mqtt.unwrap().0.version, meterwire::MqttVersion::V5);
+        assert_eq!(
+            config.publish.unwrap().broker.version,
+            meterwire::MqttVersion::V5
+        );
     }
 
     #[test]

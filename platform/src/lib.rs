@@ -17,8 +17,8 @@
 //! * `tokio` (features `rt`, `net`, `time`, `macros`, `sync` only): the async runtime for
 //!   the UDP socket, the broker connections, timers and channels. It is the runtime
 //!   `rumqttc` is written for, so one runtime serves both transports.
-//! * `rumqttc` (feature `use-rustls-no-provider`): a maintained MQTT 3.1.1 client whose
-//!   event loop keeps the session state (in-flight QoS 1 packets, packet ids) and
+//! * `rumqttc` (feature `use-rustls-no-provider`): a maintained MQTT 3.1.1 and 5.0 client
+//!   whose event loop keeps the session state (in-flight QoS 1 packets, packet ids) and
 //!   reconnects when polled again after an error, which is what a persistent session that
 //!   loses no QoS 1 message needs; its TLS transport takes a rustls configuration.
 //! * `tokio-rustls` (features `ring`, `tls12`, `logging`): the rustls of that transport,
