@@ -23,7 +23,8 @@ Output:
 CoAP:
   POST/PUT from meters; CON gets a piggybacked ACK 2.04 Changed (4.00 Bad Request when the
   message fails to decode), NON a NON response. Retransmissions (same peer and message id
-  within 247 s) are decoded once; Block1 uploads are reassembled (2.31 Continue per block).
+  within 247 s) are decoded once; Block1 uploads are reassembled (2.31 Continue per block),
+  one per peer, Uri-Path and Request-Tag (RFC 9175), so a meter may send several at once.
 
 MQTT:
   Subscribes with QoS 1 on a persistent session (--client-id, clean session off), so the
