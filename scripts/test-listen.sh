@@ -3,8 +3,10 @@
 # and clients and libcoap's coap-client. Installs them when missing, starts the broker on a
 # free loopback port (persistence on, for the restart check), runs the listener and checks:
 # CoAP NON/CON/Block1 with a CJ/T 188 reply and an M-Bus frame, MQTT hex and binary
-# payloads, published readings, a bad message, a broker restart with nothing lost, and the
-# load test (1,000 meters). Every wait is bounded; processes are killed by their PIDs.
+# payloads, published readings, a bad message, a broker restart with nothing lost, MQTT 5.0
+# (properties, session expiry), MQTT over
+# TLS (a throwaway CA made with openssl: server-only and mutual TLS, a wrong CA refused) and
+# the load test (1,000 meters). Every wait is bounded; processes are killed by their PIDs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +17,7 @@ export PATH="$PATH:/usr/sbin"
 apt_install mosquitto mosquitto
 apt_install mosquitto-clients mosquitto_pub
 apt_install libcoap3-bin coap-client-notls
+apt_install openssl openssl
 
 cargo build -p meterwire-cli -p meterwire-platform --example load --locked
 MW="$PWD/target/debug/meterwire"
@@ -211,6 +214,139 @@ sleep 0.3
 timeout 10 mosquitto_pub -p "$AUTH_PORT" -u meter-platform -P 's3cret' -q 1 -t meters/auth -m "$MBUS_HEX" \
     || fail "mosquitto_pub with a password"
 expect_lines 1 "--username/--password: message decoded" '"topic":"meters/auth"' '"id":"12345678"' '"exact":"1234.567"'
+
+# --- MQTT 5.0 (--mqtt-version 5): a PUBLISH's properties in the model, readings published
+# with 5.0, and a session that outlives the listener (session expiry interval).
+v5_listener() {
+    "$MW" listen --mqtt "$BROKER" --topic 'meters5/#' --mqtt-version 5 --client-id "meterwire-v5-$$" \
+        --publish "$BROKER" --publish-topic 'meterwire5/{id}' --retain >>"$OUT" 2>>"$LOG" &
+    V5_PID=$!
+    PIDS+=("$V5_PID")
+    wait_log "$LOG" "mqtt 127.0.0.1:$MQTT_PORT: connected with MQTT 5.0 as meterwire-v5-$$ (session present: $1)"
+    wait_log "$LOG" "publish 127.0.0.1:$MQTT_PORT: connected"
+    sleep 0.3
+}
+OUT="$WORK/v5.ndjson"
+LOG="$WORK/v5-listen.log"
+v5_listener false
+timeout 10 mosquitto_pub -V mqttv5 -p "$MQTT_PORT" -q 1 -t meters5/props -m "$MBUS_HEX" \
+    -D publish content-type text/plain -D publish user-property imei 860000000000001 \
+    || fail "mosquitto_pub -V mqttv5"
+expect_lines 1 "mqtt 5.0: payload decoded, properties in the model" '"topic":"meters5/props"' '"version":"5.0"' \
+    '"name":"content_type","value":"text/plain"' '"name":"user_property","key":"imei","value":"860000000000001"' \
+    '"payload_format":"mbus"' '"id":"12345678"' '"exact":"1234.567"'
+READING="$(timeout 10 mosquitto_sub -V mqttv5 -p "$MQTT_PORT" -C 1 -t meterwire5/12345678 || true)"
+case "$READING" in *'"id":"12345678"'*'1234.567'*) echo "ok: reading published with MQTT 5.0: $READING" ;; *) fail "reading over MQTT 5.0: '$READING'" ;; esac
+kill "$V5_PID"
+wait "$V5_PID" 2>/dev/null || true
+for n in 1 2 3; do
+    timeout 10 mosquitto_pub -V mqttv5 -p "$MQTT_PORT" -q 1 -t "meters5/away/$n" -m "$CJT188_HEX" || fail "publish while away $n"
+done
+v5_listener true
+for n in 1 2 3; do
+    expect_lines 1 "mqtt 5.0: message $n sent while the listener was away" "\"topic\":\"meters5/away/$n\"" '"id":"00010012345678"' >/dev/null
+done
+echo "ok: mqtt 5.0: the session outlived the listener, 3 queued messages delivered"
+LOG="$WORK/listen.log"
+
+# --- TLS (mqtts://): a throwaway CA signs the broker's certificate (localhost, 127.0.0.1) and
+# a client certificate; another CA signs nothing the broker shows. One mosquitto serves TLS
+# on one port and mutual TLS with a password on another.
+tls_ca() { # $1: name
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -keyout "$WORK/$1.key" -out "$WORK/$1.pem" -subj "/CN=meterwire test $1" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        2>/dev/null || fail "openssl: CA $1"
+}
+tls_cert() { # $1: name, $2: common name, $3: extensions; signed by ca
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$WORK/$1.key" -out "$WORK/$1.csr" -subj "/CN=$2" 2>/dev/null || fail "openssl: key $1"
+    printf '%s\n' "basicConstraints=CA:FALSE" "$3" > "$WORK/$1.ext"
+    openssl x509 -req -in "$WORK/$1.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
+        -days 2 -extfile "$WORK/$1.ext" -out "$WORK/$1.pem" 2>/dev/null || fail "openssl: certificate $1"
+}
+tls_ca ca
+tls_ca other-ca
+tls_cert server localhost "subjectAltName=DNS:localhost,IP:127.0.0.1"$'\n'"extendedKeyUsage=serverAuth"
+tls_cert client meter-platform "extendedKeyUsage=clientAuth"
+TLS_PORT="$(free_port tcp)"
+MTLS_PORT="$(free_port tcp)"
+cat > "$WORK/tls.conf" <<CONF
+per_listener_settings true
+listener $TLS_PORT 127.0.0.1
+certfile $WORK/server.pem
+keyfile $WORK/server.key
+allow_anonymous true
+listener $MTLS_PORT 127.0.0.1
+cafile $WORK/ca.pem
+certfile $WORK/server.pem
+keyfile $WORK/server.key
+require_certificate true
+allow_anonymous false
+password_file $WORK/passwords
+CONF
+[ "$(id -u)" -ne 0 ] || echo "user root" >> "$WORK/tls.conf"
+mosquitto -c "$WORK/tls.conf" >"$WORK/tls-broker.log" 2>&1 &
+PIDS+=($!)
+TLS_PUB=(-h 127.0.0.1 -p "$TLS_PORT" --cafile "$WORK/ca.pem")
+tries=0
+until timeout 2 mosquitto_pub "${TLS_PUB[@]}" -t probe -m up 2>/dev/null; do
+    tries=$((tries + 1))
+    [ "$tries" -le 50 ] || { cat "$WORK/tls-broker.log" >&2; fail "TLS broker did not start"; }
+    sleep 0.1
+done
+echo "ok: mosquitto with TLS on 127.0.0.1:$TLS_PORT, mutual TLS on 127.0.0.1:$MTLS_PORT"
+
+OUT="$WORK/tls.ndjson"
+LOG="$WORK/tls-listen.log"
+"$MW" listen --mqtt "mqtts://127.0.0.1:$TLS_PORT" --topic 'meters/#' --ca "$WORK/ca.pem" \
+    --client-id "meterwire-tls-$$" --publish "mqtts://127.0.0.1:$TLS_PORT" \
+    --publish-topic 'tls/{id}' --retain >"$OUT" 2>"$LOG" &
+PIDS+=($!)
+wait_log "$LOG" "mqtt 127.0.0.1:$TLS_PORT: connected over TLS"
+wait_log "$LOG" "publish 127.0.0.1:$TLS_PORT: connected"
+sleep 0.3
+timeout 10 mosquitto_pub "${TLS_PUB[@]}" -q 1 -t meters/tls -m "$MBUS_HEX" || fail "mosquitto_pub over TLS"
+expect_lines 1 "mqtts: hex payload over TLS decoded" "\"peer\":\"127.0.0.1:$TLS_PORT\"" '"topic":"meters/tls"' '"payload_format":"mbus"' '"id":"12345678"' '"exact":"1234.567"'
+READING="$(timeout 10 mosquitto_sub "${TLS_PUB[@]}" -C 1 -t tls/12345678 || true)"
+case "$READING" in *'"id":"12345678"'*'1234.567'*) echo "ok: reading published over TLS: $READING" ;; *) fail "reading over TLS: '$READING'" ;; esac
+
+# Mutual TLS with a password: the listener shows its client certificate.
+OUT="$WORK/mtls.ndjson"
+LOG="$WORK/mtls-listen.log"
+"$MW" listen --mqtt "mqtts://127.0.0.1:$MTLS_PORT" --topic 'meters/#' --ca "$WORK/ca.pem" \
+    --client-cert "$WORK/client.pem" --client-key "$WORK/client.key" \
+    --username meter-platform --password 's3cret' --client-id "meterwire-mtls-$$" >"$OUT" 2>"$LOG" &
+PIDS+=($!)
+wait_log "$LOG" "mqtt 127.0.0.1:$MTLS_PORT: connected over TLS"
+sleep 0.3
+timeout 10 mosquitto_pub -h 127.0.0.1 -p "$MTLS_PORT" --cafile "$WORK/ca.pem" --cert "$WORK/client.pem" \
+    --key "$WORK/client.key" -u meter-platform -P 's3cret' -q 1 -t meters/mtls -f "$WORK/cjt188.bin" \
+    || fail "mosquitto_pub over mutual TLS"
+expect_lines 1 "mqtts: binary payload over mutual TLS with a password decoded" '"topic":"meters/mtls"' '"payload_format":"cjt188"' '"id":"00010012345678"' '"exact":"1234.56"'
+
+# A CA that did not sign the broker's certificate: an error line, retries, no crash.
+OUT="$WORK/badca.ndjson"
+LOG="$WORK/badca-listen.log"
+"$MW" listen --mqtt "mqtts://127.0.0.1:$TLS_PORT" --ca "$WORK/other-ca.pem" \
+    --client-id "meterwire-badca-$$" >"$OUT" 2>"$LOG" &
+PIDS+=($!)
+BADCA_PID=$!
+wait_log "$LOG" "mqtt 127.0.0.1:$TLS_PORT: TLS: "
+wait_log "$LOG" "invalid peer certificate: UnknownIssuer; reconnecting in"
+kill -0 "$BADCA_PID" || fail "listener with a wrong CA stopped"
+grep -q "connected" "$LOG" && fail "listener with a wrong CA connected"
+echo "ok: a wrong CA is a TLS error line: $(head -1 "$LOG")"
+# A client certificate the broker wants but does not get: refused, reported.
+"$MW" listen --mqtt "mqtts://127.0.0.1:$MTLS_PORT" --ca "$WORK/ca.pem" \
+    --username meter-platform --password 's3cret' --client-id "meterwire-nocert-$$" \
+    >"$WORK/nocert.ndjson" 2>"$WORK/nocert.log" &
+PIDS+=($!)
+wait_log "$WORK/nocert.log" "mqtt 127.0.0.1:$MTLS_PORT: "
+wait_log "$WORK/nocert.log" "reconnecting in"
+grep -q "connected" "$WORK/nocert.log" && fail "listener without a client certificate connected"
+echo "ok: no client certificate for a mutual TLS broker is an error line: $(head -1 "$WORK/nocert.log")"
+LOG="$WORK/listen.log"
 
 # --- Load: 1,000 meters, one CoAP CON and one MQTT PUBLISH each.
 timeout 60 "$LOAD" --mqtt "$BROKER" --meters 1000 || fail "load test"

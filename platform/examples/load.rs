@@ -20,6 +20,7 @@ use meterwire::Options;
 use meterwire_platform::coap_server::{CoapServer, ServerSettings};
 use meterwire_platform::listen::runtime;
 use meterwire_platform::mqtt_listener::{subscribe, MqttSettings};
+use meterwire_platform::tls::TlsFiles;
 use meterwire_platform::Event;
 use rumqttc::{AsyncClient, QoS};
 use tokio::net::UdpSocket;
@@ -105,7 +106,12 @@ async fn run(url: String, meters: u64) -> ExitCode {
         .unwrap();
     let coap_address = server.local_addr().unwrap();
     tokio::spawn(server.run(sender.clone()));
-    let mut settings = MqttSettings::from_url(&url, &format!("meterwire-load-{run_id}")).unwrap();
+    let mut settings = MqttSettings::from_url(
+        &url,
+        &format!("meterwire-load-{run_id}"),
+        &TlsFiles::default(),
+    )
+    .unwrap();
     settings.clean_session = true;
     let prefix = format!("load/{run_id}");
     tokio::spawn(subscribe(

@@ -20,8 +20,10 @@
 //! * Retransmissions: a (peer, message id) seen within `EXCHANGE_LIFETIME` (247 s) is not
 //!   decoded again; a CON gets the reply it got the first time. The cache is bounded
 //!   ([`ServerSettings::dedupe_capacity`], oldest dropped first).
-//! * Block1 (RFC 7959): blocks of one upload (same peer and Uri-Path) are collected in order
-//!   and answered `2.31 Continue` (echoing the Block1 option); the last block completes the
+//! * Block1 (RFC 7959): blocks of one upload (same peer, Uri-Path and Request-Tag options,
+//!   RFC 9175 §3) are collected in order and answered `2.31 Continue` (echoing the Block1
+//!   option), so one peer may send several uploads at once when it tags them apart (no
+//!   Request-Tag is a tag of its own, distinct from an empty one); the last block completes the
 //!   body, which is decoded as one message (the last block's header and options, Block1 and
 //!   Size1 left out). A block out of order → `4.08 Request Entity Incomplete`; a body over
 //!   [`ServerSettings::max_body`] → `4.13 Request Entity Too Large`.
@@ -51,6 +53,8 @@ mod option {
     pub const BLOCK1: u16 = 27;
     /// Size1 (RFC 7959).
     pub const SIZE1: u16 = 60;
+    /// Request-Tag (RFC 9175 §3.2): repeatable, opaque, 0 to 8 bytes.
+    pub const REQUEST_TAG: u16 = 292;
 }
 
 /// Codes the server answers with (`class << 5 | detail`).
@@ -149,6 +153,33 @@ impl DedupeCache {
     }
 }
 
+/// What tells Block1 uploads apart: the peer, the Uri-Path and the Request-Tag options in
+/// order (none at all is a key of its own, RFC 9175 §3.3).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct UploadKey {
+    peer: SocketAddr,
+    path: String,
+    request_tags: Vec<Vec<u8>>,
+}
+
+impl UploadKey {
+    fn of(request: &Request) -> UploadKey {
+        let values = |number: u16| {
+            request
+                .options
+                .iter()
+                .filter(move |(n, _)| *n == number)
+                .map(|(_, value)| value.as_slice())
+        };
+        let path: Vec<&[u8]> = values(option::URI_PATH).collect();
+        UploadKey {
+            peer: request.peer,
+            path: String::from_utf8_lossy(&path.join(&b'/')).into_owned(),
+            request_tags: values(option::REQUEST_TAG).map(<[u8]>::to_vec).collect(),
+        }
+    }
+}
+
 /// A Block1 upload in progress.
 #[derive(Debug)]
 struct Upload {
@@ -195,7 +226,7 @@ pub struct CoapHandler {
     options: Options,
     settings: ServerSettings,
     dedupe: DedupeCache,
-    uploads: HashMap<(SocketAddr, String), Upload>,
+    uploads: HashMap<UploadKey, Upload>,
     next_message_id: u16,
 }
 
@@ -407,16 +438,7 @@ impl CoapHandler {
         let lifetime = self.settings.exchange_lifetime;
         self.uploads
             .retain(|_, upload| now.saturating_duration_since(upload.started) < lifetime);
-        let path: Vec<&[u8]> = request
-            .options
-            .iter()
-            .filter(|(n, _)| *n == option::URI_PATH)
-            .map(|(_, v)| v.as_slice())
-            .collect();
-        let key = (
-            request.peer,
-            String::from_utf8_lossy(&path.join(&b'/')).into_owned(),
-        );
+        let key = UploadKey::of(request);
         if block.num == 0 {
             if self.uploads.len() >= self.settings.max_uploads {
                 let oldest = self

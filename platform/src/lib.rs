@@ -6,6 +6,7 @@
 //! * [`mqtt_listener`]: an MQTT subscriber with a persistent session that reconnects with
 //!   backoff;
 //! * [`publisher`]: the flat reading of each decoded message published as JSON;
+//! * [`tls`]: the TLS configuration of `mqtts://` brokers (CA, client certificate);
 //! * [`message`]: what both listeners yield ([`Event`]) and its NDJSON lines;
 //! * [`listen`]: the three put together, as `meterwire listen` runs them.
 //!
@@ -16,10 +17,15 @@
 //! * `tokio` (features `rt`, `net`, `time`, `macros`, `sync` only): the async runtime for
 //!   the UDP socket, the broker connections, timers and channels. It is the runtime
 //!   `rumqttc` is written for, so one runtime serves both transports.
-//! * `rumqttc` (default features off, so no TLS stack): a maintained MQTT 3.1.1 client
+//! * `rumqttc` (feature `use-rustls-no-provider`): a maintained MQTT 3.1.1 and 5.0 client
 //!   whose event loop keeps the session state (in-flight QoS 1 packets, packet ids) and
 //!   reconnects when polled again after an error, which is what a persistent session that
-//!   loses no QoS 1 message needs.
+//!   loses no QoS 1 message needs; its TLS transport takes a rustls configuration.
+//! * `tokio-rustls` (features `ring`, `tls12`, `logging`): the rustls of that transport,
+//!   with `ring` as the crypto provider: it builds in seconds, where rustls' default
+//!   (aws-lc-rs) adds over a minute of C compilation. See [`tls`].
+//! * `rustls-native-certs`: the system's trusted CAs for `mqtts://` without `--ca` (already
+//!   a dependency of rumqttc's TLS).
 //! * `serde_json`: writing the added top-level fields and flat readings.
 //!
 //! CoAP needs no crate: the core's own codec parses every request and builds every reply
@@ -33,5 +39,6 @@ pub mod message;
 pub mod mqtt_listener;
 pub mod publisher;
 pub mod time;
+pub mod tls;
 
 pub use message::{Event, Failure, Message, Source};

@@ -243,3 +243,146 @@ fn bad_messages_are_failures_and_the_server_goes_on() {
     let line = message_json(server.next_event());
     assert_eq!(line["payload"]["meter"]["id"], "12345678");
 }
+
+/// A CON POST to `/t/d` carrying one Block1 block, written byte by byte (RFC 7252 §3, §3.1;
+/// RFC 7959 §2.2; RFC 9175 §3.2): header `0x41` (version 1, CON, token length 1), code
+/// `0x02` (0.02 POST), the message id, a one-byte token; options in number order as
+/// delta/length nibbles: Uri-Path 11 `0xB1 't'`, Uri-Path again `0x01 'd'`, Block1 27
+/// (delta 16: nibble 13, then 16 - 13 = 3) `0xD1 0x03 value`, and each Request-Tag 292
+/// (delta 265 from 27, then 0 from the previous tag: nibble 13 with 265 - 13 = 0xFC, or
+/// nibble 0); then the payload marker `0xFF` and the block.
+fn block1_by_hand(
+    message_id: u16,
+    token: u8,
+    block_value: u8,
+    request_tags: &[&[u8]],
+    block: &[u8],
+) -> Vec<u8> {
+    let mut message = vec![0x41, 0x02];
+    message.extend_from_slice(&message_id.to_be_bytes());
+    message.extend_from_slice(&[token, 0xB1, b't', 0x01, b'd', 0xD1, 0x03, block_value]);
+    for (index, tag) in request_tags.iter().enumerate() {
+        assert!(tag.len() <= 8, "a Request-Tag is 0 to 8 bytes");
+        if index == 0 {
+            message.extend_from_slice(&[0xD0 | tag.len() as u8, 0xFC]);
+        } else {
+            message.push(tag.len() as u8);
+        }
+        message.extend_from_slice(tag);
+    }
+    message.push(0xFF);
+    message.extend_from_slice(block);
+    message
+}
+
+/// The Block1 option value of block `num` of 16 bytes (SZX 0): NUM << 4 | M << 3 | SZX.
+fn block_value(num: u8, more: bool) -> u8 {
+    num << 4 | u8::from(more) << 3
+}
+
+/// Sends one block and returns the reply's code (`2.31`, `2.04`, …).
+fn send_block(socket: &UdpSocket, server: &Server, request: &[u8]) -> String {
+    exchange(socket, server, request)
+        .coap_link()
+        .unwrap()
+        .code
+        .to_string()
+}
+
+#[test]
+fn hand_built_block1_messages_match_the_codec() {
+    // The bytes written by hand are the ones the core's encoder writes for the same request.
+    let mut options = uri_path_options("/t/d");
+    options.push((27, uint_value(0x18)));
+    options.push((292, vec![0xA1]));
+    options.push((292, Vec::new()));
+    let built = build(
+        CoapType::Con,
+        CoapCode(0x02),
+        0x6001,
+        &[0x0C],
+        options,
+        b"abc",
+    )
+    .unwrap();
+    assert_eq!(
+        block1_by_hand(0x6001, 0x0C, 0x18, &[&[0xA1], &[]], b"abc"),
+        built
+    );
+    let decoded = decode(
+        &built,
+        &Options::default().with_protocol(Some(Protocol::Coap)),
+    )
+    .unwrap();
+    let numbers: Vec<u16> = decoded
+        .coap_link()
+        .unwrap()
+        .options
+        .iter()
+        .map(|o| o.number)
+        .collect();
+    assert_eq!(numbers, [11, 11, 27, 292, 292]);
+}
+
+#[test]
+fn concurrent_block1_uploads_from_one_peer_are_told_apart_by_request_tag() {
+    let server = Server::start();
+    let socket = client();
+    let cjt188 = parse_hex(CJT188).unwrap(); // 37 bytes: blocks of 16, 16, 5
+    let mbus = parse_hex(MBUS).unwrap(); // 27 bytes: blocks of 16, 11
+    let (a, b): (&[u8], &[u8]) = (&[0x0A], &[0x0B]);
+    // Interleaved: A0 B0 A1 B1 (B complete) A2 (A complete), same peer and Uri-Path.
+    let a0 = block1_by_hand(0x7000, 1, block_value(0, true), &[a], &cjt188[..16]);
+    assert_eq!(send_block(&socket, &server, &a0), "2.31");
+    let b0 = block1_by_hand(0x7001, 2, block_value(0, true), &[b], &mbus[..16]);
+    assert_eq!(send_block(&socket, &server, &b0), "2.31");
+    let a1 = block1_by_hand(0x7002, 1, block_value(1, true), &[a], &cjt188[16..32]);
+    assert_eq!(send_block(&socket, &server, &a1), "2.31");
+    server.no_event();
+    let b1 = block1_by_hand(0x7003, 2, block_value(1, false), &[b], &mbus[16..]);
+    assert_eq!(send_block(&socket, &server, &b1), "2.04");
+    let line = message_json(server.next_event());
+    assert_eq!(line["payload"]["protocol"], "mbus");
+    assert_eq!(line["payload"]["meter"]["id"], "12345678");
+    assert_eq!(line["payload"]["records"][0]["exact"], "1234.567");
+    // The reassembled message keeps its Request-Tag, not its Block1.
+    let options = line["link"]["options"].as_array().unwrap();
+    assert!(options.iter().all(|o| o["number"] != 27));
+    assert!(options
+        .iter()
+        .any(|o| o["number"] == 292 && o["name"] == "Request-Tag"));
+    let a2 = block1_by_hand(0x7004, 1, block_value(2, false), &[a], &cjt188[32..]);
+    assert_eq!(send_block(&socket, &server, &a2), "2.04");
+    let line = message_json(server.next_event());
+    assert_eq!(line["payload"]["protocol"], "cjt188");
+    assert_eq!(line["payload"]["meter"]["id"], "00010012345678");
+    assert_eq!(line["payload"]["records"][0]["exact"], "1234.56");
+    server.no_event();
+}
+
+#[test]
+fn no_request_tag_and_an_empty_one_are_different_uploads() {
+    let server = Server::start();
+    let socket = client();
+    let mbus = parse_hex(MBUS).unwrap();
+    let untagged = block1_by_hand(0x7100, 1, block_value(0, true), &[], &mbus[..16]);
+    assert_eq!(send_block(&socket, &server, &untagged), "2.31");
+    let empty_tag = block1_by_hand(0x7101, 2, block_value(0, true), &[&[]], &mbus[..16]);
+    assert_eq!(send_block(&socket, &server, &empty_tag), "2.31");
+    let untagged = block1_by_hand(0x7102, 1, block_value(1, false), &[], &mbus[16..]);
+    assert_eq!(send_block(&socket, &server, &untagged), "2.04");
+    assert_eq!(
+        message_json(server.next_event())["payload"]["meter"]["id"],
+        "12345678"
+    );
+    let empty_tag = block1_by_hand(0x7103, 2, block_value(1, false), &[&[]], &mbus[16..]);
+    assert_eq!(send_block(&socket, &server, &empty_tag), "2.04");
+    assert_eq!(
+        message_json(server.next_event())["payload"]["meter"]["id"],
+        "12345678"
+    );
+    // A block of an upload nobody started (another tag): 4.08 and a failure line.
+    let stray = block1_by_hand(0x7104, 3, block_value(1, false), &[&[0x99]], &mbus[16..]);
+    assert_eq!(send_block(&socket, &server, &stray), "4.08");
+    assert!(matches!(server.next_event(), Event::Failure(_)));
+}
