@@ -139,7 +139,8 @@ pub fn in_range(v: wide::u8x16, low: u8, high: u8) -> wide::u8x16 {
     if high < low {
         return wide::u8x16::ZERO;
     }
-    let shifted = v - wide::u8x16::splat(low);
+    // Lane-wise wrapping subtraction (`psubb`): bytes below `low` wrap to the top.
+    let shifted = core::ops::Sub::sub(v, wide::u8x16::splat(low));
     shifted
         .min(wide::u8x16::splat(high.wrapping_sub(low)))
         .cmp_eq(shifted)
