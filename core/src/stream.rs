@@ -240,9 +240,9 @@ pub fn write_garbage_json(
 /// Cuts one byte stream (a serial capture) into frames and garbage, with one session: every
 /// input byte ends up in exactly one item (module docs).
 pub fn decode_stream(bytes: &[u8], opts: &Options) -> Vec<StreamItem> {
+    // The whole stream is there: the decoder reads it in place instead of copying it.
     let mut decoder = Decoder::new(opts.clone());
-    decoder.feed(bytes);
-    decoder.finish();
+    decoder.finish_on(bytes);
     decoder.items.into()
 }
 
@@ -480,7 +480,9 @@ impl Decoder {
     /// Adds the next bytes of the stream and cuts every item they complete.
     pub fn feed(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
-        self.run(false);
+        let buf = core::mem::take(&mut self.buf);
+        self.run(&buf, false);
+        self.buf = buf;
         self.compact();
     }
 
@@ -488,11 +490,19 @@ impl Decoder {
     /// garbage (`truncated`, `noise`). Feeding again starts a new stream at the next offset
     /// with the same session.
     pub fn finish(&mut self) {
-        self.run(true);
-        let end = self.offset_of(self.buf.len());
-        self.close_open(end);
+        let mut buf = core::mem::take(&mut self.buf);
+        self.finish_on(&buf);
+        buf.clear();
+        self.buf = buf;
+    }
+
+    /// [`finish`](Self::finish) with the unconsumed bytes in `buf` (the decoder's own buffer,
+    /// or a whole stream the decoder reads in place).
+    fn finish_on(&mut self, buf: &[u8]) {
+        self.run(buf, true);
+        let end = self.offset_of(buf.len());
+        self.close_open(buf, end);
         self.base = end;
-        self.buf.clear();
         self.pos = 0;
         self.waiting = None;
         self.after_request = None;
@@ -564,20 +574,20 @@ impl Decoder {
     }
 
     /// Cuts items from `buf[pos..]`; with `at_end` nothing more will come.
-    fn run(&mut self, at_end: bool) {
+    fn run(&mut self, buf: &[u8], at_end: bool) {
         self.waiting = None;
         // Bytes before `accounted` are in items or the open span. Candidates that turn out to
         // be noise are not counted one by one: the noise up to the next frame, broken frame
         // or stop is counted at once (the same spans, fewer steps).
         let mut accounted = self.pos;
         loop {
-            let Some(p) = self.next_candidate(self.pos) else {
+            let Some(p) = self.next_candidate(buf, self.pos) else {
                 // No family can start a frame before the end of the buffer; the last byte
                 // waits when it may be the length byte of a frame known by its second byte.
-                let len = self.buf.len();
+                let len = buf.len();
                 let keep = usize::from(!at_end && self.second_families != 0 && len > self.pos);
                 let stop = len.saturating_sub(keep).max(accounted);
-                self.noise(self.offset_of(accounted), self.offset_of(stop));
+                self.noise(buf, self.offset_of(accounted), self.offset_of(stop));
                 self.pos = stop;
                 if keep == 1 {
                     self.waiting = Some(self.offset_of(len.saturating_add(1)));
@@ -589,15 +599,15 @@ impl Decoder {
                 self.after_request = None;
             }
             self.pos = p;
-            match self.scan_at(p, at_end, accounted < p) {
+            match self.scan_at(buf, p, at_end, accounted < p) {
                 Found::Frame(family, len) => {
-                    self.noise(self.offset_of(accounted), self.offset_of(p));
-                    self.frame(family, p, len);
+                    self.noise(buf, self.offset_of(accounted), self.offset_of(p));
+                    self.frame(buf, family, p, len);
                     self.pos = p.saturating_add(len);
                     accounted = self.pos;
                 }
                 Found::Wait(needed) => {
-                    self.noise(self.offset_of(accounted), self.offset_of(p));
+                    self.noise(buf, self.offset_of(accounted), self.offset_of(p));
                     self.waiting = Some(self.offset_of(p.saturating_add(needed)));
                     return;
                 }
@@ -606,8 +616,8 @@ impl Decoder {
                     self.pos = p.saturating_add(1);
                 }
                 Found::Garbage(reason) => {
-                    self.noise(self.offset_of(accounted), self.offset_of(p));
-                    self.garbage_at(p, reason);
+                    self.noise(buf, self.offset_of(accounted), self.offset_of(p));
+                    self.garbage_at(buf, p, reason);
                     self.pos = p.saturating_add(1);
                     accounted = self.pos;
                 }
@@ -616,13 +626,13 @@ impl Decoder {
     }
 
     /// The families whose lead matches at `p` (bit i: family i).
-    fn lead_mask(&self, p: usize, at_end: bool) -> u16 {
-        let Some(&b) = self.buf.get(p) else {
+    fn lead_mask(&self, buf: &[u8], p: usize, at_end: bool) -> u16 {
+        let Some(&b) = buf.get(p) else {
             return 0;
         };
         let mut mask = self.first.get(usize::from(b)).copied().unwrap_or(0);
         if self.second_families != 0 {
-            mask |= match self.buf.get(p.saturating_add(1)) {
+            mask |= match buf.get(p.saturating_add(1)) {
                 Some(&next) => self.second.get(usize::from(next)).copied().unwrap_or(0),
                 None if !at_end => self.second_families,
                 None => 0,
@@ -634,7 +644,7 @@ impl Decoder {
     /// The first position at or after `from` (an index of `buf`) where some family may start
     /// a frame, by the block test or, in the last bytes, the lead (the last
     /// byte of the buffer is left to the caller when it may only lead by its successor).
-    fn next_candidate(&mut self, from: usize) -> Option<usize> {
+    fn next_candidate(&mut self, buf: &[u8], from: usize) -> Option<usize> {
         // Blocks of 16 positions at once while 23 bytes are there (each family's block
         // filter, or its lead bytes); a block's result is kept, so the candidates of one
         // block cost one test.
@@ -659,7 +669,7 @@ impl Decoder {
                 }
             }
             // Then block after block until one has a candidate (most have none).
-            while let Some(block) = self.buf.get(index..).and_then(block_at) {
+            while let Some(block) = buf.get(index..).and_then(block_at) {
                 let hits = u32::try_from(blocks.test(&block).move_mask()).unwrap_or(u32::MAX);
                 if hits != 0 {
                     self.block_hits = Some((self.offset_of(index), hits));
@@ -672,7 +682,7 @@ impl Decoder {
         }
         // The tail, byte by byte: position i is a candidate when byte i opens a frame (bit 0
         // of its lead) or byte i + 1 is some family's second byte (bit 1).
-        let rest = self.buf.get(from..)?;
+        let rest = buf.get(from..)?;
         let mut start = start.saturating_sub(from);
         let lead = |b: &u8| self.lead.get(usize::from(*b)).copied().unwrap_or(0);
         loop {
@@ -692,9 +702,9 @@ impl Decoder {
 
     /// Asks the families whose lead matches at `p`, in registry order; `after_noise` when noise
     /// not yet counted comes right before `p`.
-    fn scan_at(&self, p: usize, at_end: bool, after_noise: bool) -> Found {
-        let rest = self.buf.get(p..).unwrap_or(&[]);
-        let mask = self.lead_mask(p, at_end);
+    fn scan_at(&self, buf: &[u8], p: usize, at_end: bool, after_noise: bool) -> Found {
+        let rest = buf.get(p..).unwrap_or(&[]);
+        let mask = self.lead_mask(buf, p, at_end);
         let ctx = StreamContext {
             named: self.alone,
             after_request: self.after_request,
@@ -716,11 +726,11 @@ impl Decoder {
                 }
                 Scan::Incomplete(_) => {
                     let protocol = family.protocol;
-                    reason.get_or_insert((GarbageReason::Truncated { protocol }, self.buf.len()));
+                    reason.get_or_insert((GarbageReason::Truncated { protocol }, buf.len()));
                 }
                 Scan::Invalid { len, kind } => {
                     let protocol = family.protocol;
-                    let end = p.saturating_add(len).min(self.buf.len());
+                    let end = p.saturating_add(len).min(buf.len());
                     reason.get_or_insert((GarbageReason::InvalidFrame { protocol, kind }, end));
                 }
                 Scan::Unrequested => {
@@ -742,14 +752,14 @@ impl Decoder {
     }
 
     /// Emits the frame of family `family` at `buf[p..p + len]`.
-    fn frame(&mut self, family: usize, p: usize, len: usize) {
+    fn frame(&mut self, buf: &[u8], family: usize, p: usize, len: usize) {
         let start = self.offset_of(p);
-        self.close_open(start);
+        self.close_open(buf, start);
         let Some(Family { protocol, framing }) = self.families.get(family).copied() else {
             return;
         };
         let end = p.saturating_add(len);
-        let bytes = self.buf.get(p..end).unwrap_or(&[]);
+        let bytes = buf.get(p..end).unwrap_or(&[]);
         self.after_request = (framing.request)(bytes).then_some(protocol);
         let result = self
             .session
@@ -765,10 +775,10 @@ impl Decoder {
     }
 
     /// Counts the byte at `p` as garbage with `reason` (noise when `None`).
-    fn garbage_at(&mut self, p: usize, reason: Option<(GarbageReason, usize)>) {
+    fn garbage_at(&mut self, buf: &[u8], p: usize, reason: Option<(GarbageReason, usize)>) {
         let at = self.offset_of(p);
         let Some((reason, claimed_end)) = reason else {
-            self.noise(at, at.saturating_add(1));
+            self.noise(buf, at, at.saturating_add(1));
             return;
         };
         let claimed_end = self.offset_of(claimed_end);
@@ -782,7 +792,7 @@ impl Decoder {
                     && !(matches!(open.reason, GarbageReason::Truncated { .. })
                         && matches!(reason, GarbageReason::InvalidFrame { .. })) => {}
             _ => {
-                self.close_open(at);
+                self.close_open(buf, at);
                 self.open = Some(OpenSpan {
                     start: at,
                     claimed_end,
@@ -794,7 +804,7 @@ impl Decoder {
 
     /// Counts the stream bytes `from..to` as garbage: in the open span while it claims them or
     /// while both are noise (up to [`MAX_GARBAGE_SPAN`]), else in new noise spans.
-    fn noise(&mut self, mut from: usize, to: usize) {
+    fn noise(&mut self, buf: &[u8], mut from: usize, to: usize) {
         if from < to {
             // An acknowledgement answers only the frame right before it.
             self.after_request = None;
@@ -808,7 +818,7 @@ impl Decoder {
                 {
                     from = to.min(open.start.saturating_add(MAX_GARBAGE_SPAN));
                 }
-                Some(_) => self.close_open(from),
+                Some(_) => self.close_open(buf, from),
                 None => {
                     self.open = Some(OpenSpan {
                         start: from,
@@ -821,7 +831,7 @@ impl Decoder {
     }
 
     /// Emits the open garbage span as ending at stream offset `end`.
-    fn close_open(&mut self, end: usize) {
+    fn close_open(&mut self, buf: &[u8], end: usize) {
         let Some(open) = self.open.take() else {
             return;
         };
@@ -833,7 +843,7 @@ impl Decoder {
         self.items.push_back(StreamItem::Garbage {
             start: open.start,
             end,
-            bytes: self.buf.get(from..to).unwrap_or(&[]).to_vec(),
+            bytes: buf.get(from..to).unwrap_or(&[]).to_vec(),
             reason: open.reason,
         });
     }
