@@ -32,7 +32,7 @@ use alloc::vec::Vec;
 use serde::Serialize;
 
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
-use crate::framing::{BlockFilter, Lead, Scan, Search, StreamContext};
+use crate::framing::{Block, BlockFilter, Lead, Scan, Search, StreamContext};
 use crate::model::{Decoded, Protocol};
 use crate::Options;
 
@@ -315,6 +315,68 @@ pub(crate) fn framings(
         };
         active.then_some((c.protocol, framing, alone.is_some()))
     })
+}
+
+/// How the default search tests one family's positions in a block.
+#[derive(Clone, Copy)]
+enum BlockEntry {
+    /// Not searched by default.
+    Off,
+    /// The family's block filter.
+    Filter(BlockFilter),
+    /// The family's lead bytes, compared with the first (`false`) or second (`true`) byte.
+    Lead(&'static [u8], bool),
+}
+
+/// The block test entries of [`CODECS`], computed at compile time.
+const DEFAULT_BLOCK_TEST: [BlockEntry; CODECS.len()] = default_block_entries();
+
+// Evaluated only at compile time: an index out of range would be a build error, not a panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn default_block_entries() -> [BlockEntry; CODECS.len()] {
+    let mut out = [BlockEntry::Off; CODECS.len()];
+    let mut rest: &[&Codec] = CODECS;
+    let mut i = 0;
+    while let Some((codec, tail)) = rest.split_first() {
+        if let Some(framing) = &codec.framing {
+            if !matches!(framing.search, Search::OnlyNamed) {
+                let entry = match (framing.block, framing.lead) {
+                    (Some(filter), _) => BlockEntry::Filter(filter),
+                    (None, Lead::First(bytes)) => BlockEntry::Lead(bytes, false),
+                    (None, Lead::Second(bytes)) => BlockEntry::Lead(bytes, true),
+                };
+                out[i] = entry;
+            }
+        }
+        rest = tail;
+        i += 1;
+    }
+    out
+}
+
+/// The lanes of `block` where a family of the default search ([`framings`] without a family
+/// searched alone) may start a frame: each family's block filter, or its lead bytes. The
+/// entries come from [`CODECS`] at compile time, so the walk is unrolled and every filter is
+/// inlined into this one function (no call per family and block).
+#[inline]
+pub(crate) fn default_block_test(block: &Block) -> wide::u8x16 {
+    use wide::u8x16;
+    let mut hits = u8x16::ZERO;
+    for entry in DEFAULT_BLOCK_TEST {
+        hits |= match entry {
+            BlockEntry::Off => u8x16::ZERO,
+            BlockEntry::Filter(filter) => filter(block),
+            BlockEntry::Lead(bytes, second) => {
+                let Some(view) = block.get(usize::from(second)) else {
+                    continue;
+                };
+                bytes
+                    .iter()
+                    .fold(u8x16::ZERO, |acc, b| acc | view.cmp_eq(u8x16::splat(*b)))
+            }
+        };
+    }
+    hits
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 
 use crate::error::{ErrorKind, Result};
-use crate::framing::{Block, BlockFilter, Lead, Scan, Search, StreamContext, BLOCK_VIEWS};
+use crate::framing::{Block, Lead, Scan, Search, StreamContext, BLOCK_VIEWS};
 use crate::model::{Decoded, Protocol};
 use crate::protocol::{self, Framing};
 use crate::wmbus::Session;
@@ -293,50 +293,6 @@ fn block_at(rest: &[u8]) -> Option<Block> {
     ])
 }
 
-/// How a decoder tests 16 positions at once: the block filters of the families that have
-/// one, and the lead bytes of the others.
-#[derive(Clone, Debug)]
-struct BlockTest {
-    filters: Vec<BlockFilter>,
-    /// Lead bytes compared with the first byte of each position.
-    first: Vec<u8x16>,
-    /// Lead bytes compared with the second byte.
-    second: Vec<u8x16>,
-}
-
-impl BlockTest {
-    fn new(families: &[Family]) -> BlockTest {
-        let mut test = BlockTest {
-            filters: Vec::new(),
-            first: Vec::new(),
-            second: Vec::new(),
-        };
-        for family in families {
-            match (family.framing.block, family.framing.lead) {
-                (Some(filter), _) => test.filters.push(filter),
-                (None, Lead::First(bytes)) => {
-                    test.first.extend(bytes.iter().map(|b| u8x16::splat(*b)));
-                }
-                (None, Lead::Second(bytes)) => {
-                    test.second.extend(bytes.iter().map(|b| u8x16::splat(*b)));
-                }
-            }
-        }
-        test
-    }
-
-    /// Lanes of the positions some family may start a frame at.
-    fn test(&self, block: &Block) -> u8x16 {
-        let [b0, b1, ..] = *block;
-        let hits = self
-            .filters
-            .iter()
-            .fold(u8x16::ZERO, |acc, f| acc | f(block));
-        let hits = self.first.iter().fold(hits, |acc, n| acc | b0.cmp_eq(*n));
-        self.second.iter().fold(hits, |acc, n| acc | b1.cmp_eq(*n))
-    }
-}
-
 /// One searched family of a decoder.
 #[derive(Clone, Copy, Debug)]
 struct Family {
@@ -397,7 +353,7 @@ pub struct Decoder {
     lead: [u8; 256],
     /// How blocks of 16 positions are tested at once (not when a family is searched alone:
     /// then every byte is a candidate).
-    blocks: Option<BlockTest>,
+    blocks: bool,
     /// The last block tested: its first stream offset and its lanes that may start a frame.
     block_hits: Option<(usize, u32)>,
     /// The named family is searched alone (permissive form).
@@ -450,7 +406,9 @@ impl Decoder {
         for ((l, f), s) in lead.iter_mut().zip(first.iter()).zip(second.iter()) {
             *l = u8::from(*f != 0) | (u8::from(*s != 0) << 1);
         }
-        let blocks = (!alone).then(|| BlockTest::new(&families));
+        // Without a family searched alone the families are the default search's, whose block
+        // test the registry compiles into one function.
+        let blocks = !alone;
         Decoder {
             opts,
             families,
@@ -649,7 +607,7 @@ impl Decoder {
         // filter, or its lead bytes); a block's result is kept, so the candidates of one
         // block cost one test.
         let mut start = from;
-        if let Some(blocks) = &self.blocks {
+        if self.blocks {
             // The lanes left in the last block tested, when `from` lies in it.
             let mut index = from;
             if let Some((block, hits)) = self.block_hits {
@@ -670,7 +628,8 @@ impl Decoder {
             }
             // Then block after block until one has a candidate (most have none).
             while let Some(block) = buf.get(index..).and_then(block_at) {
-                let hits = u32::try_from(blocks.test(&block).move_mask()).unwrap_or(u32::MAX);
+                let hits = u32::try_from(protocol::default_block_test(&block).move_mask())
+                    .unwrap_or(u32::MAX);
                 if hits != 0 {
                     self.block_hits = Some((self.offset_of(index), hits));
                     let lane = usize::try_from(hits.trailing_zeros()).unwrap_or(0);

@@ -273,6 +273,7 @@ fn stream_meter_type(t: u8) -> bool {
 /// The positions where [`scan`] can find something: a wake-up byte before another or before
 /// `68`; `68` before a meter type [`stream_meter_type`] accepts; `68` with a second `68` seven
 /// bytes on (DL/T 645).
+#[inline]
 fn block_filter(w: &Block) -> u8x16 {
     let [b0, b1, .., b7] = *w;
     let s = u8x16::splat;

@@ -534,6 +534,7 @@ pub const STREAM_LEAD: &[u8] = &[SLASH, SLASH | 0x80, STX, STX | 0x80, SOH, SOH 
 /// The positions where [`scan`] (searched among other families) can find something, parity
 /// bits ignored: `/` before `?` or an upper-case letter, STX before a printable character,
 /// SOH before a letter from `B` to `W` (the command letters B, E, P, R, W lie there).
+#[inline]
 pub fn block_filter(w: &crate::framing::Block) -> wide::u8x16 {
     use crate::framing::in_range;
     use wide::u8x16;

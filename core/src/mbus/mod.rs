@@ -103,6 +103,7 @@ fn scan(rest: &[u8], ctx: &StreamContext) -> Scan {
 
 /// The positions where [`scan`] can find something: `68 L L 68`, `10` with a stop byte four
 /// bytes on, and `E5`.
+#[inline]
 fn block_filter(w: &Block) -> u8x16 {
     let [b0, b1, b2, b3, b4, ..] = *w;
     let s = u8x16::splat;

@@ -342,6 +342,7 @@ pub const STREAM_C_FIELDS: &[u8] = &[0x44, 0x46, 0x08, 0x18, 0x28, 0x38, 0x47, 0
 /// The positions where [`scan`] (searched among other families) can find something: an L
 /// field of at least 10 before one of [`STREAM_C_FIELDS`], and a manufacturer field whose
 /// first and last letters are letters (`plausible_manufacturer` checks all three).
+#[inline]
 pub fn block_filter(w: &crate::framing::Block) -> wide::u8x16 {
     use crate::framing::in_range;
     use wide::u8x16;
