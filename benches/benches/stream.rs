@@ -98,8 +98,6 @@ fn main() {
         }
         // Random noise holds a few frames of its own (an M-Bus short frame is 3 fixed bytes
         // out of 5: about one in 16 M positions), so at least the planted ones are found.
-        // Random noise holds a few frames of its own (an M-Bus short frame is 3 fixed bytes
-        // out of 5: about one in 16 M positions), so at least the planted ones are found.
         if std::env::var("DBG").is_ok() {
             let items = decode_stream(&stream, &opts);
             for i in &items {
