@@ -8,7 +8,6 @@
 
 use alloc::borrow::Cow;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use serde::Serialize;
 
@@ -36,7 +35,7 @@ const NEEDS_ESCAPE: [bool; 256] = {
 /// `quantity`, `kind` or `id`, is written with the object's opening brace).
 macro_rules! key {
     ($w:expr, $key:literal) => {
-        $w.raw(concat!(",\"", $key, "\":").as_bytes())
+        $w.raw(concat!(",\"", $key, "\":"))
     };
 }
 
@@ -46,9 +45,9 @@ macro_rules! key_name {
     ($w:expr, $key:literal, $name:expr) => {
         match $name {
             Cow::Borrowed(s) => {
-                $w.raw(concat!(",\"", $key, "\":\"").as_bytes());
-                $w.raw(s.as_bytes());
-                $w.out.push(b'"');
+                $w.raw(concat!(",\"", $key, "\":\""));
+                $w.raw(s);
+                $w.out.push('"');
             }
             owned => {
                 key!($w, $key);
@@ -61,9 +60,9 @@ macro_rules! key_name {
 /// `,"<key>":"<name>"` for the name of one of the model's enums (nothing to escape).
 macro_rules! key_plain {
     ($w:expr, $key:literal, $name:expr) => {{
-        $w.raw(concat!(",\"", $key, "\":\"").as_bytes());
-        $w.raw($name.as_bytes());
-        $w.out.push(b'"');
+        $w.raw(concat!(",\"", $key, "\":\""));
+        $w.raw($name);
+        $w.out.push('"');
     }};
 }
 
@@ -82,13 +81,20 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
 };
 
 struct Writer {
-    out: Vec<u8>,
+    out: String,
 }
 
 impl Writer {
     #[inline(always)]
-    fn raw(&mut self, bytes: &[u8]) {
-        self.out.extend_from_slice(bytes);
+    fn raw(&mut self, text: &str) {
+        self.out.push_str(text);
+    }
+
+    /// ASCII bytes (digits), one character each.
+    fn ascii(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.out.push(char::from(b));
+        }
     }
 
     /// A JSON string; strings that need no escaping (every name and code meterwire writes)
@@ -98,9 +104,9 @@ impl Writer {
             .bytes()
             .any(|b| NEEDS_ESCAPE.get(usize::from(b)).copied().unwrap_or(true))
         {
-            self.out.push(b'"');
-            self.out.extend_from_slice(s.as_bytes());
-            self.out.push(b'"');
+            self.out.push('"');
+            self.out.push_str(s);
+            self.out.push('"');
         } else {
             self.serde(&s);
         }
@@ -109,9 +115,9 @@ impl Writer {
     /// A name of one of the model's enums (`"RSP_UD"`, `"instantaneous"`): identifiers with
     /// nothing to escape.
     fn plain(&mut self, s: &'static str) {
-        self.out.push(b'"');
-        self.out.extend_from_slice(s.as_bytes());
-        self.out.push(b'"');
+        self.out.push('"');
+        self.out.push_str(s);
+        self.out.push('"');
     }
 
     /// A model name: the static names of meterwire's tables are plain identifiers and units
@@ -127,20 +133,20 @@ impl Writer {
         // Storage, tariff and subunit numbers are mostly one digit.
         if v < 10 {
             self.out
-                .push(b'0'.wrapping_add(u8::try_from(v).unwrap_or(0)));
+                .push(char::from(b'0'.wrapping_add(u8::try_from(v).unwrap_or(0))));
         } else {
             self.padded(v, 1);
         }
     }
 
     fn bool(&mut self, b: bool) {
-        self.raw(if b { b"true" } else { b"false" });
+        self.raw(if b { "true" } else { "false" });
     }
 
     fn hex(&mut self, bytes: &[u8]) {
-        self.out.push(b'"');
+        self.out.push('"');
         self.hex_digits(bytes);
-        self.out.push(b'"');
+        self.out.push('"');
     }
 
     /// Upper-case hex digits, two fixed-size bytes per input byte (inline stores, no call to
@@ -148,8 +154,9 @@ impl Writer {
     fn hex_digits(&mut self, bytes: &[u8]) {
         self.out.reserve(bytes.len().saturating_mul(2));
         for &b in bytes {
-            if let Some(pair) = HEX_PAIRS.get(usize::from(b)) {
-                self.out.extend_from_slice(pair);
+            if let Some(&[high, low]) = HEX_PAIRS.get(usize::from(b)) {
+                self.out.push(char::from(high));
+                self.out.push(char::from(low));
             }
         }
     }
@@ -169,47 +176,47 @@ impl Writer {
                 break;
             }
         }
-        self.out.extend_from_slice(buf.get(i..).unwrap_or(&[]));
+        self.ascii(buf.get(i..).unwrap_or(&[]));
     }
 
     /// A timestamp as its `Display` text (`2026-11-23T14:35:07`), quoted, written digit by
     /// digit (the model's `Display` is the definition; the conformance suite compares both).
     fn timestamp(&mut self, t: &Timestamp) {
-        self.out.push(b'"');
+        self.out.push('"');
         if let Some(year) = t.year {
             self.padded(u64::from(year), 4);
-            self.out.push(b'-');
+            self.out.push('-');
             self.padded(u64::from(t.month), 2);
-            self.out.push(b'-');
+            self.out.push('-');
             self.padded(u64::from(t.day), 2);
             if t.hour.is_some() {
-                self.out.push(b'T');
+                self.out.push('T');
             }
         }
         if let Some(hour) = t.hour {
             self.padded(u64::from(hour), 2);
-            self.out.push(b':');
+            self.out.push(':');
             self.padded(u64::from(t.minute.unwrap_or(0)), 2);
             if let Some(second) = t.second {
-                self.out.push(b':');
+                self.out.push(':');
                 self.padded(u64::from(second), 2);
             }
         }
-        self.out.push(b'"');
+        self.out.push('"');
     }
 
     /// A byte code as `"0x08"`, a 16-bit code as `"0x2C2D"`.
     fn code(&mut self, v: u16, digits: u32) {
-        self.raw(b"\"0x");
+        self.raw("\"0x");
         for shift in (0..digits).rev() {
             let nibble = u8::try_from((v >> shift.saturating_mul(4)) & 0x0F).unwrap_or(0);
-            self.out.push(if nibble < 10 {
+            self.out.push(char::from(if nibble < 10 {
                 b'0'.wrapping_add(nibble)
             } else {
                 b'A'.wrapping_add(nibble.wrapping_sub(10))
-            });
+            }));
         }
-        self.out.push(b'"');
+        self.out.push('"');
     }
 
     /// The exact decimal text of a number (as `Decimal`'s `Display`), quoted.
@@ -238,53 +245,52 @@ impl Writer {
             }
         }
         let digits = digits.get(i..).unwrap_or(&[]);
-        self.out.push(b'"');
+        self.out.push('"');
         if d.mantissa() < 0 {
-            self.out.push(b'-');
+            self.out.push('-');
         }
         let exponent = d.exponent();
         if exponent >= 0 {
-            self.out.extend_from_slice(digits);
+            self.ascii(digits);
             for _ in 0..exponent {
-                self.out.push(b'0');
+                self.out.push('0');
             }
         } else {
             let frac = usize::from(exponent.unsigned_abs());
             if digits.len() > frac {
                 let (int_part, frac_part) = digits.split_at(digits.len().saturating_sub(frac));
-                self.out.extend_from_slice(int_part);
-                self.out.push(b'.');
-                self.out.extend_from_slice(frac_part);
+                self.ascii(int_part);
+                self.out.push('.');
+                self.ascii(frac_part);
             } else {
-                self.out.extend_from_slice(b"0.");
+                self.out.push_str("0.");
                 for _ in 0..frac.saturating_sub(digits.len()) {
-                    self.out.push(b'0');
+                    self.out.push('0');
                 }
-                self.out.extend_from_slice(digits);
+                self.ascii(digits);
             }
         }
-        self.out.push(b'"');
+        self.out.push('"');
     }
 
     /// Anything else, through serde (identical to the serde path by construction).
     fn serde<T: Serialize + ?Sized>(&mut self, v: &T) {
         if let Ok(text) = serde_json::to_string(v) {
-            self.out.extend_from_slice(text.as_bytes());
+            self.out.push_str(&text);
         }
     }
 
     /// A finite double exactly as serde_json writes it (serde_json formats with zmij).
     fn f64(&mut self, v: f64) {
         let mut buffer = zmij::Buffer::new();
-        self.out
-            .extend_from_slice(buffer.format_finite(v).as_bytes());
+        self.out.push_str(buffer.format_finite(v));
     }
 
     /// `,"<key>":` for a key known only at run time (see [`key!`] for literal keys).
-    fn key(&mut self, key: &[u8]) {
-        self.out.extend_from_slice(b",\"");
-        self.out.extend_from_slice(key);
-        self.out.extend_from_slice(b"\":");
+    fn key(&mut self, key: &str) {
+        self.out.push_str(",\"");
+        self.out.push_str(key);
+        self.out.push_str("\":");
     }
 
     fn decoded(&mut self, d: &Decoded) {
@@ -307,75 +313,75 @@ impl Writer {
             warnings,
             spans,
         } = d;
-        self.raw(b"{\"schema_version\":");
+        self.raw("{\"schema_version\":");
         self.uint(u64::from(*schema_version));
-        self.raw(b",\"protocol\":");
+        self.raw(",\"protocol\":");
         self.plain(protocol.as_str());
-        self.raw(b",\"link\":");
+        self.raw(",\"link\":");
         match link {
             Link::Mbus(l) => self.mbus_link(l),
             #[allow(unreachable_patterns)]
             other => self.serde(other),
         }
         if let Some(m) = meter {
-            self.raw(b",\"meter\":");
+            self.raw(",\"meter\":");
             self.meter(m);
         }
-        self.raw(b",\"records\":[");
+        self.raw(",\"records\":[");
         for (i, r) in records.iter().enumerate() {
             if i > 0 {
-                self.out.push(b',');
+                self.out.push(',');
             }
             self.record(r);
         }
-        self.out.push(b']');
+        self.out.push(']');
         if let Some(s) = status {
-            self.raw(b",\"status\":");
+            self.raw(",\"status\":");
             self.status(s);
         }
         if let Some(e) = application_error {
-            self.raw(b",\"application_error\":");
+            self.raw(",\"application_error\":");
             self.serde(e);
         }
         if let Some(a) = alarm {
-            self.raw(b",\"alarm\":");
+            self.raw(",\"alarm\":");
             self.uint(u64::from(*a));
         }
         if let Some(m) = manufacturer_data {
-            self.raw(b",\"manufacturer_data\":");
+            self.raw(",\"manufacturer_data\":");
             self.hex(m.as_slice());
         }
         if *more_records_follow {
-            self.raw(b",\"more_records_follow\":true");
+            self.raw(",\"more_records_follow\":true");
         }
         if let Some(a) = application_data {
-            self.raw(b",\"application_data\":");
+            self.raw(",\"application_data\":");
             self.hex(a.as_slice());
         }
         if *trailing_fill != 0 {
-            self.raw(b",\"trailing_fill\":");
+            self.raw(",\"trailing_fill\":");
             self.uint(u64::from(*trailing_fill));
         }
         if *encrypted {
-            self.raw(b",\"encrypted\":true");
+            self.raw(",\"encrypted\":true");
         }
         if let Some(e) = encrypted_data {
-            self.raw(b",\"encrypted_data\":");
+            self.raw(",\"encrypted_data\":");
             self.hex(e.as_slice());
         }
         if let Some(p) = payload {
-            self.raw(b",\"payload\":");
+            self.raw(",\"payload\":");
             self.decoded(p);
         }
         if !warnings.is_empty() {
-            self.raw(b",\"warnings\":");
+            self.raw(",\"warnings\":");
             self.serde(warnings);
         }
         if !spans.is_empty() {
-            self.raw(b",\"spans\":");
+            self.raw(",\"spans\":");
             self.serde(spans);
         }
-        self.out.push(b'}');
+        self.out.push('}');
     }
 
     fn mbus_link(&mut self, l: &MbusLink) {
@@ -393,7 +399,7 @@ impl Writer {
             config,
             byte_order,
         } = l;
-        self.raw(b"{\"kind\":");
+        self.raw("{\"kind\":");
         self.plain(kind.as_str());
         if let Some(c) = c {
             key!(self, "c");
@@ -403,10 +409,10 @@ impl Writer {
             key_plain!(self, "function", f.as_str());
         }
         for (key, v) in [
-            (&b"fcb"[..], fcb),
-            (b"fcv", fcv),
-            (b"acd", acd),
-            (b"dfc", dfc),
+            ("fcb", fcb),
+            ("fcv", fcv),
+            ("acd", acd),
+            ("dfc", dfc),
         ] {
             if let Some(v) = v {
                 self.key(key);
@@ -433,7 +439,7 @@ impl Writer {
             key!(self, "byte_order");
             self.str(b);
         }
-        self.out.push(b'}');
+        self.out.push('}');
     }
 
     fn meter(&mut self, m: &Meter) {
@@ -447,7 +453,7 @@ impl Writer {
             access_no,
             status,
         } = m;
-        self.raw(b"{\"id\":");
+        self.raw("{\"id\":");
         self.str(id.as_str());
         if let Some(v) = manufacturer {
             key!(self, "manufacturer");
@@ -477,21 +483,21 @@ impl Writer {
             key!(self, "status");
             self.uint(u64::from(*v));
         }
-        self.out.push(b'}');
+        self.out.push('}');
     }
 
     fn status(&mut self, s: &Status) {
         let Status { raw, flags } = s;
-        self.raw(b"{\"raw\":");
+        self.raw("{\"raw\":");
         self.uint(u64::from(*raw));
-        self.raw(b",\"flags\":[");
+        self.raw(",\"flags\":[");
         for (i, f) in flags.iter().enumerate() {
             if i > 0 {
-                self.out.push(b',');
+                self.out.push(',');
             }
             self.plain(StatusFlag::as_str(f));
         }
-        self.raw(b"]}");
+        self.raw("]}");
     }
 
     fn record(&mut self, r: &Record) {
@@ -513,7 +519,7 @@ impl Writer {
             address,
             raw,
         } = r;
-        self.raw(b"{\"quantity\":");
+        self.raw("{\"quantity\":");
         self.name(quantity);
         match value {
             Some(Value::Number(d)) => {
@@ -566,14 +572,14 @@ impl Writer {
         }
         if !modifiers.is_empty() {
             key!(self, "modifiers");
-            self.out.push(b'[');
+            self.out.push('[');
             for (i, m) in modifiers.iter().enumerate() {
                 if i > 0 {
-                    self.out.push(b',');
+                    self.out.push(',');
                 }
                 self.name(m);
             }
-            self.out.push(b']');
+            self.out.push(']');
         }
         if let Some(e) = record_error {
             key!(self, "record_error");
@@ -585,11 +591,11 @@ impl Writer {
         }
         if *invalid {
             key!(self, "invalid");
-            self.raw(b"true");
+            self.raw("true");
         }
         if *dst {
             key!(self, "dst");
-            self.raw(b"true");
+            self.raw("true");
         }
         if let Some(a) = address {
             key!(self, "address");
@@ -599,39 +605,39 @@ impl Writer {
             key!(self, "raw");
             self.raw_record(raw);
         }
-        self.out.push(b'}');
+        self.out.push('}');
     }
 
     fn raw_record(&mut self, raw: &RawRecord) {
         // Keys and quotes around the hex digits as single constants.
-        self.out.push(b'{');
+        self.out.push('{');
         if raw.fill != 0 {
-            self.raw(b"\"fill\":");
+            self.raw("\"fill\":");
             self.uint(u64::from(raw.fill));
-            self.out.push(b',');
+            self.out.push(',');
         }
         if !raw.dif().is_empty() {
-            self.raw(b"\"dif\":\"");
+            self.raw("\"dif\":\"");
             self.hex_digits(raw.dif());
-            self.raw(b"\",");
+            self.raw("\",");
         }
         if !raw.vif().is_empty() {
-            self.raw(b"\"vif\":\"");
+            self.raw("\"vif\":\"");
             self.hex_digits(raw.vif());
-            self.raw(b"\",");
+            self.raw("\",");
         }
-        self.raw(b"\"data\":\"");
+        self.raw("\"data\":\"");
         self.hex_digits(raw.data());
-        self.raw(b"\"}");
+        self.raw("\"}");
     }
 }
 
 /// The JSON text of a decoded frame: the same bytes as `serde_json::to_string(decoded)`.
 pub fn to_json(decoded: &Decoded) -> String {
     let mut w = Writer {
-        out: Vec::with_capacity(320usize.saturating_add(decoded.records.len().saturating_mul(300))),
+        out: String::with_capacity(320usize.saturating_add(decoded.records.len().saturating_mul(300))),
     };
     w.decoded(decoded);
     // Everything written is UTF-8 (copied str data, ASCII, or serde_json output).
-    String::from_utf8(w.out).unwrap_or_default()
+    w.out
 }
