@@ -368,7 +368,20 @@ pub fn model_from_json(json: &str) -> Result<Decoded> {
 
 /// The flat reading (design §2.1) of a model given as JSON text, as JSON text.
 pub fn to_reading_json(json: &str, timestamp: Option<&str>) -> Result<String> {
-    let reading = to_reading(&model_from_json(json)?, timestamp);
+    to_reading_json_redacted(json, timestamp, None)
+}
+
+/// [`to_reading_json`] of the model redacted with `key` first ([`redact`]), when given.
+pub fn to_reading_json_redacted(
+    json: &str,
+    timestamp: Option<&str>,
+    key: Option<&RedactKey>,
+) -> Result<String> {
+    let mut model = model_from_json(json)?;
+    if let Some(key) = key {
+        redact(&mut model, key);
+    }
+    let reading = to_reading(&model, timestamp);
     // A reading maps string keys to numbers and strings: writing it cannot fail.
     Ok(serde_json::to_string(&reading).unwrap_or_default())
 }
