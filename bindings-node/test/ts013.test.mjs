@@ -223,3 +223,31 @@ test('decodeDownlink: the model of a downlink request', () => {
   assert.equal(red.data.link.a, undefined);
   assert.match(api.decodeDownlink({ bytes: [0x10, 0x7b, 0x05, 0x81, 0x16] }).errors[0], /^checksum: /);
 });
+
+test('the webhook example decodes a TTS uplink webhook over loopback', async () => {
+  const { webhookServer } = await import('../examples/tts-webhook.mjs');
+  const readings = [];
+  const server = webhookServer(api, { redactKey: KEY_A.toString('hex') }, (r) => readings.push(r));
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  try {
+    const hook = {
+      end_device_ids: { device_id: 'water-0001' },
+      received_at: '2026-12-07T02:30:01Z',
+      uplink_message: { f_port: 5, frm_payload: Buffer.from(bytesOf(RSP_UD)).toString('base64') },
+    };
+    const ok = await fetch(url, { method: 'POST', body: JSON.stringify(hook) });
+    assert.equal(ok.status, 200);
+    const body = await ok.json();
+    assert.equal(body.data.total_m3, 1234.567);
+    assert.equal(body.data.id, pseudonym(KEY_A, '12345678'));
+    assert.equal(body.data.timestamp, '2026-12-07T02:30:01Z');
+    assert.deepEqual(readings, [body.data]);
+    hook.uplink_message.frm_payload = Buffer.from([0x10, 0x7b, 0x05, 0x81, 0x16]).toString('base64');
+    const bad = await fetch(url, { method: 'POST', body: JSON.stringify(hook) });
+    assert.equal(bad.status, 422);
+    assert.match((await bad.json()).errors[0], /^checksum: /);
+  } finally {
+    await new Promise((done) => server.close(done));
+  }
+});
