@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { load, ownVectors, vectorOptions } from './backend.mjs';
+import { join } from 'node:path';
+import { load, ownVectors, readJsonl, root, vectorOptions } from './backend.mjs';
 
 const { api } = await load();
 const own = ownVectors().filter(({ line }) => !('error' in line.expected));
@@ -249,5 +250,21 @@ test('the webhook example decodes a TTS uplink webhook over loopback', async () 
     assert.match((await bad.json()).errors[0], /^checksum: /);
   } finally {
     await new Promise((done) => server.close(done));
+  }
+});
+
+test('shared redaction vectors: the same redacted model as the Rust and Python runners', () => {
+  const shared = readJsonl(join(root, 'tests', 'conformance', 'redaction', 'redacted.jsonl'));
+  assert.ok(shared.length >= 18);
+  for (const line of shared) {
+    const opts = { ...(vectorOptions(line) ?? {}), redactKey: line.redact_key };
+    assert.deepEqual(JSON.parse(api.decodeJson(line.hex, opts)), line.expected, line.name);
+    const up = api.decodeUplink({ bytes: bytesOf(line.hex), fPort: 1, variables: opts });
+    assert.deepEqual(up.data, line.reading, line.name);
+    assert.deepEqual(api.toReading(line.expected), line.reading, line.name);
+    if (line.expected.meter?.id) {
+      const other = api.decode(line.hex, { ...opts, redactKey: KEY_B }).meter.id;
+      assert.notEqual(other, line.expected.meter.id);
+    }
   }
 });

@@ -11,7 +11,7 @@ import json
 import pytest
 
 import meterwire
-from conftest import own_vectors, vector_options
+from conftest import OWN_VECTORS, own_vectors, read_jsonl, vector_options
 
 KEY_A = bytes(range(32))
 KEY_B = bytes.fromhex("F0E1D2C3B4A5968778695A4B3C2D1E0F" * 2)
@@ -146,3 +146,22 @@ def test_short_or_wrong_keys_are_refused():
     assert info.value.kind == "malformed"
     with pytest.raises(TypeError):
         meterwire.decode("E5", redact_key=12)
+
+
+SHARED = read_jsonl(OWN_VECTORS / "redaction" / "redacted.jsonl")
+
+
+@pytest.mark.parametrize("line", SHARED, ids=[v["name"] for v in SHARED])
+def test_shared_redaction_vectors(line):
+    """The cross-runtime file (written by the Rust runner): the same redacted model, byte for
+    byte through JSON, in this runtime; another key gives other pseudonyms."""
+    opts = vector_options(line)
+    key = bytes.fromhex(line["redact_key"])
+    assert json.loads(meterwire.decode_json(line["hex"], redact_key=key, **opts)) == line["expected"]
+    assert meterwire.decode(line["hex"], redact_key=line["redact_key"], **opts) == line["expected"]
+    meter_id = line["expected"].get("meter", {}).get("id")
+    if meter_id:
+        other = meterwire.decode(line["hex"], redact_key=KEY_B, **opts)["meter"]["id"]
+        assert other != meter_id and len(other) == len(meter_id) == 24
+    reading = meterwire.to_reading(line["hex"], redact_key=key, **opts)
+    assert reading == line["reading"] == meterwire.to_reading(line["expected"])

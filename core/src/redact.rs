@@ -24,8 +24,9 @@
 //! * records that carry an identity — quantities `fabrication_no`, `enhanced_id`,
 //!   `bus_address`, `customer`, `customer_location`, `serial_number` (M-Bus VIF 78/79/7A,
 //!   IEC 62056-21 data sets 0.0.x, C.1.x and 96.1.x, LwM2M /3/0/2), and JSON payload members
-//!   whose name is an id (`imei`, `imsi`, `iccid`, `sn`, `deviceid`, …): the value becomes
-//!   the pseudonym of its text;
+//!   whose name is an id (`imei`, `imsi`, `iccid`, `sn`, `deviceid`, …), and M-Bus records
+//!   whose plain-text unit names one (`cust. ID`, `Serial No`): the value becomes the
+//!   pseudonym of its text;
 //! * Modbus device identification objects other than vendor, product code, revision, vendor
 //!   URL, product and model name (ids 6 and up): the value becomes a pseudonym;
 //! * dropped: every record's `raw`, `spans`, `application_data`, `manufacturer_data`,
@@ -148,6 +149,24 @@ fn is_identity_label(label: &str) -> bool {
         key.push(c.to_ascii_lowercase());
     }
     IDENTITY_LABELS.contains(&key.as_str())
+}
+
+/// Words of an M-Bus plain-text unit (VIF 7C/FC) that name an identity (`cust. ID`,
+/// `Serial No`).
+const IDENTITY_UNIT_WORDS: [&str; 12] = [
+    "id", "ident", "serial", "sn", "cust", "customer", "addr", "address", "no", "nr", "imei",
+    "iccid",
+];
+
+/// Whether a plain-text unit names an identity: one of its words (letters and digits, case
+/// ignored) is in [`IDENTITY_UNIT_WORDS`].
+fn is_identity_unit_text(text: &str) -> bool {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| {
+            IDENTITY_UNIT_WORDS
+                .iter()
+                .any(|w| word.eq_ignore_ascii_case(w))
+        })
 }
 
 /// The walk's state: the key and every identity text replaced so far (for warnings).
@@ -298,12 +317,16 @@ impl Redactor<'_> {
         object.value = text.map(|t| self.pseudonym(&t));
     }
 
-    /// The only place that reads or writes a record: `quantity`, `label` and `value` decide
-    /// and replace an identity; `raw` is dropped.
+    /// The only place that reads or writes a record: `quantity`, `label` and `unit_text`
+    /// decide, `value` is replaced for an identity; `raw` is dropped.
     fn record(&mut self, record: &mut Record) {
         record.raw = None;
         let identity = IDENTITY_QUANTITIES.contains(&record.quantity.as_ref())
-            || record.label.as_deref().is_some_and(is_identity_label);
+            || record.label.as_deref().is_some_and(is_identity_label)
+            || record
+                .unit_text
+                .as_deref()
+                .is_some_and(is_identity_unit_text);
         if !identity {
             return;
         }
@@ -429,5 +452,7 @@ mod tests {
         assert!(is_identity_label("device.IMEI"));
         assert!(is_identity_label("ids.serial_no"));
         assert!(!is_identity_label("vol"));
+        assert!(is_identity_unit_text("cust. ID"));
+        assert!(!is_identity_unit_text("m3 x 10"));
     }
 }

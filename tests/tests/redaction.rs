@@ -1,8 +1,9 @@
 //! The `redact` option over every conformance frame: no identity of the input survives in the
 //! redacted JSON (the identities are gathered from the unredacted model by this test's own
 //! reading of the model, not by the redactor), the same key gives the same pseudonym, two
-//! keys give different ones, and the values stay as decoded. Also writes and checks the shared
-//! cross-runtime file `tests/conformance/redaction/redaction.jsonl`.
+//! keys give different ones, and the values stay as decoded. Also checks the shared
+//! cross-runtime file `tests/conformance/redaction/redacted.jsonl` (rewrite it with
+//! `MW_REGENERATE=1 cargo test -p meterwire-conformance --test redaction`).
 
 use std::collections::BTreeSet;
 
@@ -208,23 +209,32 @@ fn no_identity_of_any_conformance_frame_survives() {
             }
         }
 
-        // Values stay: the reading differs only in its identity keys.
-        let strip = |r: meterwire::Reading| -> Vec<(String, String)> {
+        // Values stay: the reading has the same keys, and a value differs only where the
+        // redacted one is the pseudonym of the plain one.
+        let fields = |r: meterwire::Reading| -> Vec<(String, String)> {
             r.fields
                 .into_iter()
-                .filter(|(k, _)| {
-                    !matches!(
-                        k.as_str(),
-                        "id" | "fabrication_no" | "bus_address" | "enhanced_id" | "customer"
-                    )
-                })
                 .map(|(k, v)| (k, serde_json::to_string(&v).unwrap()))
                 .collect()
         };
         let redacted_model = decode(&bytes, &opts.clone().with_redact(Some(key_a.clone())));
-        let reading_plain = strip(to_reading(&plain, None));
-        let reading_redacted = strip(to_reading(&redacted_model.unwrap(), None));
-        assert_eq!(reading_plain, reading_redacted, "{name}");
+        let reading_plain = fields(to_reading(&plain, None));
+        let reading_redacted = fields(to_reading(&redacted_model.unwrap(), None));
+        assert_eq!(reading_plain.len(), reading_redacted.len(), "{name}");
+        for ((k, plain_value), (k2, redacted_value)) in reading_plain.iter().zip(&reading_redacted)
+        {
+            assert_eq!(k, k2, "{name}");
+            if plain_value != redacted_value {
+                let pseudonym: String = serde_json::from_str(redacted_value).unwrap();
+                assert!(
+                    pseudonym.len() == 24 && pseudonym.bytes().all(|b| b.is_ascii_hexdigit()),
+                    "{name}: {k} = {redacted_value}"
+                );
+                if let Ok(text) = serde_json::from_str::<String>(plain_value) {
+                    assert_eq!(pseudonym, key_a.pseudonym(&text), "{name}: {k}");
+                }
+            }
+        }
         checked += 1;
     }
     assert!(checked > 150, "{checked} frames checked");
@@ -258,4 +268,67 @@ fn streams_drop_garbage_bytes() {
     let text = meterwire::decode_stream_json(&bytes, &opts);
     assert!(!text.contains("0011"), "{text}");
     assert!(text.contains("\"garbage\":\"\""), "{text}");
+}
+
+/// The frames of the shared redaction vectors: each family's identities (meter ids, secondary
+/// and primary addresses, CJ/T 188 addresses, wM-Bus ids, IEC 62056-21 device addresses and
+/// serials, Modbus device identification, CoAP Uri-Path/Query, MQTT topics and JSON ids).
+const SHARED: [&str; 18] = [
+    "rsp-ud-digest-r1-r6",
+    "select-with-fabrication-no",
+    "req-ud2-addr5",
+    "wmbus-w3-mode5",
+    "wmbus-oms-annex-n-mode5",
+    "e2-reply-901f-water",
+    "write-address",
+    "fc2b-device-id-response",
+    "m2-m1-profile-ultrasonic-f32-cdab",
+    "t2-fc03-response",
+    "iec-i2-sign-on-address",
+    "iec-i3-identification-mode-c",
+    "dsmr5-example-telegram",
+    "coap-con-get-uri-query-block2",
+    "coap-lwm2m-tlv-write-device-3-0",
+    "coap-mb1-non-post-cjt188-reply",
+    "mqtt-mq1-publish-qos1-json",
+    "mqtt5-publish-properties-json",
+];
+
+/// The shared file's text: each chosen conformance line with `redact_key` (key A, hex), its
+/// redacted model as `expected` and its flat reading as `reading` (Python `to_reading`, JS
+/// `decodeUplink`'s `data`).
+fn shared_vectors_text() -> String {
+    let lines = all_lines();
+    let mut out = String::new();
+    for name in SHARED {
+        let line = lines
+            .iter()
+            .find(|l| l["name"] == name)
+            .unwrap_or_else(|| panic!("no conformance line {name}"));
+        let bytes = parse_hex(line["hex"].as_str().unwrap()).unwrap();
+        let opts = line_options(line).with_redact(Some(key(KEY_A)));
+        let expected: Json = serde_json::from_str(&decode_json(&bytes, &opts).unwrap()).unwrap();
+        let mut shared = line.as_object().unwrap().clone();
+        shared.insert("name".into(), Json::String(format!("redacted-{name}")));
+        shared.insert("redact_key".into(), Json::String(KEY_A.into()));
+        shared.remove("note");
+        let reading = to_reading(&decode(&bytes, &opts).unwrap(), None);
+        shared.insert("expected".into(), expected);
+        shared.insert("reading".into(), serde_json::to_value(&reading).unwrap());
+        out.push_str(&serde_json::to_string(&Json::Object(shared)).unwrap());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn shared_redaction_vectors_are_current() {
+    let path = own_vectors_dir().join("redaction").join("redacted.jsonl");
+    let want = shared_vectors_text();
+    if std::env::var_os("MW_REGENERATE").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(&path).expect("tests/conformance/redaction/redacted.jsonl");
+    assert_eq!(have, want, "stale: MW_REGENERATE=1 rewrites it");
 }
