@@ -135,7 +135,7 @@ pub struct Options {
     /// CoAP / MQTT: the layout of vendor TLV payloads ([`payload::tlv_schema`]), tried on a
     /// payload that is no frame and no JSON; shared, so options stay cheap to clone.
     pub tlv_schema: Option<Arc<payload::tlv_schema::TlvSchema>>,
-    /// Redaction for sharing with third parties ([`redact`]): with a key, every frame
+    /// Redaction for sharing with third parties ([`mod@redact`]): with a key, every frame
     /// decoded has its identities replaced by keyed pseudonyms and its raw bytes dropped.
     pub redact: Option<RedactKey>,
     /// How many transports enclose the frame being decoded (0 for the caller's input); set
@@ -217,7 +217,7 @@ impl Options {
         payload::cipher::PayloadCipher::parse(text).map(Some)
     }
 
-    /// Redact every decoded frame with `key` ([`redact`]), or not.
+    /// Redact every decoded frame with `key` ([`redact()`]), or not.
     pub fn with_redact(mut self, key: Option<RedactKey>) -> Self {
         self.redact = key;
         self
@@ -371,7 +371,7 @@ pub fn to_reading_json(json: &str, timestamp: Option<&str>) -> Result<String> {
     to_reading_json_redacted(json, timestamp, None)
 }
 
-/// [`to_reading_json`] of the model redacted with `key` first ([`redact`]), when given.
+/// [`to_reading_json`] of the model redacted with `key` first ([`redact()`]), when given.
 pub fn to_reading_json_redacted(
     json: &str,
     timestamp: Option<&str>,
