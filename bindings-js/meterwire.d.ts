@@ -434,6 +434,8 @@ export interface DecodeOptions {
   payloadCipher?: string | null;
   /** CoAP / MQTT: a vendor TLV layout (`profiles/tlv/vendor-tlv-example.json`: `tag_bytes`, `length_bytes`, `endian`, `fields` of tag hex → `{quantity, type, scale, unit, label}`) as an object or JSON text, tried on payloads that are no frame and no JSON; a bad schema throws `MeterwireError` of kind `malformed`. */
   tlvSchema?: object | string | null;
+  /** Redaction for sharing with third parties: a secret of at least 16 bytes (bytes, or hex text). Meter ids, addresses, device ids and topics become keyed pseudonyms (HMAC-SHA256, 24 hex digits, the same for the same id and key) and raw bytes and spans are dropped (docs/model.md, "Redaction"). */
+  redactKey?: Uint8Array | string | null;
 }
 
 /** A Modbus register profile (`profiles/README.md`): which registers hold which values. */
@@ -536,6 +538,8 @@ export declare function encode(obj: Decoded, opts?: EncodeOptions | null): Uint8
 export interface ReadingOptions {
   /** The reception time to add as `timestamp` (UTC, e.g. `2026-11-25T16:00:00Z`). */
   timestamp?: string;
+  /** Redact the model first (see `DecodeOptions.redactKey`); for a model decoded without it. */
+  redactKey?: Uint8Array | string | null;
 }
 
 /** The flat reading view of a decoded frame (design §2.1). */
@@ -642,6 +646,70 @@ export interface ProtocolInfo {
 export declare function protocols(): ProtocolInfo[];
 
 /** The functions above as one object (the default export). */
+/** Settings of the TS013 codec functions: the decoding options (device variables are strings) and, for downlinks, the `fPort`. */
+export interface CodecVariables {
+  protocol?: string;
+  keys?: Keys;
+  redactKey?: Uint8Array | string | null;
+  request?: Input | null;
+  modbusProfile?: ModbusProfile | string | null;
+  mqttVersion?: string | null;
+  payloadCipher?: string | null;
+  tlvSchema?: object | string | null;
+  /** encodeDownlink: the port to send on when `data.fPort` is absent (default 1). */
+  fPort?: number | string;
+  [other: string]: unknown;
+}
+
+/** The input of `decodeUplink` / `decodeDownlink` (LoRaWAN TS013-1.0.0). */
+export interface CodecInput {
+  /** The frame: an array of integers 0–255 (as The Things Stack and ChirpStack deliver it), a Uint8Array / Buffer, or hex text. */
+  bytes: number[] | Uint8Array | string;
+  /** The LoRaWAN port (not used to decode: the protocol comes from `variables.protocol` or the frame). */
+  fPort?: number;
+  /** The reception time, added to the reading as `timestamp`. */
+  recvTime?: Date | string;
+  variables?: CodecVariables | null;
+}
+
+/** `decodeUplink`'s result: the flat reading, or errors (`"kind: message"`). */
+export interface UplinkResult {
+  data?: Reading;
+  warnings: string[];
+  errors: string[];
+}
+
+/** `decodeDownlink`'s result: the decoded model of the downlink frame, or errors. */
+export interface DownlinkDecodeResult {
+  data?: Decoded;
+  warnings: string[];
+  errors: string[];
+}
+
+/** The input of `encodeDownlink`: a decoded model to write back, or a request spec. */
+export interface DownlinkInput {
+  data:
+    | (Decoded & { fPort?: number })
+    | { modbusRequest: ModbusRequestSpec; fPort?: number }
+    | { iec62056Message: Iec62056MessageSpec; fPort?: number };
+  variables?: CodecVariables | null;
+}
+
+/** `encodeDownlink`'s result: the frame as an array of integers and its port, or errors. */
+export interface DownlinkEncodeResult {
+  bytes?: number[];
+  fPort?: number;
+  warnings: string[];
+  errors: string[];
+}
+
+/** LoRaWAN payload codec (TS013): the flat reading of an uplink frame. Never throws. */
+export declare function decodeUplink(input: CodecInput): UplinkResult;
+/** LoRaWAN payload codec (TS013): a downlink frame built from a model or a request spec. Never throws. */
+export declare function encodeDownlink(input: DownlinkInput): DownlinkEncodeResult;
+/** LoRaWAN payload codec (TS013): the decoded model of a downlink frame. Never throws. */
+export declare function decodeDownlink(input: CodecInput): DownlinkDecodeResult;
+
 export interface MeterwireApi {
   decode: typeof decode;
   decodeJson: typeof decodeJson;
@@ -653,5 +721,8 @@ export interface MeterwireApi {
   protocols: typeof protocols;
   modbusRequest: typeof modbusRequest;
   iec62056Message: typeof iec62056Message;
+  decodeUplink: typeof decodeUplink;
+  encodeDownlink: typeof encodeDownlink;
+  decodeDownlink: typeof decodeDownlink;
   MeterwireError: typeof MeterwireError;
 }

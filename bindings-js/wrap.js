@@ -80,6 +80,20 @@ function checkProfile(profile) {
   throw typeError(`opts.modbusProfile must be an object or a JSON string (got ${describe(profile)})`);
 }
 
+const HEX_DIGITS = '0123456789abcdef';
+
+// redactKey: the secret as bytes (Uint8Array / Buffer) or as hex text; the backend gets hex
+// and the core checks its length (at least 16 bytes).
+function checkRedactKey(key, what = 'opts.redactKey') {
+  if (typeof key === 'string') return key;
+  if (key instanceof Uint8Array) {
+    let hex = '';
+    for (const b of key) hex += HEX_DIGITS[b >> 4] + HEX_DIGITS[b & 15];
+    return hex;
+  }
+  throw typeError(`${what} must be a Uint8Array, a Buffer or a hex string (got ${describe(key)})`);
+}
+
 // Reads each option once into a fresh plain object: getters and proxies run once, and the
 // backend sees only known keys of the right types.
 function checkOpts(opts, { many = false, decoding = true } = {}) {
@@ -142,6 +156,10 @@ function checkOpts(opts, { many = false, decoding = true } = {}) {
   }
   const keys = opts.keys;
   if (keys !== undefined) out.keys = checkKeys(keys);
+  if (decoding) {
+    const redactKey = opts.redactKey;
+    if (redactKey !== undefined && redactKey !== null) out.redactKey = checkRedactKey(redactKey);
+  }
   if (many) {
     const onError = opts.onError;
     if (onError !== undefined) {
@@ -233,6 +251,7 @@ export function makeApi(raw) {
   function toReading(decoded, opts) {
     const text = checkModel(decoded, 'decoded');
     let timestamp;
+    let redactKey;
     if (opts !== undefined && opts !== null) {
       if (typeof opts !== 'object' || Array.isArray(opts)) {
         throw typeError(`opts must be an object (got ${describe(opts)})`);
@@ -241,10 +260,12 @@ export function makeApi(raw) {
       if (timestamp !== undefined && typeof timestamp !== 'string') {
         throw typeError(`opts.timestamp must be a string (got ${describe(timestamp)})`);
       }
+      const key = opts.redactKey;
+      if (key !== undefined && key !== null) redactKey = checkRedactKey(key);
     }
     let out;
     try {
-      out = raw.toReadingJson(text, timestamp);
+      out = raw.toReadingJson(text, timestamp, redactKey);
     } catch (e) {
       rethrow(e);
     }
@@ -371,6 +392,151 @@ export function makeApi(raw) {
     }
   }
 
+  // ---- The LoRaWAN payload-codec shape (TS013-1.0.0) of The Things Stack and ChirpStack ----
+  // decodeUplink / encodeDownlink / decodeDownlink never throw: every failure is a string of
+  // `errors` that begins with its kind (`checksum: …`, `invalid_argument: …`). Settings come
+  // from `variables` (the device's or the application's, as those servers pass them): the
+  // decoding options of `decode` (`protocol`, `keys`, `redactKey`, `request`,
+  // `modbusProfile`, `mqttVersion`, `payloadCipher`, `tlvSchema`) and, for downlinks, `fPort`.
+
+  function failure(e) {
+    if (e instanceof MeterwireError) return `${e.kind}: ${e.message} (offset ${e.offset})`;
+    if (e !== null && typeof e === 'object' && typeof e.kind === 'string') {
+      return `${e.kind}: ${e.message}`;
+    }
+    if (e instanceof TypeError || e instanceof RangeError) return `invalid_argument: ${e.message}`;
+    return `internal: ${e?.message ?? String(e)}`;
+  }
+
+  // The codec input as an object (anything else is a TypeError, reported in `errors`).
+  function codecInput(input) {
+    if (!isPlainObject(input)) {
+      throw typeError(`input must be an object {bytes, fPort, recvTime, variables} (got ${describe(input)})`);
+    }
+    return input;
+  }
+
+  // `bytes` as those servers deliver them: an array of integers 0–255; also a Uint8Array,
+  // a Buffer or hex text.
+  function codecBytes(bytes) {
+    if (Array.isArray(bytes)) {
+      const out = new Uint8Array(bytes.length);
+      bytes.forEach((b, i) => {
+        if (!Number.isInteger(b) || b < 0 || b > 255) {
+          throw typeError(`bytes[${i}] must be an integer 0-255 (got ${JSON.stringify(b) ?? describe(b)})`);
+        }
+        out[i] = b;
+      });
+      return out;
+    }
+    return checkData(bytes, 'bytes');
+  }
+
+  // `variables` as decoding options: the decoding keys of `decode` only (device variables
+  // are strings; an object is taken as it is).
+  function codecOptions(variables) {
+    if (variables === undefined || variables === null) return undefined;
+    if (!isPlainObject(variables)) {
+      throw typeError(`variables must be an object (got ${describe(variables)})`);
+    }
+    const { protocol, keys, redactKey, request, modbusProfile, mqttVersion, payloadCipher, tlvSchema } =
+      variables;
+    const opts = { protocol, keys, redactKey, request, modbusProfile, mqttVersion, payloadCipher, tlvSchema };
+    for (const k of Object.keys(opts)) {
+      if (opts[k] === undefined || opts[k] === null || opts[k] === '') delete opts[k];
+    }
+    return opts;
+  }
+
+  // `recvTime` (a Date or an ISO 8601 text) as the reading's `timestamp`: UTC, whole seconds
+  // written without a fraction.
+  function codecTime(recvTime) {
+    if (recvTime === undefined || recvTime === null) return undefined;
+    if (recvTime instanceof Date) {
+      if (Number.isNaN(recvTime.getTime())) throw typeError('recvTime is an invalid Date');
+      return recvTime.toISOString().replace('.000Z', 'Z');
+    }
+    if (typeof recvTime === 'string') return recvTime;
+    throw typeError(`recvTime must be a Date or an ISO 8601 string (got ${describe(recvTime)})`);
+  }
+
+  /**
+   * TS013 `decodeUplink({bytes, fPort, recvTime, variables})` → `{data, warnings, errors}`:
+   * `data` is the flat reading (`toReading`) of the frame in `bytes`, with `recvTime` as its
+   * `timestamp`; `warnings` are the model's. Never throws.
+   */
+  function decodeUplink(input) {
+    try {
+      const { bytes, recvTime, variables } = codecInput(input);
+      const timestamp = codecTime(recvTime);
+      const model = decode(codecBytes(bytes), codecOptions(variables));
+      const data = toReading(model, timestamp === undefined ? undefined : { timestamp });
+      return { data, warnings: collectWarnings(model), errors: [] };
+    } catch (e) {
+      return { warnings: [], errors: [failure(e)] };
+    }
+  }
+
+  /**
+   * TS013 `decodeDownlink({bytes, fPort, recvTime, variables})` → `{data, warnings,
+   * errors}`: `data` is the decoded model of the downlink frame (a master's request: M-Bus
+   * REQ_UD2 / SND_NKE / SND_UD, a Modbus request, a CJ/T 188 command, an IEC 62056-21
+   * request), as `decode` returns it. Never throws.
+   */
+  function decodeDownlink(input) {
+    try {
+      const { bytes, variables } = codecInput(input);
+      const data = decode(codecBytes(bytes), codecOptions(variables));
+      return { data, warnings: collectWarnings(data), errors: [] };
+    } catch (e) {
+      return { warnings: [], errors: [failure(e)] };
+    }
+  }
+
+  /**
+   * TS013 `encodeDownlink({data, variables})` → `{bytes, fPort, warnings, errors}`: `data` is
+   * a decoded model (`decode`'s shape, e.g. an M-Bus REQ_UD2) written back to its frame by
+   * `encode` (with `variables.keys`), or `{modbusRequest: spec}` / `{iec62056Message: spec}`
+   * built by `modbusRequest` / `iec62056Message`. `bytes` is an array of integers; `fPort` is
+   * `data.fPort`, else `variables.fPort`, else 1. Never throws.
+   */
+  function encodeDownlink(input) {
+    try {
+      const { data, variables } = codecInput(input);
+      if (!isPlainObject(data)) {
+        throw typeError(`data must be an object (got ${describe(data)})`);
+      }
+      const vars = isPlainObject(variables) ? variables : {};
+      const rawPort = data.fPort ?? vars.fPort ?? 1;
+      const fPort = typeof rawPort === 'string' ? Number(rawPort) : rawPort;
+      if (!Number.isInteger(fPort) || fPort < 1 || fPort > 223) {
+        throw typeError(`fPort must be an integer 1-223 (got ${JSON.stringify(rawPort)})`);
+      }
+      let bytes;
+      if (data.modbusRequest !== undefined) {
+        bytes = modbusRequest(data.modbusRequest);
+      } else if (data.iec62056Message !== undefined) {
+        bytes = iec62056Message(data.iec62056Message);
+      } else {
+        const { fPort: _port, ...model } = data;
+        const keys = vars.keys === undefined || vars.keys === '' ? undefined : vars.keys;
+        bytes = encode(model, keys === undefined ? undefined : { keys });
+      }
+      return { bytes: Array.from(bytes), fPort, warnings: [], errors: [] };
+    } catch (e) {
+      return { warnings: [], errors: [failure(e)] };
+    }
+  }
+
+  // The warnings of a model and of the frames nested in it.
+  function collectWarnings(model) {
+    const out = [];
+    for (let m = model; isPlainObject(m); m = m.payload) {
+      if (Array.isArray(m.warnings)) out.push(...m.warnings);
+    }
+    return out;
+  }
+
   /** The protocols this build decodes (the core's registry): `[{name, title, encode, detect}]`. */
   function protocols() {
     return JSON.parse(raw.protocolsJson());
@@ -387,6 +553,9 @@ export function makeApi(raw) {
     protocols,
     modbusRequest,
     iec62056Message,
+    decodeUplink,
+    encodeDownlink,
+    decodeDownlink,
     MeterwireError,
   });
 }

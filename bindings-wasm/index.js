@@ -7,7 +7,7 @@ import { makeApi, MeterwireError } from './wrap.js';
 const require = createRequire(import.meta.url);
 const api = makeApi(require('./pkg-node/meterwire_wasm.js'));
 
-export const { decode, decodeJson, decodeMany, decodeStream, Decoder, encode, toReading, protocols, modbusRequest, iec62056Message } = api;
+export const { decode, decodeJson, decodeMany, decodeStream, Decoder, encode, toReading, protocols, modbusRequest, iec62056Message, decodeUplink, encodeDownlink, decodeDownlink } = api;
 export { MeterwireError };
 /** Which backend this package runs on. */
 export const backend = 'wasm';

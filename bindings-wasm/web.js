@@ -52,3 +52,26 @@ export const toReading = (decoded, opts) => ready().toReading(decoded, opts);
 export const protocols = () => ready().protocols();
 export const modbusRequest = (spec) => ready().modbusRequest(spec);
 export const iec62056Message = (spec) => ready().iec62056Message(spec);
+// The TS013 codec functions never throw, also before init(): the failure is in `errors`.
+const notReady = (e) => ({ warnings: [], errors: [`not_initialized: ${e?.message ?? e}`] });
+export const decodeUplink = (input) => {
+  try {
+    return ready().decodeUplink(input);
+  } catch (e) {
+    return notReady(e);
+  }
+};
+export const encodeDownlink = (input) => {
+  try {
+    return ready().encodeDownlink(input);
+  } catch (e) {
+    return notReady(e);
+  }
+};
+export const decodeDownlink = (input) => {
+  try {
+    return ready().decodeDownlink(input);
+  } catch (e) {
+    return notReady(e);
+  }
+};

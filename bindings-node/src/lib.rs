@@ -48,6 +48,8 @@ pub struct DecodeOptions {
     pub payload_cipher: Option<String>,
     /// CoAP / MQTT: a vendor TLV layout as JSON text (the wrapper writes an object as JSON).
     pub tlv_schema: Option<String>,
+    /// A secret (hex; the wrapper writes bytes as hex): redact ids and raw bytes with it.
+    pub redact_key: Option<String>,
 }
 
 /// One input: bytes (`Buffer` or `Uint8Array`) or hex text.
@@ -156,6 +158,9 @@ fn options(opts: Option<&DecodeOptions>) -> Result<Options, MwError> {
             out = out.with_tlv_schema(Some(Arc::new(
                 meterwire::payload::tlv_schema::TlvSchema::from_json(text)?,
             )));
+        }
+        if let Some(hex) = &o.redact_key {
+            out = out.with_redact(Some(meterwire::RedactKey::from_hex(hex)?));
         }
     }
     Ok(out)
@@ -324,11 +329,25 @@ pub fn encode_json(
 }
 
 /// The flat reading view (design §2.1, `to_reading`) of a model given as JSON text, as JSON
-/// text; `timestamp` is the reception time to add (UTC, `…Z`), if the caller has one.
+/// text; `timestamp` is the reception time to add (UTC, `…Z`), if the caller has one;
+/// `redactKey` (hex) redacts the model first.
 #[napi(catch_unwind)]
-pub fn to_reading_json(env: Env, json: String, timestamp: Option<String>) -> napi::Result<String> {
+pub fn to_reading_json(
+    env: Env,
+    json: String,
+    timestamp: Option<String>,
+    redact_key: Option<String>,
+) -> napi::Result<String> {
     guard(&env, || {
-        Ok(meterwire::to_reading_json(&json, timestamp.as_deref())?)
+        let key = redact_key
+            .as_deref()
+            .map(meterwire::RedactKey::from_hex)
+            .transpose()?;
+        Ok(meterwire::to_reading_json_redacted(
+            &json,
+            timestamp.as_deref(),
+            key.as_ref(),
+        )?)
     })
 }
 

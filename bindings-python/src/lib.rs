@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use meterwire::payload::tlv_schema::TlvSchema;
-use meterwire::{Decoded, Key, Keys, ModbusProfile, Options, Session, StreamItem};
+use meterwire::{Decoded, Key, Keys, ModbusProfile, Options, RedactKey, Session, StreamItem};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -77,7 +77,7 @@ fn input<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Input<'a>> {
 }
 
 /// The protocol-specific keyword arguments: Modbus `request` and `modbus_profile`, and
-/// `mqtt_version`, `payload_cipher` and `tlv_schema`.
+/// `mqtt_version`, `payload_cipher` and `tlv_schema`, and the `redact_key`.
 #[derive(Clone, Copy)]
 struct ModbusArgs<'a, 'py> {
     request: Option<&'a Bound<'py, PyAny>>,
@@ -85,6 +85,7 @@ struct ModbusArgs<'a, 'py> {
     mqtt_version: Option<&'a str>,
     payload_cipher: Option<&'a str>,
     tlv_schema: Option<&'a Bound<'py, PyAny>>,
+    redact_key: Option<&'a Bound<'py, PyAny>>,
 }
 
 /// The core's options from the keyword arguments.
@@ -110,7 +111,29 @@ fn options(
             Options::parse_payload_cipher(modbus.payload_cipher.unwrap_or(""))
                 .map_err(|e| to_py_err(py, &e))?,
         )
-        .with_tlv_schema(tlv_schema_of(py, modbus.tlv_schema)?))
+        .with_tlv_schema(tlv_schema_of(py, modbus.tlv_schema)?)
+        .with_redact(redact_key_of(py, modbus.redact_key)?))
+}
+
+/// The `redact_key` option: the secret as bytes-like data, or as hex text; `None` does not
+/// redact. Shorter than 16 bytes is the core's `malformed` error.
+fn redact_key_of(py: Python<'_>, key: Option<&Bound<'_, PyAny>>) -> PyResult<Option<RedactKey>> {
+    let Some(key) = key.filter(|k| !k.is_none()) else {
+        return Ok(None);
+    };
+    let parsed = if let Ok(text) = key.cast::<PyString>() {
+        RedactKey::from_hex(&text.to_cow()?)
+    } else if let Ok(bytes) = key.cast::<PyBytes>() {
+        RedactKey::new(bytes.as_bytes())
+    } else if let Ok(bytes) = key.cast::<PyByteArray>() {
+        RedactKey::new(&bytes.to_vec())
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "redact_key must be None, bytes or hex str, not {}",
+            type_name(key)
+        )));
+    };
+    parsed.map(Some).map_err(|e| to_py_err(py, &e))
 }
 
 /// The `request` option: the Modbus request a response answers, as bytes-like data or hex
@@ -238,9 +261,9 @@ fn decode_input(input: &Input<'_>, opts: &Options) -> Result<Decoded, meterwire:
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
         modbus_profile = None, mqtt_version = None, payload_cipher = None,
-        tlv_schema = None
+        tlv_schema = None, redact_key = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None, redact_key=None)"
 )]
 fn decode<'py>(
     py: Python<'py>,
@@ -253,6 +276,7 @@ fn decode<'py>(
     mqtt_version: Option<Cow<'_, str>>,
     payload_cipher: Option<Cow<'_, str>>,
     tlv_schema: Option<&Bound<'py, PyAny>>,
+    redact_key: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
@@ -260,6 +284,7 @@ fn decode<'py>(
         mqtt_version: mqtt_version.as_deref(),
         payload_cipher: payload_cipher.as_deref(),
         tlv_schema,
+        redact_key,
     };
     let opts = options(py, &protocol, keys, explain, modbus)?;
     let decoded = decode_input(&input(data)?, &opts).map_err(|e| to_py_err(py, &e))?;
@@ -272,9 +297,9 @@ fn decode<'py>(
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
         modbus_profile = None, mqtt_version = None, payload_cipher = None,
-        tlv_schema = None
+        tlv_schema = None, redact_key = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None, redact_key=None)"
 )]
 fn decode_json(
     py: Python<'_>,
@@ -287,6 +312,7 @@ fn decode_json(
     mqtt_version: Option<Cow<'_, str>>,
     payload_cipher: Option<Cow<'_, str>>,
     tlv_schema: Option<&Bound<'_, PyAny>>,
+    redact_key: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     let modbus = ModbusArgs {
         request,
@@ -294,6 +320,7 @@ fn decode_json(
         mqtt_version: mqtt_version.as_deref(),
         payload_cipher: payload_cipher.as_deref(),
         tlv_schema,
+        redact_key,
     };
     let opts = options(py, &protocol, keys, explain, modbus)?;
     let input = input(data)?;
@@ -353,9 +380,9 @@ enum OnError {
     signature = (
         frames, *, protocol = Cow::Borrowed("auto"), keys = None, on_error = Cow::Borrowed("raise"),
         request = None, modbus_profile = None, mqtt_version = None, payload_cipher = None,
-        tlv_schema = None
+        tlv_schema = None, redact_key = None
     ),
-    text_signature = "(frames, *, protocol='auto', keys=None, on_error='raise', request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
+    text_signature = "(frames, *, protocol='auto', keys=None, on_error='raise', request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None, redact_key=None)"
 )]
 fn decode_many<'py>(
     py: Python<'py>,
@@ -368,6 +395,7 @@ fn decode_many<'py>(
     mqtt_version: Option<Cow<'_, str>>,
     payload_cipher: Option<Cow<'_, str>>,
     tlv_schema: Option<&Bound<'py, PyAny>>,
+    redact_key: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let mode = match on_error.as_ref() {
         "raise" => OnError::Raise,
@@ -385,6 +413,7 @@ fn decode_many<'py>(
         mqtt_version: mqtt_version.as_deref(),
         payload_cipher: payload_cipher.as_deref(),
         tlv_schema,
+        redact_key,
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let inputs = frames_of(frames)?
@@ -426,9 +455,9 @@ fn decode_many<'py>(
     signature = (
         data, *, protocol = Cow::Borrowed("auto"), keys = None, request = None,
         modbus_profile = None, mqtt_version = None, payload_cipher = None,
-        tlv_schema = None
+        tlv_schema = None, redact_key = None
     ),
-    text_signature = "(data, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
+    text_signature = "(data, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None, redact_key=None)"
 )]
 fn decode_stream<'py>(
     py: Python<'py>,
@@ -440,6 +469,7 @@ fn decode_stream<'py>(
     mqtt_version: Option<Cow<'_, str>>,
     payload_cipher: Option<Cow<'_, str>>,
     tlv_schema: Option<&Bound<'py, PyAny>>,
+    redact_key: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let modbus = ModbusArgs {
         request,
@@ -447,6 +477,7 @@ fn decode_stream<'py>(
         mqtt_version: mqtt_version.as_deref(),
         payload_cipher: payload_cipher.as_deref(),
         tlv_schema,
+        redact_key,
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let input = input(data)?;
@@ -508,9 +539,9 @@ impl PyDecoder {
     #[pyo3(
         signature = (
             *, protocol = Cow::Borrowed("auto"), keys = None, explain = false, request = None,
-            modbus_profile = None, mqtt_version = None, payload_cipher = None, tlv_schema = None
+            modbus_profile = None, mqtt_version = None, payload_cipher = None, tlv_schema = None, redact_key = None
         ),
-        text_signature = "(*, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
+        text_signature = "(*, protocol='auto', keys=None, explain=False, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None, redact_key=None)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -523,6 +554,7 @@ impl PyDecoder {
         mqtt_version: Option<Cow<'_, str>>,
         payload_cipher: Option<Cow<'_, str>>,
         tlv_schema: Option<&Bound<'_, PyAny>>,
+        redact_key: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let modbus = ModbusArgs {
             request,
@@ -530,6 +562,7 @@ impl PyDecoder {
             mqtt_version: mqtt_version.as_deref(),
             payload_cipher: payload_cipher.as_deref(),
             tlv_schema,
+            redact_key,
         };
         let opts = options(py, &protocol, keys, explain, modbus)?;
         Ok(PyDecoder {
@@ -664,14 +697,21 @@ impl Frame {
                 Some(session) => session.decode(&input.bytes()?, opts),
                 None => decode_input(&input, opts),
             },
-            Frame::Model(json) => serde_json::from_value(json).map_err(|_| {
-                meterwire::Error::new(
-                    meterwire::ErrorKind::Malformed,
-                    meterwire::Layer::Input,
-                    0,
-                    meterwire::Detail::Text("not a meterwire JSON model"),
-                )
-            }),
+            Frame::Model(json) => {
+                let mut model: Decoded = serde_json::from_value(json).map_err(|_| {
+                    meterwire::Error::new(
+                        meterwire::ErrorKind::Malformed,
+                        meterwire::Layer::Input,
+                        0,
+                        meterwire::Detail::Text("not a meterwire JSON model"),
+                    )
+                })?;
+                // A model given as a dict is redacted like a decoded frame.
+                if let Some(key) = &opts.redact {
+                    meterwire::redact(&mut model, key);
+                }
+                Ok(model)
+            }
         }
     }
 }
@@ -684,9 +724,9 @@ impl Frame {
     signature = (
         decoded, *, timestamp = None, protocol = Cow::Borrowed("auto"), keys = None,
         request = None, modbus_profile = None, mqtt_version = None, payload_cipher = None,
-        tlv_schema = None
+        tlv_schema = None, redact_key = None
     ),
-    text_signature = "(decoded, *, timestamp=None, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
+    text_signature = "(decoded, *, timestamp=None, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None, redact_key=None)"
 )]
 fn to_reading<'py>(
     py: Python<'py>,
@@ -699,6 +739,7 @@ fn to_reading<'py>(
     mqtt_version: Option<Cow<'_, str>>,
     payload_cipher: Option<Cow<'_, str>>,
     tlv_schema: Option<&Bound<'py, PyAny>>,
+    redact_key: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
@@ -706,6 +747,7 @@ fn to_reading<'py>(
         mqtt_version: mqtt_version.as_deref(),
         payload_cipher: payload_cipher.as_deref(),
         tlv_schema,
+        redact_key,
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let frame = Frame::read(decoded)?
@@ -723,9 +765,9 @@ fn to_reading<'py>(
     signature = (
         frames, *, protocol = Cow::Borrowed("auto"), keys = None, request = None,
         modbus_profile = None, mqtt_version = None, payload_cipher = None,
-        tlv_schema = None
+        tlv_schema = None, redact_key = None
     ),
-    text_signature = "(frames, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
+    text_signature = "(frames, *, protocol='auto', keys=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None, redact_key=None)"
 )]
 fn readings<'py>(
     py: Python<'py>,
@@ -737,6 +779,7 @@ fn readings<'py>(
     mqtt_version: Option<Cow<'_, str>>,
     payload_cipher: Option<Cow<'_, str>>,
     tlv_schema: Option<&Bound<'py, PyAny>>,
+    redact_key: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let modbus = ModbusArgs {
         request,
@@ -744,6 +787,7 @@ fn readings<'py>(
         mqtt_version: mqtt_version.as_deref(),
         payload_cipher: payload_cipher.as_deref(),
         tlv_schema,
+        redact_key,
     };
     let opts = options(py, &protocol, keys, false, modbus)?;
     let items = frames_of(frames)?

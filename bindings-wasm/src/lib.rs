@@ -74,7 +74,7 @@ fn string_field(opts: &JsValue, name: &str) -> Result<Option<String>, JsValue> {
 }
 
 /// The core's options from `{protocol, explain, keys, request, modbusProfile, mqttVersion,
-/// payloadCipher, tlvSchema}` (the wrapper checked their types;
+/// payloadCipher, tlvSchema, redactKey}` (the wrapper checked their types;
 /// unknown protocol names and bad keys are the core's errors).
 fn options(opts: &JsValue) -> Result<Options, JsValue> {
     let mut out = Options::default();
@@ -132,6 +132,9 @@ fn options(opts: &JsValue) -> Result<Options, JsValue> {
     if let Some(text) = string_field(opts, "tlvSchema")? {
         let schema = meterwire::payload::tlv_schema::TlvSchema::from_json(&text).map_err(js)?;
         out = out.with_tlv_schema(Some(Arc::new(schema)));
+    }
+    if let Some(hex) = string_field(opts, "redactKey")? {
+        out = out.with_redact(Some(meterwire::RedactKey::from_hex(&hex).map_err(js)?));
     }
     Ok(out)
 }
@@ -285,9 +288,14 @@ pub fn encode_json(json: JsValue, opts: JsValue) -> Result<Vec<u8>, JsValue> {
 }
 
 /// The flat reading view (design §2.1, `to_reading`) of a model given as JSON text, as JSON
-/// text; `timestamp` is the reception time to add (UTC, `…Z`), if the caller has one.
+/// text; `timestamp` is the reception time to add (UTC, `…Z`), if the caller has one;
+/// `redactKey` (hex) redacts the model first.
 #[wasm_bindgen(js_name = toReadingJson)]
-pub fn to_reading_json(json: JsValue, timestamp: JsValue) -> Result<String, JsValue> {
+pub fn to_reading_json(
+    json: JsValue,
+    timestamp: JsValue,
+    redact_key: JsValue,
+) -> Result<String, JsValue> {
     let text = json
         .as_string()
         .ok_or_else(|| type_error("toReadingJson takes the model's JSON text"))?;
@@ -300,7 +308,15 @@ pub fn to_reading_json(json: JsValue, timestamp: JsValue) -> Result<String, JsVa
                 .ok_or_else(|| type_error("timestamp must be a string"))?,
         )
     };
-    meterwire::to_reading_json(&text, timestamp.as_deref()).map_err(js)
+    let key = if redact_key.is_undefined() || redact_key.is_null() {
+        None
+    } else {
+        let hex = redact_key
+            .as_string()
+            .ok_or_else(|| type_error("redactKey must be a hex string"))?;
+        Some(meterwire::RedactKey::from_hex(&hex).map_err(js)?)
+    };
+    meterwire::to_reading_json_redacted(&text, timestamp.as_deref(), key.as_ref()).map_err(js)
 }
 
 /// The protocols this build decodes (the core's registry) as JSON text:

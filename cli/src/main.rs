@@ -247,6 +247,12 @@ struct DecodeArgs {
     #[command(flatten)]
     keys: KeyArgs,
 
+    /// Redact for sharing with third parties: meter ids, addresses, device ids and topics
+    /// become keyed pseudonyms (HMAC-SHA256 under the bytes of FILE, at least 16 bytes; the
+    /// same id gives the same pseudonym), raw bytes and garbage bytes are dropped.
+    #[arg(long, value_name = "FILE", value_parser = parse_redact_key)]
+    redact_key: Option<meterwire::RedactKey>,
+
     #[command(flatten)]
     modbus: ModbusArgs,
 
@@ -377,6 +383,12 @@ fn parse_keys(text: &str) -> Result<KeysArg, String> {
     Options::parse_keys(text)
         .map(KeysArg)
         .map_err(|e| e.to_string())
+}
+
+/// Reads `--redact-key FILE`: the key is the file's bytes; the message never echoes them.
+fn parse_redact_key(path: &str) -> Result<meterwire::RedactKey, String> {
+    let secret = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    meterwire::RedactKey::new(&secret).map_err(|e| format!("{path}: {e}"))
 }
 
 /// A parsed `--protocol`: `None` auto-detects.
@@ -558,6 +570,7 @@ fn decode(args: &DecodeArgs) -> io::Result<u8> {
             Options::default()
                 .with_protocol(args.protocol.0)
                 .with_keys(args.keys.get())
+                .with_redact(args.redact_key.clone())
                 .with_cjt188_di_order(args.cjt188_di_order),
         ),
     );

@@ -1354,3 +1354,31 @@ fn cipher_option_opens_encrypted_payloads() {
     let out = run(&["decode", "--cipher", "rot13", packet]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `--redact-key FILE`: the meter id becomes the HMAC-SHA256 pseudonym under the file's bytes
+/// (value from Python: `hmac.new(bytes(range(32)), b"12345678", "sha256").hexdigest()[:24]`)
+/// in every format, and a key shorter than 16 bytes is refused without echoing it.
+#[test]
+fn redact_key_replaces_the_meter_id_in_every_format() {
+    let key = temp_file("redact.key", &(0u8..32).collect::<Vec<_>>());
+    for format in ["json", "table", "csv"] {
+        let out = run(&[
+            "decode",
+            "--format",
+            format,
+            "--redact-key",
+            key.to_str().unwrap(),
+            RSP_UD,
+        ]);
+        let text = stdout(&out);
+        assert!(
+            text.contains("b2be66f797c511bd2a34dfb0"),
+            "{format}: {text}"
+        );
+        assert!(!text.contains("12345678"), "{format}: {text}");
+    }
+    let short = temp_file("short.key", b"secret");
+    let out = run(&["decode", "--redact-key", short.to_str().unwrap(), "E5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("secret\n"));
+}

@@ -75,6 +75,7 @@ pub mod payload;
 pub mod protocol;
 pub mod reader;
 pub mod reading;
+pub mod redact;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod stream;
@@ -97,6 +98,7 @@ pub use model::{
 pub use mqtt::MqttVersion;
 pub use protocol::{protocols, protocols_json, ProtocolInfo};
 pub use reading::{readings, to_reading, Column, Columns, Reading, ReadingValue};
+pub use redact::{redact, RedactKey};
 pub use stream::{decode_stream, decode_stream_json, Decoder, GarbageReason, StreamItem};
 pub use wmbus::Session;
 
@@ -133,6 +135,9 @@ pub struct Options {
     /// CoAP / MQTT: the layout of vendor TLV payloads ([`payload::tlv_schema`]), tried on a
     /// payload that is no frame and no JSON; shared, so options stay cheap to clone.
     pub tlv_schema: Option<Arc<payload::tlv_schema::TlvSchema>>,
+    /// Redaction for sharing with third parties ([`mod@redact`]): with a key, every frame
+    /// decoded has its identities replaced by keyed pseudonyms and its raw bytes dropped.
+    pub redact: Option<RedactKey>,
     /// How many transports enclose the frame being decoded (0 for the caller's input); set
     /// by the nested payload reader ([`payload`]) to stop at its depth limit.
     pub(crate) payload_depth: u8,
@@ -212,6 +217,12 @@ impl Options {
         payload::cipher::PayloadCipher::parse(text).map(Some)
     }
 
+    /// Redact every decoded frame with `key` ([`redact()`]), or not.
+    pub fn with_redact(mut self, key: Option<RedactKey>) -> Self {
+        self.redact = key;
+        self
+    }
+
     /// Use these keys for encrypted payloads.
     pub fn with_keys(mut self, keys: Keys) -> Self {
         self.keys = keys;
@@ -265,10 +276,11 @@ pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
         Some(p) => p,
         None => detect(bytes)?,
     };
-    match protocol::codec(protocol) {
+    let result = match protocol::codec(protocol) {
         Some(codec) => codec.decode(bytes, opts),
         None => Err(protocol::no_decoder()),
-    }
+    };
+    redact::apply(result, opts)
 }
 
 /// Decodes one frame into its JSON text (compact, keys in model order): the same bytes in
@@ -356,7 +368,20 @@ pub fn model_from_json(json: &str) -> Result<Decoded> {
 
 /// The flat reading (design §2.1) of a model given as JSON text, as JSON text.
 pub fn to_reading_json(json: &str, timestamp: Option<&str>) -> Result<String> {
-    let reading = to_reading(&model_from_json(json)?, timestamp);
+    to_reading_json_redacted(json, timestamp, None)
+}
+
+/// [`to_reading_json`] of the model redacted with `key` first ([`redact()`]), when given.
+pub fn to_reading_json_redacted(
+    json: &str,
+    timestamp: Option<&str>,
+    key: Option<&RedactKey>,
+) -> Result<String> {
+    let mut model = model_from_json(json)?;
+    if let Some(key) = key {
+        redact(&mut model, key);
+    }
+    let reading = to_reading(&model, timestamp);
     // A reading maps string keys to numbers and strings: writing it cannot fail.
     Ok(serde_json::to_string(&reading).unwrap_or_default())
 }

@@ -725,10 +725,16 @@ impl Decoder {
             .decode_as(protocol, bytes, &self.opts)
             .map(Box::new)
             .map_err(|e| e.shifted(start));
+        // Redaction drops the frame's bytes with the model's raw parts.
+        let bytes = if self.opts.redact.is_some() {
+            Vec::new()
+        } else {
+            bytes.to_vec()
+        };
         self.items.push_back(StreamItem::Frame {
             start,
             end: self.offset_of(end),
-            bytes: bytes.to_vec(),
+            bytes,
             result,
         });
     }
@@ -802,7 +808,11 @@ impl Decoder {
         self.items.push_back(StreamItem::Garbage {
             start: open.start,
             end,
-            bytes: buf.get(from..to).unwrap_or(&[]).to_vec(),
+            bytes: if self.opts.redact.is_some() {
+                Vec::new()
+            } else {
+                buf.get(from..to).unwrap_or(&[]).to_vec()
+            },
             reason: open.reason,
         });
     }

@@ -142,6 +142,13 @@ fn check_bytes(data: &[u8]) {
         let frames: [&[u8]; 2] = [data, data];
         let _ = meterwire::decode_many(&frames, &wmbus);
     }
+    // Redaction walks every decoded model (nested payloads, records, links) without a panic.
+    let redacted = Options::default()
+        .with_explain(true)
+        .with_redact(meterwire::RedactKey::new(&[0x5A; 16]).ok());
+    if let Ok(json) = decode_json(data, &redacted) {
+        let _: serde_json::Value = serde_json::from_str(&json).expect("redacted JSON is valid");
+    }
     for opts in [
         Options::default(),
         mbus,

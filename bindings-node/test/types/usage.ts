@@ -86,3 +86,18 @@ const mqttLink = published.link as MqttLink;
 mqttLink.version satisfies '3.1.1' | '5.0';
 const coapLink = decode('60001234').link as CoapLink;
 coapLink.type satisfies 'CON' | 'NON' | 'ACK' | 'RST';
+
+// The TS013 codec functions and redaction.
+import { decodeUplink, encodeDownlink, decodeDownlink } from '../../index.js';
+import type { UplinkResult, DownlinkEncodeResult, DownlinkDecodeResult } from '../../index.js';
+const up: UplinkResult = decodeUplink({ bytes: [0xe5], fPort: 1, recvTime: new Date(), variables: { redactKey: '00'.repeat(16) } });
+const upData: Reading | undefined = up.data;
+const down: DownlinkEncodeResult = encodeDownlink({ data: { modbusRequest: { function: 'read_holding_registers', unit: 1, start: 0, count: 2 } } });
+const downBytes: number[] | undefined = down.bytes;
+const back: DownlinkDecodeResult = decodeDownlink({ bytes: new Uint8Array([0xe5]) });
+const redacted: Decoded = decode('E5', { redactKey: new Uint8Array(16) });
+const webUp: UplinkResult = web.decodeUplink({ bytes: 'E5' });
+const wasmUp: UplinkResult = wasm.decodeUplink({ bytes: [0xe5], recvTime: '2026-12-07T02:30:00Z' });
+// @ts-expect-error: bytes must be numbers, a Uint8Array or hex text
+decodeUplink({ bytes: [true] });
+void [upData, downBytes, back, redacted, webUp, wasmUp, toReading(redacted, { redactKey: '00'.repeat(16) })];

@@ -68,6 +68,7 @@ def decode(
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
     tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
+    redact_key: Optional[Union[bytes, bytearray, str]] = None,
 ) -> Decoded:
     """Decodes one frame into the model (design §2).
 
@@ -81,6 +82,11 @@ def decode(
     ``FrameError`` of kind ``unknown_protocol``. ``keys``: AES-128 (or DES) keys for encrypted
     payloads (see ``Keys``); without one an encrypted payload decodes with
     ``encrypted: True``; a wrong key is a ``SecurityError``. ``explain=True`` adds ``spans``.
+
+    ``redact_key`` (bytes, or hex str; at least 16 bytes; every decoding function takes it):
+    meter ids, addresses, device ids and topics become keyed pseudonyms (HMAC-SHA256, 24 hex
+    digits, the same for the same id and key) and raw bytes and spans are dropped
+    (docs/model.md, "Redaction").
     """
 
 def decode_json(
@@ -94,6 +100,7 @@ def decode_json(
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
     tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
+    redact_key: Optional[Union[bytes, bytearray, str]] = None,
 ) -> str:
     """Decodes one frame into the core's compact JSON text: the same bytes in every runtime."""
 
@@ -108,6 +115,7 @@ def decode_many(
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
     tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
+    redact_key: Optional[Union[bytes, bytearray, str]] = None,
 ) -> List[Union[Decoded, ErrorObject]]:
     """Decodes many frames in order, the GIL released while decoding.
 
@@ -128,6 +136,7 @@ def decode_stream(
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
     tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
+    redact_key: Optional[Union[bytes, bytearray, str]] = None,
 ) -> List[StreamItem]:
     """Cuts a byte stream (a serial capture) into frames and garbage.
 
@@ -161,6 +170,7 @@ class Decoder:
         mqtt_version: Optional[str] = None,
         payload_cipher: Optional[str] = None,
         tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
+        redact_key: Optional[Union[bytes, bytearray, str]] = None,
     ) -> None: ...
     def feed(self, data: Data) -> List[StreamItem]:
         """Adds the next bytes (bytes-like or hex text); returns the items they completed."""
@@ -201,6 +211,7 @@ def to_reading(
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
     tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
+    redact_key: Optional[Union[bytes, bytearray, str]] = None,
 ) -> Reading:
     """The flat reading of one frame (design §2.1). ``decoded`` is a dict from ``decode``, or
     frame data decoded first with ``protocol`` and ``keys``. ``timestamp``: the reception time
@@ -216,6 +227,7 @@ def readings(
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
     tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
+    redact_key: Optional[Union[bytes, bytearray, str]] = None,
 ) -> Columns:
     """Many frames as one columnar table (``pandas.DataFrame(readings(frames))``).
 

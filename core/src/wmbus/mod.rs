@@ -104,7 +104,7 @@ impl Session {
             None => crate::detect(bytes)?,
         };
         if protocol == Protocol::Wmbus {
-            decode_with(bytes, opts, Some(self))
+            crate::redact::apply(decode_with(bytes, opts, Some(self)), opts)
         } else {
             crate::decode(bytes, opts)
         }
@@ -118,13 +118,15 @@ impl Session {
         bytes: &[u8],
         opts: &Options,
     ) -> Result<Decoded> {
-        if protocol == Protocol::Wmbus {
-            return decode_with(bytes, opts, Some(self));
-        }
-        match crate::protocol::codec(protocol) {
-            Some(codec) => codec.decode(bytes, opts),
-            None => Err(crate::protocol::no_decoder()),
-        }
+        let result = if protocol == Protocol::Wmbus {
+            decode_with(bytes, opts, Some(self))
+        } else {
+            match crate::protocol::codec(protocol) {
+                Some(codec) => codec.decode(bytes, opts),
+                None => Err(crate::protocol::no_decoder()),
+            }
+        };
+        crate::redact::apply(result, opts)
     }
 
     /// The number of format signatures learnt.
