@@ -104,6 +104,11 @@ pub struct ListenArgs {
     /// comment line.
     #[arg(long, value_name = "FILE")]
     keys: Option<String>,
+    /// Redact for sharing with third parties, as `decode --redact-key`: ids, addresses and
+    /// topics in printed and published lines become keyed pseudonyms (HMAC-SHA256 under the
+    /// bytes of FILE), a meter's IP address too; raw bytes are dropped.
+    #[arg(long, value_name = "FILE", value_parser = crate::parse_redact_key)]
+    redact_key: Option<meterwire::RedactKey>,
     /// The scheme encrypted payloads use (sm4-cbc, aes-128-ecb, ...; see decode --help).
     #[arg(long, value_name = "SCHEME", value_parser = crate::parse_cipher)]
     cipher: Option<meterwire::payload::cipher::PayloadCipher>,
@@ -178,7 +183,8 @@ fn config(args: &ListenArgs) -> Result<ListenConfig, String> {
         reading: args.reading,
         options: Options::default()
             .with_keys(keys)
-            .with_payload_cipher(args.cipher),
+            .with_payload_cipher(args.cipher)
+            .with_redact(args.redact_key.clone()),
         ..ListenConfig::default()
     })
 }

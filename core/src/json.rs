@@ -408,12 +408,7 @@ impl Writer {
         if let Some(f) = function {
             key_plain!(self, "function", f.as_str());
         }
-        for (key, v) in [
-            ("fcb", fcb),
-            ("fcv", fcv),
-            ("acd", acd),
-            ("dfc", dfc),
-        ] {
+        for (key, v) in [("fcb", fcb), ("fcv", fcv), ("acd", acd), ("dfc", dfc)] {
             if let Some(v) = v {
                 self.key(key);
                 self.bool(*v);
@@ -635,7 +630,9 @@ impl Writer {
 /// The JSON text of a decoded frame: the same bytes as `serde_json::to_string(decoded)`.
 pub fn to_json(decoded: &Decoded) -> String {
     let mut w = Writer {
-        out: String::with_capacity(320usize.saturating_add(decoded.records.len().saturating_mul(300))),
+        out: String::with_capacity(
+            320usize.saturating_add(decoded.records.len().saturating_mul(300)),
+        ),
     };
     w.decoded(decoded);
     // Everything written is UTF-8 (copied str data, ASCII, or serde_json output).

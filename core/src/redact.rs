@@ -386,6 +386,17 @@ impl Redactor<'_> {
     }
 }
 
+/// A topic or URI path as [`redact()`] writes one: every level that is not a plain word
+/// becomes its pseudonym (`meters/12345678/up` → `meters/<pseudonym>/up`), for front ends
+/// that print a transport's topic beside the model.
+pub fn path(text: &str, key: &RedactKey) -> String {
+    Redactor {
+        key,
+        seen: Vec::new(),
+    }
+    .path(text)
+}
+
 /// Redacts a decoded frame in place with `key` (module docs list what changes). Decoding with
 /// [`Options::redact`](crate::Options::redact) set applies it to every frame it returns; call
 /// it directly on a model decoded without the option (apply it once: a pseudonym's

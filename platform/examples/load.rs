@@ -214,7 +214,7 @@ async fn run(url: String, meters: u64) -> ExitCode {
                 decoded += 1;
             }
             Event::Failure(failure) => {
-                eprintln!("load: failure {}", failure.line());
+                eprintln!("load: failure {}", failure.line(None));
                 failures += 1;
             }
             Event::Status(_) => {}

@@ -102,7 +102,7 @@ pub async fn run(config: ListenConfig, out: &mut dyn Write, log: &mut dyn Write)
                 let line = if config.reading {
                     message.reading_line()
                 } else {
-                    message.model_line()
+                    message.model_line(config.options.redact.as_ref())
                 };
                 writeln!(out, "{line}")?;
                 out.flush()?;
@@ -113,7 +113,7 @@ pub async fn run(config: ListenConfig, out: &mut dyn Write, log: &mut dyn Write)
                 }
             }
             Event::Failure(failure) => {
-                writeln!(out, "{}", failure.line())?;
+                writeln!(out, "{}", failure.line(config.options.redact.as_ref()))?;
                 out.flush()?;
             }
             Event::Status(text) => {

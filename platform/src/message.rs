@@ -9,7 +9,7 @@
 
 use std::net::SocketAddr;
 
-use meterwire::{to_json, to_reading, Decoded, Error, Reading};
+use meterwire::{to_json, to_reading, Decoded, Error, Reading, RedactKey};
 
 /// Where a message came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,13 +34,18 @@ pub enum Source {
 
 impl Source {
     /// The added fields of a line, without braces: `"received":…,"peer":…[,"topic":…]`.
-    fn fields(&self, received: &str) -> String {
+    /// With a redaction key a meter's address becomes the pseudonym of its IP address and
+    /// the topic's levels are redacted as in the model (the broker is not a meter's).
+    fn fields(&self, received: &str, redact: Option<&RedactKey>) -> String {
         let text = |s: &str| serde_json::Value::from(s).to_string();
         match self {
             Source::Coap { peer } => format!(
                 "\"received\":{},\"peer\":{}",
                 text(received),
-                text(&peer.to_string())
+                text(&match redact {
+                    Some(key) => key.pseudonym(&peer.ip().to_string()),
+                    None => peer.to_string(),
+                })
             ),
             Source::Mqtt {
                 broker,
@@ -51,7 +56,10 @@ impl Source {
                 "\"received\":{},\"peer\":{},\"topic\":{},\"qos\":{qos},\"retain\":{retain}",
                 text(received),
                 text(broker),
-                text(topic)
+                text(&match redact {
+                    Some(key) => meterwire::redact::path(topic, key),
+                    None => topic.clone(),
+                })
             ),
         }
     }
@@ -77,9 +85,13 @@ pub struct Message {
 }
 
 impl Message {
-    /// The NDJSON line (no newline): the added fields, then the model's fields.
-    pub fn model_line(&self) -> String {
-        splice(&self.source.fields(&self.received), &to_json(&self.decoded))
+    /// The NDJSON line (no newline): the added fields, then the model's fields; `redact` is
+    /// the key the model was decoded with, if any (the added fields are redacted alike).
+    pub fn model_line(&self, redact: Option<&RedactKey>) -> String {
+        splice(
+            &self.source.fields(&self.received, redact),
+            &to_json(&self.decoded),
+        )
     }
 
     /// The flat reading of the carried frame, with `timestamp` = `received`.
@@ -137,11 +149,12 @@ impl Failure {
         }
     }
 
-    /// The NDJSON line (no newline): the added fields and `error`.
-    pub fn line(&self) -> String {
+    /// The NDJSON line (no newline): the added fields and `error` (`redact` as for
+    /// [`Message::model_line`]).
+    pub fn line(&self, redact: Option<&RedactKey>) -> String {
         format!(
             "{{{},\"error\":{}}}",
-            self.source.fields(&self.received),
+            self.source.fields(&self.received, redact),
             self.error_json
         )
     }
@@ -184,7 +197,7 @@ mod tests {
             },
             decoded: decode(&frame, &Options::default()).unwrap(),
         };
-        let line = message.model_line();
+        let line = message.model_line(None);
         assert!(line.starts_with(
             "{\"received\":\"2026-12-07T00:00:00.000Z\",\"peer\":\"127.0.0.1:5683\",\"schema_version\""
         ));
@@ -210,7 +223,7 @@ mod tests {
             0,
             "GET",
         );
-        let value: serde_json::Value = serde_json::from_str(&failure.line()).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&failure.line(None)).unwrap();
         assert_eq!(value["topic"], "m/1");
         assert_eq!(value["error"]["kind"], "method");
     }

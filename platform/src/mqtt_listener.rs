@@ -584,7 +584,7 @@ mod tests {
         let Event::Message(message) = decode_delivery(delivery, &Options::default()) else {
             panic!("not decoded");
         };
-        let line: serde_json::Value = serde_json::from_str(&message.model_line()).unwrap();
+        let line: serde_json::Value = serde_json::from_str(&message.model_line(None)).unwrap();
         assert_eq!(line["link"]["version"], "5.0");
         assert_eq!(line["link"]["packet_id"], 3);
         let names: Vec<&str> = line["link"]["properties"]
@@ -658,7 +658,7 @@ mod tests {
             let reading: serde_json::Value = serde_json::from_str(&message.reading_line()).unwrap();
             assert_eq!(reading["id"], "00010012345678");
             assert_eq!(reading["protocol"], "mqtt");
-            let line: serde_json::Value = serde_json::from_str(&message.model_line()).unwrap();
+            let line: serde_json::Value = serde_json::from_str(&message.model_line(None)).unwrap();
             assert_eq!(line["topic"], "meters/00010012345678");
             assert_eq!(line["payload"]["protocol"], "cjt188");
         }

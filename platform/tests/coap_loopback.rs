@@ -93,7 +93,7 @@ fn post(message_type: CoapType, message_id: u16, token: &[u8], payload: &[u8]) -
 
 fn message_json(event: Event) -> serde_json::Value {
     match event {
-        Event::Message(message) => serde_json::from_str(&message.model_line()).unwrap(),
+        Event::Message(message) => serde_json::from_str(&message.model_line(None)).unwrap(),
         other => panic!("expected a message, got {other:?}"),
     }
 }
@@ -215,7 +215,7 @@ fn bad_messages_are_failures_and_the_server_goes_on() {
     assert_eq!(reply.coap_link().unwrap().code.to_string(), "4.00");
     match server.next_event() {
         Event::Failure(failure) => {
-            let line: serde_json::Value = serde_json::from_str(&failure.line()).unwrap();
+            let line: serde_json::Value = serde_json::from_str(&failure.line(None)).unwrap();
             assert_eq!(line["peer"], socket.local_addr().unwrap().to_string());
             assert!(line["error"]["kind"].is_string());
         }
