@@ -373,6 +373,21 @@ fn connected_text(settings: &MqttSettings, session_present: bool, topics: &[Stri
     )
 }
 
+/// Reports a lost connection and waits `backoff`; the next backoff, or `None` when nobody
+/// listens any more.
+async fn lost(
+    events: &mpsc::Sender<Event>,
+    broker: &str,
+    error: String,
+    backoff: Duration,
+    settings: &MqttSettings,
+) -> Option<Duration> {
+    let text = format!("mqtt {broker}: {error}; reconnecting in {backoff:?}");
+    events.send(Event::Status(text)).await.ok()?;
+    tokio::time::sleep(backoff).await;
+    Some(backoff.saturating_mul(2).min(settings.max_backoff))
+}
+
 /// [`subscribe`] with MQTT 5.0.
 async fn subscribe_v5(
     settings: MqttSettings,
@@ -424,15 +439,14 @@ async fn subscribe_v5(
                 continue;
             }
             Ok(_) => continue,
-            Err(error) => {
-                let text = format!("mqtt {broker}: {error}; reconnecting in {backoff:?}");
-                if events.send(Event::Status(text)).await.is_err() {
-                    return;
+            Err(error) => match lost(&events, &broker, error.to_string(), backoff, &settings).await
+            {
+                Some(next) => {
+                    backoff = next;
+                    continue;
                 }
-                tokio::time::sleep(backoff).await;
-                backoff = backoff.saturating_mul(2).min(settings.max_backoff);
-                continue;
-            }
+                None => return,
+            },
         };
         if events.send(event).await.is_err() {
             return;
@@ -467,17 +481,7 @@ async fn subscribe_v311(
                         let _ = events.send(Event::Status(text)).await;
                     }
                 }
-                Event::Status(format!(
-                    "mqtt {broker}: connected{} as {} (session present: {}), topics {}",
-                    if settings.tls.is_some() {
-                        " over TLS"
-                    } else {
-                        ""
-                    },
-                    settings.client_id,
-                    ack.session_present,
-                    topics.join(" ")
-                ))
+                Event::Status(connected_text(&settings, ack.session_present, &topics))
             }
             Ok(MqttEvent::Incoming(Packet::Publish(delivered))) => {
                 let event = decode_delivery(
@@ -501,15 +505,14 @@ async fn subscribe_v311(
                 continue;
             }
             Ok(_) => continue,
-            Err(error) => {
-                let text = format!("mqtt {broker}: {error}; reconnecting in {backoff:?}");
-                if events.send(Event::Status(text)).await.is_err() {
-                    return;
+            Err(error) => match lost(&events, &broker, error.to_string(), backoff, &settings).await
+            {
+                Some(next) => {
+                    backoff = next;
+                    continue;
                 }
-                tokio::time::sleep(backoff).await;
-                backoff = backoff.saturating_mul(2).min(settings.max_backoff);
-                continue;
-            }
+                None => return,
+            },
         };
         if events.send(event).await.is_err() {
             return;
