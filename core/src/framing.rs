@@ -118,12 +118,12 @@ pub enum Lead {
     Second(&'static [u8]),
 }
 
-/// Eight views of 16 positions of a stream: `block[k]` holds the bytes that start `k` after
+/// Thirteen views of 16 positions of a stream: `block[k]` holds the bytes that start `k` after
 /// each position (the first byte in `block[0]`, the second in `block[1]`, …).
 pub type Block = [wide::u8x16; BLOCK_VIEWS];
 
 /// How many bytes of each position a [`Block`] shows.
-pub const BLOCK_VIEWS: usize = 8;
+pub const BLOCK_VIEWS: usize = 13;
 
 /// A family's test of 16 positions at once
 /// ([`crate::protocol::Framing::with_block_filter`]): lane `i` set when a frame of the family

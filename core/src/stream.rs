@@ -273,24 +273,16 @@ fn array_json<'a>(items: impl Iterator<Item = &'a StreamItem>) -> String {
 #[inline(always)]
 fn block_at(rest: &[u8]) -> Option<Block> {
     let bytes: &[u8; BLOCK_VIEWS + 15] = rest.first_chunk()?;
-    let view = |k: usize| -> u8x16 {
+    // Views a filter does not read are not loaded: the block test is inlined (see
+    // `protocol::default_block_test`).
+    Some(core::array::from_fn(|k| {
         let lanes = bytes
             .get(k..)
             .and_then(|b| b.first_chunk::<16>())
             .copied()
             .unwrap_or_default();
         u8x16::new(lanes)
-    };
-    Some([
-        view(0),
-        view(1),
-        view(2),
-        view(3),
-        view(4),
-        view(5),
-        view(6),
-        view(7),
-    ])
+    }))
 }
 
 /// One searched family of a decoder.

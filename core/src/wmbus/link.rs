@@ -340,20 +340,35 @@ pub fn commits(bytes: &[u8]) -> bool {
 pub const STREAM_C_FIELDS: &[u8] = &[0x44, 0x46, 0x08, 0x18, 0x28, 0x38, 0x47, 0x48];
 
 /// The positions where [`scan`] (searched among other families) can find something: an L
-/// field of at least 10 before one of [`STREAM_C_FIELDS`], and a manufacturer field whose
-/// first and last letters are letters (`plausible_manufacturer` checks all three).
+/// field of at least 10 before one of [`STREAM_C_FIELDS`], a manufacturer field whose first
+/// and last letters are letters (`plausible_manufacturer` checks all three), and a CI the
+/// search knows where format B (byte 10) or format A (byte 12) puts it.
 #[inline]
 pub fn block_filter(w: &crate::framing::Block) -> wide::u8x16 {
     use crate::framing::in_range;
     use wide::u8x16;
-    let [b0, b1, b2, b3, ..] = *w;
+    let [b0, b1, b2, b3, _, _, _, _, _, _, ci_b, _, ci_a, ..] = *w;
     let c_field = STREAM_C_FIELDS
         .iter()
         .fold(u8x16::ZERO, |acc, c| acc | b1.cmp_eq(u8x16::splat(*c)));
     // M = b2 | b3 << 8: letter 3 is b2's bits 4..0, letter 1 is b3's bits 6..2.
     let last = in_range(b2 & u8x16::splat(0x1F), 1, 26);
     let first = in_range(b3 & u8x16::splat(0x7C), 0x04, 26 << 2);
-    c_field & in_range(b0, 10, u8::MAX) & last & first
+    c_field
+        & in_range(b0, 10, u8::MAX)
+        & last
+        & first
+        & (ci_known_lanes(ci_b) | ci_known_lanes(ci_a))
+}
+
+/// `super::ci_known` for 16 bytes at once: lanes of the CIs the stream search knows.
+#[inline]
+fn ci_known_lanes(ci: wide::u8x16) -> wide::u8x16 {
+    use crate::framing::in_range;
+    in_range(ci, 0x70, 0x75)
+        | in_range(ci, 0x78, 0x7B)
+        | in_range(ci, 0x8C, 0x90)
+        | in_range(ci, 0xA0, 0xB7)
 }
 
 /// Where format A puts the CI field: after the first block's CRC.
@@ -469,6 +484,18 @@ pub fn function_name(c: u8) -> Option<&'static str> {
 mod tests {
     use super::*;
     use crate::hex::parse_hex;
+
+    /// The vector CI test and the scalar one agree on every byte value.
+    #[test]
+    fn ci_lanes_match_ci_known() {
+        for chunk in 0..16u8 {
+            let lanes: [u8; 16] = core::array::from_fn(|i| chunk * 16 + i as u8);
+            let got = ci_known_lanes(wide::u8x16::new(lanes)).to_array();
+            for (ci, lane) in lanes.iter().zip(got) {
+                assert_eq!(lane == 0xFF, super::super::ci_known(*ci), "CI {ci:#04X}");
+            }
+        }
+    }
 
     #[test]
     fn crc_check_value() {
