@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use meterwire::{Decoder, Options};
 
-use crate::input::{frame_text, hex_error, stream_item};
+use crate::input::{frame_text, hex_error, hex_text, stream_item};
 use crate::Item;
 
 /// How often a regular file is polled for new bytes.
@@ -42,6 +42,8 @@ pub fn follow(
     };
     let mut decoder = Decoder::new(opts.clone());
     let mut mode: Option<Mode> = None;
+    // The first bytes, kept until they tell text from binary.
+    let mut first: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
     let mut last_bytes = Instant::now();
     loop {
@@ -58,28 +60,35 @@ pub fn follow(
             continue;
         };
         last_bytes = Instant::now();
-        let mode = mode.get_or_insert_with(|| mode_of(bytes));
+        let opening;
+        let bytes = if mode.is_none() {
+            first.extend_from_slice(bytes);
+            let Some(decided) = mode_of(&first, false) else {
+                continue;
+            };
+            mode = Some(decided);
+            opening = core::mem::take(&mut first);
+            opening.as_slice()
+        } else {
+            bytes
+        };
+        let Some(mode) = mode.as_mut() else {
+            continue;
+        };
         let mut items = Vec::new();
-        match mode {
-            Mode::Binary => decoder.feed(bytes),
-            Mode::Text { line, number } => {
-                for &b in bytes {
-                    if b == b'\n' {
-                        *number = number.saturating_add(1);
-                        feed_line(&mut decoder, line, *number, &name, &mut items);
-                        line.clear();
-                    } else {
-                        line.push(b);
-                    }
-                }
-            }
-        }
+        mode.feed(&mut decoder, bytes, &name, &mut items);
         items.extend(decoder.take_items().map(|item| stream_item(item, &name)));
         if !items.is_empty() {
             print(&items)?;
         }
     }
     let mut items = Vec::new();
+    if mode.is_none() && !first.is_empty() {
+        // The input ended before the first bytes decided: they decide now.
+        let mut decided = mode_of(&first, true).unwrap_or(Mode::Binary);
+        decided.feed(&mut decoder, &first, &name, &mut items);
+        mode = Some(decided);
+    }
     if let Some(Mode::Text { line, number }) = &mut mode {
         feed_line(
             &mut decoder,
@@ -94,20 +103,68 @@ pub fn follow(
     print(&items)
 }
 
-/// Text when the first bytes are printable ASCII and white space (a log of hex lines), else
-/// binary.
-fn mode_of(first: &[u8]) -> Mode {
-    let text = first
-        .iter()
-        .all(|b| b.is_ascii_graphic() || matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
-    if text {
-        Mode::Text {
-            line: Vec::new(),
-            number: 0,
+impl Mode {
+    /// Feeds `bytes` to the decoder: as they are, or line by line as hex text (the
+    /// unfinished last line is kept).
+    fn feed(&mut self, decoder: &mut Decoder, bytes: &[u8], name: &str, items: &mut Vec<Item>) {
+        match self {
+            Mode::Binary => decoder.feed(bytes),
+            Mode::Text { line, number } => {
+                for &b in bytes {
+                    if b == b'\n' {
+                        *number = number.saturating_add(1);
+                        feed_line(decoder, line, *number, name, items);
+                        line.clear();
+                    } else {
+                        line.push(b);
+                    }
+                }
+            }
         }
+    }
+}
+
+/// How to read a capture that begins with `first`, by the rule a whole file is read by
+/// ([`hex_text`]): text when its first line of data reads as hex, else binary (an
+/// IEC 62056-21 session is printable but no hex). `None` while undecided: no whole line of
+/// data yet, no byte that text never holds, and less than 4 KiB (`at_end`: decide now).
+fn mode_of(first: &[u8], at_end: bool) -> Option<Mode> {
+    let text = Mode::Text {
+        line: Vec::new(),
+        number: 0,
+    };
+    if first
+        .iter()
+        .any(|b| (b.is_ascii_control() && !matches!(b, b'\t' | b'\r' | b'\n')) || *b == 0x7F)
+    {
+        return Some(Mode::Binary);
+    }
+    // Up to the end of the first line of data (not blank, not a `#` comment).
+    let mut start = 0;
+    let mut decided_by = None;
+    while let Some(at) = first
+        .get(start..)
+        .and_then(|rest| rest.iter().position(|b| *b == b'\n'))
+    {
+        let end = start.saturating_add(at).saturating_add(1);
+        let line = String::from_utf8_lossy(first.get(start..end).unwrap_or(&[])).into_owned();
+        let line = line.trim();
+        if !line.is_empty() && !line.starts_with('#') {
+            decided_by = Some(end);
+            break;
+        }
+        start = end;
+    }
+    let part = match decided_by {
+        Some(end) => first.get(..end).unwrap_or(first),
+        None if at_end || first.len() >= 4096 => first,
+        None => return None,
+    };
+    Some(if hex_text(part).is_some() {
+        text
     } else {
         Mode::Binary
-    }
+    })
 }
 
 /// Feeds the frame bytes of one text line; a line that is not hex becomes an error item.

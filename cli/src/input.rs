@@ -78,7 +78,7 @@ pub fn from_file(
 /// `data` as hex text, if it is: UTF-8 with no control characters but line breaks and tabs,
 /// and a first line of data (not blank, not a `#` comment) that reads as hex. A file of only
 /// comments and blank lines is hex text with no frame; an empty file is binary.
-fn hex_text(data: &[u8]) -> Option<&str> {
+pub(crate) fn hex_text(data: &[u8]) -> Option<&str> {
     if data.is_empty() {
         return None;
     }

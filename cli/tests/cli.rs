@@ -278,6 +278,50 @@ fn text_captures_skip_log_prefixes() {
     let _ = std::fs::remove_file(path);
 }
 
+/// `--follow` tells a hex log from a capture as a whole file is told: an IEC 62056-21
+/// optical-head session is printable text but no hex, so it is read as bytes, not as lines
+/// of hex; a hex log is read line by line, its comments skipped.
+#[test]
+fn follow_reads_printable_sessions_as_bytes_and_hex_logs_as_lines() {
+    // Sign-on request and the meter's identification, as an optical head delivers them.
+    let session = b"/?!\r\n/ISK5MT174-0001\r\n";
+    let out = run_with_stdin(
+        &[
+            "decode",
+            "--file",
+            "-",
+            "--follow",
+            "--protocol",
+            "iec62056_21",
+        ],
+        session,
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let items: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON lines"))
+        .collect();
+    let ranges: Vec<(u64, u64)> = items
+        .iter()
+        .map(|i| (i["start"].as_u64().unwrap(), i["end"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(ranges, [(0, 5), (5, 22)], "{items:?}");
+    assert_eq!(items[0]["frame"]["protocol"], "iec62056_21");
+    assert_eq!(
+        items[1]["frame"]["link"]["identification"], "MT174-0001",
+        "{items:?}"
+    );
+
+    // A hex log with a comment line first: text, one frame per line.
+    let log = format!("# bus log\n{REQ_UD2}\n{ACK}\n");
+    let out = run_with_stdin(&["decode", "--file", "-", "--follow"], log.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        stdout(&out),
+        format!("{}\n{}\n", frame_item(0, REQ_UD2), frame_item(5, ACK))
+    );
+}
+
 /// `--follow` prints a frame as soon as its last byte arrives, before the input ends.
 #[test]
 fn follow_prints_items_as_they_complete() {
