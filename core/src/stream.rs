@@ -269,7 +269,8 @@ fn array_json<'a>(items: impl Iterator<Item = &'a StreamItem>) -> String {
     out
 }
 
-/// The first 16 positions of `rest` as a [`Block`], when the 23 bytes it reads are there.
+/// The first 16 positions of `rest` as a [`Block`], when the `BLOCK_VIEWS + 15` bytes it reads
+/// are there.
 #[inline(always)]
 fn block_at(rest: &[u8]) -> Option<Block> {
     let bytes: &[u8; BLOCK_VIEWS + 15] = rest.first_chunk()?;
@@ -595,9 +596,9 @@ impl Decoder {
     /// a frame, by the block test or, in the last bytes, the lead (the last
     /// byte of the buffer is left to the caller when it may only lead by its successor).
     fn next_candidate(&mut self, buf: &[u8], from: usize) -> Option<usize> {
-        // Blocks of 16 positions at once while 23 bytes are there (each family's block
-        // filter, or its lead bytes); a block's result is kept, so the candidates of one
-        // block cost one test.
+        // Blocks of 16 positions at once while `BLOCK_VIEWS + 15` bytes are there (the
+        // registry's block test: each family's filter, or its lead bytes); a block's result
+        // is kept, so the candidates of one block cost one test.
         let mut start = from;
         if self.blocks {
             // The lanes left in the last block tested, when `from` lies in it.
