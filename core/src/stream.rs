@@ -828,6 +828,75 @@ mod tests {
     use super::*;
     use crate::hex::parse_hex;
 
+    /// The registry's block test lets through every position where some family of the
+    /// default search, asked because its lead matches, answers anything but `Scan::None`: windows of noise with beginnings
+    /// of every family's frames planted at random positions (and single bytes changed).
+    #[test]
+    fn block_test_keeps_every_position_a_scan_answers() {
+        let frames: Vec<Vec<u8>> = [
+            "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16",
+            "10 7B 05 80 16",
+            "E5",
+            "FEFE6810785634120001008116901F01563412002C000012002C0030081503252000006F16",
+            "1D443A63785634120107EA447A2A0000000C1367452301026C2F330B4D333B2001008560",
+            "02302E302E30283132333435363738290D0A210D0A0329",
+            "01 52 31 02 31 2E 38 2E 30 28 29 03 5A",
+            "2F 49 53 4B 35 5C 32 4D 35 35 30 54 2D 31 30 31 32 0D 0A 0D 0A 21 0D 0A",
+        ]
+        .iter()
+        .map(|h| parse_hex(h).unwrap())
+        .collect();
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            seed.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        };
+        let mut answered = 0usize;
+        for _ in 0..40_000 {
+            let mut window: Vec<u8> = (0..96).map(|_| next() as u8).collect();
+            let frame = &frames[(next() % frames.len() as u64) as usize];
+            let at = (next() % 16) as usize;
+            for (i, b) in frame.iter().enumerate() {
+                if let Some(slot) = window.get_mut(at + i) {
+                    *slot = *b;
+                }
+            }
+            if next() % 3 == 0 {
+                let i = (next() % 96) as usize;
+                window[i] = next() as u8;
+            }
+            let hits = protocol::default_block_test(&block_at(&window).unwrap()).to_array();
+            for lane in 0..16 {
+                for after_request in [None, Some(Protocol::Mbus)] {
+                    let ctx = StreamContext {
+                        named: false,
+                        after_request,
+                        at_end: false,
+                    };
+                    for (protocol, framing, _) in protocol::framings(None) {
+                        // The decoder asks a family only where its lead matches.
+                        let leads = match framing.lead {
+                            Lead::First(bytes) => bytes.contains(&window[lane]),
+                            Lead::Second(bytes) => bytes.contains(&window[lane + 1]),
+                        };
+                        if !leads || matches!((framing.scan)(&window[lane..], &ctx), Scan::None) {
+                            continue;
+                        }
+                        answered += 1;
+                        assert_eq!(
+                            hits[lane], 0xFF,
+                            "{protocol:?} answers at lane {lane} of {window:02X?}"
+                        );
+                    }
+                }
+            }
+        }
+        // The planted beginnings make the scans answer often enough to test the filters.
+        assert!(answered > 10_000, "{answered}");
+    }
+
     /// (start, end, "frame"/reason) of each item.
     fn shape(items: &[StreamItem]) -> Vec<(usize, usize, &'static str)> {
         items

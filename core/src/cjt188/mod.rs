@@ -275,7 +275,7 @@ fn stream_meter_type(t: u8) -> bool {
 /// bytes on (DL/T 645).
 #[inline]
 fn block_filter(w: &Block) -> u8x16 {
-    let [b0, b1, .., b7] = *w;
+    let [b0, b1, _, _, _, _, _, b7, ..] = *w;
     let s = u8x16::splat;
     let start = s(link::START);
     let wake = b0.cmp_eq(s(link::PREAMBLE)) & (b1.cmp_eq(s(link::PREAMBLE)) | b1.cmp_eq(start));

@@ -531,20 +531,24 @@ pub const MAX_STREAM_MESSAGE: usize = 4096;
 /// STX (a data message), SOH (a command).
 pub const STREAM_LEAD: &[u8] = &[SLASH, SLASH | 0x80, STX, STX | 0x80, SOH, SOH | 0x80];
 
-/// The positions where [`scan`] (searched among other families) can find something, parity
-/// bits ignored: `/` before `?` or an upper-case letter, STX before a printable character,
-/// SOH before a letter from `B` to `W` (the command letters B, E, P, R, W lie there).
+/// The positions where [`scan`] (searched among other families, so not named) can find
+/// something, parity bits ignored: `/` before an upper-case letter and two letters (a DSMR
+/// telegram's manufacturer), STX before a printable character, SOH before a command letter
+/// (B, E, P, R, W) and a digit — the same first tests the scan makes.
 #[inline]
 pub fn block_filter(w: &crate::framing::Block) -> wide::u8x16 {
     use crate::framing::in_range;
     use wide::u8x16;
-    let seven = u8x16::splat(0x7F);
-    let [b0, b1, ..] = *w;
-    let (c0, c1) = (b0 & seven, b1 & seven);
     let s = u8x16::splat;
-    let slash = c0.cmp_eq(s(SLASH)) & (c1.cmp_eq(s(b'?')) | in_range(c1, b'A', b'Z'));
+    let [b0, b1, b2, b3, ..] = *w;
+    let [c0, c1, c2, c3] = [b0, b1, b2, b3].map(|b| b & s(0x7F));
+    let letter = |c: u8x16| in_range(c | s(0x20), b'a', b'z');
+    let slash = c0.cmp_eq(s(SLASH)) & in_range(c1, b'A', b'Z') & letter(c2) & letter(c3);
     let data = c0.cmp_eq(s(STX)) & in_range(c1, 0x20, 0x7E);
-    let command = c0.cmp_eq(s(SOH)) & in_range(c1, b'B', b'W');
+    let command_letter = b"BEPRW"
+        .iter()
+        .fold(u8x16::ZERO, |acc, l| acc | c1.cmp_eq(s(*l)));
+    let command = c0.cmp_eq(s(SOH)) & command_letter & in_range(c2, b'0', b'9');
     slash | data | command
 }
 
