@@ -294,7 +294,8 @@ impl Serialize for Columns {
 }
 
 /// The columnar view of many decoded frames (one row per record; a CoAP or MQTT message that
-/// carries a frame contributes that frame's rows, under the message's protocol).
+/// carries a frame contributes that frame's rows, under the message's protocol). `address` is
+/// the record's register number (Modbus) or code (OBIS, DI) as text.
 pub fn readings(frames: &[Decoded]) -> Columns {
     let rows: usize = frames.iter().map(|f| carried(f).records.len()).sum();
     let mut frame = Vec::with_capacity(rows);
@@ -313,6 +314,7 @@ pub fn readings(frames: &[Decoded]) -> Columns {
     let mut function = Vec::with_capacity(rows);
     let mut modifiers = Vec::with_capacity(rows);
     let mut label = Vec::with_capacity(rows);
+    let mut address = Vec::with_capacity(rows);
     for (i, outer) in frames.iter().enumerate() {
         let f = carried(outer);
         let meter = f.meter.as_ref();
@@ -370,6 +372,10 @@ pub fn readings(frames: &[Decoded]) -> Columns {
             function.push(rec.function.map(|f| f.as_str().to_string()));
             modifiers.push((!rec.modifiers.is_empty()).then(|| rec.modifiers.join(" ")));
             label.push(rec.label.as_ref().map(|l| l.to_string()));
+            address.push(rec.address.as_ref().map(|a| match a {
+                Address::Number(n) => n.to_string(),
+                Address::Text(t) => t.to_string(),
+            }));
         }
     }
     Columns {
@@ -390,6 +396,7 @@ pub fn readings(frames: &[Decoded]) -> Columns {
             ("function", Column::Text(function)),
             ("modifiers", Column::Text(modifiers)),
             ("label", Column::Text(label)),
+            ("address", Column::Text(address)),
         ],
     }
 }
