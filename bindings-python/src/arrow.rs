@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::sync::Arc;
 
 use arrow_array::builder::{
@@ -30,8 +31,7 @@ use pyo3::types::PyBytes;
 use pyo3_arrow::{PyArray, PyChunkedArray, PyTable};
 
 use crate::convert::type_name;
-use crate::errors::to_py_err;
-use crate::{frames_of, input, keys_of, Input};
+use crate::{frames_of, input, options, Input, ModbusArgs};
 
 /// The frames of a call, borrowed from Arrow buffers where they came as Arrow.
 enum Frames {
@@ -164,19 +164,6 @@ fn on_error_of(on_error: &str) -> PyResult<OnError> {
     }
 }
 
-/// The core's options for `protocol` and `keys`.
-fn options_of(
-    py: Python<'_>,
-    protocol: Option<&str>,
-    keys: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Options> {
-    let protocol =
-        Options::parse_protocol(protocol.unwrap_or("auto")).map_err(|e| to_py_err(py, &e))?;
-    Ok(Options::default()
-        .with_protocol(protocol)
-        .with_keys(keys_of(py, keys)?))
-}
-
 /// Decodes every frame in one session (as `decode_many`), calling `each` with the frame's
 /// index and its result; a null Arrow value is the error of an empty frame.
 fn decode_all(
@@ -243,156 +230,209 @@ impl ErrorColumn {
     }
 }
 
-/// One column of the readings table, by the kind of its values.
-enum ValueColumn {
-    /// A number: float64 beside its exact decimal text (`<key>_exact`).
-    Number(Float64Builder, StringBuilder),
-    /// Text (ids, dates).
-    Text(StringBuilder),
+/// One key's column of the readings table, filled as rows arrive: a number is float64
+/// beside its exact decimal text (`<key>_exact`), text is a string column. The kind is that
+/// of the key's first value; a later value of the other kind goes in as text (a number as its
+/// decimal in a text column; text in a number's `_exact` column, its float null).
+struct KeyColumn {
+    name: String,
+    float: Option<Float64Builder>,
+    text: StringBuilder,
+    /// Rows filled so far (the column is padded with nulls up to the current row lazily).
+    len: usize,
+}
+
+impl KeyColumn {
+    fn new(name: &str, number: bool) -> KeyColumn {
+        KeyColumn {
+            name: name.to_string(),
+            float: number.then(Float64Builder::new),
+            text: StringBuilder::new(),
+            len: 0,
+        }
+    }
+
+    /// Nulls up to row `row` (exclusive).
+    fn pad(&mut self, row: usize) {
+        let missing = row.saturating_sub(self.len);
+        if missing > 0 {
+            if let Some(f) = &mut self.float {
+                f.append_nulls(missing);
+            }
+            self.text.append_nulls(missing);
+            self.len = row;
+        }
+    }
+
+    /// The value of row `row` (a key appears once per reading).
+    fn put(&mut self, row: usize, value: &ReadingValue, scratch: &mut String) {
+        self.pad(row);
+        match (value, &mut self.float) {
+            (ReadingValue::Number(d), float) => {
+                if let Some(f) = float {
+                    f.append_option(Some(d.to_f64()).filter(|v| v.is_finite()));
+                }
+                scratch.clear();
+                let _ = write!(scratch, "{d}");
+                self.text.append_value(scratch.as_str());
+            }
+            (ReadingValue::Text(t), float) => {
+                if let Some(f) = float {
+                    f.append_null();
+                }
+                self.text.append_value(t);
+            }
+        }
+        self.len = row + 1;
+    }
 }
 
 /// The key columns every readings table starts with, in order (the flat reading's identity).
 const LEADING: [&str; 4] = ["protocol", "id", "manufacturer", "media"];
 
-/// Builds the readings table: rows are `(frame index, reading or error)`.
-fn readings_batch(
-    rows: &[(usize, Result<Reading, meterwire::Error>)],
-    timestamps: Option<&[Option<i64>]>,
-    collect: bool,
-) -> Result<RecordBatch, arrow_schema::ArrowError> {
-    // Columns in order of first appearance, after the leading identity keys; a key that is
-    // text in any row is a text column throughout (numbers as their exact decimal).
-    let mut order: Vec<&str> = LEADING.to_vec();
-    let mut is_text: HashMap<&str, bool> = LEADING.iter().map(|k| (*k, true)).collect();
-    for (_, row) in rows {
-        let Ok(reading) = row else { continue };
-        for (key, value) in &reading.fields {
-            if key == "status" || key == "timestamp" {
-                continue;
-            }
-            let text = matches!(value, ReadingValue::Text(_));
-            match is_text.get_mut(key.as_str()) {
-                Some(t) => *t |= text,
-                None => {
-                    order.push(key);
-                    is_text.insert(key, text);
-                }
-            }
+/// The readings table, built one row (frame) at a time.
+struct ReadingsBuilder {
+    frame: UInt64Builder,
+    columns: Vec<KeyColumn>,
+    index: HashMap<String, usize>,
+    /// The columns of the previous row's fields, in order: frames of one meter type have the
+    /// same keys in the same order, so most lookups are one string comparison.
+    hint: Vec<usize>,
+    status: ListBuilder<StringBuilder>,
+    errors: Option<ErrorColumn>,
+    rows: usize,
+    scratch: String,
+}
+
+impl ReadingsBuilder {
+    fn new(collect: bool) -> ReadingsBuilder {
+        let columns: Vec<KeyColumn> = LEADING.iter().map(|k| KeyColumn::new(k, false)).collect();
+        let index = LEADING
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.to_string(), i))
+            .collect();
+        ReadingsBuilder {
+            frame: UInt64Builder::new(),
+            columns,
+            index,
+            hint: Vec::new(),
+            status: ListBuilder::new(StringBuilder::new()),
+            errors: collect.then(ErrorColumn::default),
+            rows: 0,
+            scratch: String::new(),
         }
     }
-    let index: HashMap<&str, usize> = order.iter().enumerate().map(|(i, k)| (*k, i)).collect();
-    let n = rows.len();
-    let mut columns: Vec<ValueColumn> = order
-        .iter()
-        .map(|k| {
-            if is_text.get(k).copied().unwrap_or(true) {
-                ValueColumn::Text(StringBuilder::with_capacity(n, n * 8))
-            } else {
-                ValueColumn::Number(
-                    Float64Builder::with_capacity(n),
-                    StringBuilder::with_capacity(n, n * 8),
-                )
+
+    fn column(&mut self, position: usize, key: &str, value: &ReadingValue) -> usize {
+        if let Some(&c) = self.hint.get(position) {
+            if self.columns.get(c).is_some_and(|col| col.name == key) {
+                return c;
             }
-        })
-        .collect();
-    let mut frame = UInt64Builder::with_capacity(n);
-    let mut status = ListBuilder::new(StringBuilder::new());
-    let mut errors = ErrorColumn::default();
-    let mut filled = vec![false; order.len()];
-    let mut exact = String::new();
-    for (i, row) in rows {
-        frame.append_value(*i as u64);
-        filled.iter_mut().for_each(|f| *f = false);
+        }
+        let c = match self.index.get(key) {
+            Some(&c) => c,
+            None => {
+                let c = self.columns.len();
+                let number = matches!(value, ReadingValue::Number(_));
+                self.columns.push(KeyColumn::new(key, number));
+                self.index.insert(key.to_string(), c);
+                c
+            }
+        };
+        match self.hint.get_mut(position) {
+            Some(h) => *h = c,
+            None => self.hint.push(c),
+        }
+        c
+    }
+
+    fn push(&mut self, frame: usize, row: Result<&Reading, &meterwire::Error>) {
+        let r = self.rows;
+        self.frame.append_value(frame as u64);
         match row {
             Ok(reading) => {
-                for (key, value) in &reading.fields {
-                    if key == "status" {
-                        if let ReadingValue::Text(s) = value {
-                            for flag in s.split(' ').filter(|f| !f.is_empty() && *f != "OK") {
-                                status.values().append_value(flag);
+                for (position, (key, value)) in reading.fields.iter().enumerate() {
+                    match key.as_str() {
+                        // The reading's flags, or a profile's register labelled `status`
+                        // (which the reading keeps in its place) as its decimal text.
+                        "status" => match value {
+                            ReadingValue::Text(s) => {
+                                for flag in s.split(' ').filter(|f| !f.is_empty() && *f != "OK") {
+                                    self.status.values().append_value(flag);
+                                }
                             }
-                        }
-                        continue;
-                    }
-                    let Some(&c) = index.get(key.as_str()) else {
-                        continue;
-                    };
-                    filled[c] = true;
-                    match (&mut columns[c], value) {
-                        (ValueColumn::Number(f, e), ReadingValue::Number(d)) => {
-                            f.append_option(Some(d.to_f64()).filter(|v| v.is_finite()));
-                            exact.clear();
-                            use std::fmt::Write;
-                            let _ = write!(exact, "{d}");
-                            e.append_value(&exact);
-                        }
-                        (ValueColumn::Text(t), ReadingValue::Number(d)) => {
-                            t.append_value(d.to_string())
-                        }
-                        (ValueColumn::Text(t), ReadingValue::Text(s)) => t.append_value(s),
-                        (ValueColumn::Number(f, e), ReadingValue::Text(_)) => {
-                            // Not reached: a key with text anywhere is a text column.
-                            f.append_null();
-                            e.append_null();
+                            ReadingValue::Number(d) => {
+                                self.status.values().append_value(d.to_string());
+                            }
+                        },
+                        "timestamp" => {}
+                        _ => {
+                            let c = self.column(position, key, value);
+                            if let Some(col) = self.columns.get_mut(c) {
+                                col.put(r, value, &mut self.scratch);
+                            }
                         }
                     }
                 }
-                status.append(true);
-                if collect {
+                self.status.append(true);
+                if let Some(errors) = &mut self.errors {
                     errors.push(None);
                 }
             }
             Err(e) => {
-                status.append(false);
-                errors.push(Some(e));
-            }
-        }
-        for (column, done) in columns.iter_mut().zip(&filled) {
-            if !done {
-                match column {
-                    ValueColumn::Number(f, e) => {
-                        f.append_null();
-                        e.append_null();
-                    }
-                    ValueColumn::Text(t) => t.append_null(),
+                self.status.append(false);
+                if let Some(errors) = &mut self.errors {
+                    errors.push(Some(e));
                 }
             }
         }
+        self.rows += 1;
     }
-    let mut fields = vec![Field::new("frame", DataType::UInt64, false)];
-    let mut arrays: Vec<ArrayRef> = vec![Arc::new(frame.finish())];
-    for (key, column) in order.iter().zip(columns) {
-        match column {
-            ValueColumn::Number(mut f, mut e) => {
-                fields.push(Field::new(*key, DataType::Float64, true));
-                arrays.push(Arc::new(f.finish()));
-                fields.push(Field::new(format!("{key}_exact"), DataType::Utf8, true));
-                arrays.push(Arc::new(e.finish()));
+
+    fn finish(
+        mut self,
+        frames: &[u64],
+        timestamps: Option<&[Option<i64>]>,
+    ) -> Result<RecordBatch, arrow_schema::ArrowError> {
+        let mut fields = vec![Field::new("frame", DataType::UInt64, false)];
+        let mut arrays: Vec<ArrayRef> = vec![Arc::new(self.frame.finish())];
+        for mut column in self.columns {
+            column.pad(self.rows);
+            match column.float {
+                Some(mut f) => {
+                    fields.push(Field::new(&column.name, DataType::Float64, true));
+                    arrays.push(Arc::new(f.finish()));
+                    fields.push(Field::new(
+                        format!("{}_exact", column.name),
+                        DataType::Utf8,
+                        true,
+                    ));
+                }
+                None => fields.push(Field::new(&column.name, DataType::Utf8, true)),
             }
-            ValueColumn::Text(mut t) => {
-                fields.push(Field::new(*key, DataType::Utf8, true));
-                arrays.push(Arc::new(t.finish()));
+            arrays.push(Arc::new(column.text.finish()));
+        }
+        let status = self.status.finish();
+        fields.push(Field::new("status", status.data_type().clone(), true));
+        arrays.push(Arc::new(status));
+        if let Some(times) = timestamps {
+            let mut ts =
+                TimestampMicrosecondBuilder::with_capacity(frames.len()).with_timezone("UTC");
+            for &i in frames {
+                ts.append_option(times.get(i as usize).copied().flatten());
             }
+            let ts = ts.finish();
+            fields.push(Field::new("timestamp", ts.data_type().clone(), true));
+            arrays.push(Arc::new(ts));
         }
-    }
-    let status = status.finish();
-    fields.push(Field::new("status", status.data_type().clone(), true));
-    arrays.push(Arc::new(status));
-    if let Some(times) = timestamps {
-        let mut ts = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
-        for (i, _) in rows {
-            ts.append_option(times.get(*i).copied().flatten());
+        if let Some(errors) = self.errors {
+            let (field, array) = errors.finish();
+            fields.push(field);
+            arrays.push(array);
         }
-        let ts = ts.finish();
-        fields.push(Field::new("timestamp", ts.data_type().clone(), true));
-        arrays.push(Arc::new(ts));
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
     }
-    if collect {
-        let (field, array) = errors.finish();
-        fields.push(field);
-        arrays.push(array);
-    }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
 }
 
 /// The `timestamps` argument as microseconds since the epoch (UTC), one per frame: an Arrow
@@ -473,8 +513,12 @@ fn timestamps_of(timestamps: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<O
 /// docstring in `python/meterwire/__init__.pyi`.
 #[pyfunction]
 #[pyo3(
-    signature = (frames, *, keys = None, protocol = None, on_error = Cow::Borrowed("skip"), timestamps = None),
-    text_signature = "(frames, *, keys=None, protocol=None, on_error='skip', timestamps=None)"
+    signature = (
+        frames, *, keys = None, protocol = None, on_error = Cow::Borrowed("skip"),
+        timestamps = None, request = None, modbus_profile = None, mqtt_version = None,
+        payload_cipher = None, tlv_schema = None
+    ),
+    text_signature = "(frames, *, keys=None, protocol=None, on_error='skip', timestamps=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 pub fn readings_arrow(
     py: Python<'_>,
@@ -483,20 +527,44 @@ pub fn readings_arrow(
     protocol: Option<Cow<'_, str>>,
     on_error: Cow<'_, str>,
     timestamps: Option<&Bound<'_, PyAny>>,
+    request: Option<&Bound<'_, PyAny>>,
+    modbus_profile: Option<&Bound<'_, PyAny>>,
+    mqtt_version: Option<Cow<'_, str>>,
+    payload_cipher: Option<Cow<'_, str>>,
+    tlv_schema: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTable> {
     let mode = on_error_of(&on_error)?;
-    let opts = options_of(py, protocol.as_deref(), keys)?;
+    let modbus = ModbusArgs {
+        request,
+        profile: modbus_profile,
+        mqtt_version: mqtt_version.as_deref(),
+        payload_cipher: payload_cipher.as_deref(),
+        tlv_schema,
+    };
+    let opts = options(
+        py,
+        protocol.as_deref().unwrap_or("auto"),
+        keys,
+        false,
+        modbus,
+    )?;
     let timestamps = timestamps_of(timestamps)?;
     let frames = Frames::read(frames)?;
     let batch = py.detach(|| {
-        let mut rows = Vec::new();
-        decode_all(&frames, &opts, |i, result| {
-            let row = result.map(|d| meterwire::to_reading(&d, None));
-            if row.is_ok() || mode == OnError::Collect {
-                rows.push((i, row));
+        let mut builder = ReadingsBuilder::new(mode == OnError::Collect);
+        let mut indices = Vec::new();
+        decode_all(&frames, &opts, |i, result| match result {
+            Ok(d) => {
+                builder.push(i, Ok(&meterwire::to_reading(&d, None)));
+                indices.push(i as u64);
             }
+            Err(e) if mode == OnError::Collect => {
+                builder.push(i, Err(&e));
+                indices.push(i as u64);
+            }
+            Err(_) => {}
         });
-        readings_batch(&rows, timestamps.as_deref(), mode == OnError::Collect)
+        builder.finish(&indices, timestamps.as_deref())
     });
     table(batch)
 }
@@ -506,8 +574,12 @@ pub fn readings_arrow(
 /// of `readings`, as an Arrow table.
 #[pyfunction]
 #[pyo3(
-    signature = (frames, *, keys = None, protocol = None, on_error = Cow::Borrowed("skip")),
-    text_signature = "(frames, *, keys=None, protocol=None, on_error='skip')"
+    signature = (
+        frames, *, keys = None, protocol = None, on_error = Cow::Borrowed("skip"),
+        request = None, modbus_profile = None, mqtt_version = None, payload_cipher = None,
+        tlv_schema = None
+    ),
+    text_signature = "(frames, *, keys=None, protocol=None, on_error='skip', request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 pub fn records_arrow(
     py: Python<'_>,
@@ -515,9 +587,27 @@ pub fn records_arrow(
     keys: Option<&Bound<'_, PyAny>>,
     protocol: Option<Cow<'_, str>>,
     on_error: Cow<'_, str>,
+    request: Option<&Bound<'_, PyAny>>,
+    modbus_profile: Option<&Bound<'_, PyAny>>,
+    mqtt_version: Option<Cow<'_, str>>,
+    payload_cipher: Option<Cow<'_, str>>,
+    tlv_schema: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTable> {
     let mode = on_error_of(&on_error)?;
-    let opts = options_of(py, protocol.as_deref(), keys)?;
+    let modbus = ModbusArgs {
+        request,
+        profile: modbus_profile,
+        mqtt_version: mqtt_version.as_deref(),
+        payload_cipher: payload_cipher.as_deref(),
+        tlv_schema,
+    };
+    let opts = options(
+        py,
+        protocol.as_deref().unwrap_or("auto"),
+        keys,
+        false,
+        modbus,
+    )?;
     let frames = Frames::read(frames)?;
     let batch = py.detach(|| {
         let mut decoded = Vec::new();

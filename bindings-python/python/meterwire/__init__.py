@@ -14,7 +14,7 @@ Errors are ``MeterwireError`` (a ``ValueError``) with ``.kind``, ``.offset``, ``
 """
 
 import datetime
-from typing import Any, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 from ._meterwire import (
     ERROR_KINDS,
@@ -134,6 +134,11 @@ def readings_arrow(
     protocol: Optional[Union[Protocol, str]] = None,
     on_error: ArrowOnError = "skip",
     timestamps: Optional[Any] = None,
+    request: Optional[Data] = None,
+    modbus_profile: Optional[Union[Dict[str, Any], str]] = None,
+    mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> ArrowTable:
     """One row per frame: the flat reading (``to_reading``) of every frame as an Arrow table
     through the Arrow PyCapsule interface (``pyarrow.table(t)``, ``polars.DataFrame(t)``,
@@ -157,7 +162,16 @@ def readings_arrow(
     ):
         timestamps = [_micros(t) for t in timestamps]
     return _readings_arrow(
-        frames, keys=keys, protocol=protocol, on_error=on_error, timestamps=timestamps
+        frames,
+        keys=keys,
+        protocol=protocol,
+        on_error=on_error,
+        timestamps=timestamps,
+        request=request,
+        modbus_profile=modbus_profile,
+        mqtt_version=mqtt_version,
+        payload_cipher=payload_cipher,
+        tlv_schema=tlv_schema,
     )
 
 
@@ -167,10 +181,25 @@ def records_arrow(
     keys: Optional[Keys] = None,
     protocol: Optional[Union[Protocol, str]] = None,
     on_error: ArrowOnError = "skip",
+    request: Optional[Data] = None,
+    modbus_profile: Optional[Union[Dict[str, Any], str]] = None,
+    mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> ArrowTable:
     """One row per record as an Arrow table: the columns of ``readings`` (``frame`` is the
     index of the input; ``meter_id``, ``quantity``, ``value`` float64, ``exact``, ``unit``,
     ``storage``, ``tariff``, ``function``, ``address``, ...). ``on_error="collect"`` adds one
     row per failing frame with ``frame`` and an ``error`` struct (``kind``, ``offset``,
     ``message``); ``"skip"`` leaves them out."""
-    return _records_arrow(frames, keys=keys, protocol=protocol, on_error=on_error)
+    return _records_arrow(
+        frames,
+        keys=keys,
+        protocol=protocol,
+        on_error=on_error,
+        request=request,
+        modbus_profile=modbus_profile,
+        mqtt_version=mqtt_version,
+        payload_cipher=payload_cipher,
+        tlv_schema=tlv_schema,
+    )

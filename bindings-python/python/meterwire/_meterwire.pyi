@@ -246,6 +246,11 @@ def readings_arrow(
     protocol: Optional[Union[Protocol, str]] = None,
     on_error: ArrowOnError = "skip",
     timestamps: Optional[Any] = None,
+    request: Optional[Data] = None,
+    modbus_profile: Optional[Union[Dict[str, Any], str]] = None,
+    mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> ArrowTable:
     """One row per frame: the flat reading (``to_reading``) of every frame as an Arrow table
     (Arrow PyCapsule interface: ``pyarrow.table(t)``, ``polars.DataFrame(t)``, DuckDB).
@@ -267,6 +272,11 @@ def records_arrow(
     keys: Optional[Keys] = None,
     protocol: Optional[Union[Protocol, str]] = None,
     on_error: ArrowOnError = "skip",
+    request: Optional[Data] = None,
+    modbus_profile: Optional[Union[Dict[str, Any], str]] = None,
+    mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
 ) -> ArrowTable:
     """One row per record as an Arrow table: the columns of ``readings`` (``frame`` is the
     index of the input; ``meter_id``, ``quantity``, ``value`` float64, ``exact``, ``unit``,
