@@ -23,6 +23,7 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, ArrayRef, RecordBatch, StructArray};
 use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit};
+use meterwire::view_reading::ViewField;
 use meterwire::{Decoded, Options, Reading, ReadingValue, Session};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
@@ -264,20 +265,24 @@ impl KeyColumn {
         }
     }
 
-    /// The value of row `row` (a key appears once per reading).
-    fn put(&mut self, row: usize, value: &ReadingValue, scratch: &mut String) {
+    /// The value of row `row`; a key that comes again in the same row keeps its first value
+    /// (as the core's `Reading`).
+    fn put(&mut self, row: usize, value: ViewField<'_>, scratch: &mut String) {
+        if self.len > row {
+            return;
+        }
         self.pad(row);
-        match (value, &mut self.float) {
-            (ReadingValue::Number(d), float) => {
-                if let Some(f) = float {
+        match value {
+            ViewField::Number(d) => {
+                if let Some(f) = &mut self.float {
                     f.append_option(Some(d.to_f64()).filter(|v| v.is_finite()));
                 }
                 scratch.clear();
                 let _ = write!(scratch, "{d}");
                 self.text.append_value(scratch.as_str());
             }
-            (ReadingValue::Text(t), float) => {
-                if let Some(f) = float {
+            ViewField::Text(t) => {
+                if let Some(f) = &mut self.float {
                     f.append_null();
                 }
                 self.text.append_value(t);
@@ -301,6 +306,10 @@ struct ReadingsBuilder {
     status: ListBuilder<StringBuilder>,
     errors: Option<ErrorColumn>,
     rows: usize,
+    /// The next field's position in the current row.
+    position: usize,
+    /// Whether the current row's status is set (the reading's first `status` key wins).
+    status_done: bool,
     scratch: String,
 }
 
@@ -320,11 +329,13 @@ impl ReadingsBuilder {
             status: ListBuilder::new(StringBuilder::new()),
             errors: collect.then(ErrorColumn::default),
             rows: 0,
+            position: 0,
+            status_done: false,
             scratch: String::new(),
         }
     }
 
-    fn column(&mut self, position: usize, key: &str, value: &ReadingValue) -> usize {
+    fn column(&mut self, position: usize, key: &str, value: ViewField<'_>) -> usize {
         if let Some(&c) = self.hint.get(position) {
             if self.columns.get(c).is_some_and(|col| col.name == key) {
                 return c;
@@ -334,7 +345,7 @@ impl ReadingsBuilder {
             Some(&c) => c,
             None => {
                 let c = self.columns.len();
-                let number = matches!(value, ReadingValue::Number(_));
+                let number = matches!(value, ViewField::Number(_));
                 self.columns.push(KeyColumn::new(key, number));
                 self.index.insert(key.to_string(), c);
                 c
@@ -347,47 +358,56 @@ impl ReadingsBuilder {
         c
     }
 
-    fn push(&mut self, frame: usize, row: Result<&Reading, &meterwire::Error>) {
-        let r = self.rows;
-        self.frame.append_value(frame as u64);
-        match row {
-            Ok(reading) => {
-                for (position, (key, value)) in reading.fields.iter().enumerate() {
-                    match key.as_str() {
-                        // The reading's flags, or a profile's register labelled `status`
-                        // (which the reading keeps in its place) as its decimal text.
-                        "status" => match value {
-                            ReadingValue::Text(s) => {
-                                for flag in s.split(' ').filter(|f| !f.is_empty() && *f != "OK") {
-                                    self.status.values().append_value(flag);
-                                }
-                            }
-                            ReadingValue::Number(d) => {
-                                self.status.values().append_value(d.to_string());
-                            }
-                        },
-                        "timestamp" => {}
-                        _ => {
-                            let c = self.column(position, key, value);
-                            if let Some(col) = self.columns.get_mut(c) {
-                                col.put(r, value, &mut self.scratch);
-                            }
-                        }
-                    }
+    /// One key of the current row (the reading's keys in order, as `to_reading` or the
+    /// core's `view_reading` give them).
+    fn field(&mut self, key: &str, value: ViewField<'_>) {
+        let position = self.position;
+        self.position += 1;
+        match (key, value) {
+            // The reading's flags, or a profile's register labelled `status` (which the
+            // reading keeps in its place) as its decimal text.
+            ("status", ViewField::Text(s)) if !self.status_done => {
+                for flag in s.split(' ').filter(|f| !f.is_empty() && *f != "OK") {
+                    self.status.values().append_value(flag);
                 }
-                self.status.append(true);
-                if let Some(errors) = &mut self.errors {
-                    errors.push(None);
-                }
+                self.status_done = true;
             }
-            Err(e) => {
-                self.status.append(false);
-                if let Some(errors) = &mut self.errors {
-                    errors.push(Some(e));
+            ("status", ViewField::Number(d)) if !self.status_done => {
+                self.status.values().append_value(d.to_string());
+                self.status_done = true;
+            }
+            ("status" | "timestamp", _) => {}
+            _ => {
+                let c = self.column(position, key, value);
+                if let Some(col) = self.columns.get_mut(c) {
+                    col.put(self.rows, value, &mut self.scratch);
                 }
             }
         }
+    }
+
+    /// Ends the current row: the frame's index, and its error with `on_error="collect"`.
+    fn end_row(&mut self, frame: usize, error: Option<&meterwire::Error>) {
+        self.frame.append_value(frame as u64);
+        self.status.append(error.is_none());
+        if let Some(errors) = &mut self.errors {
+            errors.push(error);
+        }
         self.rows += 1;
+        self.position = 0;
+        self.status_done = false;
+    }
+
+    /// A row from the core's `Reading`.
+    fn push_reading(&mut self, frame: usize, reading: &Reading) {
+        for (key, value) in &reading.fields {
+            let value = match value {
+                ReadingValue::Number(d) => ViewField::Number(*d),
+                ReadingValue::Text(t) => ViewField::Text(t),
+            };
+            self.field(key, value);
+        }
+        self.end_row(frame, None);
     }
 
     fn finish(
@@ -553,16 +573,36 @@ pub fn readings_arrow(
     let batch = py.detach(|| {
         let mut builder = ReadingsBuilder::new(mode == OnError::Collect);
         let mut indices = Vec::new();
-        decode_all(&frames, &opts, |i, result| match result {
-            Ok(d) => {
-                builder.push(i, Ok(&meterwire::to_reading(&d, None)));
-                indices.push(i as u64);
+        let mut session = Session::new();
+        let mut key_buffer = String::new();
+        frames.for_each(|i, bytes| {
+            let result = match bytes {
+                Some(Ok(b)) => {
+                    // The common wired M-Bus frame straight from the zero-copy views; every
+                    // other frame through decode and to_reading, in the batch's session.
+                    if meterwire::view_reading::view_reading(&b, &opts, &mut key_buffer, |k, v| {
+                        builder.field(k, v)
+                    }) {
+                        builder.end_row(i, None);
+                        indices.push(i as u64);
+                        return;
+                    }
+                    session.decode(&b, &opts)
+                }
+                Some(Err(e)) => Err(e),
+                None => session.decode(&[], &opts),
+            };
+            match result {
+                Ok(d) => {
+                    builder.push_reading(i, &meterwire::to_reading(&d, None));
+                    indices.push(i as u64);
+                }
+                Err(e) if mode == OnError::Collect => {
+                    builder.end_row(i, Some(&e));
+                    indices.push(i as u64);
+                }
+                Err(_) => {}
             }
-            Err(e) if mode == OnError::Collect => {
-                builder.push(i, Err(&e));
-                indices.push(i as u64);
-            }
-            Err(_) => {}
         });
         builder.finish(&indices, timestamps.as_deref())
     });

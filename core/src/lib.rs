@@ -78,6 +78,7 @@ pub mod reading;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod stream;
+pub mod view_reading;
 pub mod wmbus;
 
 use alloc::string::String;
