@@ -10,7 +10,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt::Write;
 use std::sync::Arc;
 
 use arrow_array::builder::{
@@ -93,6 +92,15 @@ impl Frames {
                 "an Arrow array of frames must be binary, large_binary, binary_view (raw bytes) \
                  or string, large_string, string_view (hex), not {other}"
             ))),
+        }
+    }
+
+    /// The number of frames.
+    fn len(&self) -> usize {
+        match self {
+            Frames::Items(items) => items.len(),
+            Frames::Fixed { bytes, width } => bytes.len().checked_div(*width).unwrap_or(0),
+            Frames::Arrow(chunks) => chunks.iter().map(|c| c.len()).sum(),
         }
     }
 
@@ -244,11 +252,13 @@ struct KeyColumn {
 }
 
 impl KeyColumn {
-    fn new(name: &str, number: bool) -> KeyColumn {
+    /// A column for `rows` rows when known (columns of the first row are likely in every
+    /// row; later ones grow as they fill, so a wide, sparse table does not reserve memory).
+    fn new(name: &str, number: bool, rows: usize) -> KeyColumn {
         KeyColumn {
             name: name.to_string(),
-            float: number.then(Float64Builder::new),
-            text: StringBuilder::new(),
+            float: number.then(|| Float64Builder::with_capacity(rows)),
+            text: StringBuilder::with_capacity(rows, rows.saturating_mul(8)),
             len: 0,
         }
     }
@@ -278,7 +288,7 @@ impl KeyColumn {
                     f.append_option(Some(d.to_f64()).filter(|v| v.is_finite()));
                 }
                 scratch.clear();
-                let _ = write!(scratch, "{d}");
+                d.push_to(scratch);
                 self.text.append_value(scratch.as_str());
             }
             ViewField::Text(t) => {
@@ -306,6 +316,8 @@ struct ReadingsBuilder {
     status: ListBuilder<StringBuilder>,
     errors: Option<ErrorColumn>,
     rows: usize,
+    /// The number of frames (the capacity of the columns the first row opens).
+    expected_rows: usize,
     /// The next field's position in the current row.
     position: usize,
     /// Whether the current row's status is set (the reading's first `status` key wins).
@@ -314,21 +326,25 @@ struct ReadingsBuilder {
 }
 
 impl ReadingsBuilder {
-    fn new(collect: bool) -> ReadingsBuilder {
-        let columns: Vec<KeyColumn> = LEADING.iter().map(|k| KeyColumn::new(k, false)).collect();
+    fn new(collect: bool, rows: usize) -> ReadingsBuilder {
+        let columns: Vec<KeyColumn> = LEADING
+            .iter()
+            .map(|k| KeyColumn::new(k, false, rows))
+            .collect();
         let index = LEADING
             .iter()
             .enumerate()
             .map(|(i, k)| (k.to_string(), i))
             .collect();
         ReadingsBuilder {
-            frame: UInt64Builder::new(),
+            frame: UInt64Builder::with_capacity(rows),
             columns,
             index,
             hint: Vec::new(),
             status: ListBuilder::new(StringBuilder::new()),
             errors: collect.then(ErrorColumn::default),
             rows: 0,
+            expected_rows: rows,
             position: 0,
             status_done: false,
             scratch: String::new(),
@@ -346,7 +362,12 @@ impl ReadingsBuilder {
             None => {
                 let c = self.columns.len();
                 let number = matches!(value, ViewField::Number(_));
-                self.columns.push(KeyColumn::new(key, number));
+                let rows = if self.rows == 0 {
+                    self.expected_rows
+                } else {
+                    0
+                };
+                self.columns.push(KeyColumn::new(key, number, rows));
                 self.index.insert(key.to_string(), c);
                 c
             }
@@ -571,16 +592,16 @@ pub fn readings_arrow(
     let timestamps = timestamps_of(timestamps)?;
     let frames = Frames::read(frames)?;
     let batch = py.detach(|| {
-        let mut builder = ReadingsBuilder::new(mode == OnError::Collect);
+        let mut builder = ReadingsBuilder::new(mode == OnError::Collect, frames.len());
         let mut indices = Vec::new();
         let mut session = Session::new();
-        let mut key_buffer = String::new();
+        let mut scratch = meterwire::view_reading::ViewScratch::new();
         frames.for_each(|i, bytes| {
             let result = match bytes {
                 Some(Ok(b)) => {
                     // The common wired M-Bus frame straight from the zero-copy views; every
                     // other frame through decode and to_reading, in the batch's session.
-                    if meterwire::view_reading::view_reading(&b, &opts, &mut key_buffer, |k, v| {
+                    if meterwire::view_reading::view_reading(&b, &opts, &mut scratch, |k, v| {
                         builder.field(k, v)
                     }) {
                         builder.end_row(i, None);

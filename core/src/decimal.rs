@@ -177,6 +177,54 @@ impl Decimal {
         Decimal::new(mantissa, frac_len.checked_neg()?)
     }
 
+    /// Appends the exact decimal text (the same as `Display`: `1234.567`, `-14.5`, `5000`) to
+    /// `out` without the formatting machinery: for tables of many values.
+    pub fn push_to(&self, out: &mut String) {
+        // The digits of the magnitude, least significant first (an i128 has at most 39).
+        let mut digits = [0u8; 40];
+        let mut count = 0usize;
+        let mut rest = self.mantissa().unsigned_abs();
+        loop {
+            let digit = u8::try_from(rest % 10).unwrap_or(0);
+            if let Some(slot) = digits.get_mut(count) {
+                *slot = b'0'.wrapping_add(digit);
+            }
+            count = count.saturating_add(1);
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        let digits = digits.get(..count).unwrap_or(&[]);
+        if self.mantissa() < 0 {
+            out.push('-');
+        }
+        let exponent = self.exponent();
+        let frac = if exponent < 0 {
+            usize::from(exponent.unsigned_abs())
+        } else {
+            0
+        };
+        if frac >= count {
+            out.push_str("0.");
+            out.extend(core::iter::repeat_n('0', frac.saturating_sub(count)));
+            out.extend(digits.iter().rev().map(|&d| char::from(d)));
+            return;
+        }
+        for (i, &d) in digits.iter().rev().enumerate() {
+            if frac > 0 && i == count.saturating_sub(frac) {
+                out.push('.');
+            }
+            out.push(char::from(d));
+        }
+        if exponent > 0 {
+            out.extend(core::iter::repeat_n(
+                '0',
+                usize::from(exponent.unsigned_abs()),
+            ));
+        }
+    }
+
     /// The JSON number: the exact text parsed with correct rounding.
     ///
     /// Fast path (Clinger): a mantissa below 2^53 and a power of ten up to 10^22 are both
@@ -379,5 +427,43 @@ mod tests {
         }
         assert_eq!(Decimal::parse("1."), None);
         assert_eq!(Decimal::parse("x"), None);
+    }
+
+    #[test]
+    fn push_to_writes_what_display_writes() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut text = String::new();
+        for exponent in -12i16..=6 {
+            for mantissa in [
+                0i128,
+                1,
+                -1,
+                7,
+                10,
+                -14,
+                12345,
+                -1234567,
+                i128::MAX,
+                i128::MIN + 1,
+            ] {
+                let Some(d) = Decimal::new(mantissa, exponent) else {
+                    continue;
+                };
+                text.clear();
+                d.push_to(&mut text);
+                assert_eq!(text, d.to_string(), "{mantissa}e{exponent}");
+            }
+            for _ in 0..200 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let Some(d) = Decimal::new(i128::from(seed as i64 >> (seed % 60)), exponent) else {
+                    continue;
+                };
+                text.clear();
+                d.push_to(&mut text);
+                assert_eq!(text, d.to_string());
+            }
+        }
     }
 }

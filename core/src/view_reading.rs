@@ -7,6 +7,7 @@
 //! checks this on every own and public frame).
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use core::fmt::Write;
 
@@ -16,9 +17,9 @@ use crate::mbus::datatypes::{bcd_digits, int_le_u64, time_point};
 use crate::mbus::link::Frame;
 use crate::mbus::tables;
 use crate::mbus::view::{RecordView, Records};
-use crate::mbus::vif::Coding;
+use crate::mbus::vif::{Coding, Meaning};
 use crate::model::Protocol;
-use crate::model::{ShortText, Timestamp};
+use crate::model::{Function, ShortText, Timestamp};
 use crate::reading::{converted, push_stem};
 use crate::Options;
 
@@ -34,16 +35,44 @@ pub enum ViewField<'a> {
 /// Offset of the user data after the CI field in a long frame (`68 L L 68 C A CI`).
 const USER_DATA_AT: usize = 7;
 
+/// The caller's buffers for [`view_reading`], reused from frame to frame so that reading a
+/// frame allocates nothing once they have grown.
+#[derive(Debug, Default)]
+pub struct ViewScratch {
+    /// The key being written.
+    key: String,
+    /// The records of the frame, read once in the checking pass.
+    records: Vec<PlainRecord>,
+}
+
+impl ViewScratch {
+    /// Empty buffers.
+    pub fn new() -> ViewScratch {
+        ViewScratch::default()
+    }
+}
+
+/// One record of the checking pass, with what its key and value need.
+#[derive(Debug)]
+struct PlainRecord {
+    plain: Plain,
+    meaning: &'static Meaning,
+    storage: u64,
+    function: Function,
+    tariff: u32,
+    subunit: u32,
+}
+
 /// The flat reading of `bytes` when the zero-copy views read the whole frame: calls
 /// `emit(key, value)` for every key of `to_reading(decode(bytes, opts), None)`, in its order,
 /// and returns `true`; a key may come again (two records of the same key), and as in
-/// [`crate::Reading`] the first value is the reading's. Returns `false` without calling `emit` for every other frame (another
-/// protocol, another CI, security, records that only the full decoder reads, errors): decode
-/// those. `scratch` is the caller's buffer for keys (reused from frame to frame).
+/// [`crate::Reading`] the first value is the reading's. Returns `false` without calling
+/// `emit` for every other frame (another protocol, another CI, security, records that only
+/// the full decoder reads, errors): decode those.
 pub fn view_reading(
     bytes: &[u8],
     opts: &Options,
-    scratch: &mut String,
+    scratch: &mut ViewScratch,
     mut emit: impl FnMut(&str, ViewField<'_>),
 ) -> bool {
     match opts.protocol {
@@ -68,22 +97,33 @@ pub fn view_reading(
     let data = user.get(long_header::LEN..).unwrap_or(&[]);
     let base = USER_DATA_AT.saturating_add(long_header::LEN);
     // First pass: every record is one the view reads as the full decoder would.
+    scratch.records.clear();
     for record in Records::new(data, base) {
-        match record {
-            Ok(view) if plain(&view).is_some() => {}
-            _ => return false,
-        }
+        let Ok(view) = record else {
+            return false;
+        };
+        let Some(plain) = plain(&view) else {
+            return false;
+        };
+        scratch.records.push(PlainRecord {
+            plain,
+            meaning: view.meaning(),
+            storage: view.storage(),
+            function: view.function(),
+            tariff: view.tariff(),
+            subunit: view.subunit(),
+        });
     }
+    let ViewScratch { key, records } = scratch;
     let byte = |at: usize| header.get(at).copied().unwrap_or(0);
     emit(
         "media",
         ViewField::Text(tables::medium_name(byte(long_header::MEDIUM))),
     );
-    scratch.clear();
-    let id = header.get(long_header::ID).unwrap_or(&[]);
-    // Writing to a String cannot fail.
-    let _ = bcd_digits(id, scratch);
-    emit("id", ViewField::Text(scratch));
+    let mut id = ShortText::default();
+    // Eight digits in a 30-byte text: cannot fail.
+    let _ = bcd_digits(header.get(long_header::ID).unwrap_or(&[]), &mut id);
+    emit("id", ViewField::Text(id.as_str()));
     let code = u16::from_le_bytes([
         byte(long_header::MANUFACTURER.start),
         byte(long_header::MANUFACTURER.start.saturating_add(1)),
@@ -93,74 +133,67 @@ pub fn view_reading(
         ViewField::Text(tables::manufacturer_letters(code).as_str()),
     );
     emit("protocol", ViewField::Text(Protocol::Mbus.as_str()));
-    for view in Records::new(data, base).flatten() {
-        let meaning = view.meaning();
-        scratch.clear();
-        match plain(&view) {
-            Some(Plain::Number(number)) => {
+    for record in records.iter() {
+        let meaning = record.meaning;
+        key.clear();
+        let stem = |key: &mut String, quantity: &str| {
+            push_stem(
+                key,
+                quantity,
+                record.storage,
+                record.function,
+                record.tariff,
+                record.subunit,
+            )
+        };
+        match &record.plain {
+            Plain::Number(number) => {
                 let value = match meaning.unit {
-                    Some(unit) => converted(meaning.quantity, unit, number)
+                    Some(unit) => converted(meaning.quantity, unit, *number)
                         .map(|(suffix, value)| (Some(suffix), value)),
-                    None => Some((None, number)),
+                    None => Some((None, *number)),
                 };
                 let Some((suffix, value)) = value else {
                     continue;
                 };
-                push_stem(
-                    scratch,
-                    meaning.quantity,
-                    view.storage(),
-                    view.function(),
-                    view.tariff(),
-                    view.subunit(),
-                );
+                stem(key, meaning.quantity);
                 if let Some(suffix) = suffix {
-                    scratch.push('_');
-                    scratch.push_str(suffix);
+                    key.push('_');
+                    key.push_str(suffix);
                 }
-                emit(scratch, ViewField::Number(value));
+                emit(key, ViewField::Number(value));
             }
-            Some(Plain::Time(timestamp, quantity)) => {
-                match (quantity, view.storage()) {
-                    ("datetime", 0) => scratch.push_str("meter_datetime"),
-                    ("date" | "datetime", 1) => scratch.push_str("target_date"),
-                    _ => push_stem(
-                        scratch,
-                        quantity,
-                        view.storage(),
-                        view.function(),
-                        view.tariff(),
-                        view.subunit(),
-                    ),
+            Plain::Time(timestamp, quantity) => {
+                match (*quantity, record.storage) {
+                    ("datetime", 0) => key.push_str("meter_datetime"),
+                    ("date" | "datetime", 1) => key.push_str("target_date"),
+                    _ => stem(key, quantity),
                 }
                 let mut text = ShortText::default();
+                // A timestamp is at most 19 characters: cannot fail.
                 let _ = write!(text, "{timestamp}");
-                emit(scratch, ViewField::Text(text.as_str()));
+                emit(key, ViewField::Text(text.as_str()));
             }
-            Some(Plain::Fabrication) => {
-                let mut text = ShortText::default();
-                fabrication_text(&view, &mut text);
-                emit("fabrication_no", ViewField::Text(text.as_str()));
-            }
-            None => {}
+            Plain::Fabrication(text) => emit("fabrication_no", ViewField::Text(text.as_str())),
         }
     }
     let status = tables::header_status(byte(long_header::STATUS));
-    scratch.clear();
+    key.clear();
     for flag in status.flags.iter() {
-        if !scratch.is_empty() {
-            scratch.push(' ');
+        if !key.is_empty() {
+            key.push(' ');
         }
-        scratch.extend(flag.as_str().chars().map(|c| c.to_ascii_uppercase()));
+        key.extend(flag.as_str().chars().map(|c| c.to_ascii_uppercase()));
     }
-    if scratch.is_empty() {
-        scratch.push_str("OK");
+    if key.is_empty() {
+        key.push_str("OK");
     }
-    emit("status", ViewField::Text(scratch));
+    emit("status", ViewField::Text(key));
     true
 }
 
 /// What the reading takes from one record the view reads whole.
+#[derive(Debug)]
 enum Plain {
     /// A number (`plain_number_record` in `mbus::record`: fixed-length data, a known VIF
     /// without combinable VIFEs).
@@ -168,8 +201,8 @@ enum Plain {
     /// A date or date-time of type G / J / F / I (integer data fields), with the quantity the
     /// full decoder gives it by its length.
     Time(Timestamp, &'static str),
-    /// A fabrication number: BCD digits (leading zeros kept) or an unsigned integer.
-    Fabrication,
+    /// A fabrication number: BCD digits (leading zeros kept) or an unsigned integer, as text.
+    Fabrication(ShortText),
 }
 
 /// The reading's part of a record, or `None` for a record only the full decoder reads (and
@@ -200,8 +233,12 @@ fn plain(view: &RecordView<'_>) -> Option<Plain> {
             Some(Plain::Time(point.timestamp, quantity))
         }
         Coding::Ident if meaning.quantity == "fabrication_no" => {
-            matches!(data_field, 0x1..=0x4 | 0x6 | 0x7 | 0x9..=0xC | 0xE)
-                .then_some(Plain::Fabrication)
+            if !matches!(data_field, 0x1..=0x4 | 0x6 | 0x7 | 0x9..=0xC | 0xE) {
+                return None;
+            }
+            let mut text = ShortText::default();
+            fabrication_text(view, &mut text);
+            Some(Plain::Fabrication(text))
         }
         Coding::Ident | Coding::Container => None,
         _ => view.number().map(Plain::Number),
@@ -230,7 +267,7 @@ mod tests {
 
     /// The view's reading as `(key, value)` pairs, or `None` when it leaves the frame to decode.
     fn fields(bytes: &[u8], opts: &Options) -> Option<Vec<(String, ReadingValue)>> {
-        let mut scratch = String::new();
+        let mut scratch = ViewScratch::new();
         let mut out = Vec::new();
         let read = view_reading(bytes, opts, &mut scratch, |k, v| {
             if out.iter().any(|(key, _)| key == k) {
