@@ -189,3 +189,66 @@ def test_a_batch_equals_frame_by_frame():
             if key != "status":
                 assert row[key] == value, (line["name"], key)
         assert json.dumps(reading)  # a plain dict
+
+
+def test_zero_copy_path_equals_to_reading_on_a_full_water_meter_frame():
+    """A 100-byte RSP_UD (bench/bench_arrow.py's fleet frame) with dates, a fabrication
+    number, tariffs, storage numbers and temperatures: read from the core's zero-copy views,
+    the row is to_reading's, key for key; a frame with a VIFE (only decode reads it) too."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from bench_arrow import fleet_frame
+
+    frames = [fleet_frame(i) for i in range(3)]
+    # The same frame with VIF 93 3C (backward flow volume, a combinable VIFE) appended.
+    body = frames[0][4:-2] + bytes.fromhex("0C933C01000000")
+    frames.append(bytes([0x68, len(body), len(body), 0x68]) + body + bytes([sum(body) & 0xFF, 0x16]))
+    rows = pa.table(meterwire.readings_arrow(frames)).to_pylist()
+    assert len(rows) == 4
+    for frame, row in zip(frames, rows):
+        reading = meterwire.to_reading(frame)
+        assert len(reading) > 15
+        for key, value in reading.items():
+            if key == "status":
+                assert (" ".join(row["status"]) or "OK") == value
+            else:
+                assert row[key] == value, key
+        assert {k for k, v in row.items() if v is not None and not k.endswith("_exact")} == (
+            set(reading) | {"frame"}
+        )
+    assert rows[1]["meter_datetime"] == "2023-12-25T14:43"
+    assert rows[1]["fabrication_no"] == "12345678"
+    assert rows[1]["total_tariff_2_m3_exact"] == "0.002"
+    assert rows[3]["total_backward_flow_m3"] == pytest.approx(0.001)
+
+
+def test_hostile_frames_never_crash():
+    import random
+
+    rng = random.Random(19)
+    frames = [bytes(rng.randrange(256) for _ in range(rng.randrange(0, 120))) for _ in range(2000)]
+    # Mutations of a valid frame reach deeper layers.
+    for _ in range(2000):
+        f = bytearray(RSP_UD_BYTES)
+        f[rng.randrange(len(f))] = rng.randrange(256)
+        frames.append(bytes(f))
+    t = pa.table(meterwire.readings_arrow(frames, on_error="collect"))
+    assert t.num_rows == len(frames)
+    errors = t.column("error").to_pylist()
+    for frame, error in zip(frames, errors):
+        if error is None:
+            meterwire.decode(frame)
+        else:
+            with pytest.raises(meterwire.MeterwireError) as e:
+                meterwire.decode(frame)
+            assert (e.value.kind, e.value.offset) == (error["kind"], error["offset"])
+    # records_arrow: a row per record, and one per failing frame.
+    r = pa.table(meterwire.records_arrow(frames, on_error="collect"))
+    want = {
+        i
+        for i, (frame, error) in enumerate(zip(frames, errors))
+        if error is not None or meterwire.decode(frame)["records"]
+    }
+    assert set(r.column("frame").to_pylist()) == want
