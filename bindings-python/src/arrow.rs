@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::builder::{
@@ -23,7 +24,7 @@ use arrow_array::types::{
 use arrow_array::{Array, ArrayRef, RecordBatch, StructArray};
 use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit};
 use meterwire::view_reading::ViewField;
-use meterwire::{Decoded, Options, Reading, ReadingValue, Session};
+use meterwire::{Decoded, Options, Protocol, Reading, ReadingValue, Session};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -105,16 +106,24 @@ impl Frames {
     }
 
     /// Calls `each(index, frame)` for every frame in order.
-    fn for_each(&self, mut each: impl FnMut(usize, FrameBytes<'_>)) {
+    fn for_each(&self, each: impl FnMut(usize, FrameBytes<'_>)) {
+        self.for_each_in(0..usize::MAX, each);
+    }
+
+    /// Calls `each(index, frame)` for the frames whose index is in `range`, in order.
+    fn for_each_in(&self, range: Range<usize>, mut each: impl FnMut(usize, FrameBytes<'_>)) {
         let hex = |t: &str| Some(meterwire::parse_hex(t).map(Cow::Owned));
+        let (start, end) = (range.start, range.end);
         match self {
             Frames::Items(items) => {
+                let items = items.get(start..end.min(items.len())).unwrap_or(&[]);
                 for (i, item) in items.iter().enumerate() {
-                    each(i, Some(item.bytes()));
+                    each(start + i, Some(item.bytes()));
                 }
             }
             Frames::Fixed { bytes, width } => {
-                for (i, value) in bytes.chunks(*width.max(&1)).enumerate() {
+                let values = bytes.chunks(*width.max(&1)).enumerate();
+                for (i, value) in values.skip(start).take(end.saturating_sub(start)) {
                     let end = value.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
                     each(i, Some(Ok(Cow::Borrowed(&value[..end]))));
                 }
@@ -123,10 +132,22 @@ impl Frames {
                 let mut i = 0;
                 for chunk in chunks {
                     let chunk = chunk.as_ref();
+                    if i + chunk.len() <= start {
+                        i += chunk.len();
+                        continue;
+                    }
+                    if i >= end {
+                        break;
+                    }
                     macro_rules! walk {
                         ($values:expr, $read:expr) => {
                             for value in $values {
-                                each(i, value.and_then($read));
+                                if i >= end {
+                                    break;
+                                }
+                                if i >= start {
+                                    each(i, value.and_then($read));
+                                }
                                 i += 1;
                             }
                         };
@@ -556,10 +577,10 @@ fn timestamps_of(timestamps: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<O
 #[pyo3(
     signature = (
         frames, *, keys = None, protocol = None, on_error = Cow::Borrowed("skip"),
-        timestamps = None, request = None, modbus_profile = None, mqtt_version = None,
-        payload_cipher = None, tlv_schema = None
+        timestamps = None, threads = None, request = None, modbus_profile = None,
+        mqtt_version = None, payload_cipher = None, tlv_schema = None
     ),
-    text_signature = "(frames, *, keys=None, protocol=None, on_error='skip', timestamps=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
+    text_signature = "(frames, *, keys=None, protocol=None, on_error='skip', timestamps=None, threads=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
 )]
 pub fn readings_arrow(
     py: Python<'_>,
@@ -568,6 +589,7 @@ pub fn readings_arrow(
     protocol: Option<Cow<'_, str>>,
     on_error: Cow<'_, str>,
     timestamps: Option<&Bound<'_, PyAny>>,
+    threads: Option<usize>,
     request: Option<&Bound<'_, PyAny>>,
     modbus_profile: Option<&Bound<'_, PyAny>>,
     mqtt_version: Option<Cow<'_, str>>,
@@ -591,43 +613,144 @@ pub fn readings_arrow(
     )?;
     let timestamps = timestamps_of(timestamps)?;
     let frames = Frames::read(frames)?;
-    let batch = py.detach(|| {
-        let mut builder = ReadingsBuilder::new(mode == OnError::Collect, frames.len());
-        let mut indices = Vec::new();
-        let mut session = Session::new();
-        let mut scratch = meterwire::view_reading::ViewScratch::new();
-        frames.for_each(|i, bytes| {
-            let result = match bytes {
-                Some(Ok(b)) => {
-                    // The common wired M-Bus frame straight from the zero-copy views; every
-                    // other frame through decode and to_reading, in the batch's session.
-                    if meterwire::view_reading::view_reading(&b, &opts, &mut scratch, |k, v| {
-                        builder.field(k, v)
-                    }) {
-                        builder.end_row(i, None);
-                        indices.push(i as u64);
-                        return;
-                    }
-                    session.decode(&b, &opts)
+    let threads = match threads {
+        Some(0) => return Err(PyValueError::new_err("threads must be at least 1")),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let collect = mode == OnError::Collect;
+    let times = timestamps.as_deref();
+    let batches = py.detach(|| {
+        let n = frames.len();
+        let parts = threads.min(n / MIN_FRAMES_PER_THREAD).max(1);
+        if parts > 1 {
+            let size = n.div_ceil(parts);
+            let results: Vec<Option<_>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..parts)
+                    .map(|k| {
+                        let (frames, opts) = (&frames, &opts);
+                        let range = k * size..((k + 1) * size).min(n);
+                        scope.spawn(move || {
+                            read_readings(frames, range, opts, collect, k == 0, times)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().ok().flatten())
+                    .collect()
+            });
+            // A part after the first met a wM-Bus frame (whose decoding may depend on the
+            // frames before it, in the batch's session): read the batch in one piece.
+            if let Some(parts) = results.into_iter().collect::<Option<Vec<_>>>() {
+                if let Some(merged) = unify(parts) {
+                    return Ok(merged);
                 }
-                Some(Err(e)) => Err(e),
-                None => session.decode(&[], &opts),
-            };
-            match result {
-                Ok(d) => {
-                    builder.push_reading(i, &meterwire::to_reading(&d, None));
-                    indices.push(i as u64);
-                }
-                Err(e) if mode == OnError::Collect => {
-                    builder.end_row(i, Some(&e));
-                    indices.push(i as u64);
-                }
-                Err(_) => {}
             }
-        });
-        builder.finish(&indices, timestamps.as_deref())
+        }
+        read_readings(&frames, 0..n, &opts, collect, true, times)
+            .ok_or_else(|| arrow_schema::ArrowError::ComputeError("unreachable".into()))?
+            .map(|batch| vec![batch])
     });
-    table(batch)
+    table_of(batches)
+}
+
+/// Frames per thread below which `readings_arrow` does not split a batch.
+const MIN_FRAMES_PER_THREAD: usize = 16_384;
+
+/// The readings of the frames in `range` as one batch. The first part of a batch (`first`)
+/// decodes in the batch's session; a later part returns `None` at its first wM-Bus frame that
+/// the zero-copy path does not read (the session of the frames before it is not at hand).
+fn read_readings(
+    frames: &Frames,
+    range: Range<usize>,
+    opts: &Options,
+    collect: bool,
+    first: bool,
+    timestamps: Option<&[Option<i64>]>,
+) -> Option<Result<RecordBatch, arrow_schema::ArrowError>> {
+    let rows = range.end.min(frames.len()).saturating_sub(range.start);
+    let mut builder = ReadingsBuilder::new(collect, rows);
+    let mut indices = Vec::with_capacity(rows);
+    let mut session = Session::new();
+    let mut scratch = meterwire::view_reading::ViewScratch::new();
+    let mut needs_session = false;
+    frames.for_each_in(range, |i, bytes| {
+        if needs_session {
+            return;
+        }
+        let result = match bytes {
+            Some(Ok(b)) => {
+                // The common wired M-Bus frame straight from the zero-copy views; every other
+                // frame through decode and to_reading, in the batch's session.
+                if meterwire::view_reading::view_reading(&b, opts, &mut scratch, |k, v| {
+                    builder.field(k, v)
+                }) {
+                    builder.end_row(i, None);
+                    indices.push(i as u64);
+                    return;
+                }
+                if !first && opts.protocol.or(meterwire::detect(&b).ok()) == Some(Protocol::Wmbus) {
+                    needs_session = true;
+                    return;
+                }
+                session.decode(&b, opts)
+            }
+            Some(Err(e)) => Err(e),
+            None => session.decode(&[], opts),
+        };
+        match result {
+            Ok(d) => {
+                builder.push_reading(i, &meterwire::to_reading(&d, None));
+                indices.push(i as u64);
+            }
+            Err(e) if collect => {
+                builder.end_row(i, Some(&e));
+                indices.push(i as u64);
+            }
+            Err(_) => {}
+        }
+    });
+    (!needs_session).then(|| builder.finish(&indices, timestamps))
+}
+
+/// The batches of the parts of one call under one schema: the key columns of every part in
+/// order of first appearance, then `status`, `timestamp`, `error`; a column a part lacks is
+/// all null there. `None` when a key has different types in two parts (a number in one, text
+/// in another), which only reading the batch in one piece settles.
+fn unify(parts: Vec<Result<RecordBatch, arrow_schema::ArrowError>>) -> Option<Vec<RecordBatch>> {
+    let parts = parts.into_iter().collect::<Result<Vec<_>, _>>().ok()?;
+    let trailing = ["status", "timestamp", "error"];
+    let mut fields: Vec<Arc<Field>> = Vec::new();
+    for last in [false, true] {
+        for part in &parts {
+            for field in part.schema().fields() {
+                if trailing.contains(&field.name().as_str()) != last {
+                    continue;
+                }
+                match fields.iter().find(|f| f.name() == field.name()) {
+                    Some(known) if known.data_type() != field.data_type() => return None,
+                    Some(_) => {}
+                    None => fields.push(field.clone()),
+                }
+            }
+        }
+    }
+    let schema = Arc::new(Schema::new(fields));
+    parts
+        .into_iter()
+        .map(|part| {
+            let columns = schema
+                .fields()
+                .iter()
+                .map(|f| match part.column_by_name(f.name()) {
+                    Some(c) => c.clone(),
+                    None => arrow_array::new_null_array(f.data_type(), part.num_rows()),
+                })
+                .collect();
+            RecordBatch::try_new(schema.clone(), columns).ok()
+        })
+        .collect()
 }
 
 /// One row per record: `frame` (index of the input), `protocol`, `meter_id`, `quantity`,
@@ -750,6 +873,16 @@ fn records_batch(
         arrays.push(array);
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+}
+
+/// Batches of one schema as a table, or the Arrow error as `ValueError`.
+fn table_of(batches: Result<Vec<RecordBatch>, arrow_schema::ArrowError>) -> PyResult<PyTable> {
+    let batches = batches.map_err(|e| PyValueError::new_err(format!("arrow: {e}")))?;
+    let schema = match batches.first() {
+        Some(b) => b.schema(),
+        None => Arc::new(Schema::empty()),
+    };
+    PyTable::try_new(batches, schema)
 }
 
 /// A batch as a one-chunk table, or the Arrow error as `ValueError`.

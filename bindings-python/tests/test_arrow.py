@@ -252,3 +252,38 @@ def test_hostile_frames_never_crash():
         if error is not None or meterwire.decode(frame)["records"]
     }
     assert set(r.column("frame").to_pylist()) == want
+
+
+def test_threads_give_the_table_of_one_thread():
+    """A call large enough to be split over threads gives the rows, columns and values of the
+    same call on one thread (column order: first appearance; a key only the second part has
+    is null in the first part's rows)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from bench_arrow import fleet_frame
+
+    n = 40_000
+    frames = [fleet_frame(i) for i in range(n)]
+    frames[n - 5] = RSP_UD_BYTES  # one Kamstrup frame near the end: no new key
+    # A key only the second part has: the Kamstrup frame as a heat meter's energy (VIF 06,
+    # kWh), checksum recomputed.
+    energy = bytearray(RSP_UD_BYTES)
+    energy[14], energy[20] = 0x04, 0x06
+    energy[25] = sum(energy[4:25]) & 0xFF
+    frames[n - 3] = bytes(energy)
+    frames[7] = b"\x00\x01"  # an error in the first part
+    one = pa.table(meterwire.readings_arrow(frames, threads=1, on_error="collect"))
+    two = pa.table(meterwire.readings_arrow(frames, threads=2, on_error="collect"))
+    assert two.column_names == one.column_names
+    assert two.to_pydict() == one.to_pydict()
+    assert one.column("total_energy_kwh").to_pylist()[n - 3] == 1234567.0  # BCD 01234567 kWh
+    # A wM-Bus telegram in the second part: the call is read in one piece (same table).
+    line = next(v for v in own_vectors("wmbus") if v["name"] == "wmbus-oms-annex-n-mode5")
+    frames[n - 1] = bytes.fromhex(line["hex"])
+    one = pa.table(meterwire.readings_arrow(frames, threads=1, keys=line["key"]))
+    two = pa.table(meterwire.readings_arrow(frames, threads=2, keys=line["key"]))
+    assert two.to_pydict() == one.to_pydict()
+    with pytest.raises(ValueError):
+        meterwire.readings_arrow(frames, threads=0)

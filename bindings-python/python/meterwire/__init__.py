@@ -134,6 +134,7 @@ def readings_arrow(
     protocol: Optional[Union[Protocol, str]] = None,
     on_error: ArrowOnError = "skip",
     timestamps: Optional[Any] = None,
+    threads: Optional[int] = None,
     request: Optional[Data] = None,
     modbus_profile: Optional[Union[Dict[str, Any], str]] = None,
     mqtt_version: Optional[str] = None,
@@ -153,7 +154,10 @@ def readings_arrow(
     since the epoch, or an Arrow timestamp array) adds ``timestamp`` (``timestamp[us, UTC]``).
     ``on_error="skip"`` leaves failing frames out; ``"collect"`` keeps them as rows whose
     ``error`` struct column holds ``kind``, ``offset`` and ``message``. Frames are decoded
-    with ``keys`` and ``protocol`` in one session (as ``decode_many``) with the GIL released.
+    with ``keys`` and ``protocol`` in one session (as ``decode_many``) with the GIL released;
+    a large call is split over ``threads`` threads (default: the machine's cores; a table of
+    one record batch per thread), except when a frame after the first part is wM-Bus, whose
+    decoding may need the session of the frames before it.
     """
     if (
         timestamps is not None
@@ -167,6 +171,7 @@ def readings_arrow(
         protocol=protocol,
         on_error=on_error,
         timestamps=timestamps,
+        threads=threads,
         request=request,
         modbus_profile=modbus_profile,
         mqtt_version=mqtt_version,

@@ -246,6 +246,7 @@ def readings_arrow(
     protocol: Optional[Union[Protocol, str]] = None,
     on_error: ArrowOnError = "skip",
     timestamps: Optional[Any] = None,
+    threads: Optional[int] = None,
     request: Optional[Data] = None,
     modbus_profile: Optional[Union[Dict[str, Any], str]] = None,
     mqtt_version: Optional[str] = None,
@@ -264,7 +265,8 @@ def readings_arrow(
     aware ``datetime``s, ints in microseconds since the epoch, or an Arrow timestamp array).
     ``on_error="collect"`` keeps failing frames as rows with an ``error`` struct column
     (``kind``, ``offset``, ``message``). Decoding runs with the GIL released, in one session
-    (as ``decode_many``)."""
+    (as ``decode_many``), split over ``threads`` threads for large calls (default: the
+    machine's cores) unless a wM-Bus frame needs the session of the frames before it."""
 
 def records_arrow(
     frames: FrameColumn,
