@@ -197,7 +197,8 @@ Columns = Dict[str, List[Optional[Union[int, float, str]]]]
 """One row per record: ``frame`` (index), ``protocol``, ``meter_id``, ``manufacturer``,
 ``medium``, ``quantity``, ``value``, ``exact``, ``text``, ``unit``, ``storage``, ``tariff``,
 ``subunit``, ``function``, ``modifiers``, ``label`` (what a manufacturer layout's value is,
-e.g. ``end of january``); every list has one value per row (``None`` where a record has
+e.g. ``end of january``), ``address`` (a Modbus register number or an OBIS code / DI, as
+text); every list has one value per row (``None`` where a record has
 none)."""
 
 
