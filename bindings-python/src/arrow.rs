@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use arrow_array::builder::{
@@ -625,14 +626,18 @@ pub fn readings_arrow(
         let parts = threads.min(n / MIN_FRAMES_PER_THREAD).max(1);
         if parts > 1 {
             let size = n.div_ceil(parts);
+            let stop = AtomicBool::new(false);
             let results: Vec<Option<_>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..parts)
                     .map(|k| {
-                        let (frames, opts) = (&frames, &opts);
+                        let (frames, opts, stop) = (&frames, &opts, &stop);
                         let range = k * size..((k + 1) * size).min(n);
-                        scope.spawn(move || {
-                            read_readings(frames, range, opts, collect, k == 0, times)
-                        })
+                        let part = Part {
+                            first: k == 0,
+                            stop,
+                        };
+                        scope
+                            .spawn(move || read_readings(frames, range, opts, collect, part, times))
                     })
                     .collect();
                 handles
@@ -648,7 +653,11 @@ pub fn readings_arrow(
                 }
             }
         }
-        read_readings(&frames, 0..n, &opts, collect, true, times)
+        let whole = Part {
+            first: true,
+            stop: &AtomicBool::new(false),
+        };
+        read_readings(&frames, 0..n, &opts, collect, whole, times)
             .ok_or_else(|| arrow_schema::ArrowError::ComputeError("unreachable".into()))?
             .map(|batch| vec![batch])
     });
@@ -658,17 +667,27 @@ pub fn readings_arrow(
 /// Frames per thread below which `readings_arrow` does not split a batch.
 const MIN_FRAMES_PER_THREAD: usize = 16_384;
 
-/// The readings of the frames in `range` as one batch. The first part of a batch (`first`)
-/// decodes in the batch's session; a later part returns `None` at its first wM-Bus frame that
-/// the zero-copy path does not read (the session of the frames before it is not at hand).
+/// Which part of a split call a thread reads.
+#[derive(Clone, Copy)]
+struct Part<'a> {
+    /// The first part, which decodes in the batch's session.
+    first: bool,
+    /// Set by a later part that met a wM-Bus frame: every part stops, the call is read whole.
+    stop: &'a AtomicBool,
+}
+
+/// The readings of the frames in `range` as one batch. A later part of a split call returns
+/// `None` at its first wM-Bus frame that the zero-copy path does not read (the session of the
+/// frames before it is not at hand), and every part stops then.
 fn read_readings(
     frames: &Frames,
     range: Range<usize>,
     opts: &Options,
     collect: bool,
-    first: bool,
+    part: Part<'_>,
     timestamps: Option<&[Option<i64>]>,
 ) -> Option<Result<RecordBatch, arrow_schema::ArrowError>> {
+    let first = part.first;
     let rows = range.end.min(frames.len()).saturating_sub(range.start);
     let mut builder = ReadingsBuilder::new(collect, rows);
     let mut indices = Vec::with_capacity(rows);
@@ -677,6 +696,10 @@ fn read_readings(
     let mut needs_session = false;
     frames.for_each_in(range, |i, bytes| {
         if needs_session {
+            return;
+        }
+        if i % 1024 == 0 && part.stop.load(Ordering::Relaxed) {
+            needs_session = true;
             return;
         }
         let result = match bytes {
@@ -692,6 +715,7 @@ fn read_readings(
                 }
                 if !first && opts.protocol.or(meterwire::detect(&b).ok()) == Some(Protocol::Wmbus) {
                     needs_session = true;
+                    part.stop.store(true, Ordering::Relaxed);
                     return;
                 }
                 session.decode(&b, opts)
