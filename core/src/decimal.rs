@@ -179,7 +179,7 @@ impl Decimal {
 
     /// Appends the exact decimal text (the same as `Display`: `1234.567`, `-14.5`, `5000`) to
     /// `out` without the formatting machinery: for tables of many values.
-    pub fn push_to(&self, out: &mut String) {
+    pub fn push_to(&self, out: &mut alloc::string::String) {
         // The digits of the magnitude, least significant first (an i128 has at most 39).
         let mut digits = [0u8; 40];
         let mut count = 0usize;
