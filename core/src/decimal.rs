@@ -180,49 +180,44 @@ impl Decimal {
     /// Appends the exact decimal text (the same as `Display`: `1234.567`, `-14.5`, `5000`) to
     /// `out` without the formatting machinery: for tables of many values.
     pub fn push_to(&self, out: &mut alloc::string::String) {
-        // The digits of the magnitude, least significant first (an i128 has at most 39).
-        let mut digits = [0u8; 40];
-        let mut count = 0usize;
-        let mut rest = self.mantissa().unsigned_abs();
-        loop {
-            let digit = u8::try_from(rest % 10).unwrap_or(0);
-            if let Some(slot) = digits.get_mut(count) {
-                *slot = b'0'.wrapping_add(digit);
+        // The text is built right to left in a stack buffer: digits, the point where the
+        // exponent puts it, leading `0.` and zeros, the sign. An i128 has at most 39 digits
+        // and the exponent moves the point by at most 2^15: longer texts take `Display`.
+        let exponent = self.exponent();
+        let frac = usize::from(exponent.unsigned_abs());
+        if frac > 64 {
+            let _ = write!(out, "{self}");
+            return;
+        }
+        let mut buf = [b'0'; 112];
+        let mut at = buf.len();
+        let mut put = |byte: u8| {
+            at = at.saturating_sub(1);
+            if let Some(slot) = buf.get_mut(at) {
+                *slot = byte;
             }
-            count = count.saturating_add(1);
+        };
+        if exponent > 0 {
+            (0..frac).for_each(|_| put(b'0'));
+        }
+        let mut rest = self.mantissa().unsigned_abs();
+        let mut written = 0usize;
+        loop {
+            if exponent < 0 && written == frac {
+                put(b'.');
+            }
+            put(b'0'.wrapping_add(u8::try_from(rest % 10).unwrap_or(0)));
+            written = written.saturating_add(1);
             rest /= 10;
-            if rest == 0 {
+            if rest == 0 && (exponent >= 0 || written > frac) {
                 break;
             }
         }
-        let digits = digits.get(..count).unwrap_or(&[]);
         if self.mantissa() < 0 {
-            out.push('-');
+            put(b'-');
         }
-        let exponent = self.exponent();
-        let frac = if exponent < 0 {
-            usize::from(exponent.unsigned_abs())
-        } else {
-            0
-        };
-        if frac >= count {
-            out.push_str("0.");
-            out.extend(core::iter::repeat_n('0', frac.saturating_sub(count)));
-            out.extend(digits.iter().rev().map(|&d| char::from(d)));
-            return;
-        }
-        for (i, &d) in digits.iter().rev().enumerate() {
-            if frac > 0 && i == count.saturating_sub(frac) {
-                out.push('.');
-            }
-            out.push(char::from(d));
-        }
-        if exponent > 0 {
-            out.extend(core::iter::repeat_n(
-                '0',
-                usize::from(exponent.unsigned_abs()),
-            ));
-        }
+        let text = buf.get(at..).unwrap_or(&[]);
+        out.push_str(core::str::from_utf8(text).unwrap_or(""));
     }
 
     /// The JSON number: the exact text parsed with correct rounding.
