@@ -20,7 +20,12 @@ java_major() {
     "$1" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1
 }
 java_bin="$(command -v java || true)"
-if [ -z "$java_bin" ] || [ "$(java_major "$java_bin")" -lt 17 ] 2>/dev/null; then
+major=0
+if [ -n "$java_bin" ]; then
+    major="$(java_major "$java_bin")"
+    case "$major" in '' | *[!0-9]*) major=0 ;; esac
+fi
+if [ "$major" -lt 17 ]; then
     echo "test-spark: no Java 17 or later on PATH; installing openjdk-17-jre-headless"
     # apt_install skips when the command exists: ask for the package by its own binary.
     apt_install openjdk-17-jre-headless /usr/lib/jvm/java-17-openjdk-amd64/bin/java
