@@ -5,7 +5,10 @@
 #   source scripts/python-env.sh     # sets $venv and $py, puts .venv/bin first on PATH
 #   bash scripts/python-env.sh       # just prepares .venv
 #
-# Pins: maturin 1.16.0 (builds the abi3 wheel), pytest 9.2.0 (runs bindings-python/tests).
+# Pins: maturin 1.16.0 (builds the abi3 wheel), pytest 9.2.0 (runs bindings-python/tests);
+# pyarrow 26.0.1, polars 2.1.0, duckdb 2.0.0, numpy 2.4.6 and pandas 3.1.1 (the engines that
+# read `readings_arrow` tables in bindings-python/tests/test_arrow.py). pyspark is installed by
+# scripts/test-spark.sh only.
 
 mw_python_env() {
     local root
@@ -17,7 +20,8 @@ mw_python_env() {
         python3 -m venv "$venv" || return 1
     fi
     local spec name want have
-    for spec in maturin==1.16.0 pytest==9.2.0; do
+    for spec in maturin==1.16.0 pytest==9.2.0 pyarrow==26.0.1 polars==2.1.0 duckdb==2.0.0 \
+        numpy==2.4.6 pandas==3.1.1; do
         name="${spec%%==*}"
         want="${spec##*==}"
         have="$("$venv/bin/pip" show "$name" 2>/dev/null | sed -n 's/^Version: //p' || true)"

@@ -3,6 +3,7 @@
 #
 #   bash scripts/test-python.sh            # build, install into .venv, run the tests
 #   bash scripts/test-python.sh -k stream  # extra arguments go to pytest
+#   bash scripts/test-python.sh --build-only  # build and install the wheel, no tests
 #
 # Release profile: the conformance, corpus and hostile-input tests decode a lot and the wheel
 # is what the benchmark measures; the LTO `dist` profile (published wheels) is slower to build
@@ -24,6 +25,9 @@ if [ "${#wheels[@]}" -ne 1 ] || [ ! -f "${wheels[0]}" ]; then
 fi
 echo "test-python: built ${wheels[0]} ($(du -k "${wheels[0]}" | cut -f1) KiB)"
 "$venv/bin/pip" install --disable-pip-version-check -q --force-reinstall --no-deps "${wheels[0]}"
+if [ "${1:-}" = "--build-only" ]; then
+    exit 0
+fi
 
 status=0
 "$py" -m pytest bindings-python/tests -q -p no:cacheprovider "$@" || status=$?

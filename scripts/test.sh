@@ -37,7 +37,8 @@ stage() {
 stage_fmt() { cargo fmt --all -- --check; }
 stage_clippy() {
     cargo clippy --workspace --all-targets --locked -- -D warnings &&
-        cargo clippy -p meterwire-bus -p meterwire-cli --features serial --all-targets --locked -- -D warnings
+        cargo clippy -p meterwire-bus -p meterwire-cli --features serial --all-targets --locked -- -D warnings &&
+        cargo clippy -p meterwire-python --features arrow --all-targets --locked -- -D warnings
 }
 stage_rust() { cargo test --workspace --locked; }
 stage_no_std() { cargo build -p meterwire --no-default-features --locked; }
@@ -55,6 +56,7 @@ stage_samples() {
 
 stage_bench() { cargo bench -p meterwire-bench --locked -- --test; }
 stage_python() { bash scripts/test-python.sh; }
+stage_spark() { bash scripts/test-spark.sh; }
 stage_node() { bash scripts/test-node.sh; }
 stage_wasm() { bash scripts/test-wasm.sh; }
 stage_web() { bash scripts/test-web.sh; }
@@ -70,6 +72,7 @@ stage docs stage_docs
 stage samples stage_samples
 stage bench stage_bench
 stage python stage_python
+stage spark stage_spark
 stage node stage_node
 stage wasm stage_wasm
 stage web stage_web

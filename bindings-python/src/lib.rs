@@ -19,6 +19,8 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
 
+#[cfg(feature = "arrow")]
+mod arrow;
 mod convert;
 mod errors;
 
@@ -911,6 +913,11 @@ fn _meterwire(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_function(wrap_pyfunction!(to_reading, m)?)?;
     m.add_function(wrap_pyfunction!(readings, m)?)?;
+    #[cfg(feature = "arrow")]
+    {
+        m.add_function(wrap_pyfunction!(arrow::readings_arrow, m)?)?;
+        m.add_function(wrap_pyfunction!(arrow::records_arrow, m)?)?;
+    }
     m.add_function(wrap_pyfunction!(protocols, m)?)?;
     m.add_function(wrap_pyfunction!(modbus_request, m)?)?;
     m.add_function(wrap_pyfunction!(iec62056_21_message, m)?)?;

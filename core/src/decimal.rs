@@ -177,6 +177,49 @@ impl Decimal {
         Decimal::new(mantissa, frac_len.checked_neg()?)
     }
 
+    /// Appends the exact decimal text (the same as `Display`: `1234.567`, `-14.5`, `5000`) to
+    /// `out` without the formatting machinery: for tables of many values.
+    pub fn push_to(&self, out: &mut alloc::string::String) {
+        // The text is built right to left in a stack buffer: digits, the point where the
+        // exponent puts it, leading `0.` and zeros, the sign. An i128 has at most 39 digits
+        // and the exponent moves the point by at most 2^15: longer texts take `Display`.
+        let exponent = self.exponent();
+        let frac = usize::from(exponent.unsigned_abs());
+        if frac > 64 {
+            let _ = write!(out, "{self}");
+            return;
+        }
+        let mut buf = [b'0'; 112];
+        let mut at = buf.len();
+        let mut put = |byte: u8| {
+            at = at.saturating_sub(1);
+            if let Some(slot) = buf.get_mut(at) {
+                *slot = byte;
+            }
+        };
+        if exponent > 0 {
+            (0..frac).for_each(|_| put(b'0'));
+        }
+        let mut rest = self.mantissa().unsigned_abs();
+        let mut written = 0usize;
+        loop {
+            if exponent < 0 && written == frac {
+                put(b'.');
+            }
+            put(b'0'.wrapping_add(u8::try_from(rest % 10).unwrap_or(0)));
+            written = written.saturating_add(1);
+            rest /= 10;
+            if rest == 0 && (exponent >= 0 || written > frac) {
+                break;
+            }
+        }
+        if self.mantissa() < 0 {
+            put(b'-');
+        }
+        let text = buf.get(at..).unwrap_or(&[]);
+        out.push_str(core::str::from_utf8(text).unwrap_or(""));
+    }
+
     /// The JSON number: the exact text parsed with correct rounding.
     ///
     /// Fast path (Clinger): a mantissa below 2^53 and a power of ten up to 10^22 are both
@@ -223,7 +266,12 @@ impl fmt::Display for Decimal {
     /// The exact decimal text: `1234.567`, `-14.5`, `10.000`, `5000` (no exponent notation).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut digits = StackText::new();
-        write!(digits, "{}", self.mantissa().unsigned_abs())?;
+        let magnitude = self.mantissa().unsigned_abs();
+        // Most meter values fit 64 bits, whose formatting is several times faster than u128's.
+        match u64::try_from(magnitude) {
+            Ok(small) => write!(digits, "{small}")?,
+            Err(_) => write!(digits, "{magnitude}")?,
+        }
         let digits = digits.as_str();
         if self.mantissa() < 0 {
             f.write_char('-')?;
@@ -374,5 +422,43 @@ mod tests {
         }
         assert_eq!(Decimal::parse("1."), None);
         assert_eq!(Decimal::parse("x"), None);
+    }
+
+    #[test]
+    fn push_to_writes_what_display_writes() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut text = String::new();
+        for exponent in -12i16..=6 {
+            for mantissa in [
+                0i128,
+                1,
+                -1,
+                7,
+                10,
+                -14,
+                12345,
+                -1234567,
+                i128::MAX,
+                i128::MIN + 1,
+            ] {
+                let Some(d) = Decimal::new(mantissa, exponent) else {
+                    continue;
+                };
+                text.clear();
+                d.push_to(&mut text);
+                assert_eq!(text, d.to_string(), "{mantissa}e{exponent}");
+            }
+            for _ in 0..200 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let Some(d) = Decimal::new(i128::from(seed as i64 >> (seed % 60)), exponent) else {
+                    continue;
+                };
+                text.clear();
+                d.push_to(&mut text);
+                assert_eq!(text, d.to_string());
+            }
+        }
     }
 }

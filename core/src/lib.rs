@@ -79,6 +79,7 @@ pub mod redact;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod stream;
+pub mod view_reading;
 pub mod wmbus;
 
 use alloc::string::String;

@@ -61,7 +61,7 @@ impl Serialize for Reading {
 
 /// The reading's unit suffix and the value converted to it, exactly (only conversions by a
 /// power of ten or an integer factor; other units keep their own suffix).
-fn converted(quantity: &str, unit: &str, d: Decimal) -> Option<(&'static str, Decimal)> {
+pub(crate) fn converted(quantity: &str, unit: &str, d: Decimal) -> Option<(&'static str, Decimal)> {
     let scale = |shift: i16| d.scaled(shift);
     let times = |k: i128| Decimal::new(d.mantissa().checked_mul(k)?, d.exponent());
     Some(match (quantity, unit) {
@@ -113,32 +113,15 @@ fn stem(rec: &Record) -> String {
         push_key_words(&mut key, label);
         return key;
     }
-    let storage = rec.storage.unwrap_or(0);
-    let function = rec.function.unwrap_or(Function::Instantaneous);
-    let base: String = match (rec.quantity.as_ref(), storage, function) {
-        ("volume", 0, Function::Instantaneous) => "total".into(),
-        ("volume", 1, Function::Instantaneous) => "target".into(),
-        ("energy", 0, Function::Instantaneous) => "total_energy".into(),
-        ("energy", 1, Function::Instantaneous) => "target_energy".into(),
-        ("volume_flow", _, Function::Instantaneous) => "flow".into(),
-        ("volume_flow", _, Function::Maximum) => "max_flow".into(),
-        ("volume_flow", _, Function::Minimum) => "min_flow".into(),
-        (q, _, Function::Maximum) => format!("max_{q}"),
-        (q, _, Function::Minimum) => format!("min_{q}"),
-        (q, _, Function::Error) => format!("{q}_at_error"),
-        (q, _, Function::Instantaneous) => q.to_string(),
-    };
-    let mut key = base;
-    let named_storage = matches!(rec.quantity.as_ref(), "volume" | "energy") && storage <= 1;
-    if storage > 0 && !named_storage {
-        key.push_str(&format!("_storage_{storage}"));
-    }
-    if let Some(t) = rec.tariff.filter(|t| *t > 0) {
-        key.push_str(&format!("_tariff_{t}"));
-    }
-    if let Some(u) = rec.subunit.filter(|u| *u > 0) {
-        key.push_str(&format!("_subunit_{u}"));
-    }
+    let mut key = String::new();
+    push_stem(
+        &mut key,
+        &rec.quantity,
+        rec.storage.unwrap_or(0),
+        rec.function.unwrap_or(Function::Instantaneous),
+        rec.tariff.unwrap_or(0),
+        rec.subunit.unwrap_or(0),
+    );
     for m in &rec.modifiers {
         key.push('_');
         key.push_str(m);
@@ -152,6 +135,53 @@ fn stem(rec: &Record) -> String {
         }
     }
     key
+}
+
+/// Appends the key stem of a value without modifiers or label (design §2.1 names for the
+/// common ones, else the quantity qualified by function, storage, tariff and subunit): the
+/// part of [`stem`] the zero-copy reading ([`crate::view_reading`]) shares.
+pub(crate) fn push_stem(
+    key: &mut String,
+    quantity: &str,
+    storage: u64,
+    function: Function,
+    tariff: u32,
+    subunit: u32,
+) {
+    use core::fmt::Write;
+    match (quantity, storage, function) {
+        ("volume", 0, Function::Instantaneous) => key.push_str("total"),
+        ("volume", 1, Function::Instantaneous) => key.push_str("target"),
+        ("energy", 0, Function::Instantaneous) => key.push_str("total_energy"),
+        ("energy", 1, Function::Instantaneous) => key.push_str("target_energy"),
+        ("volume_flow", _, Function::Instantaneous) => key.push_str("flow"),
+        ("volume_flow", _, Function::Maximum) => key.push_str("max_flow"),
+        ("volume_flow", _, Function::Minimum) => key.push_str("min_flow"),
+        (q, _, Function::Maximum) => {
+            key.push_str("max_");
+            key.push_str(q);
+        }
+        (q, _, Function::Minimum) => {
+            key.push_str("min_");
+            key.push_str(q);
+        }
+        (q, _, Function::Error) => {
+            key.push_str(q);
+            key.push_str("_at_error");
+        }
+        (q, _, Function::Instantaneous) => key.push_str(q),
+    }
+    let named_storage = matches!(quantity, "volume" | "energy") && storage <= 1;
+    // Writing to a String cannot fail.
+    if storage > 0 && !named_storage {
+        let _ = write!(key, "_storage_{storage}");
+    }
+    if tariff > 0 {
+        let _ = write!(key, "_tariff_{tariff}");
+    }
+    if subunit > 0 {
+        let _ = write!(key, "_subunit_{subunit}");
+    }
 }
 
 /// Appends `words` as a key part: ASCII letters and digits in lower case, every other run of
@@ -294,7 +324,8 @@ impl Serialize for Columns {
 }
 
 /// The columnar view of many decoded frames (one row per record; a CoAP or MQTT message that
-/// carries a frame contributes that frame's rows, under the message's protocol).
+/// carries a frame contributes that frame's rows, under the message's protocol). `address` is
+/// the record's register number (Modbus) or code (OBIS, DI) as text.
 pub fn readings(frames: &[Decoded]) -> Columns {
     let rows: usize = frames.iter().map(|f| carried(f).records.len()).sum();
     let mut frame = Vec::with_capacity(rows);
@@ -313,6 +344,7 @@ pub fn readings(frames: &[Decoded]) -> Columns {
     let mut function = Vec::with_capacity(rows);
     let mut modifiers = Vec::with_capacity(rows);
     let mut label = Vec::with_capacity(rows);
+    let mut address = Vec::with_capacity(rows);
     for (i, outer) in frames.iter().enumerate() {
         let f = carried(outer);
         let meter = f.meter.as_ref();
@@ -370,6 +402,10 @@ pub fn readings(frames: &[Decoded]) -> Columns {
             function.push(rec.function.map(|f| f.as_str().to_string()));
             modifiers.push((!rec.modifiers.is_empty()).then(|| rec.modifiers.join(" ")));
             label.push(rec.label.as_ref().map(|l| l.to_string()));
+            address.push(rec.address.as_ref().map(|a| match a {
+                Address::Number(n) => n.to_string(),
+                Address::Text(t) => t.to_string(),
+            }));
         }
     }
     Columns {
@@ -390,6 +426,7 @@ pub fn readings(frames: &[Decoded]) -> Columns {
             ("function", Column::Text(function)),
             ("modifiers", Column::Text(modifiers)),
             ("label", Column::Text(label)),
+            ("address", Column::Text(address)),
         ],
     }
 }

@@ -2,7 +2,20 @@
 
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
-from .model import Columns, Data, Decoded, ErrorObject, Keys, OnError, Protocol, Reading, StreamItem
+from .model import (
+    ArrowOnError,
+    ArrowTable,
+    Columns,
+    Data,
+    Decoded,
+    ErrorObject,
+    FrameColumn,
+    Keys,
+    OnError,
+    Protocol,
+    Reading,
+    StreamItem,
+)
 
 __all__ = [
     "decode",
@@ -13,6 +26,8 @@ __all__ = [
     "encode",
     "to_reading",
     "readings",
+    "readings_arrow",
+    "records_arrow",
     "protocols",
     "MeterwireError",
     "FrameError",
@@ -235,6 +250,53 @@ def readings(
     in one session, as ``decode_many``); the first that does not decode raises its error
     with ``.index`` set. Decoding runs with the GIL released.
     """
+
+def readings_arrow(
+    frames: FrameColumn,
+    *,
+    keys: Optional[Keys] = None,
+    protocol: Optional[Union[Protocol, str]] = None,
+    on_error: ArrowOnError = "skip",
+    timestamps: Optional[Any] = None,
+    threads: Optional[int] = None,
+    request: Optional[Data] = None,
+    modbus_profile: Optional[Union[Dict[str, Any], str]] = None,
+    mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
+) -> ArrowTable:
+    """One row per frame: the flat reading (``to_reading``) of every frame as an Arrow table
+    (Arrow PyCapsule interface: ``pyarrow.table(t)``, ``polars.DataFrame(t)``, DuckDB).
+
+    Columns: ``frame`` (uint64, the index of the input), ``protocol``, ``id``,
+    ``manufacturer``, ``media`` (strings), then every key of the readings in order of first
+    appearance: a number is a float64 column ``<key>`` beside ``<key>_exact``, its exact
+    decimal text (``"1234.567"``); text keys (``meter_datetime``, ``fabrication_no``, ...) are
+    strings. ``status`` is ``list<string>`` of the reading's flags (empty when ``"OK"``);
+    ``timestamp`` (``timestamp[us, UTC]``) when ``timestamps`` is given (one per frame:
+    aware ``datetime``s, ints in microseconds since the epoch, or an Arrow timestamp array).
+    ``on_error="collect"`` keeps failing frames as rows with an ``error`` struct column
+    (``kind``, ``offset``, ``message``). Decoding runs with the GIL released, in one session
+    (as ``decode_many``), split over ``threads`` threads for large calls (default: the
+    machine's cores) unless a wM-Bus frame needs the session of the frames before it."""
+
+def records_arrow(
+    frames: FrameColumn,
+    *,
+    keys: Optional[Keys] = None,
+    protocol: Optional[Union[Protocol, str]] = None,
+    on_error: ArrowOnError = "skip",
+    request: Optional[Data] = None,
+    modbus_profile: Optional[Union[Dict[str, Any], str]] = None,
+    mqtt_version: Optional[str] = None,
+    payload_cipher: Optional[str] = None,
+    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
+) -> ArrowTable:
+    """One row per record as an Arrow table: the columns of ``readings`` (``frame`` is the
+    index of the input; ``meter_id``, ``quantity``, ``value`` float64, ``exact``, ``unit``,
+    ``storage``, ``tariff``, ``function``, ``address``, ...). ``on_error="collect"`` adds one
+    row per failing frame with ``frame`` and an ``error`` struct (``kind``, ``offset``,
+    ``message``)."""
 
 def iec62056_21_message(
     **spec: Union[str, int, bool, List[Dict[str, str]]],

@@ -5,7 +5,7 @@ omit are optional (``total=False``); optional fields are omitted, never ``None``
 holds the protocol's own header fields (design §2.2) and is typed as a plain mapping.
 """
 
-from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
+from typing import Any, Dict, List, Literal, Optional, Protocol as _Protocol, TypedDict, Union
 
 
 Data = Union[bytes, bytearray, memoryview, str]
@@ -197,5 +197,29 @@ Columns = Dict[str, List[Optional[Union[int, float, str]]]]
 """One row per record: ``frame`` (index), ``protocol``, ``meter_id``, ``manufacturer``,
 ``medium``, ``quantity``, ``value``, ``exact``, ``text``, ``unit``, ``storage``, ``tariff``,
 ``subunit``, ``function``, ``modifiers``, ``label`` (what a manufacturer layout's value is,
-e.g. ``end of january``); every list has one value per row (``None`` where a record has
+e.g. ``end of january``), ``address`` (a Modbus register number or an OBIS code / DI, as
+text); every list has one value per row (``None`` where a record has
 none)."""
+
+
+class ArrowTable(_Protocol):
+    """An Arrow table handed over through the Arrow PyCapsule interface: ``pyarrow.table(t)``,
+    ``polars.DataFrame(t)``, ``duckdb.sql("... FROM t")`` and (through pyarrow)
+    ``pandas`` read it without copying the columns."""
+
+    def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
+
+    @property
+    def num_rows(self) -> int: ...
+
+
+ArrowOnError = Literal["skip", "collect"]
+"""What ``readings_arrow`` / ``records_arrow`` do with a frame that does not decode: leave it
+out, or keep a row whose ``error`` column is ``{kind, offset, message}``."""
+
+FrameColumn = Any
+"""Frames for the Arrow functions: an iterable of bytes-like frames or hex ``str``; an
+object with ``__arrow_c_array__`` / ``__arrow_c_stream__`` (pyarrow, polars, arro3) of type
+binary, large_binary, binary_view (raw) or string, large_string, string_view (hex); or a
+numpy array of dtype ``S`` (fixed-width bytes; trailing NUL padding is dropped, as numpy
+reads such values)."""
