@@ -579,9 +579,9 @@ fn timestamps_of(timestamps: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<O
     signature = (
         frames, *, keys = None, protocol = None, on_error = Cow::Borrowed("skip"),
         timestamps = None, threads = None, request = None, modbus_profile = None,
-        mqtt_version = None, payload_cipher = None, tlv_schema = None
+        mqtt_version = None, payload_cipher = None, tlv_schema = None, redact_key = None
     ),
-    text_signature = "(frames, *, keys=None, protocol=None, on_error='skip', timestamps=None, threads=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
+    text_signature = "(frames, *, keys=None, protocol=None, on_error='skip', timestamps=None, threads=None, request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None, redact_key=None)"
 )]
 pub fn readings_arrow(
     py: Python<'_>,
@@ -596,6 +596,7 @@ pub fn readings_arrow(
     mqtt_version: Option<Cow<'_, str>>,
     payload_cipher: Option<Cow<'_, str>>,
     tlv_schema: Option<&Bound<'_, PyAny>>,
+    redact_key: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTable> {
     let mode = on_error_of(&on_error)?;
     let modbus = ModbusArgs {
@@ -604,6 +605,7 @@ pub fn readings_arrow(
         mqtt_version: mqtt_version.as_deref(),
         payload_cipher: payload_cipher.as_deref(),
         tlv_schema,
+        redact_key,
     };
     let opts = options(
         py,
@@ -785,9 +787,9 @@ fn unify(parts: Vec<Result<RecordBatch, arrow_schema::ArrowError>>) -> Option<Ve
     signature = (
         frames, *, keys = None, protocol = None, on_error = Cow::Borrowed("skip"),
         request = None, modbus_profile = None, mqtt_version = None, payload_cipher = None,
-        tlv_schema = None
+        tlv_schema = None, redact_key = None
     ),
-    text_signature = "(frames, *, keys=None, protocol=None, on_error='skip', request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None)"
+    text_signature = "(frames, *, keys=None, protocol=None, on_error='skip', request=None, modbus_profile=None, mqtt_version=None, payload_cipher=None, tlv_schema=None, redact_key=None)"
 )]
 pub fn records_arrow(
     py: Python<'_>,
@@ -800,6 +802,7 @@ pub fn records_arrow(
     mqtt_version: Option<Cow<'_, str>>,
     payload_cipher: Option<Cow<'_, str>>,
     tlv_schema: Option<&Bound<'_, PyAny>>,
+    redact_key: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTable> {
     let mode = on_error_of(&on_error)?;
     let modbus = ModbusArgs {
@@ -808,6 +811,7 @@ pub fn records_arrow(
         mqtt_version: mqtt_version.as_deref(),
         payload_cipher: payload_cipher.as_deref(),
         tlv_schema,
+        redact_key,
     };
     let opts = options(
         py,

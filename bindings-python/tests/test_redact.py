@@ -140,6 +140,27 @@ def test_batches_streams_and_tables_are_redacted():
     assert "00112233" not in json.dumps(items) and "12345678" not in json.dumps(items)
 
 
+def test_arrow_tables_are_redacted():
+    """``readings_arrow`` and ``records_arrow`` with ``redact_key``: the zero-copy path (taken
+    by plain wired M-Bus frames without the key) must not bypass the redactor."""
+    pa = pytest.importorskip("pyarrow")
+    frames = [line["hex"] for line in LINES if not line.get("key") and "protocol" not in line]
+    plain = meterwire.decode_many(frames, on_error="skip")
+    readings = pa.table(meterwire.readings_arrow(frames, redact_key=KEY_A)).to_pylist()
+    records = pa.table(meterwire.records_arrow(frames, redact_key=KEY_A)).to_pylist()
+    for model in plain:
+        assert_clean(json.dumps(readings, default=str), model, "", "readings_arrow")
+        assert_clean(json.dumps(records, default=str), model, "", "records_arrow")
+    # The same rows as the redacted flat readings, e.g. the digest's RSP_UD frame.
+    rsp_ud = "68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 07 2A 00 00 00 0C 13 67 45 23 01 0D 16"
+    row = pa.table(meterwire.readings_arrow([rsp_ud], redact_key=KEY_A)).to_pylist()[0]
+    assert row["id"] == pseudonym(KEY_A, "12345678")
+    assert row["id"] == meterwire.to_reading(rsp_ud, redact_key=KEY_A)["id"]
+    assert row["total_m3_exact"] == "1234.567"
+    row_b = pa.table(meterwire.readings_arrow([rsp_ud], redact_key=KEY_B)).to_pylist()[0]
+    assert row_b["id"] == pseudonym(KEY_B, "12345678") != row["id"]
+
+
 def test_short_or_wrong_keys_are_refused():
     with pytest.raises(meterwire.FrameError) as info:
         meterwire.decode("E5", redact_key=b"short")

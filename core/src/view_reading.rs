@@ -68,13 +68,17 @@ struct PlainRecord {
 /// and returns `true`; a key may come again (two records of the same key), and as in
 /// [`crate::Reading`] the first value is the reading's. Returns `false` without calling
 /// `emit` for every other frame (another protocol, another CI, security, records that only
-/// the full decoder reads, errors): decode those.
+/// the full decoder reads, errors) and with [`Options::redact`] set (the redactor works on
+/// the decoded model): decode those.
 pub fn view_reading(
     bytes: &[u8],
     opts: &Options,
     scratch: &mut ViewScratch,
     mut emit: impl FnMut(&str, ViewField<'_>),
 ) -> bool {
+    if opts.redact.is_some() {
+        return false;
+    }
     match opts.protocol {
         Some(Protocol::Mbus) => {}
         None if crate::detect(bytes).ok() == Some(Protocol::Mbus) => {}

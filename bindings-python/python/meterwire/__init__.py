@@ -140,6 +140,7 @@ def readings_arrow(
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
     tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
+    redact_key: Optional[Union[bytes, bytearray, str]] = None,
 ) -> ArrowTable:
     """One row per frame: the flat reading (``to_reading``) of every frame as an Arrow table
     through the Arrow PyCapsule interface (``pyarrow.table(t)``, ``polars.DataFrame(t)``,
@@ -157,7 +158,8 @@ def readings_arrow(
     with ``keys`` and ``protocol`` in one session (as ``decode_many``) with the GIL released;
     a large call is split over ``threads`` threads (default: the machine's cores; a table of
     one record batch per thread), except when a frame after the first part is wM-Bus, whose
-    decoding may need the session of the frames before it.
+    decoding may need the session of the frames before it. ``redact_key`` gives every row as
+    ``to_reading(..., redact_key=...)`` does (ids as keyed pseudonyms), for third parties.
     """
     if (
         timestamps is not None
@@ -177,6 +179,7 @@ def readings_arrow(
         mqtt_version=mqtt_version,
         payload_cipher=payload_cipher,
         tlv_schema=tlv_schema,
+        redact_key=redact_key,
     )
 
 
@@ -191,6 +194,7 @@ def records_arrow(
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
     tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
+    redact_key: Optional[Union[bytes, bytearray, str]] = None,
 ) -> ArrowTable:
     """One row per record as an Arrow table: the columns of ``readings`` (``frame`` is the
     index of the input; ``meter_id``, ``quantity``, ``value`` float64, ``exact``, ``unit``,
@@ -207,4 +211,5 @@ def records_arrow(
         mqtt_version=mqtt_version,
         payload_cipher=payload_cipher,
         tlv_schema=tlv_schema,
+        redact_key=redact_key,
     )

@@ -264,6 +264,7 @@ def readings_arrow(
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
     tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
+    redact_key: Optional[Union[bytes, bytearray, str]] = None,
 ) -> ArrowTable:
     """One row per frame: the flat reading (``to_reading``) of every frame as an Arrow table
     (Arrow PyCapsule interface: ``pyarrow.table(t)``, ``polars.DataFrame(t)``, DuckDB).
@@ -278,7 +279,9 @@ def readings_arrow(
     ``on_error="collect"`` keeps failing frames as rows with an ``error`` struct column
     (``kind``, ``offset``, ``message``). Decoding runs with the GIL released, in one session
     (as ``decode_many``), split over ``threads`` threads for large calls (default: the
-    machine's cores) unless a wM-Bus frame needs the session of the frames before it."""
+    machine's cores) unless a wM-Bus frame needs the session of the frames before it.
+    ``redact_key`` gives every row as ``to_reading(..., redact_key=...)`` does: ids as keyed
+    pseudonyms, for tables shared with third parties."""
 
 def records_arrow(
     frames: FrameColumn,
@@ -291,6 +294,7 @@ def records_arrow(
     mqtt_version: Optional[str] = None,
     payload_cipher: Optional[str] = None,
     tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
+    redact_key: Optional[Union[bytes, bytearray, str]] = None,
 ) -> ArrowTable:
     """One row per record as an Arrow table: the columns of ``readings`` (``frame`` is the
     index of the input; ``meter_id``, ``quantity``, ``value`` float64, ``exact``, ``unit``,
