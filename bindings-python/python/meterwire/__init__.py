@@ -38,7 +38,7 @@ from ._meterwire import (
     to_reading,
 )
 from ._meterwire import readings_arrow as _readings_arrow
-from ._meterwire import records_arrow as _records_arrow
+from ._meterwire import records_arrow
 from .model import (
     ApplicationError,
     ArrowOnError,
@@ -182,34 +182,3 @@ def readings_arrow(
         redact_key=redact_key,
     )
 
-
-def records_arrow(
-    frames: FrameColumn,
-    *,
-    keys: Optional[Keys] = None,
-    protocol: Optional[Union[Protocol, str]] = None,
-    on_error: ArrowOnError = "skip",
-    request: Optional[Data] = None,
-    modbus_profile: Optional[Union[Dict[str, Any], str]] = None,
-    mqtt_version: Optional[str] = None,
-    payload_cipher: Optional[str] = None,
-    tlv_schema: Optional[Union[Dict[str, Any], str]] = None,
-    redact_key: Optional[Union[bytes, bytearray, str]] = None,
-) -> ArrowTable:
-    """One row per record as an Arrow table: the columns of ``readings`` (``frame`` is the
-    index of the input; ``meter_id``, ``quantity``, ``value`` float64, ``exact``, ``unit``,
-    ``storage``, ``tariff``, ``function``, ``address``, ...). ``on_error="collect"`` adds one
-    row per failing frame with ``frame`` and an ``error`` struct (``kind``, ``offset``,
-    ``message``); ``"skip"`` leaves them out."""
-    return _records_arrow(
-        frames,
-        keys=keys,
-        protocol=protocol,
-        on_error=on_error,
-        request=request,
-        modbus_profile=modbus_profile,
-        mqtt_version=mqtt_version,
-        payload_cipher=payload_cipher,
-        tlv_schema=tlv_schema,
-        redact_key=redact_key,
-    )
