@@ -178,46 +178,59 @@ impl Decimal {
     }
 
     /// Appends the exact decimal text (the same as `Display`: `1234.567`, `-14.5`, `5000`) to
-    /// `out` without the formatting machinery: for tables of many values.
+    /// `out` without the formatting machinery: for JSON and tables of many values.
     pub fn push_to(&self, out: &mut alloc::string::String) {
-        // The text is built right to left in a stack buffer: digits, the point where the
-        // exponent puts it, leading `0.` and zeros, the sign. An i128 has at most 39 digits
-        // and the exponent moves the point by at most 2^15: longer texts take `Display`.
-        let exponent = self.exponent();
-        let frac = usize::from(exponent.unsigned_abs());
-        if frac > 64 {
-            let _ = write!(out, "{self}");
-            return;
-        }
-        let mut buf = [b'0'; 112];
-        let mut at = buf.len();
-        let mut put = |byte: u8| {
-            at = at.saturating_sub(1);
-            if let Some(slot) = buf.get_mut(at) {
-                *slot = byte;
+        let mut digits = [0u8; 40];
+        let mut i = digits.len();
+        let mut m = self.mantissa().unsigned_abs();
+        // 128-bit division is a library call per digit: the high digits of mantissas over
+        // 64 bits take it, the rest (every meter value) run in 64 bits.
+        while m > u128::from(u64::MAX) && i > 0 {
+            i = i.saturating_sub(1);
+            if let Some(slot) = digits.get_mut(i) {
+                *slot = b'0'.wrapping_add(u8::try_from(m % 10).unwrap_or(0));
             }
-        };
-        if exponent > 0 {
-            (0..frac).for_each(|_| put(b'0'));
+            m /= 10;
         }
-        let mut rest = self.mantissa().unsigned_abs();
-        let mut written = 0usize;
+        let mut small = u64::try_from(m).unwrap_or(0);
         loop {
-            if exponent < 0 && written == frac {
-                put(b'.');
+            i = i.saturating_sub(1);
+            if let Some(slot) = digits.get_mut(i) {
+                *slot = b'0'.wrapping_add(u8::try_from(small % 10).unwrap_or(0));
             }
-            put(b'0'.wrapping_add(u8::try_from(rest % 10).unwrap_or(0)));
-            written = written.saturating_add(1);
-            rest /= 10;
-            if rest == 0 && (exponent >= 0 || written > frac) {
+            small /= 10;
+            if small == 0 || i == 0 {
                 break;
             }
         }
+        let digits = digits.get(i..).unwrap_or(&[]);
+        let ascii = |out: &mut alloc::string::String, bytes: &[u8]| {
+            bytes.iter().for_each(|b| out.push(char::from(*b)));
+        };
         if self.mantissa() < 0 {
-            put(b'-');
+            out.push('-');
         }
-        let text = buf.get(at..).unwrap_or(&[]);
-        out.push_str(core::str::from_utf8(text).unwrap_or(""));
+        let exponent = self.exponent();
+        if exponent >= 0 {
+            ascii(out, digits);
+            for _ in 0..exponent {
+                out.push('0');
+            }
+        } else {
+            let frac = usize::from(exponent.unsigned_abs());
+            if digits.len() > frac {
+                let (int_part, frac_part) = digits.split_at(digits.len().saturating_sub(frac));
+                ascii(out, int_part);
+                out.push('.');
+                ascii(out, frac_part);
+            } else {
+                out.push_str("0.");
+                for _ in 0..frac.saturating_sub(digits.len()) {
+                    out.push('0');
+                }
+                ascii(out, digits);
+            }
+        }
     }
 
     /// The JSON number: the exact text parsed with correct rounding.

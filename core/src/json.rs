@@ -221,55 +221,8 @@ impl Writer {
 
     /// The exact decimal text of a number (as `Decimal`'s `Display`), quoted.
     fn exact(&mut self, d: &crate::decimal::Decimal) {
-        let mut digits = [0u8; 40];
-        let mut i = digits.len();
-        let mut m = d.mantissa().unsigned_abs();
-        // 128-bit division is a library call per digit: the high digits of mantissas over
-        // 64 bits take it, the rest (every meter value) run in 64 bits.
-        while m > u128::from(u64::MAX) && i > 0 {
-            i = i.saturating_sub(1);
-            if let Some(slot) = digits.get_mut(i) {
-                *slot = b'0'.wrapping_add(u8::try_from(m % 10).unwrap_or(0));
-            }
-            m /= 10;
-        }
-        let mut small = u64::try_from(m).unwrap_or(0);
-        loop {
-            i = i.saturating_sub(1);
-            if let Some(slot) = digits.get_mut(i) {
-                *slot = b'0'.wrapping_add(u8::try_from(small % 10).unwrap_or(0));
-            }
-            small /= 10;
-            if small == 0 || i == 0 {
-                break;
-            }
-        }
-        let digits = digits.get(i..).unwrap_or(&[]);
         self.out.push('"');
-        if d.mantissa() < 0 {
-            self.out.push('-');
-        }
-        let exponent = d.exponent();
-        if exponent >= 0 {
-            self.ascii(digits);
-            for _ in 0..exponent {
-                self.out.push('0');
-            }
-        } else {
-            let frac = usize::from(exponent.unsigned_abs());
-            if digits.len() > frac {
-                let (int_part, frac_part) = digits.split_at(digits.len().saturating_sub(frac));
-                self.ascii(int_part);
-                self.out.push('.');
-                self.ascii(frac_part);
-            } else {
-                self.out.push_str("0.");
-                for _ in 0..frac.saturating_sub(digits.len()) {
-                    self.out.push('0');
-                }
-                self.ascii(digits);
-            }
-        }
+        d.push_to(&mut self.out);
         self.out.push('"');
     }
 
