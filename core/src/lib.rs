@@ -277,11 +277,12 @@ pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
         Some(p) => p,
         None => detect(bytes)?,
     };
-    let result = match protocol::codec(protocol) {
+    let mut result = match protocol::codec(protocol) {
         Some(codec) => codec.decode(bytes, opts),
         None => Err(protocol::no_decoder()),
     };
-    redact::apply(result, opts)
+    redact::apply(&mut result, opts);
+    result
 }
 
 /// Decodes one frame into its JSON text (compact, keys in model order): the same bytes in

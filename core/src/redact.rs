@@ -412,13 +412,10 @@ pub fn redact(decoded: &mut Decoded, key: &RedactKey) {
 
 /// Applies `opts.redact` to a decoding result of the caller's input (not to nested payloads,
 /// which their enclosing frame redacts).
-pub(crate) fn apply(result: Result<Decoded>, opts: &crate::Options) -> Result<Decoded> {
-    match (&opts.redact, opts.payload_depth) {
-        (Some(key), 0) => result.map(|mut d| {
-            redact(&mut d, key);
-            d
-        }),
-        _ => result,
+pub(crate) fn apply(result: &mut Result<Decoded>, opts: &crate::Options) {
+    // In place: a decoded frame is large, and most calls have no key.
+    if let (Some(key), 0, Ok(decoded)) = (&opts.redact, opts.payload_depth, result) {
+        redact(decoded, key);
     }
 }
 

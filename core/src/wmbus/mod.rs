@@ -104,7 +104,9 @@ impl Session {
             None => crate::detect(bytes)?,
         };
         if protocol == Protocol::Wmbus {
-            crate::redact::apply(decode_with(bytes, opts, Some(self)), opts)
+            let mut result = decode_with(bytes, opts, Some(self));
+            crate::redact::apply(&mut result, opts);
+            result
         } else {
             crate::decode(bytes, opts)
         }
@@ -118,7 +120,7 @@ impl Session {
         bytes: &[u8],
         opts: &Options,
     ) -> Result<Decoded> {
-        let result = if protocol == Protocol::Wmbus {
+        let mut result = if protocol == Protocol::Wmbus {
             decode_with(bytes, opts, Some(self))
         } else {
             match crate::protocol::codec(protocol) {
@@ -126,7 +128,8 @@ impl Session {
                 None => Err(crate::protocol::no_decoder()),
             }
         };
-        crate::redact::apply(result, opts)
+        crate::redact::apply(&mut result, opts);
+        result
     }
 
     /// The number of format signatures learnt.
