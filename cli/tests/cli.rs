@@ -40,6 +40,17 @@ fn run(args: &[&str]) -> Output {
     run_with_stdin(args, &[])
 }
 
+/// Runs `meterwire` with `args`, expects success and returns the trimmed standard output.
+fn run_ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout(&out).trim().to_string()
+}
+
 /// The standard output as text.
 fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("the output is UTF-8")
@@ -540,15 +551,6 @@ fn encode_builds_requests_and_frames_from_json() {
 /// `encode json` handle CJ/T 188 frames; a DL/T 645 frame is `unsupported`.
 #[test]
 fn cjt188_requests_and_frames() {
-    let ok = |args: &[&str]| {
-        let out = run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout(&out).trim().to_string()
-    };
     let a = "00010012345678";
     let cases: [(&[&str], &str); 9] = [
         (
@@ -611,14 +613,14 @@ fn cjt188_requests_and_frames() {
     for (args, want) in cases {
         let mut full = vec!["encode", "cjt188"];
         full.extend_from_slice(args);
-        let frame = ok(&full);
+        let frame = run_ok(&full);
         assert_eq!(frame, want, "{args:?}");
         // Every request decodes, and its JSON encodes back to the same bytes.
-        let json = ok(&["decode", &frame]);
-        assert_eq!(ok(&["encode", "json", &json]), frame, "{args:?}");
+        let json = run_ok(&["decode", &frame]);
+        assert_eq!(run_ok(&["encode", "json", &json]), frame, "{args:?}");
     }
     assert_eq!(
-        ok(&["encode", "cjt188", "settlement-day", "-a", a, "--day", "15"]),
+        run_ok(&["encode", "cjt188", "settlement-day", "-a", a, "--day", "15"]),
         "FE FE 68 10 78 56 34 12 00 01 00 04 04 A0 11 00 15 5B 16"
     );
     // Bad arguments are refused.
@@ -643,14 +645,14 @@ fn cjt188_requests_and_frames() {
     .success());
 
     let e2 = "FE FE 68 10 78 56 34 12 00 01 00 81 16 90 1F 01 56 34 12 00 2C 00 00 12 00 2C 00 30 08 15 03 25 20 00 00 6F 16";
-    assert_eq!(ok(&["decode", e2]), json_of(e2));
-    let table = ok(&["decode", "--format", "table", e2]);
+    assert_eq!(run_ok(&["decode", e2]), json_of(e2));
+    let table = run_ok(&["decode", "--format", "table", e2]);
     assert!(
         table.contains("cjt188 read_data reply  address=00010012345678"),
         "{table}"
     );
     assert!(table.contains("1234.56"), "{table}");
-    let explain = ok(&["explain", e2]);
+    let explain = run_ok(&["explain", e2]);
     assert!(explain.contains("records[0].unit"), "{explain}");
     // DL/T 645: the error object of design §3, exit status 1.
     let out = run(&[
@@ -818,15 +820,6 @@ fn modbus_request_mismatch_and_bad_profiles() {
 /// `decode --protocol`.
 #[test]
 fn modbus_requests_encode_and_decode_back() {
-    let ok = |args: &[&str]| {
-        let out = run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout(&out).trim().to_string()
-    };
     let cases: &[(&[&str], &str)] = &[
         (
             &[
@@ -983,19 +976,19 @@ fn modbus_requests_encode_and_decode_back() {
     for (args, want) in cases {
         let mut full = vec!["encode"];
         full.extend_from_slice(args);
-        let frame = ok(&full);
+        let frame = run_ok(&full);
         assert_eq!(&frame, want, "{args:?}");
         // Decoded back: the request, with the parameters it was built from.
         let protocol = match args[0] {
             "modbus" => String::from("modbus_rtu"),
             other => other.replace('-', "_"),
         };
-        let json = ok(&["decode", "--protocol", &protocol, &frame]);
+        let json = run_ok(&["decode", "--protocol", &protocol, &frame]);
         let d: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert!(d.get("warnings").is_none(), "{json}");
         let direction = d["link"]["direction"].as_str().unwrap();
         assert!(matches!(direction, "request" | "request_or_echo"), "{json}");
-        let model = ok(&["encode", "json", &json]);
+        let model = run_ok(&["encode", "json", &json]);
         assert_eq!(&model, want);
     }
     // Out of range: an error, exit status 1.
@@ -1156,15 +1149,6 @@ fn simulate_read_and_scan_over_loopback() {
 /// its JSON encodes back to the same bytes.
 #[test]
 fn encode_iec62056_21_messages() {
-    let ok = |args: &[&str]| {
-        let out = run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout(&out).trim().to_string()
-    };
     let cases: &[(&[&str], &str)] = &[
         (&["sign-on"], "2F 3F 21 0D 0A"),
         (
@@ -1223,22 +1207,22 @@ fn encode_iec62056_21_messages() {
     for (args, want) in cases {
         let mut full = vec!["encode", "iec62056-21"];
         full.extend_from_slice(args);
-        let frame = ok(&full);
+        let frame = run_ok(&full);
         assert_eq!(frame, *want, "{args:?}");
-        let json = ok(&["decode", &frame]);
+        let json = run_ok(&["decode", &frame]);
         let model: serde_json::Value = serde_json::from_str(&json).expect("JSON");
         assert_eq!(model["protocol"], "iec62056_21", "{args:?}");
-        assert_eq!(ok(&["encode", "json", &json]), frame, "{args:?}");
+        assert_eq!(run_ok(&["encode", "json", &json]), frame, "{args:?}");
     }
     // A readout from data sets decodes to their values.
-    let frame = ok(&[
+    let frame = run_ok(&[
         "encode",
         "iec62056_21",
         "readout",
         "0.0.0=12345678",
         "8.0=001234.567*m3",
     ]);
-    let json = ok(&["decode", "--protocol", "iec62056-21", &frame]);
+    let json = run_ok(&["decode", "--protocol", "iec62056-21", &frame]);
     let model: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     assert_eq!(model["records"][1]["exact"], "1234.567");
     assert_eq!(model["records"][1]["unit"], "m3");
