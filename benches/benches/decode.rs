@@ -328,7 +328,7 @@ fn modbus_summary() {
     assert!(check
         .records
         .iter()
-        .any(|r| r.label.as_deref() == Some("forward_total")));
+        .any(|r| r.label() == Some("forward_total")));
     assert_eq!(modbus_core_registers(&response), 12);
     let rounds = rounds();
     let run = |f: &mut dyn FnMut()| per_item_ns(rounds, f);

@@ -117,7 +117,7 @@ fn read_by_primary_and_secondary_address() {
     assert_eq!(readout.telegrams.len(), 1);
     let reading = &readout.reading;
     assert_eq!(reading.meter.as_ref().unwrap().id.as_str(), "12345678");
-    assert_eq!(reading.records[0].quantity, "volume");
+    assert_eq!(reading.records[0].quantity(), "volume");
     assert_eq!(reading.records[0].number().unwrap().to_string(), "1234.567");
     // Printed exactly as `meterwire decode` prints the frame.
     assert_eq!(to_json(reading), line(&readout.telegrams[0].bytes));

@@ -99,28 +99,27 @@ fn record_row(number: &str, d: &Decoded, record: Option<&Record>) -> [String; 16
         })
         .unwrap_or_default();
     if let Some(r) = record {
-        cells[5] = r.quantity.to_string();
+        cells[5] = r.quantity().to_string();
         // `value` as the JSON model writes it (a number read from `exact`, or text);
         // `exact` the exact decimal of numbers.
-        cells[6] = json_value(r).unwrap_or_else(|| r.value.as_ref().map(value).unwrap_or_default());
+        cells[6] = json_value(r).unwrap_or_else(|| r.value().map(value).unwrap_or_default());
         cells[7] = r.number().map(|d| d.to_string()).unwrap_or_default();
         cells[8] = r
-            .unit
-            .as_ref()
-            .map(|u| u.to_string())
-            .or_else(|| r.unit_text.clone())
+            .unit()
+            .or(r.unit_text())
+            .map(str::to_owned)
             .unwrap_or_default();
-        cells[9] = r.storage.map(|v| v.to_string()).unwrap_or_default();
-        cells[10] = r.tariff.map(|v| v.to_string()).unwrap_or_default();
-        cells[11] = r.subunit.map(|v| v.to_string()).unwrap_or_default();
-        cells[12] = r.function.as_ref().map(name).unwrap_or_default();
+        cells[9] = r.storage().map(|v| v.to_string()).unwrap_or_default();
+        cells[10] = r.tariff().map(|v| v.to_string()).unwrap_or_default();
+        cells[11] = r.subunit().map(|v| v.to_string()).unwrap_or_default();
+        cells[12] = r.function().as_ref().map(name).unwrap_or_default();
         cells[13] = r
-            .modifiers
+            .modifiers()
             .iter()
             .map(|m| m.as_ref())
             .collect::<Vec<&str>>()
             .join(" ");
-        cells[14] = r.label.as_ref().map(|l| l.to_string()).unwrap_or_default();
+        cells[14] = r.label().map(|l| l.to_string()).unwrap_or_default();
     }
     cells
 }

@@ -305,17 +305,16 @@ fn records(out: &mut String, records: &[Record], indent: &str) {
         .map(|(i, r)| {
             [
                 i.to_string(),
-                r.quantity.to_string(),
-                r.value.as_ref().map_or_else(|| "-".to_owned(), value),
-                r.unit
-                    .as_ref()
-                    .map(|u| u.to_string())
-                    .or_else(|| r.unit_text.clone())
+                r.quantity().to_string(),
+                r.value().map_or_else(|| "-".to_owned(), value),
+                r.unit()
+                    .or(r.unit_text())
+                    .map(str::to_owned)
                     .unwrap_or_else(|| "-".to_owned()),
-                opt(r.storage),
-                opt(r.tariff),
-                opt(r.subunit),
-                r.function.as_ref().map_or_else(|| "-".to_owned(), name),
+                opt(r.storage()),
+                opt(r.tariff()),
+                opt(r.subunit()),
+                r.function().as_ref().map_or_else(|| "-".to_owned(), name),
                 notes(r),
             ]
         })
@@ -350,23 +349,23 @@ fn records(out: &mut String, records: &[Record], indent: &str) {
 /// The notes of a record: label, modifiers, record error, action, date flags, address.
 fn notes(r: &Record) -> String {
     let mut notes: Vec<String> = Vec::new();
-    if let Some(label) = &r.label {
+    if let Some(label) = &r.label() {
         notes.push(label.to_string());
     }
-    notes.extend(r.modifiers.iter().map(|m| m.to_string()));
-    if let Some(e) = &r.record_error {
+    notes.extend(r.modifiers().iter().map(|m| m.to_string()));
+    if let Some(e) = &r.record_error() {
         notes.push(format!("record_error={e}"));
     }
-    if let Some(a) = &r.action {
+    if let Some(a) = &r.action() {
         notes.push(format!("action={a}"));
     }
-    if r.invalid {
+    if r.invalid() {
         notes.push("invalid".to_owned());
     }
-    if r.dst {
+    if r.dst() {
         notes.push("dst".to_owned());
     }
-    if let Some(address) = &r.address {
+    if let Some(address) = &r.address() {
         if let Ok(v) = serde_json::to_value(address) {
             notes.push(format!("address={}", plain(&v)));
         }

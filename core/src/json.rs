@@ -12,7 +12,7 @@ use alloc::string::String;
 use serde::Serialize;
 
 use crate::model::{
-    Decoded, Link, MbusLink, Meter, Name, RawRecord, Record, Status, StatusFlag, Timestamp, Value,
+    Decoded, Link, MbusLink, Meter, Name, RawRef, Record, Status, StatusFlag, Timestamp, Value,
 };
 
 /// Bytes a JSON string cannot hold as they are: control characters, `"` and `\\`.
@@ -36,24 +36,6 @@ const NEEDS_ESCAPE: [bool; 256] = {
 macro_rules! key {
     ($w:expr, $key:literal) => {
         $w.raw(concat!(",\"", $key, "\":"))
-    };
-}
-
-/// `,"<key>":"<name>"` for a model name: the key and the opening quote as one constant for
-/// the static names of meterwire's tables, [`Writer::name`] for names read from JSON.
-macro_rules! key_name {
-    ($w:expr, $key:literal, $name:expr) => {
-        match $name {
-            Cow::Borrowed(s) => {
-                $w.raw(concat!(",\"", $key, "\":\""));
-                $w.raw(s);
-                $w.out.push('"');
-            }
-            owned => {
-                key!($w, $key);
-                $w.name(owned);
-            }
-        }
     };
 }
 
@@ -449,27 +431,9 @@ impl Writer {
     }
 
     fn record(&mut self, r: &Record) {
-        let Record {
-            quantity,
-            value,
-            unit,
-            unit_text,
-            storage,
-            tariff,
-            subunit,
-            function,
-            label,
-            modifiers,
-            record_error,
-            action,
-            invalid,
-            dst,
-            address,
-            raw,
-        } = r;
         self.raw("{\"quantity\":");
-        self.name(quantity);
-        match value {
+        self.str(r.quantity());
+        match r.value() {
             Some(Value::Number(d)) => {
                 let v = d.to_f64();
                 if v.is_finite() {
@@ -493,35 +457,37 @@ impl Writer {
             }
             None => {}
         }
-        if let Some(u) = unit {
-            key_name!(self, "unit", u);
+        if let Some(u) = r.unit() {
+            key!(self, "unit");
+            self.str(u);
         }
-        if let Some(u) = unit_text {
+        if let Some(u) = r.unit_text() {
             key!(self, "unit_text");
             self.str(u);
         }
-        if let Some(v) = storage {
+        if let Some(v) = r.storage() {
             key!(self, "storage");
-            self.uint(*v);
+            self.uint(v);
         }
-        if let Some(v) = tariff {
+        if let Some(v) = r.tariff() {
             key!(self, "tariff");
-            self.uint(u64::from(*v));
+            self.uint(u64::from(v));
         }
-        if let Some(v) = subunit {
+        if let Some(v) = r.subunit() {
             key!(self, "subunit");
-            self.uint(u64::from(*v));
+            self.uint(u64::from(v));
         }
-        if let Some(f) = function {
+        if let Some(f) = r.function() {
             key_plain!(self, "function", f.as_str());
         }
-        if let Some(l) = label {
-            key_name!(self, "label", l);
+        if let Some(l) = r.label() {
+            key!(self, "label");
+            self.str(l);
         }
-        if !modifiers.is_empty() {
+        if !r.modifiers().is_empty() {
             key!(self, "modifiers");
             self.out.push('[');
-            for (i, m) in modifiers.iter().enumerate() {
+            for (i, m) in r.modifiers().iter().enumerate() {
                 if i > 0 {
                     self.out.push(',');
                 }
@@ -529,34 +495,34 @@ impl Writer {
             }
             self.out.push(']');
         }
-        if let Some(e) = record_error {
+        if let Some(e) = r.record_error() {
             key!(self, "record_error");
-            self.name(e);
+            self.str(e);
         }
-        if let Some(a) = action {
+        if let Some(a) = r.action() {
             key!(self, "action");
-            self.name(a);
+            self.str(a);
         }
-        if *invalid {
+        if r.invalid() {
             key!(self, "invalid");
             self.raw("true");
         }
-        if *dst {
+        if r.dst() {
             key!(self, "dst");
             self.raw("true");
         }
-        if let Some(a) = address {
+        if let Some(a) = r.address() {
             key!(self, "address");
             self.serde(a);
         }
-        if let Some(raw) = raw {
+        if let Some(raw) = r.raw() {
             key!(self, "raw");
-            self.raw_record(raw);
+            self.raw_record(&raw);
         }
         self.out.push('}');
     }
 
-    fn raw_record(&mut self, raw: &RawRecord) {
+    fn raw_record(&mut self, raw: &RawRef<'_>) {
         // Keys and quotes around the hex digits as single constants.
         self.out.push('{');
         if raw.fill != 0 {

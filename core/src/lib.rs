@@ -16,7 +16,8 @@
 //! let meter = decoded.meter.as_ref().unwrap();
 //! assert_eq!(meter.id.as_str(), "12345678");
 //! let volume = &decoded.records[0];
-//! assert_eq!(volume.quantity, "volume");
+//! assert_eq!(volume.quantity(), "volume");
+//! assert_eq!(volume.unit(), Some("m3"));
 //! assert_eq!(volume.number().unwrap().to_string(), "1234.567");
 //! # Ok::<(), meterwire::Error>(())
 //! ```
@@ -93,8 +94,8 @@ pub use keys::{Key, Keys};
 pub use modbus::profile::ModbusProfile;
 pub use model::{Cjt188Link, DiOrder, Iec62056Link, Iec62056Message};
 pub use model::{
-    Decoded, Function, Link, MbusLink, Meter, Protocol, Record, Status, StatusFlag, Value,
-    SCHEMA_VERSION,
+    Decoded, Function, Link, MbusLink, Meter, Protocol, RawRef, Record, RecordFields, Status,
+    StatusFlag, Value, SCHEMA_VERSION,
 };
 pub use mqtt::MqttVersion;
 pub use protocol::{protocols, protocols_json, ProtocolInfo};

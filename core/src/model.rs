@@ -819,19 +819,13 @@ struct RawRecordRepr {
 
 impl Serialize for RawRecord {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (dif, vif, data) = self.split();
-        let mut map = s.serialize_map(None)?;
-        if self.fill != 0 {
-            map.serialize_entry("fill", &self.fill)?;
-        }
-        if !dif.is_empty() {
-            map.serialize_entry("dif", &HexSlice(dif))?;
-        }
-        if !vif.is_empty() {
-            map.serialize_entry("vif", &HexSlice(vif))?;
-        }
-        map.serialize_entry("data", &HexSlice(data))?;
-        map.end()
+        RawRef::new(
+            self.fill,
+            self.bytes(),
+            usize::from(self.dif_len),
+            usize::from(self.vif_len),
+        )
+        .serialize(s)
     }
 }
 
@@ -866,9 +860,11 @@ impl Serialize for HexSlice<'_> {
     }
 }
 
-/// One value of a frame (design §2 `records[]`).
+/// One value of a frame (design §2 `records[]`) with public, owned fields: the form in which
+/// decoders build a record and callers edit one. [`Record`] is the compact form the model
+/// stores; `Record::from(fields)` and [`Record::to_fields`] convert.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct Record {
+pub struct RecordFields {
     /// What is measured (`volume`, `energy`, `datetime`, …).
     pub quantity: Name,
     /// The value.
@@ -903,29 +899,554 @@ pub struct Record {
     pub raw: Option<RawRecord>,
 }
 
+impl RecordFields {
+    /// A record of `quantity` with no value yet.
+    pub fn new(quantity: impl Into<Name>) -> RecordFields {
+        RecordFields {
+            quantity: quantity.into(),
+            ..RecordFields::default()
+        }
+    }
+}
+
+/// A record's source bytes, borrowed from the [`Record`] that holds them (see [`RawRecord`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawRef<'a> {
+    /// Idle filler bytes (`2F`) directly before the record.
+    pub fill: u16,
+    dif: &'a [u8],
+    vif: &'a [u8],
+    data: &'a [u8],
+    bytes: &'a [u8],
+}
+
+impl<'a> RawRef<'a> {
+    fn new(fill: u16, bytes: &'a [u8], dif_len: usize, vif_len: usize) -> RawRef<'a> {
+        let (dif, rest) = bytes.split_at(dif_len.min(bytes.len()));
+        let (vif, data) = rest.split_at(vif_len.min(rest.len()));
+        RawRef {
+            fill,
+            dif,
+            vif,
+            data,
+            bytes,
+        }
+    }
+
+    /// DIF and DIFEs.
+    pub fn dif(&self) -> &'a [u8] {
+        self.dif
+    }
+
+    /// VIF, VIFEs and plain-text unit bytes.
+    pub fn vif(&self) -> &'a [u8] {
+        self.vif
+    }
+
+    /// The data field (with its LVAR byte for variable-length data).
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// The whole record without fillers.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// An owned copy.
+    pub fn to_raw_record(&self) -> RawRecord {
+        RawRecord::from_parts(self.fill, self.bytes, self.dif.len(), self.vif.len())
+    }
+}
+
+impl Serialize for RawRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        if self.fill != 0 {
+            map.serialize_entry("fill", &self.fill)?;
+        }
+        if !self.dif.is_empty() {
+            map.serialize_entry("dif", &HexSlice(self.dif))?;
+        }
+        if !self.vif.is_empty() {
+            map.serialize_entry("vif", &HexSlice(self.vif))?;
+        }
+        map.serialize_entry("data", &HexSlice(self.data))?;
+        map.end()
+    }
+}
+
+/// How many record bytes a [`Record`] keeps in place (DIF, VIF and up to 8 data bytes with a
+/// few extensions); longer records keep theirs on the heap.
+const RAW_INLINE: usize = 16;
+
+/// A record's source bytes stored in place.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct InlineRaw {
+    fill: u16,
+    len: u8,
+    dif_len: u8,
+    vif_len: u8,
+    buf: [u8; RAW_INLINE],
+}
+
+impl InlineRaw {
+    /// `record` split after `dif_len` and `dif_len + vif_len` bytes, if it fits.
+    #[inline]
+    fn new(fill: u16, record: &[u8], dif_len: usize, vif_len: usize) -> Option<InlineRaw> {
+        let mut buf = [0u8; RAW_INLINE];
+        buf.get_mut(..record.len())?.copy_from_slice(record);
+        Some(InlineRaw {
+            fill,
+            len: u8::try_from(record.len()).ok()?,
+            dif_len: u8::try_from(dif_len).ok()?,
+            vif_len: u8::try_from(vif_len).ok()?,
+            buf,
+        })
+    }
+
+    fn get(&self) -> RawRef<'_> {
+        RawRef::new(
+            self.fill,
+            self.buf.get(..usize::from(self.len)).unwrap_or(&[]),
+            usize::from(self.dif_len),
+            usize::from(self.vif_len),
+        )
+    }
+}
+
+/// The rarer parts of a record, on the heap when a record has any: names that are not
+/// `'static`, and the fields wired M-Bus numbers seldom carry.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct RecordExtra {
+    quantity: Option<String>,
+    unit: Option<String>,
+    unit_text: Option<String>,
+    label: Option<Name>,
+    modifiers: Vec<Name>,
+    record_error: Option<Name>,
+    action: Option<Name>,
+    address: Option<Address>,
+    raw: Option<RawRecord>,
+}
+
+/// `flags` bits of a [`Record`].
+const HAS_STORAGE: u8 = 1;
+const HAS_TARIFF: u8 = 2;
+const HAS_SUBUNIT: u8 = 4;
+const INVALID: u8 = 8;
+const DST: u8 = 16;
+const HAS_INLINE_RAW: u8 = 32;
+
+/// One value of a frame (design §2 `records[]`), stored compactly: the value, its storage,
+/// tariff, subunit and function, `'static` names and up to 16 raw bytes in place (120 bytes,
+/// nothing to free for a number), anything else in one heap part. Read it through its
+/// accessors (same names as the JSON keys); build one from [`RecordFields`], or for the
+/// common case with [`Record::number_record`].
+#[derive(Clone, Default)]
+pub struct Record {
+    value: Option<Value>,
+    storage: u64,
+    quantity: &'static str,
+    unit: Option<&'static str>,
+    tariff: u32,
+    subunit: u32,
+    extra: Option<Box<RecordExtra>>,
+    raw: InlineRaw,
+    function: Option<Function>,
+    flags: u8,
+}
+
+/// A name split into its `'static` part (kept in place) or owned text (kept in the extra part).
+fn split_name(name: Name) -> (&'static str, Option<String>) {
+    match name {
+        Cow::Borrowed(s) => (s, None),
+        Cow::Owned(s) => ("", Some(s)),
+    }
+}
+
+impl From<RecordFields> for Record {
+    fn from(f: RecordFields) -> Record {
+        let RecordFields {
+            quantity,
+            value,
+            unit,
+            unit_text,
+            storage,
+            tariff,
+            subunit,
+            function,
+            label,
+            modifiers,
+            record_error,
+            action,
+            invalid,
+            dst,
+            address,
+            raw,
+        } = f;
+        let mut extra = RecordExtra::default();
+        let (quantity, extra_quantity) = split_name(quantity);
+        extra.quantity = extra_quantity;
+        let unit = match unit.map(split_name) {
+            Some((s, None)) => Some(s),
+            Some((_, owned)) => {
+                extra.unit = owned;
+                None
+            }
+            None => None,
+        };
+        let mut flags = 0;
+        for (set, bit) in [
+            (storage.is_some(), HAS_STORAGE),
+            (tariff.is_some(), HAS_TARIFF),
+            (subunit.is_some(), HAS_SUBUNIT),
+            (invalid, INVALID),
+            (dst, DST),
+        ] {
+            if set {
+                flags |= bit;
+            }
+        }
+        let inline_raw = raw
+            .as_ref()
+            .and_then(|r| InlineRaw::new(r.fill, r.bytes(), r.dif().len(), r.vif().len()));
+        let raw_inline = match inline_raw {
+            Some(inline) => {
+                flags |= HAS_INLINE_RAW;
+                inline
+            }
+            None => {
+                extra.raw = raw;
+                InlineRaw::default()
+            }
+        };
+        extra.unit_text = unit_text;
+        extra.label = label;
+        extra.modifiers = modifiers;
+        extra.record_error = record_error;
+        extra.action = action;
+        extra.address = address;
+        Record {
+            value,
+            storage: storage.unwrap_or(0),
+            quantity,
+            unit,
+            tariff: tariff.unwrap_or(0),
+            subunit: subunit.unwrap_or(0),
+            extra: (extra != RecordExtra::default()).then(|| Box::new(extra)),
+            raw: raw_inline,
+            function,
+            flags,
+        }
+    }
+}
+
 impl Record {
     /// A record of `quantity` with no value yet.
     pub fn new(quantity: impl Into<Name>) -> Record {
-        Record {
-            quantity: quantity.into(),
-            ..Record::default()
+        Record::from(RecordFields::new(quantity))
+    }
+
+    /// The common record of the decoders' fast paths: a number or time with `'static`
+    /// names, its storage, tariff, subunit and function, and its source bytes split after
+    /// `dif_len` and `dif_len + vif_len` bytes.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn number_record(
+        quantity: &'static str,
+        value: Value,
+        unit: Option<&'static str>,
+        (storage, tariff, subunit): (u64, u32, u32),
+        function: Function,
+        (invalid, dst): (bool, bool),
+        (fill, record, dif_len, vif_len): (u16, &[u8], usize, usize),
+    ) -> Record {
+        let mut flags = HAS_STORAGE | HAS_TARIFF | HAS_SUBUNIT;
+        if invalid {
+            flags |= INVALID;
         }
+        if dst {
+            flags |= DST;
+        }
+        let mut extra = None;
+        let raw = match InlineRaw::new(fill, record, dif_len, vif_len) {
+            Some(inline) => {
+                flags |= HAS_INLINE_RAW;
+                inline
+            }
+            None => {
+                extra = Some(Box::new(RecordExtra {
+                    raw: Some(RawRecord::from_parts(fill, record, dif_len, vif_len)),
+                    ..RecordExtra::default()
+                }));
+                InlineRaw::default()
+            }
+        };
+        Record {
+            value: Some(value),
+            storage,
+            quantity,
+            unit,
+            tariff,
+            subunit,
+            extra,
+            raw,
+            function: Some(function),
+            flags,
+        }
+    }
+
+    fn extra(&self) -> Option<&RecordExtra> {
+        self.extra.as_deref()
+    }
+
+    fn flag(&self, bit: u8) -> bool {
+        self.flags & bit != 0
+    }
+
+    /// What is measured (`volume`, `energy`, `datetime`, …).
+    #[inline]
+    pub fn quantity(&self) -> &str {
+        match self.extra().and_then(|e| e.quantity.as_deref()) {
+            Some(q) => q,
+            None => self.quantity,
+        }
+    }
+
+    /// The value.
+    #[inline]
+    pub fn value(&self) -> Option<&Value> {
+        self.value.as_ref()
     }
 
     /// The value as an exact decimal, if it is a number.
     pub fn number(&self) -> Option<Decimal> {
-        match &self.value {
-            Some(Value::Number(d)) => Some(*d),
+        match self.value {
+            Some(Value::Number(d)) => Some(d),
             _ => None,
         }
+    }
+
+    /// Unit from the documented list (`m3`, `kWh`, `C`, …).
+    #[inline]
+    pub fn unit(&self) -> Option<&str> {
+        match self.unit {
+            Some(u) => Some(u),
+            None => self.extra().and_then(|e| e.unit.as_deref()),
+        }
+    }
+
+    /// A plain-text unit sent by the meter (VIF 7C/FC), instead of `unit`.
+    pub fn unit_text(&self) -> Option<&str> {
+        self.extra().and_then(|e| e.unit_text.as_deref())
+    }
+
+    /// Storage number: 0 current, k > 0 the k-th stored value.
+    pub fn storage(&self) -> Option<u64> {
+        self.flag(HAS_STORAGE).then_some(self.storage)
+    }
+
+    /// Tariff number (0 = total).
+    pub fn tariff(&self) -> Option<u32> {
+        self.flag(HAS_TARIFF).then_some(self.tariff)
+    }
+
+    /// Subunit (device unit) number.
+    pub fn subunit(&self) -> Option<u32> {
+        self.flag(HAS_SUBUNIT).then_some(self.subunit)
+    }
+
+    /// Function.
+    pub fn function(&self) -> Option<Function> {
+        self.function
+    }
+
+    /// A protocol-specific meaning in words.
+    pub fn label(&self) -> Option<&str> {
+        self.extra().and_then(|e| e.label.as_deref())
+    }
+
+    /// Qualifiers from VIF extensions (`backward_flow`, `per_hour`, `at_phase_l1`, …).
+    pub fn modifiers(&self) -> &[Name] {
+        self.extra().map_or(&[], |e| e.modifiers.as_slice())
+    }
+
+    /// A record error reported by the meter (combinable VIFE 00–1F, slave → master).
+    pub fn record_error(&self) -> Option<&str> {
+        self.extra().and_then(|e| e.record_error.as_deref())
+    }
+
+    /// An object action (combinable VIFE 00–0F, master → slave).
+    pub fn action(&self) -> Option<&str> {
+        self.extra().and_then(|e| e.action.as_deref())
+    }
+
+    /// The date's invalid flag was set.
+    pub fn invalid(&self) -> bool {
+        self.flag(INVALID)
+    }
+
+    /// The date's summer-time flag was set.
+    pub fn dst(&self) -> bool {
+        self.flag(DST)
+    }
+
+    /// The record's address in protocols that name each value.
+    pub fn address(&self) -> Option<&Address> {
+        self.extra().and_then(|e| e.address.as_ref())
+    }
+
+    /// The record's source bytes.
+    #[inline]
+    pub fn raw(&self) -> Option<RawRef<'_>> {
+        if self.flag(HAS_INLINE_RAW) {
+            Some(self.raw.get())
+        } else {
+            self.extra()
+                .and_then(|e| e.raw.as_ref())
+                .map(|r| RawRef::new(r.fill, r.bytes(), r.dif().len(), r.vif().len()))
+        }
+    }
+
+    /// The record's fields as owned values (to edit them, then `Record::from`).
+    pub fn to_fields(&self) -> RecordFields {
+        let name = |owned: Option<&String>, fixed: &'static str| match owned {
+            Some(s) => Cow::Owned(s.clone()),
+            None => Cow::Borrowed(fixed),
+        };
+        let extra = self.extra();
+        RecordFields {
+            quantity: name(extra.and_then(|e| e.quantity.as_ref()), self.quantity),
+            value: self.value.clone(),
+            unit: match self.unit {
+                Some(u) => Some(Cow::Borrowed(u)),
+                None => extra.and_then(|e| e.unit.clone()).map(Cow::Owned),
+            },
+            unit_text: extra.and_then(|e| e.unit_text.clone()),
+            storage: self.storage(),
+            tariff: self.tariff(),
+            subunit: self.subunit(),
+            function: self.function,
+            label: extra.and_then(|e| e.label.clone()),
+            modifiers: extra.map(|e| e.modifiers.clone()).unwrap_or_default(),
+            record_error: extra.and_then(|e| e.record_error.clone()),
+            action: extra.and_then(|e| e.action.clone()),
+            invalid: self.invalid(),
+            dst: self.dst(),
+            address: extra.and_then(|e| e.address.clone()),
+            raw: self.raw().map(|r| r.to_raw_record()),
+        }
+    }
+
+    fn extra_mut(&mut self) -> &mut RecordExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// Replaces the value.
+    pub fn set_value(&mut self, value: Option<Value>) {
+        self.value = value;
+    }
+
+    /// The value, to change it in place.
+    pub fn value_mut(&mut self) -> Option<&mut Value> {
+        self.value.as_mut()
+    }
+
+    /// Replaces the unit.
+    pub fn set_unit(&mut self, unit: Option<Name>) {
+        match unit.map(split_name) {
+            Some((fixed, None)) => {
+                self.unit = Some(fixed);
+                if let Some(e) = &mut self.extra {
+                    e.unit = None;
+                }
+            }
+            Some((_, owned)) => {
+                self.unit = None;
+                self.extra_mut().unit = owned;
+            }
+            None => {
+                self.unit = None;
+                if let Some(e) = &mut self.extra {
+                    e.unit = None;
+                }
+            }
+        }
+    }
+
+    /// Replaces the address.
+    pub fn set_address(&mut self, address: Option<Address>) {
+        if address.is_some() || self.extra.is_some() {
+            self.extra_mut().address = address;
+        }
+    }
+
+    /// Sets the number of idle fillers (`2F`) before the record's source bytes, if it has any.
+    pub fn set_fill(&mut self, fill: u16) {
+        if self.flag(HAS_INLINE_RAW) {
+            self.raw.fill = fill;
+        } else if let Some(raw) = self.extra.as_mut().and_then(|e| e.raw.as_mut()) {
+            raw.fill = fill;
+        }
+    }
+
+    /// Drops the source bytes.
+    pub fn clear_raw(&mut self) {
+        self.flags &= !HAS_INLINE_RAW;
+        self.raw = InlineRaw::default();
+        if let Some(e) = &mut self.extra {
+            e.raw = None;
+        }
+    }
+
+    /// Edits the record through its owned fields.
+    pub fn edit(&mut self, change: impl FnOnce(&mut RecordFields)) {
+        let mut fields = self.to_fields();
+        change(&mut fields);
+        *self = Record::from(fields);
+    }
+}
+
+impl From<Record> for RecordFields {
+    fn from(r: Record) -> RecordFields {
+        r.to_fields()
+    }
+}
+
+impl PartialEq for Record {
+    /// Records are equal when every field reads the same, however each is stored.
+    fn eq(&self, other: &Record) -> bool {
+        self.quantity() == other.quantity()
+            && self.value() == other.value()
+            && self.unit() == other.unit()
+            && self.unit_text() == other.unit_text()
+            && self.storage() == other.storage()
+            && self.tariff() == other.tariff()
+            && self.subunit() == other.subunit()
+            && self.function == other.function
+            && self.label() == other.label()
+            && self.modifiers() == other.modifiers()
+            && self.record_error() == other.record_error()
+            && self.action() == other.action()
+            && self.invalid() == other.invalid()
+            && self.dst() == other.dst()
+            && self.address() == other.address()
+            && self.raw() == other.raw()
+    }
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.to_fields(), f)
     }
 }
 
 impl Serialize for Record {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("quantity", &self.quantity)?;
-        match &self.value {
+        map.serialize_entry("quantity", self.quantity())?;
+        match self.value() {
             Some(Value::Number(d)) => {
                 let v = d.to_f64();
                 if v.is_finite() {
@@ -938,47 +1459,47 @@ impl Serialize for Record {
             Some(Value::Bytes(b)) => map.serialize_entry("value", b)?,
             None => {}
         }
-        if let Some(u) = &self.unit {
+        if let Some(u) = self.unit() {
             map.serialize_entry("unit", u)?;
         }
-        if let Some(u) = &self.unit_text {
+        if let Some(u) = self.unit_text() {
             map.serialize_entry("unit_text", u)?;
         }
-        if let Some(v) = &self.storage {
-            map.serialize_entry("storage", v)?;
+        if let Some(v) = self.storage() {
+            map.serialize_entry("storage", &v)?;
         }
-        if let Some(v) = &self.tariff {
-            map.serialize_entry("tariff", v)?;
+        if let Some(v) = self.tariff() {
+            map.serialize_entry("tariff", &v)?;
         }
-        if let Some(v) = &self.subunit {
-            map.serialize_entry("subunit", v)?;
+        if let Some(v) = self.subunit() {
+            map.serialize_entry("subunit", &v)?;
         }
-        if let Some(v) = &self.function {
-            map.serialize_entry("function", v)?;
+        if let Some(v) = self.function() {
+            map.serialize_entry("function", &v)?;
         }
-        if let Some(v) = &self.label {
+        if let Some(v) = self.label() {
             map.serialize_entry("label", v)?;
         }
-        if !self.modifiers.is_empty() {
-            map.serialize_entry("modifiers", &self.modifiers)?;
+        if !self.modifiers().is_empty() {
+            map.serialize_entry("modifiers", self.modifiers())?;
         }
-        if let Some(v) = &self.record_error {
+        if let Some(v) = self.record_error() {
             map.serialize_entry("record_error", v)?;
         }
-        if let Some(v) = &self.action {
+        if let Some(v) = self.action() {
             map.serialize_entry("action", v)?;
         }
-        if self.invalid {
+        if self.invalid() {
             map.serialize_entry("invalid", &true)?;
         }
-        if self.dst {
+        if self.dst() {
             map.serialize_entry("dst", &true)?;
         }
-        if let Some(v) = &self.address {
+        if let Some(v) = self.address() {
             map.serialize_entry("address", v)?;
         }
-        if let Some(v) = &self.raw {
-            map.serialize_entry("raw", v)?;
+        if let Some(v) = self.raw() {
+            map.serialize_entry("raw", &v)?;
         }
         map.end()
     }
@@ -1045,6 +1566,12 @@ enum ValueRepr {
 
 impl<'de> Deserialize<'de> for Record {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        RecordFields::deserialize(d).map(Record::from)
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordFields {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let r = RecordRepr::deserialize(d)?;
         let value = match (r.exact, r.value) {
             (Some(exact), _) => {
@@ -1062,7 +1589,7 @@ impl<'de> Deserialize<'de> for Record {
             }),
             (None, None) => None,
         };
-        Ok(Record {
+        Ok(RecordFields {
             quantity: Cow::Owned(r.quantity),
             value,
             unit: r.unit.map(Cow::Owned),
@@ -1882,6 +2409,69 @@ impl Decoded {
             Link::Iec62056_21(link) => Some(link),
             #[allow(unreachable_patterns)]
             _ => None,
+        }
+    }
+}
+#[cfg(test)]
+mod compact_record_tests {
+    use super::*;
+
+    /// The compact record stays small enough to be moved without a call to `memcpy`.
+    #[test]
+    fn record_is_compact() {
+        assert!(core::mem::size_of::<Record>() <= 112);
+    }
+
+    /// A record keeps what it is given, however each part is stored: static and owned
+    /// names, inline and heap raw bytes, the extra part's fields; `edit` and `to_fields`
+    /// give the same fields back.
+    #[test]
+    fn fields_round_trip_through_the_compact_form() {
+        let long_raw: Vec<u8> = (0u8..40).collect();
+        let cases = [
+            RecordFields {
+                quantity: Cow::Borrowed("volume"),
+                value: Decimal::new(1_234_567, -3).map(Value::Number),
+                unit: Some(Cow::Borrowed("m3")),
+                storage: Some(3),
+                tariff: Some(1),
+                subunit: Some(0),
+                function: Some(Function::Maximum),
+                raw: Some(RawRecord::new(
+                    2,
+                    &[0x8C, 0x01],
+                    &[0x13],
+                    &[0x67, 0x45, 0x23, 0x01],
+                )),
+                ..RecordFields::default()
+            },
+            RecordFields {
+                quantity: Cow::Owned(String::from("tank_level")),
+                value: Some(Value::Text(String::from("full"))),
+                unit: Some(Cow::Owned(String::from("m3/h"))),
+                unit_text: Some(String::from("cust. ID")),
+                label: Some(Cow::Borrowed("forward_total")),
+                modifiers: vec![Cow::Borrowed("per_hour"), Cow::Owned(String::from("x"))],
+                record_error: Some(Cow::Borrowed("data_error")),
+                action: Some(Cow::Borrowed("write")),
+                invalid: true,
+                dst: true,
+                address: Some(Address::Number(40_001)),
+                raw: Some(RawRecord::from_parts(0, &long_raw, 1, 1)),
+                ..RecordFields::default()
+            },
+            RecordFields::new("other"),
+        ];
+        for fields in cases {
+            let record = Record::from(fields.clone());
+            assert_eq!(record.to_fields(), fields);
+            assert_eq!(record.quantity(), fields.quantity.as_ref());
+            assert_eq!(record.unit(), fields.unit.as_deref());
+            assert_eq!(record.raw().map(|r| r.to_raw_record()), fields.raw);
+            let mut edited = record.clone();
+            edited.edit(|f| f.storage = Some(9));
+            assert_eq!(edited.storage(), Some(9));
+            assert_eq!(edited.quantity(), record.quantity());
         }
     }
 }

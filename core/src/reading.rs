@@ -108,7 +108,7 @@ fn stem(rec: &Record) -> String {
     // A value a register profile names (Modbus: a register address and the profile's label)
     // is keyed by that label, so a meter's forward, reverse and net totals — all `volume` —
     // stay apart: `forward_total_m3`, `reverse_total_m3`, `net_total_m3`.
-    if let (Some(Address::Number(_)), Some(label)) = (&rec.address, &rec.label) {
+    if let (Some(Address::Number(_)), Some(label)) = (&rec.address(), &rec.label()) {
         let mut key = String::new();
         push_key_words(&mut key, label);
         return key;
@@ -116,20 +116,20 @@ fn stem(rec: &Record) -> String {
     let mut key = String::new();
     push_stem(
         &mut key,
-        &rec.quantity,
-        rec.storage.unwrap_or(0),
-        rec.function.unwrap_or(Function::Instantaneous),
-        rec.tariff.unwrap_or(0),
-        rec.subunit.unwrap_or(0),
+        rec.quantity(),
+        rec.storage().unwrap_or(0),
+        rec.function().unwrap_or(Function::Instantaneous),
+        rec.tariff().unwrap_or(0),
+        rec.subunit().unwrap_or(0),
     );
-    for m in &rec.modifiers {
+    for m in rec.modifiers() {
         key.push('_');
         key.push_str(m);
     }
     // A manufacturer layout's value without a storage number (e.g. a Hydrodigit's total at
     // the end of a month) is told apart by its label: `total_end_of_january_m3`.
-    if rec.storage.is_none() && crate::wmbus::vendor::is_read_from_manufacturer_data(rec) {
-        if let Some(label) = &rec.label {
+    if rec.storage().is_none() && crate::wmbus::vendor::is_read_from_manufacturer_data(rec) {
+        if let Some(label) = &rec.label() {
             key.push('_');
             push_key_words(&mut key, label);
         }
@@ -229,18 +229,16 @@ pub fn to_reading(d: &Decoded, timestamp: Option<&str>) -> Reading {
     }
     r.put("protocol".into(), text(protocol.as_str()));
     for rec in &d.records {
-        if rec.record_error.is_some() {
+        if rec.record_error().is_some() {
             continue;
         }
-        let storage = rec.storage.unwrap_or(0);
-        match &rec.value {
+        let storage = rec.storage().unwrap_or(0);
+        match &rec.value() {
             Some(Value::Number(n)) => {
-                let Some((suffix, value)) = rec
-                    .unit
-                    .as_deref()
-                    .and_then(|u| converted(&rec.quantity, u, *n))
+                let Some((suffix, value)) =
+                    rec.unit().and_then(|u| converted(rec.quantity(), u, *n))
                 else {
-                    if rec.unit.is_none() && rec.unit_text.is_none() {
+                    if rec.unit().is_none() && rec.unit_text().is_none() {
                         r.put(stem(rec), ReadingValue::Number(*n));
                     }
                     continue;
@@ -251,16 +249,16 @@ pub fn to_reading(d: &Decoded, timestamp: Option<&str>) -> Reading {
                 );
             }
             Some(Value::Time(t)) => {
-                let key = match (rec.quantity.as_ref(), storage) {
-                    ("datetime", 0) if rec.modifiers.is_empty() => "meter_datetime".to_string(),
-                    ("date" | "datetime", 1) if rec.modifiers.is_empty() => {
+                let key = match (rec.quantity(), storage) {
+                    ("datetime", 0) if rec.modifiers().is_empty() => "meter_datetime".to_string(),
+                    ("date" | "datetime", 1) if rec.modifiers().is_empty() => {
                         "target_date".to_string()
                     }
                     _ => stem(rec),
                 };
                 r.put(key, ReadingValue::Text(t.to_string()));
             }
-            Some(Value::Text(t)) if rec.quantity == "fabrication_no" => {
+            Some(Value::Text(t)) if rec.quantity() == "fabrication_no" => {
                 r.put("fabrication_no".into(), text(t));
             }
             Some(Value::Text(t)) => r.put(stem(rec), text(t)),
@@ -362,8 +360,8 @@ pub fn readings(frames: &[Decoded]) -> Columns {
                     .and_then(|m| m.medium.as_deref())
                     .map(ToString::to_string),
             );
-            quantity.push(Some(rec.quantity.to_string()));
-            match &rec.value {
+            quantity.push(Some(rec.quantity().to_string()));
+            match &rec.value() {
                 Some(Value::Number(d)) => {
                     value.push(Some(d.to_f64()).filter(|v| v.is_finite()));
                     exact.push(Some(d.to_string()));
@@ -390,19 +388,14 @@ pub fn readings(frames: &[Decoded]) -> Columns {
                     text.push(None);
                 }
             }
-            unit.push(
-                rec.unit
-                    .as_deref()
-                    .or(rec.unit_text.as_deref())
-                    .map(ToString::to_string),
-            );
-            storage.push(rec.storage);
-            tariff.push(rec.tariff.map(u64::from));
-            subunit.push(rec.subunit.map(u64::from));
-            function.push(rec.function.map(|f| f.as_str().to_string()));
-            modifiers.push((!rec.modifiers.is_empty()).then(|| rec.modifiers.join(" ")));
-            label.push(rec.label.as_ref().map(|l| l.to_string()));
-            address.push(rec.address.as_ref().map(|a| match a {
+            unit.push(rec.unit().or(rec.unit_text()).map(ToString::to_string));
+            storage.push(rec.storage());
+            tariff.push(rec.tariff().map(u64::from));
+            subunit.push(rec.subunit().map(u64::from));
+            function.push(rec.function().map(|f| f.as_str().to_string()));
+            modifiers.push((!rec.modifiers().is_empty()).then(|| rec.modifiers().join(" ")));
+            label.push(rec.label().map(|l| l.to_string()));
+            address.push(rec.address().as_ref().map(|a| match a {
                 Address::Number(n) => n.to_string(),
                 Address::Text(t) => t.to_string(),
             }));

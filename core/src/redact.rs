@@ -320,24 +320,21 @@ impl Redactor<'_> {
     /// The only place that reads or writes a record: `quantity`, `label` and `unit_text`
     /// decide, `value` is replaced for an identity; `raw` is dropped.
     fn record(&mut self, record: &mut Record) {
-        record.raw = None;
-        let identity = IDENTITY_QUANTITIES.contains(&record.quantity.as_ref())
-            || record.label.as_deref().is_some_and(is_identity_label)
-            || record
-                .unit_text
-                .as_deref()
-                .is_some_and(is_identity_unit_text);
+        record.clear_raw();
+        let identity = IDENTITY_QUANTITIES.contains(&record.quantity())
+            || record.label().is_some_and(is_identity_label)
+            || record.unit_text().is_some_and(is_identity_unit_text);
         if !identity {
             return;
         }
-        let text = match &record.value {
+        let text = match &record.value() {
             Some(Value::Number(n)) => Some(alloc::format!("{n}")),
             Some(Value::Text(t)) => Some(t.clone()),
             Some(Value::Bytes(b)) => Some(crate::hex::to_hex(b.as_slice())),
             Some(Value::Time(_)) | None => None,
         };
         if let Some(text) = text {
-            record.value = Some(Value::Text(self.pseudonym(&text)));
+            record.set_value(Some(Value::Text(self.pseudonym(&text))));
         }
     }
 
@@ -376,7 +373,7 @@ impl Redactor<'_> {
             self.scrub(warning);
         }
         for record in &mut d.records {
-            if let Some(Value::Text(t)) = &mut record.value {
+            if let Some(Value::Text(t)) = record.value_mut() {
                 self.scrub(t);
             }
         }

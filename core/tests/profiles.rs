@@ -63,9 +63,9 @@ fn example_vectors_decode_to_their_values() {
             .iter()
             .map(|r| {
                 serde_json::json!([
-                    r.label.as_deref().unwrap_or(""),
+                    r.label().unwrap_or(""),
                     r.number().unwrap().to_string(),
-                    r.unit.as_deref()
+                    r.unit()
                 ])
             })
             .collect();

@@ -104,10 +104,10 @@ pub fn read_jsonl(path: &Path) -> Vec<Json> {
 /// spell it (`Wh`, `J`, `m^3`, `m^3/h`, `W`, `°C`, `K`, `V`, `A`, `s`, `l`), or `None` when
 /// the record has no number or its unit does not convert.
 pub fn value_in(record: &Record, target: &str) -> Option<f64> {
-    let Some(Value::Number(d)) = &record.value else {
+    let Some(Value::Number(d)) = &record.value() else {
         return None;
     };
-    let unit = record.unit.as_deref()?;
+    let unit = record.unit()?;
     let (factor_num, shift): (i128, i16) = match (unit, target) {
         ("kWh", "Wh") => (1, 3),
         ("MWh", "Wh") => (1, 6),

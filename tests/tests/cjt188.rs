@@ -8,21 +8,22 @@ use meterwire::model::{
 };
 use meterwire::{
     decode, decode_stream, detect, encode, encode_json, parse_hex, to_json, Cjt188Link, Decimal,
-    Decoded, DiOrder, ErrorKind, Options, Protocol, Record, Status, StreamItem, Value,
+    Decoded, DiOrder, ErrorKind, Options, Protocol, Record, RecordFields, Status, StreamItem,
+    Value,
 };
 
 const E2: &str = "FE FE 68 10 78 56 34 12 00 01 00 81 16 90 1F 01 56 34 12 00 2C 00 00 12 00 2C \
                   00 30 08 15 03 25 20 00 00 6F 16";
 
-fn number(q: &'static str, unit: &'static str, exact: &str, storage: u64) -> Record {
-    let mut r = Record::new(q);
+fn number(q: &'static str, unit: &'static str, exact: &str, storage: u64) -> RecordFields {
+    let mut r = RecordFields::new(q);
     r.unit = Some(unit.into());
     r.value = Some(Value::Number(Decimal::parse(exact).unwrap()));
     r.storage = Some(storage);
     r
 }
 
-fn reply(meter_type: u8, di: u16, records: Vec<Record>) -> Decoded {
+fn reply(meter_type: u8, di: u16, records: Vec<RecordFields>) -> Decoded {
     let mut d = Decoded::new(
         Protocol::Cjt188,
         Link::Cjt188(Cjt188Link {
@@ -36,14 +37,14 @@ fn reply(meter_type: u8, di: u16, records: Vec<Record>) -> Decoded {
             ..Cjt188Link::default()
         }),
     );
-    d.records = records;
+    d.records = records.into_iter().map(Record::from).collect();
     d
 }
 
 /// A water meter simulator answers 901F with records it made up: the frame is E2 exactly.
 #[test]
 fn simulator_water_reply_from_records_is_the_digest_frame() {
-    let mut time = Record::new("datetime");
+    let mut time = RecordFields::new("datetime");
     time.value = Some(Value::Time(
         Timestamp::parse("2025-03-15T08:30:00").unwrap(),
     ));
@@ -63,7 +64,7 @@ fn simulator_water_reply_from_records_is_the_digest_frame() {
 /// A heat meter simulator: records without labels follow the heat layout (T = 20H).
 #[test]
 fn simulator_heat_reply_from_records() {
-    let mut time = Record::new("datetime");
+    let mut time = RecordFields::new("datetime");
     time.value = Some(Value::Time(
         Timestamp::parse("2025-01-20T10:11:12").unwrap(),
     ));
@@ -106,7 +107,7 @@ fn simulator_heat_reply_from_records() {
 fn a_changed_value_keeps_its_coding() {
     let bytes = parse_hex(E2).unwrap();
     let mut d = decode(&bytes, &Options::default()).unwrap();
-    d.records[0].value = Some(Value::Number(Decimal::parse("1300.1").unwrap()));
+    d.records[0].set_value(Some(Value::Number(Decimal::parse("1300.1").unwrap())));
     d.status = Some(meterwire::cjt188::app::status_of(&[0x05, 0x00]));
     let frame = encode(&d).unwrap();
     let back = decode(&frame, &Options::default()).unwrap();
@@ -124,15 +125,15 @@ fn a_changed_value_keeps_its_coding() {
     .unwrap();
     let mut d = decode(&gas, &Options::default()).unwrap();
     assert_eq!(encode(&d).unwrap(), gas);
-    d.records[0].value = Some(Value::Number(Decimal::parse("20000").unwrap()));
+    d.records[0].set_value(Some(Value::Number(Decimal::parse("20000").unwrap())));
     let frame = encode(&d).unwrap();
     assert_eq!(frame[16..21], [0x00, 0x00, 0x20, 0x00, 0x2A]);
     // A value finer than the code carries is refused, not rounded.
-    d.records[0].value = Some(Value::Number(Decimal::parse("20000.05").unwrap()));
+    d.records[0].set_value(Some(Value::Number(Decimal::parse("20000.05").unwrap())));
     assert_eq!(encode(&d).unwrap_err().kind(), ErrorKind::Malformed);
     // A new unit gets its ×1 code.
-    d.records[0].value = Some(Value::Number(Decimal::parse("20.5").unwrap()));
-    d.records[0].unit = Some("m3".into());
+    d.records[0].set_value(Some(Value::Number(Decimal::parse("20.5").unwrap())));
+    d.records[0].set_unit(Some("m3".into()));
     let frame = encode(&d).unwrap();
     assert_eq!(frame[16..21], [0x50, 0x20, 0x00, 0x00, 0x2C]);
 }

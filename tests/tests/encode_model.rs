@@ -4,10 +4,12 @@
 use meterwire::model::{
     Code8, Link, LinkFunction, MbusFrameKind, MbusLink, Meter, ShortText, Timestamp,
 };
-use meterwire::{decode, encode, Decimal, Decoded, Function, Options, Protocol, Record, Value};
+use meterwire::{
+    decode, encode, Decimal, Decoded, Function, Options, Protocol, Record, RecordFields, Value,
+};
 use proptest::prelude::*;
 
-fn rsp_ud(records: Vec<Record>) -> Decoded {
+fn rsp_ud(records: Vec<impl Into<Record>>) -> Decoded {
     let mut d = Decoded::new(
         Protocol::Mbus,
         Link::Mbus(MbusLink {
@@ -27,12 +29,12 @@ fn rsp_ud(records: Vec<Record>) -> Decoded {
         status: Some(0),
         ..Meter::default()
     });
-    d.records = records;
+    d.records = records.into_iter().map(Into::into).collect();
     d
 }
 
-fn number(q: &'static str, unit: &'static str, m: i128, e: i16, storage: u64) -> Record {
-    let mut r = Record::new(q);
+fn number(q: &'static str, unit: &'static str, m: i128, e: i16, storage: u64) -> RecordFields {
+    let mut r = RecordFields::new(q);
     r.unit = Some(unit.into());
     r.value = Some(Value::Number(Decimal::new(m, e).unwrap()));
     r.storage = Some(storage);
@@ -41,7 +43,7 @@ fn number(q: &'static str, unit: &'static str, m: i128, e: i16, storage: u64) ->
 
 #[test]
 fn simulator_frame_from_records_without_raw() {
-    let mut date = Record::new("datetime");
+    let mut date = RecordFields::new("datetime");
     date.value = Some(Value::Time(Timestamp {
         year: Some(2026),
         month: 11,
@@ -62,15 +64,15 @@ fn simulator_frame_from_records_without_raw() {
     let values: Vec<String> = back
         .records
         .iter()
-        .map(|r| match &r.value {
+        .map(|r| match &r.value() {
             Some(Value::Number(d)) => format!(
                 "{} {} {} s{}",
-                r.quantity,
+                r.quantity(),
                 d,
-                r.unit.as_deref().unwrap_or(""),
-                r.storage.unwrap()
+                r.unit().unwrap_or(""),
+                r.storage().unwrap()
             ),
-            Some(Value::Time(t)) => format!("{} {t}", r.quantity),
+            Some(Value::Time(t)) => format!("{} {t}", r.quantity()),
             other => format!("{other:?}"),
         })
         .collect();
@@ -97,11 +99,11 @@ fn a_changed_value_keeps_its_coding() {
     )
     .unwrap();
     let mut d = decode(&frame, &Options::default()).unwrap();
-    d.records[0].value = Some(Value::Number(Decimal::new(99_999_999, -3).unwrap()));
+    d.records[0].set_value(Some(Value::Number(Decimal::new(99_999_999, -3).unwrap())));
     let out = encode(&d).unwrap();
     assert_eq!(&out[19..25], &[0x0C, 0x13, 0x99, 0x99, 0x99, 0x99]);
     // More decimals than the VIF carries is an error, not a silent rounding.
-    d.records[0].value = Some(Value::Number(Decimal::new(12_345_678, -4).unwrap()));
+    d.records[0].set_value(Some(Value::Number(Decimal::new(12_345_678, -4).unwrap())));
     assert!(encode(&d).is_err());
 }
 
@@ -146,7 +148,7 @@ fn record() -> impl Strategy<Value = Record> {
                         Function::Error,
                     ][usize::from(function)],
                 );
-                r
+                Record::from(r)
             },
         )
 }
@@ -162,12 +164,12 @@ proptest! {
         let back = decode(&frame, &Options::default()).unwrap();
         prop_assert_eq!(back.records.len(), records.len());
         for (want, got) in records.iter().zip(&back.records) {
-            prop_assert_eq!(&want.quantity, &got.quantity);
-            prop_assert_eq!(&want.unit, &got.unit);
-            prop_assert_eq!(want.storage, got.storage);
-            prop_assert_eq!(want.tariff, got.tariff);
-            prop_assert_eq!(want.subunit, got.subunit);
-            prop_assert_eq!(want.function, got.function);
+            prop_assert_eq!(&want.quantity(), &got.quantity());
+            prop_assert_eq!(&want.unit(), &got.unit());
+            prop_assert_eq!(want.storage(), got.storage());
+            prop_assert_eq!(want.tariff(), got.tariff());
+            prop_assert_eq!(want.subunit(), got.subunit());
+            prop_assert_eq!(want.function(), got.function());
             let (a, b) = (want.number().unwrap(), got.number().unwrap());
             prop_assert_eq!(a.to_string().parse::<f64>().unwrap(), b.to_string().parse::<f64>().unwrap(), "{} vs {}", a, b);
             prop_assert!(a.checked_add(Decimal::new(-b.mantissa(), b.exponent()).unwrap()).unwrap().mantissa() == 0);

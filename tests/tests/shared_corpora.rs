@@ -34,7 +34,7 @@ fn libmbus_unit(unit: &str) -> Option<&'static str> {
 }
 
 fn is_real32(r: &meterwire::Record) -> bool {
-    r.raw
+    r.raw()
         .as_ref()
         .and_then(|raw| raw.dif().first())
         .is_some_and(|dif| dif & 0x0F == 5)
@@ -47,16 +47,16 @@ fn close_real32(a: f64, b: f64) -> bool {
 
 /// Why the record at the same index legitimately differs from libmbus' reading.
 fn explain_difference(r: &meterwire::Record) -> Option<&'static str> {
-    if r.invalid {
+    if r.invalid() {
         return Some("data has non-BCD nibbles: invalid per EN 13757-3 Annex A (libmbus adds the nibbles arithmetically)");
     }
-    if r.modifiers
+    if r.modifiers()
         .iter()
         .any(|m| m.ends_with("_duration") || m.ends_with("_count"))
     {
         return Some("a combinable VIFE (duration / number of limit exceeds, §5) changes the quantity; libmbus ignores it");
     }
-    if matches!(r.value, Some(meterwire::Value::Time(_))) && !r.modifiers.is_empty() {
+    if matches!(r.value(), Some(meterwire::Value::Time(_))) && !r.modifiers().is_empty() {
         return Some("a combinable VIFE (date of limit exceed / start date, §5) makes the data a date; libmbus ignores it");
     }
     None
@@ -106,7 +106,7 @@ fn libmbus_ok_frames_decode_and_values_match() {
             };
             values += 1;
             let agrees = |r: &meterwire::Record| {
-                r.storage == storage.or(Some(0))
+                r.storage() == storage.or(Some(0))
                     && value_in(r, unit).is_some_and(|v| {
                         close(v, value) || (is_real32(r) && close_real32(v, value))
                     })
@@ -225,7 +225,7 @@ fn pymeterbus_and_jmbus_wired_frames() {
             values += 1;
             let storage = rec["storage_number"].as_u64();
             if decoded.records.iter().any(|r| {
-                r.storage == storage
+                r.storage() == storage
                     && value_in(r, unit).is_some_and(|v| close(v, value) || close_real32(v, value))
             }) {
                 matched += 1;
@@ -332,8 +332,8 @@ fn malformed_frames_get_the_prescribed_kind_and_offset() {
 /// record's unit converts to it.
 fn wmbus_value_in(r: &meterwire::Record, suffix: &str) -> Option<f64> {
     let v = r.number()?.to_f64();
-    let unit = r.unit.as_deref();
-    let q = r.quantity.as_ref();
+    let unit = r.unit();
+    let q = r.quantity();
     Some(match (suffix, unit) {
         ("m3", Some("m3")) => v,
         ("m3", Some("L")) => v / 1000.0,
@@ -496,7 +496,7 @@ fn wmbusmeters_wireless_telegrams() {
                 } else if decoded
                     .records
                     .iter()
-                    .any(|r| r.quantity == "manufacturer_specific")
+                    .any(|r| r.quantity() == "manufacturer_specific")
                 {
                     "value inside a manufacturer-specific record (VIF 7F/FF, needs the driver)"
                 } else if decoded.manufacturer_data.is_some() {
@@ -566,17 +566,14 @@ fn wmbusmeters_apator_na1_fields() {
         let find = |q: &str, storage: u64, label: &str| record_of(&d, name, q, storage, label);
         let number = |q: &str, storage: u64| find(q, storage, "").number().unwrap().to_f64();
         let minute = |storage: u64| {
-            let t = match &find("datetime", storage, "").value {
+            let t = match &find("datetime", storage, "").value() {
                 Some(meterwire::Value::Time(t)) => t.to_string(),
                 other => panic!("{name}: {other:?}"),
             };
             t[..16].replace('T', " ")
         };
         let flags = |storage: u64, label: &str| {
-            let l = find("error_flags", storage, label)
-                .label
-                .as_deref()
-                .unwrap();
+            let l = find("error_flags", storage, label).label().unwrap();
             l[l.find(": ").unwrap() + 2..].to_uppercase()
         };
         assert_eq!(
@@ -658,7 +655,7 @@ fn m_bus_parser_wireless_records_all_match() {
                     (None, _) => true,
                     _ => false,
                 };
-                value_ok && (storage.is_none() || r.storage == storage)
+                value_ok && (storage.is_none() || r.storage() == storage)
             });
             if hit {
                 matched += 1;
@@ -842,9 +839,9 @@ fn record_of<'a>(
     d.records
         .iter()
         .find(|r| {
-            r.quantity == quantity
-                && r.storage == Some(storage)
-                && r.label.as_deref().unwrap_or("").starts_with(label)
+            r.quantity() == quantity
+                && r.storage() == Some(storage)
+                && r.label().unwrap_or("").starts_with(label)
         })
         .unwrap_or_else(|| panic!("{name}: no {quantity} storage {storage}"))
 }
@@ -913,9 +910,9 @@ fn wmbusmeters_diehl_published_keys() {
         for (quantity, unit, field) in fields {
             let want = j[field].as_f64().unwrap();
             let found = d.records.iter().any(|r| {
-                r.quantity == *quantity
-                    && r.unit.as_deref() == Some(*unit)
-                    && r.storage == Some(0)
+                r.quantity() == *quantity
+                    && r.unit() == Some(*unit)
+                    && r.storage() == Some(0)
                     && r.number().map(|n| n.to_f64()) == Some(want)
             });
             assert!(found, "{name}: no {quantity} of {want} {unit}");
@@ -959,7 +956,7 @@ fn wmbusmeters_diehl_prios_fields() {
             let ours = find(q, storage).number().unwrap().to_f64();
             assert_eq!(ours, j[field].as_f64().unwrap(), "{name}: {field}");
         }
-        let date = match &find("date", 1).value {
+        let date = match &find("date", 1).value() {
             Some(meterwire::Value::Time(t)) => t.to_string(),
             other => panic!("{name}: {other:?}"),
         };
@@ -970,7 +967,7 @@ fn wmbusmeters_diehl_prios_fields() {
         );
 
         for (storage, field) in [(0, "current_alarms"), (1, "previous_alarms")] {
-            let label = find("error_flags", storage).label.as_deref().unwrap();
+            let label = find("error_flags", storage).label().unwrap();
             let ours = label[label.find(": ").unwrap() + 2..].replace(' ', ",");
             assert_eq!(ours, j[field].as_str().unwrap(), "{name}: {field}");
         }

@@ -42,25 +42,25 @@ fn all_frames() -> Vec<(String, String)> {
 
 /// Checks the view's records against the model's: same bytes, same numbers.
 fn same_records(what: &str, views: Vec<RecordView<'_>>, d: &Decoded) -> usize {
-    let owned: Vec<_> = d.records.iter().filter(|r| r.raw.is_some()).collect();
+    let owned: Vec<_> = d.records.iter().filter(|r| r.raw().is_some()).collect();
     assert_eq!(views.len(), owned.len(), "{what}: record count");
     let mut numbers = 0;
     for (v, r) in views.iter().zip(&owned) {
-        let raw = r.raw.as_ref().unwrap();
+        let raw = r.raw().unwrap();
         assert_eq!(v.fill(), raw.fill, "{what}: fill");
         assert_eq!(v.dib(), raw.dif(), "{what}: DIB");
         assert_eq!(v.vib(), raw.vif(), "{what}: VIB");
         assert!(raw.data().ends_with(v.data()), "{what}: data");
-        assert_eq!(v.storage(), r.storage.unwrap(), "{what}: storage");
-        assert_eq!(v.tariff(), r.tariff.unwrap(), "{what}: tariff");
-        assert_eq!(v.subunit(), r.subunit.unwrap(), "{what}: subunit");
-        assert_eq!(Some(v.function()), r.function, "{what}: function");
+        assert_eq!(v.storage(), r.storage().unwrap(), "{what}: storage");
+        assert_eq!(v.tariff(), r.tariff().unwrap(), "{what}: tariff");
+        assert_eq!(v.subunit(), r.subunit().unwrap(), "{what}: subunit");
+        assert_eq!(Some(v.function()), r.function(), "{what}: function");
         if let Some(n) = v.number() {
-            match &r.value {
+            match &r.value() {
                 Some(Value::Number(m)) => {
-                    assert_eq!(n, *m, "{what}: number of {:?}", r.quantity);
-                    assert_eq!(v.quantity(), r.quantity, "{what}: quantity");
-                    assert_eq!(v.unit(), r.unit.as_deref(), "{what}: unit");
+                    assert_eq!(n, *m, "{what}: number of {:?}", r.quantity());
+                    assert_eq!(v.quantity(), r.quantity(), "{what}: quantity");
+                    assert_eq!(v.unit(), r.unit(), "{what}: unit");
                     numbers += 1;
                 }
                 other => panic!("{what}: the view reads {n}, the model {other:?}"),

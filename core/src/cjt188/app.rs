@@ -15,7 +15,7 @@ use crate::decimal::Decimal;
 use crate::error::Result;
 use crate::model::{
     Address, Bytes, Cjt188Direction, Cjt188Function, Cjt188Link, Code16, Code8, Decoded, DiOrder,
-    Meter, RawRecord, Record, Status, StatusFlag, StatusFlags, Timestamp, Value,
+    Meter, RawRecord, RecordFields, Status, StatusFlag, StatusFlags, Timestamp, Value,
 };
 use crate::reader::Reader;
 
@@ -671,8 +671,8 @@ pub fn record_of(
     di: u16,
     offset: usize,
     warnings: &mut Vec<String>,
-) -> Record {
-    let mut rec = Record::new(fld.quantity);
+) -> RecordFields {
+    let mut rec = RecordFields::new(fld.quantity);
     rec.label = Some(Cow::Borrowed(fld.label));
     rec.storage = fld.storage.number(di);
     rec.tariff = fld.tariff;
@@ -768,8 +768,8 @@ pub fn record_of(
 
 /// A record for a payload meterwire has no layout for (private DIs, 2018 additions with
 /// unknown payloads): quantity `other`, the DI as address, the bytes in `raw`.
-pub fn raw_record(di: u16, bytes: &[u8]) -> Record {
-    let mut rec = Record::new("other");
+pub fn raw_record(di: u16, bytes: &[u8]) -> RecordFields {
+    let mut rec = RecordFields::new("other");
     rec.address = Some(Address::Text(Cow::Owned(di_text(di))));
     rec.raw = Some(RawRecord::new(0, &[], &[], bytes));
     rec
@@ -816,7 +816,7 @@ fn decode_layout(fields: Layout, di: u16, r: &mut Reader<'_>, out: &mut Decoded)
         let at = r.position();
         let bytes = r.take(n, fld.label)?;
         let rec = record_of(fld, bytes, di, at, &mut out.warnings);
-        out.records.push(rec);
+        out.records.push(rec.into());
     }
     Ok(())
 }
@@ -899,7 +899,7 @@ pub fn decode(
                     None => {
                         if !r.is_empty() {
                             let rest = r.take_rest();
-                            out.records.push(raw_record(di, rest));
+                            out.records.push(raw_record(di, rest).into());
                         }
                     }
                 }

@@ -153,7 +153,7 @@ fn data_with(
 fn metering_hint(d: &Decoded) -> Option<usize> {
     let in_layout = |layout: Layout, label: &str| layout.iter().any(|f| f.label == label);
     d.records.iter().find_map(|r| {
-        let label = r.label.as_deref()?;
+        let label = r.label()?;
         match (
             in_layout(app::WATER_METERING, label),
             in_layout(app::HEAT_METERING, label),
@@ -198,7 +198,7 @@ fn emit_layout(
             continue;
         }
         let Some(rec) = records.next() else { break };
-        if rec.label.as_deref().is_some_and(|l| l != fld.label) {
+        if rec.label().is_some_and(|l| l != fld.label) {
             return Err(model_error(
                 "records do not follow the DI's layout (a record's label names another field)",
             ));
@@ -215,7 +215,7 @@ fn emit_layout(
 
 /// A record of a payload without layout: its raw bytes.
 fn emit_raw(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
-    match (&rec.raw, &rec.value) {
+    match (&rec.raw(), &rec.value()) {
         (Some(raw), _) => out.extend_from_slice(raw.data()),
         (None, Some(Value::Bytes(b))) => out.extend_from_slice(b.as_slice()),
         _ => return Err(model_error("a record of a private DI needs raw.data")),
@@ -227,13 +227,13 @@ fn emit_raw(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
 /// record's value in the field's coding.
 fn emit_field(fld: &Field, rec: &Record, di: u16, out: &mut Vec<u8>) -> Result<()> {
     let n = fld.kind.wire_len();
-    let raw = rec.raw.as_ref().map(|r| r.data()).filter(|b| b.len() == n);
+    let raw = rec.raw().map(|r| r.data()).filter(|b| b.len() == n);
     if let Some(raw) = raw {
         let mut warnings = Vec::new();
         let original = app::record_of(fld, raw, di, 0, &mut warnings);
-        if original.value == rec.value
-            && original.unit == rec.unit
-            && original.invalid == rec.invalid
+        if original.value.as_ref() == rec.value()
+            && original.unit.as_deref() == rec.unit()
+            && original.invalid == rec.invalid()
         {
             out.extend_from_slice(raw);
             return Ok(());
@@ -258,7 +258,7 @@ fn emit_field(fld: &Field, rec: &Record, di: u16, out: &mut Vec<u8>) -> Result<(
             decimals,
             unit,
         } => {
-            if rec.unit.is_some() && rec.unit.as_deref() != unit {
+            if rec.unit().is_some() && rec.unit() != unit {
                 return Err(model_error(
                     "the record's unit is not the field's fixed unit (C for temperatures, h for operating time)",
                 ));
@@ -274,13 +274,13 @@ fn emit_field(fld: &Field, rec: &Record, di: u16, out: &mut Vec<u8>) -> Result<(
                 .ok_or(model_error("the value must be a whole number 0-255"))?;
             out.push(v);
         }
-        Kind::DateTime => match &rec.value {
+        Kind::DateTime => match &rec.value() {
             Some(Value::Time(ts)) => out.extend(time_bytes(ts)?),
             None => out.extend(raw.map_or_else(|| alloc::vec![0xFF; 7], <[u8]>::to_vec)),
             _ => return Err(model_error("a date-time field needs a date-time value")),
         },
         Kind::Address => {
-            let text = match &rec.value {
+            let text = match &rec.value() {
                 Some(Value::Text(t)) => t.as_str(),
                 _ => return Err(model_error("an address field needs 14 hex digits")),
             };
@@ -289,7 +289,7 @@ fn emit_field(fld: &Field, rec: &Record, di: u16, out: &mut Vec<u8>) -> Result<(
             out.extend_from_slice(&a);
         }
         Kind::Valve => {
-            let code = match &rec.value {
+            let code = match &rec.value() {
                 Some(Value::Text(t)) => app::valve_code(t),
                 Some(Value::Number(d)) => d.to_i128().and_then(|v| u8::try_from(v).ok()),
                 Some(Value::Bytes(b)) if b.len() == 1 => b.as_slice().first().copied(),
@@ -300,7 +300,7 @@ fn emit_field(fld: &Field, rec: &Record, di: u16, out: &mut Vec<u8>) -> Result<(
             ))?;
             out.push(code);
         }
-        Kind::Raw { .. } => match (raw, &rec.value) {
+        Kind::Raw { .. } => match (raw, &rec.value()) {
             (Some(raw), _) => out.extend_from_slice(raw),
             (None, Some(Value::Bytes(b))) if b.len() == n => out.extend_from_slice(b.as_slice()),
             _ => return Err(model_error("a raw field needs raw.data of its length")),
@@ -313,7 +313,7 @@ fn emit_field(fld: &Field, rec: &Record, di: u16, out: &mut Vec<u8>) -> Result<(
 /// The unit code for a measured record: its original code while the unit is unchanged (this
 /// keeps ×10 / ×100 codes and codes outside the table), else the unit's ×1 code.
 fn unit_code_for(rec: &Record, original: Option<u8>) -> Result<u8> {
-    match (rec.unit.as_deref(), original) {
+    match (rec.unit(), original) {
         (Some(unit), Some(code)) if app::unit_of(code).map(|u| u.unit) == Some(unit) => Ok(code),
         (Some(unit), _) => {
             app::unit_code(unit).ok_or(model_error("the unit has no CJ/T 188 unit code"))
@@ -326,7 +326,7 @@ fn unit_code_for(rec: &Record, original: Option<u8>) -> Result<u8> {
 /// The BCD bytes (LSB first) of a record's number at `10^exponent` resolution; a record
 /// without value keeps its original bytes, or gets `FF` filler.
 fn number_bytes(rec: &Record, raw: Option<&[u8]>, n: usize, exponent: i16) -> Result<Vec<u8>> {
-    match &rec.value {
+    match &rec.value() {
         Some(Value::Number(d)) => {
             let m = exponent
                 .checked_neg()

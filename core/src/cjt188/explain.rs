@@ -15,19 +15,19 @@ use crate::explain::{status_label, Spans};
 use crate::model::{Cjt188Direction, Decoded, Record, Span, Value};
 
 fn value_text(rec: &Record) -> String {
-    let mut text = match &rec.value {
+    let mut text = match &rec.value() {
         Some(Value::Number(d)) => d.to_string(),
         Some(Value::Time(t)) => t.to_string(),
         Some(Value::Text(t)) => t.clone(),
         Some(Value::Bytes(b)) => crate::hex::to_hex_spaced(b.as_slice()),
-        None if rec.invalid => "not BCD: no value".to_string(),
+        None if rec.invalid() => "not BCD: no value".to_string(),
         None => "not interpreted".to_string(),
     };
-    if let Some(unit) = rec.unit.as_deref() {
+    if let Some(unit) = rec.unit() {
         text.push(' ');
         text.push_str(unit);
     }
-    if let Some(label) = rec.label.as_deref() {
+    if let Some(label) = rec.label() {
         text = format!("{label}: {text}");
     }
     text
@@ -143,7 +143,7 @@ pub fn spans(bytes: &[u8], d: &Decoded) -> Vec<Span> {
             }
             None => {
                 for (i, rec) in records {
-                    let n = rec.raw.as_ref().map_or(0, |r| r.data().len());
+                    let n = rec.raw().map_or(0, |r| r.data().len());
                     s.add(
                         n,
                         format!("records[{i}].raw"),

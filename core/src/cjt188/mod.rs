@@ -18,7 +18,7 @@
 //! let d = decode(&frame, &Options::default())?;
 //! assert_eq!(d.meter.as_ref().unwrap().id.as_str(), "00010012345678");
 //! assert_eq!(d.records[0].number().unwrap().to_string(), "1234.56");
-//! assert_eq!(d.records[1].storage, Some(1)); // settlement-date total
+//! assert_eq!(d.records[1].storage(), Some(1)); // settlement-date total
 //! # Ok::<(), meterwire::Error>(())
 //! ```
 //!

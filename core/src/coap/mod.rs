@@ -825,7 +825,7 @@ mod tests {
         assert_eq!(d.coap_link().unwrap().uri_path.as_deref(), Some("/3424/0"));
         let r = &d.records[0];
         assert_eq!(
-            (r.quantity.as_ref(), r.label.as_deref(), r.unit.as_deref()),
+            (r.quantity(), r.label(), r.unit()),
             ("volume", Some("cumulated_water_volume"), Some("m3"))
         );
         assert_eq!(r.number().unwrap().to_string(), "1234.5");
@@ -840,10 +840,7 @@ mod tests {
             Some("senml_json")
         );
         assert_eq!(d.records[0].number().unwrap().to_string(), "1234.5");
-        assert_eq!(
-            d.records[0].label.as_deref(),
-            Some("cumulated_water_volume")
-        );
+        assert_eq!(d.records[0].label(), Some("cumulated_water_volume"));
         assert_eq!(crate::encode(&d).unwrap(), bytes);
         // Not TLV: a warning, the bytes kept.
         let bytes = parse_hex("42 02 00 08 01 02 C2 2D 16 FF C4 01").unwrap();

@@ -16,7 +16,7 @@ use core::ops::Range;
 
 use super::link::{CR, END_MARK, LF};
 use crate::decimal::Decimal;
-use crate::model::{Address, Name, RawRecord, Record, Timestamp, Value};
+use crate::model::{Address, Name, RawRecord, Record, RecordFields, Timestamp, Value};
 
 /// One piece of a data block (offsets of the input).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -410,7 +410,7 @@ fn six_digits(text: &str, date: bool) -> Option<Timestamp> {
 /// piece or inherited from the data set's first piece), `content` the text between the
 /// parentheses; `unit_before` is the unit of a preceding unit-only group of the same data set
 /// (DSMR 2.2 gas: `…(m3)` then `(value)` on the next line).
-pub fn record(address: Option<&str>, content: &str, unit_before: Option<&str>) -> Record {
+pub fn record(address: Option<&str>, content: &str, unit_before: Option<&str>) -> RecordFields {
     let obis = address.and_then(Obis::parse);
     let knowledge = known(obis);
     let (value_text, unit_wire) = match content.split_once('*') {
@@ -418,7 +418,7 @@ pub fn record(address: Option<&str>, content: &str, unit_before: Option<&str>) -
         None => (content, None),
     };
     let unit_wire = unit_wire.or(unit_before.filter(|_| !value_text.is_empty()));
-    let mut rec = Record::new("other");
+    let mut rec = RecordFields::new("other");
     rec.address = address.map(|a| Address::Text(Cow::Owned(a.to_string())));
     rec.label = knowledge.label.map(Cow::Borrowed);
     rec.tariff = knowledge.tariff;
@@ -519,14 +519,14 @@ pub fn records(text: &[u8], block: &Block, out: &mut Vec<Record>, warnings: &mut
                     "text that is no data set kept as a record: {}",
                     line.chars().take(40).collect::<String>()
                 ));
-                let mut rec = Record::new("other");
+                let mut rec = RecordFields::new("other");
                 rec.value = (!line.is_empty()).then(|| Value::Text(line.to_string()));
                 current = None;
                 rec
             }
         };
         rec.raw = Some(RawRecord::new(0, &[], &[], raw));
-        out.push(rec);
+        out.push(rec.into());
     }
 }
 
@@ -614,7 +614,10 @@ mod tests {
     fn records_carry_exact_values_and_units() {
         let r = record(Some("8.0"), "001234.567*m3", None);
         assert_eq!(r.quantity, "volume");
-        assert_eq!(r.number().unwrap().to_string(), "1234.567");
+        assert_eq!(
+            Record::from(r.clone()).number().unwrap().to_string(),
+            "1234.567"
+        );
         assert_eq!(r.unit.as_deref(), Some("m3"));
         let r = record(Some("1-0:1.8.2"), "000456.789*kWh", None);
         assert_eq!((r.quantity.as_ref(), r.tariff), ("energy", Some(2)));

@@ -172,7 +172,7 @@ fn ident_line(link: &Iec62056Link, out: &mut Vec<u8>) -> Result<()> {
 }
 
 fn address_text(rec: &Record) -> Option<&str> {
-    match &rec.address {
+    match &rec.address() {
         Some(Address::Text(a)) => Some(a.as_ref()),
         _ => None,
     }
@@ -207,23 +207,23 @@ fn read_piece(raw: &[u8]) -> Option<RawPiece<'_>> {
 
 /// Whether two values say the same: equal, or a text and a time that print alike (a text
 /// value shaped like a time reads back from JSON as a time).
-fn same_value(a: &Option<Value>, b: &Option<Value>) -> bool {
+fn same_value(a: Option<&Value>, b: Option<&Value>) -> bool {
     match (a, b) {
         (Some(Value::Text(t)), Some(Value::Time(ts)))
-        | (Some(Value::Time(ts)), Some(Value::Text(t))) => ts.to_string() == *t,
+        | (Some(Value::Time(ts)), Some(Value::Text(t))) => ts.to_string() == **t,
         _ => a == b,
     }
 }
 
 /// The record's `raw.data`, when it still says what the record says.
 fn usable_raw(rec: &Record) -> Option<&[u8]> {
-    let raw = rec.raw.as_ref()?.data();
+    let raw = rec.raw()?.data();
     let piece = read_piece(raw)?;
     let Some(group) = piece.group else {
         // Text that is no data set: its line is the value.
         let line = (!piece.line.is_empty()).then(|| Value::Text(piece.line.to_string()));
-        let plain = rec.address.is_none() && rec.unit.is_none() && rec.unit_text.is_none();
-        return (plain && same_value(&line, &rec.value)).then_some(raw);
+        let plain = rec.address().is_none() && rec.unit().is_none() && rec.unit_text().is_none();
+        return (plain && same_value(line.as_ref(), rec.value())).then_some(raw);
     };
     let own = address_text(rec);
     if piece.address.is_some() && piece.address != own {
@@ -234,18 +234,18 @@ fn usable_raw(rec: &Record) -> Option<&[u8]> {
 
 /// Whether reading `group` again (as the decoder did) gives the record's value and unit.
 fn again_matches(rec: &Record, own: Option<&str>, group: &str) -> bool {
-    let unit_before = rec.unit_text.as_deref().or(rec.unit.as_deref());
+    let unit_before = rec.unit_text().or(rec.unit());
     let again = app::record(own, group, unit_before.filter(|_| !group.contains('*')));
-    same_value(&again.value, &rec.value)
-        && again.unit == rec.unit
-        && again.unit_text == rec.unit_text
-        && again.dst == rec.dst
+    same_value(again.value.as_ref(), rec.value())
+        && again.unit.as_deref() == rec.unit()
+        && again.unit_text.as_deref() == rec.unit_text()
+        && again.dst == rec.dst()
 }
 
 /// The value text of a record written without its source bytes.
 fn value_text(rec: &Record) -> String {
     let mut text = String::new();
-    match &rec.value {
+    match &rec.value() {
         Some(Value::Number(d)) => {
             let _ = write!(text, "{d}");
         }
@@ -260,7 +260,7 @@ fn value_text(rec: &Record) -> String {
                         t.day,
                         t.minute.unwrap_or(0),
                         t.second.unwrap_or(0),
-                        if rec.dst { 'S' } else { 'W' }
+                        if rec.dst() { 'S' } else { 'W' }
                     );
                 }
                 (Some(yy), None) => {
@@ -324,7 +324,7 @@ fn write_block(records: &[Record], out: &mut Vec<u8>, block: Block) {
             }
             out.push(b'(');
             out.extend_from_slice(value_text(rec).as_bytes());
-            if let Some(unit) = rec.unit_text.as_deref().or(rec.unit.as_deref()) {
+            if let Some(unit) = rec.unit_text().or(rec.unit()) {
                 out.push(b'*');
                 out.extend_from_slice(app::wire_unit(unit).as_bytes());
             }
@@ -333,7 +333,7 @@ fn write_block(records: &[Record], out: &mut Vec<u8>, block: Block) {
                 address.is_some()
                     && address_text(next) == address
                     && next
-                        .raw
+                        .raw()
                         .as_ref()
                         .is_none_or(|r| r.data().first() == Some(&b'('))
             });

@@ -11,7 +11,7 @@ use crate::explain::Spans;
 use crate::model::{Decoded, Record, Span, Value};
 
 fn record_label(rec: &Record) -> String {
-    let value = match &rec.value {
+    let value = match &rec.value() {
         Some(Value::Number(d)) => d.to_string(),
         Some(Value::Time(t)) => t.to_string(),
         Some(Value::Text(t)) => format!("\"{t}\""),
@@ -19,16 +19,15 @@ fn record_label(rec: &Record) -> String {
         None => "no value".to_string(),
     };
     let unit = rec
-        .unit
-        .as_deref()
-        .or(rec.unit_text.as_deref())
+        .unit()
+        .or(rec.unit_text())
         .map(|u| format!(" {u}"))
         .unwrap_or_default();
-    let address = match &rec.address {
+    let address = match &rec.address() {
         Some(crate::model::Address::Text(a)) => format!("data set {a}: "),
         _ => String::new(),
     };
-    format!("{address}{} {value}{unit}", rec.quantity)
+    format!("{address}{} {value}{unit}", rec.quantity())
 }
 
 fn ident_spans(s: &mut Spans, m: &Message<'_>, ident: &IdentParts) {
@@ -60,7 +59,7 @@ fn ident_spans(s: &mut Spans, m: &Message<'_>, ident: &IdentParts) {
 
 fn record_spans(s: &mut Spans, records: &[Record]) {
     for (i, rec) in records.iter().enumerate() {
-        let n = rec.raw.as_ref().map_or(0, |r| r.data().len());
+        let n = rec.raw().map_or(0, |r| r.data().len());
         s.add(n, format!("records[{i}].raw"), record_label(rec));
     }
 }

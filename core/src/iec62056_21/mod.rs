@@ -16,7 +16,7 @@
 //! let link = d.iec62056_21_link().unwrap();
 //! assert_eq!(link.message.as_str(), "data");
 //! assert_eq!(d.records[1].number().unwrap().to_string(), "1234.567");
-//! assert_eq!(d.records[1].unit.as_deref(), Some("m3"));
+//! assert_eq!(d.records[1].unit(), Some("m3"));
 //! assert_eq!(meterwire::encode(&d)?, frame);
 //! # Ok::<(), meterwire::Error>(())
 //! ```
@@ -330,12 +330,12 @@ fn hex_ascii(text: &str) -> Option<String> {
 fn meter_of(link: &Iec62056Link, records: &[crate::Record]) -> Option<Meter> {
     let text_of = |label: &str, main_channel: bool| {
         records.iter().find_map(|r| {
-            let address = match &r.address {
+            let address = match &r.address() {
                 Some(crate::model::Address::Text(a)) => a.as_ref(),
                 _ => return None,
             };
             let on_main = !address.contains(':') || address.starts_with("0-0:");
-            match (&r.value, r.label.as_deref()) {
+            match (&r.value(), r.label()) {
                 (Some(Value::Text(t)), Some(l)) if l == label && (on_main || !main_channel) => {
                     Some(t.clone())
                 }

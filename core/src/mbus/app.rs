@@ -12,8 +12,8 @@ use super::tables;
 use crate::decimal::Decimal;
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
 use crate::model::{
-    ApplicationError, Bytes, Code16, Code8, Decoded, Function, Link, Meter, Record, ShortText,
-    StatusFlag, Tpl, Value,
+    ApplicationError, Bytes, Code16, Code8, Decoded, Function, Link, Meter, RecordFields,
+    ShortText, StatusFlag, Tpl, Value,
 };
 use crate::reader::Reader;
 
@@ -243,10 +243,10 @@ pub fn decode(ci: u8, user_data: &[u8], base: usize, c: u8, out: &mut Decoded) -
         }
         0xB8..=0xBF => {
             let baud = 300i128.wrapping_shl(u32::from(ci.wrapping_sub(0xB8)));
-            let mut rec = Record::new("baud_rate");
+            let mut rec = RecordFields::new("baud_rate");
             rec.value = Some(Value::Number(Decimal::from_int(baud)));
             rec.unit = Some(Cow::Borrowed("Bd"));
-            out.records.push(rec);
+            out.records.push(rec.into());
             if !user_data.is_empty() {
                 out.application_data = Some(Bytes::new(user_data));
             }
@@ -353,7 +353,7 @@ fn decode_fixed(data: &[u8], base: usize, msb_first: bool, out: &mut Decoded) ->
         } else {
             bcd(&ordered)
         };
-        let mut rec = Record::new(unit.map_or("other", |u| u.quantity));
+        let mut rec = RecordFields::new(unit.map_or("other", |u| u.quantity));
         rec.storage = Some(u64::from(stored || historic));
         rec.function = Some(Function::Instantaneous);
         if historic {
@@ -374,7 +374,7 @@ fn decode_fixed(data: &[u8], base: usize, msb_first: bool, out: &mut Decoded) ->
             (_, None) => rec.invalid = true,
         }
         rec.raw = Some(crate::model::RawRecord::from_parts(0, raw, 0, 0));
-        out.records.push(rec);
+        out.records.push(rec.into());
     }
     Ok(())
 }

@@ -285,7 +285,7 @@ pub(crate) fn emit_body(d: &Decoded, ctx: Context, out: &mut Vec<u8>) -> Result<
 /// One record: its raw bytes when its value is unchanged, else the value written in the
 /// record's coding, or a DIF/VIF chosen for it when it has no raw bytes.
 pub fn emit_record(rec: &Record, ctx: Context, out: &mut Vec<u8>) -> Result<()> {
-    let Some(raw) = &rec.raw else {
+    let Some(raw) = &rec.raw() else {
         return emit_fresh_record(rec, out);
     };
     out.extend(core::iter::repeat_n(record::FILLER, usize::from(raw.fill)));
@@ -312,9 +312,9 @@ pub fn emit_record(rec: &Record, ctx: Context, out: &mut Vec<u8>) -> Result<()> 
     let mut r = Reader::new(&bytes, 0);
     if let Ok(original) = record::parse_record(&mut r, ctx, raw.fill, &mut warnings) {
         if r.is_empty()
-            && original.value == rec.value
-            && original.invalid == rec.invalid
-            && original.dst == rec.dst
+            && original.value() == rec.value()
+            && original.invalid() == rec.invalid()
+            && original.dst() == rec.dst()
         {
             out.extend_from_slice(raw.data());
             return Ok(());
@@ -359,9 +359,9 @@ fn encode_value(
     additive: Option<Decimal>,
 ) -> Result<Vec<u8>> {
     let len = record::data_len(data_field);
-    match (&rec.value, lvar) {
+    match (&rec.value(), lvar) {
         (None, _) => Ok(alloc::vec![0u8; len.unwrap_or(0)]),
-        (Some(Value::Time(ts)), None) => time_bytes(ts, len.unwrap_or(0), rec.invalid, rec.dst)
+        (Some(Value::Time(ts)), None) => time_bytes(ts, len.unwrap_or(0), rec.invalid(), rec.dst())
             .ok_or(model_error(
                 "a date or time needs a 2, 3, 4 or 6-byte data field",
             )),
@@ -662,16 +662,16 @@ fn family(quantity: &str, unit: Option<&str>) -> Option<Family> {
 
 /// A record with no raw bytes: DIF, DIFEs and VIF chosen from its fields.
 fn emit_fresh_record(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
-    if !rec.modifiers.is_empty() || rec.unit_text.is_some() {
+    if !rec.modifiers().is_empty() || rec.unit_text().is_some() {
         return Err(model_error(
             "a record with modifiers or a plain-text unit needs raw.vif",
         ));
     }
-    let fam = family(&rec.quantity, rec.unit.as_deref()).ok_or(model_error(
+    let fam = family(rec.quantity(), rec.unit()).ok_or(model_error(
         "no VIF for this quantity and unit: give raw.dif and raw.vif",
     ))?;
     // Exponent: the coarsest code of the family that still carries every digit.
-    let (code, _exponent, data_field, data) = match &rec.value {
+    let (code, _exponent, data_field, data) = match &rec.value() {
         Some(Value::Number(d)) => {
             let last = fam
                 .base_exponent
@@ -699,13 +699,14 @@ fn emit_fresh_record(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
             (code, e, data_field, int_bytes(m, len, true)?)
         }
         Some(Value::Time(ts)) => {
-            let (data_field, len) = match (rec.quantity.as_ref(), ts.second.is_some()) {
+            let (data_field, len) = match (rec.quantity(), ts.second.is_some()) {
                 ("date", _) => (0x02, 2),
                 ("time", _) => (0x03, 3),
                 (_, true) => (0x06, 6),
                 (_, false) => (0x04, 4),
             };
-            let data = time_bytes(ts, len, rec.invalid, rec.dst).ok_or(model_error("bad date"))?;
+            let data =
+                time_bytes(ts, len, rec.invalid(), rec.dst()).ok_or(model_error("bad date"))?;
             (fam.first, 0, data_field, data)
         }
         Some(Value::Text(t)) => (fam.first, 0, 0x0C, digit_bytes(t, 4)?),
@@ -723,15 +724,15 @@ fn emit_fresh_record(rec: &Record, out: &mut Vec<u8>) -> Result<()> {
 
 /// DIF and DIFEs for a record's storage, tariff, subunit and function.
 fn emit_dib(rec: &Record, data_field: u8, out: &mut Vec<u8>) {
-    let function = match rec.function.unwrap_or(Function::Instantaneous) {
+    let function = match rec.function().unwrap_or(Function::Instantaneous) {
         Function::Instantaneous => 0,
         Function::Maximum => 1,
         Function::Minimum => 2,
         Function::Error => 3,
     };
-    let mut storage = rec.storage.unwrap_or(0);
-    let mut tariff = rec.tariff.unwrap_or(0);
-    let mut subunit = rec.subunit.unwrap_or(0);
+    let mut storage = rec.storage().unwrap_or(0);
+    let mut tariff = rec.tariff().unwrap_or(0);
+    let mut subunit = rec.subunit().unwrap_or(0);
     let mut dif = data_field | (function << 4) | (u8::try_from(storage & 1).unwrap_or(0) << 6);
     storage >>= 1;
     let mut extensions: Vec<u8> = Vec::new();
@@ -771,7 +772,7 @@ fn emit_fixed(d: &Decoded, msb_first: bool, out: &mut Vec<u8>) -> Result<()> {
     let raw_of = |i: usize| {
         d.records
             .get(i)
-            .and_then(|r| r.raw.as_ref())
+            .and_then(|r| r.raw())
             .map(|r| r.data().to_vec())
             .ok_or(model_error("fixed-structure records need raw.data"))
     };
@@ -792,11 +793,11 @@ fn emit_fixed(d: &Decoded, msb_first: bool, out: &mut Vec<u8>) -> Result<()> {
 /// The two 6-bit unit codes of a fixed structure, from the records' units.
 fn fixed_units(d: &Decoded) -> Result<(u8, u8)> {
     let code_of = |r: &Record| -> Option<u8> {
-        let unit = r.unit.as_deref();
+        let unit = r.unit();
         let exponent = r.number().map_or(0, |n| n.exponent());
         (0u8..0x40).find(|code| {
             tables::fixed_unit(*code).is_some_and(|u| {
-                u.unit == unit && u.quantity == r.quantity && u.exponent == exponent
+                u.unit == unit && u.quantity == r.quantity() && u.exponent == exponent
             })
         })
     };
@@ -809,7 +810,7 @@ fn fixed_units(d: &Decoded) -> Result<(u8, u8)> {
         .get(1)
         .ok_or(model_error("the fixed structure needs 2 records"))?;
     let c1 = code_of(first).ok_or(model_error("counter 1 unit has no fixed-structure code"))?;
-    let c2 = if second.label.as_deref() == Some("historic") {
+    let c2 = if second.label() == Some("historic") {
         0x3E
     } else {
         code_of(second).ok_or(model_error("counter 2 unit has no fixed-structure code"))?

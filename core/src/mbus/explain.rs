@@ -40,15 +40,15 @@ fn data_field_name(df: u8) -> &'static str {
 }
 
 fn value_text(rec: &Record) -> String {
-    let mut text = match &rec.value {
+    let mut text = match &rec.value() {
         Some(Value::Number(d)) => d.to_string(),
         Some(Value::Time(t)) => t.to_string(),
         Some(Value::Text(t)) => format!("\"{t}\""),
         Some(Value::Bytes(b)) => hex_bytes(b.as_slice()),
-        None if rec.invalid => "invalid (not a number)".to_string(),
+        None if rec.invalid() => "invalid (not a number)".to_string(),
         None => "no value".to_string(),
     };
-    if let Some(unit) = rec.unit.as_deref().or(rec.unit_text.as_deref()) {
+    if let Some(unit) = rec.unit().or(rec.unit_text()) {
         text.push(' ');
         text.push_str(unit);
     }
@@ -57,7 +57,7 @@ fn value_text(rec: &Record) -> String {
 
 fn record_spans(s: &mut Spans, d: &Decoded) {
     for (i, rec) in d.records.iter().enumerate() {
-        let Some(raw) = &rec.raw else { continue };
+        let Some(raw) = &rec.raw() else { continue };
         if raw.fill > 0 {
             s.add(
                 usize::from(raw.fill),
@@ -74,24 +74,24 @@ fn record_spans(s: &mut Spans, d: &Decoded) {
                     "DIF {}: {}, {}, storage {}, tariff {}, subunit {}",
                     hex_bytes(dif),
                     data_field_name(first),
-                    rec.function.map_or("-", |f| f.as_str()),
-                    rec.storage.unwrap_or(0),
-                    rec.tariff.unwrap_or(0),
-                    rec.subunit.unwrap_or(0)
+                    rec.function().map_or("-", |f| f.as_str()),
+                    rec.storage().unwrap_or(0),
+                    rec.tariff().unwrap_or(0),
+                    rec.subunit().unwrap_or(0)
                 )
             };
             s.add(dif.len(), format!("records[{i}].raw.dif"), label);
         }
         let vif = raw.vif();
         if !vif.is_empty() {
-            let mut label = format!("VIF {}: {}", hex_bytes(vif), rec.quantity);
-            if let Some(unit) = rec.unit.as_deref() {
+            let mut label = format!("VIF {}: {}", hex_bytes(vif), rec.quantity());
+            if let Some(unit) = rec.unit() {
                 label.push_str(&format!(" in {unit}"));
             }
-            if let Some(text) = &rec.unit_text {
+            if let Some(text) = &rec.unit_text() {
                 label.push_str(&format!(", unit text \"{text}\""));
             }
-            for m in &rec.modifiers {
+            for m in rec.modifiers() {
                 label.push_str(&format!(", {m}"));
             }
             s.add(vif.len(), format!("records[{i}].raw.vif"), label);

@@ -10,7 +10,7 @@ use super::view;
 use super::vif::{self, Coding, Effect, Meaning};
 use crate::decimal::Decimal;
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
-use crate::model::{Bytes, Decoded, Function, RawRecord, Record, Value};
+use crate::model::{Bytes, Decoded, Function, RawRecord, Record, RecordFields, Value};
 use crate::reader::Reader;
 
 /// At most 10 DIFEs and 10 VIFEs per record (§1.4, §2).
@@ -39,9 +39,9 @@ pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Res
     for item in &mut walk {
         let found = item?;
         if found.dib() == [0x7F] {
-            let mut record = Record::new("global_readout_request");
+            let mut record = RecordFields::new("global_readout_request");
             record.raw = Some(RawRecord::from_parts(found.fill(), found.bytes(), 1, 0));
-            out.records.push(record);
+            out.records.push(record.into());
             continue;
         }
         if !ctx.msb_first {
@@ -50,16 +50,9 @@ pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Res
                 continue;
             }
         }
-        out.records.push(Record::default());
-        let Decoded {
-            records, warnings, ..
-        } = &mut *out;
-        if let Some(record) = records.last_mut() {
-            if let Err(e) = record_from_view(&found, ctx, warnings, record) {
-                records.pop();
-                return Err(e);
-            }
-        }
+        let mut record = RecordFields::default();
+        record_from_view(&found, ctx, &mut out.warnings, &mut record)?;
+        out.records.push(record.into());
     }
     out.trailing_fill = walk.trailing_fill();
     if let Some(data) = walk.manufacturer_data() {
@@ -109,29 +102,20 @@ fn plain_record(found: &view::RecordView<'_>) -> Option<Record> {
         }
         _ => Value::Number(found.number()?),
     };
-    Some(Record {
-        quantity: Cow::Borrowed(quantity),
-        value: Some(value),
-        unit: meaning.unit.map(Cow::Borrowed),
-        unit_text: None,
-        storage: Some(found.storage()),
-        tariff: Some(found.tariff()),
-        subunit: Some(found.subunit()),
-        function: Some(found.function()),
-        label: None,
-        modifiers: Vec::new(),
-        record_error: None,
-        action: None,
-        invalid,
-        dst,
-        address: None,
-        raw: Some(RawRecord::from_parts(
+    Some(Record::number_record(
+        quantity,
+        value,
+        meaning.unit,
+        (found.storage(), found.tariff(), found.subunit()),
+        found.function(),
+        (invalid, dst),
+        (
             found.fill(),
             found.bytes(),
             found.dib().len(),
             found.vib().len(),
-        )),
-    })
+        ),
+    ))
 }
 
 /// The storage number, tariff and subunit accumulated over DIF and DIFEs (§1.4).
@@ -629,23 +613,23 @@ pub(crate) fn parse_record(
         Some(item) => item?,
         None => return Err(Error::malformed(r.position(), "no record here")),
     };
-    let mut record = Record::default();
+    let mut record = RecordFields::default();
     record_from_view(&found, ctx, warnings, &mut record)?;
     if let Some(raw) = &mut record.raw {
         raw.fill = fill;
     }
     r.take(found.fill().into(), "fillers")?;
     r.take(found.bytes().len(), "record")?;
-    Ok(record)
+    Ok(record.into())
 }
 
-/// Reads the record the walk found into `record` (built in place: records are large and a
-/// frame has many): the DIB, the VIB with its combinable VIFEs, and the value.
+/// Reads the record the walk found into `record`: the DIB, the VIB with its combinable
+/// VIFEs, and the value.
 fn record_from_view(
     found: &view::RecordView<'_>,
     ctx: Context,
     warnings: &mut Vec<String>,
-    record: &mut Record,
+    record: &mut RecordFields,
 ) -> Result<()> {
     let record_at = found.offset();
     let dib = read_dib(&mut Reader::new(found.dib(), record_at))?;
@@ -869,18 +853,18 @@ mod tests {
             let walk = view::Records::new(bytes, 0);
             let found = walk.into_iter().next().unwrap().unwrap();
             let shortcut = plain_record(&found).expect("the shortcut takes this record");
-            let mut general = Record::default();
+            let mut general = RecordFields::default();
             let mut warnings = Vec::new();
             record_from_view(&found, Context::default(), &mut warnings, &mut general).unwrap();
-            assert_eq!(shortcut, general, "record {bytes:02X?}");
+            assert_eq!(shortcut, Record::from(general), "record {bytes:02X?}");
             assert!(warnings.is_empty());
         }
         let d = records(&[0x04, 0x6D, 0x19, 0x8E, 0x5F, 0x2C]);
-        assert_eq!(d.records[0].quantity, "datetime");
-        assert!(d.records[0].dst);
+        assert_eq!(d.records[0].quantity(), "datetime");
+        assert!(d.records[0].dst());
         assert_eq!(
-            d.records[0].value,
-            Some(Value::Time(Timestamp::parse("2018-12-31T14:25").unwrap()))
+            d.records[0].value(),
+            Some(Value::Time(Timestamp::parse("2018-12-31T14:25").unwrap())).as_ref()
         );
     }
 
@@ -889,11 +873,11 @@ mod tests {
         let d = records(&[0xCC, 0x92, 0x01, 0x13, 0x67, 0x45, 0x23, 0x01]);
         let rec = &d.records[0];
         assert_eq!(
-            (rec.storage, rec.tariff, rec.subunit),
+            (rec.storage(), rec.tariff(), rec.subunit()),
             (Some(37), Some(1), Some(0))
         );
-        assert_eq!(rec.quantity, "volume");
-        assert_eq!(rec.unit.as_deref(), Some("m3"));
+        assert_eq!(rec.quantity(), "volume");
+        assert_eq!(rec.unit(), Some("m3"));
         assert_eq!(exact(rec), "1234.567");
     }
 
@@ -902,15 +886,15 @@ mod tests {
         let d = records(&[0x04, 0x93, 0x3C, 0x10, 0x27, 0x00, 0x00]);
         let rec = &d.records[0];
         assert_eq!(exact(rec), "10.000");
-        assert_eq!(rec.modifiers, ["backward_flow"]);
+        assert_eq!(rec.modifiers(), ["backward_flow"]);
     }
 
     #[test]
     fn r3_negative_bcd() {
         let d = records(&[0x0A, 0x66, 0x45, 0xF1]);
-        assert_eq!(d.records[0].quantity, "external_temperature");
+        assert_eq!(d.records[0].quantity(), "external_temperature");
         assert_eq!(exact(&d.records[0]), "-14.5");
-        assert_eq!(d.records[0].unit.as_deref(), Some("C"));
+        assert_eq!(d.records[0].unit(), Some("C"));
     }
 
     #[test]
@@ -918,9 +902,9 @@ mod tests {
         let d = records(&[
             0x04, 0x6D, 0x32, 0x37, 0x1F, 0x15, 0x06, 0x6D, 0xBB, 0x32, 0xD7, 0x1F, 0x15, 0x16,
         ]);
-        assert_eq!(d.records[0].quantity, "datetime");
+        assert_eq!(d.records[0].quantity(), "datetime");
         assert_eq!(
-            d.records[0].value,
+            d.records[0].value(),
             Some(Value::Time(Timestamp {
                 year: Some(2008),
                 month: 5,
@@ -929,8 +913,9 @@ mod tests {
                 minute: Some(50),
                 second: None
             }))
+            .as_ref()
         );
-        match &d.records[1].value {
+        match &d.records[1].value() {
             Some(Value::Time(t)) => assert_eq!(t.to_string(), "2008-05-31T23:50:59"),
             other => panic!("{other:?}"),
         }
@@ -943,9 +928,9 @@ mod tests {
             0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
         ]);
         let rec = &d.records[0];
-        assert_eq!(rec.unit_text.as_deref(), Some("cust. ID"));
-        assert_eq!(rec.unit, None);
-        assert_eq!(rec.value, Some(Value::Text("0000000000".into())));
+        assert_eq!(rec.unit_text(), Some("cust. ID"));
+        assert_eq!(rec.unit(), None);
+        assert_eq!(rec.value(), Some(Value::Text("0000000000".into())).as_ref());
     }
 
     #[test]
@@ -962,8 +947,8 @@ mod tests {
     fn fillers_manufacturer_data_and_errors() {
         let d = records(&[0x2F, 0x2F, 0x01, 0xFD, 0x1B, 0x00, 0x2F, 0x0F, 0xAA, 0xBB]);
         assert_eq!(d.records.len(), 1);
-        assert_eq!(d.records[0].raw.as_ref().unwrap().fill, 2);
-        assert_eq!(d.records[0].quantity, "digital_input");
+        assert_eq!(d.records[0].raw().unwrap().fill, 2);
+        assert_eq!(d.records[0].quantity(), "digital_input");
         assert_eq!(d.trailing_fill, 1);
         assert_eq!(
             d.manufacturer_data.as_ref().unwrap().as_slice(),
@@ -971,10 +956,7 @@ mod tests {
         );
         // VIFE 15 from a meter: no data available.
         let d = records(&[0x04, 0x93, 0x15, 0, 0, 0, 0]);
-        assert_eq!(
-            d.records[0].record_error.as_deref(),
-            Some("no_data_available")
-        );
+        assert_eq!(d.records[0].record_error(), Some("no_data_available"));
     }
 
     #[test]

@@ -8,7 +8,8 @@ use alloc::vec::Vec;
 
 use crate::decimal::Decimal;
 use crate::model::{
-    Address, Bytes, ModbusDirection, ModbusLink, ModbusObject, Name, RawRecord, Record, Value,
+    Address, Bytes, ModbusDirection, ModbusLink, ModbusObject, Name, RawRecord, Record,
+    RecordFields, Value,
 };
 
 /// The exception bit of the function code byte.
@@ -289,20 +290,20 @@ fn register_records(out: &mut Pdu, function: u8, raw: &[u8], start: Option<u16>)
             &[hi, lo] => u16::from_be_bytes([hi, lo]),
             _ => 0,
         };
-        let mut r = Record::new(quantity_of(function));
+        let mut r = RecordFields::new(quantity_of(function));
         r.value = Some(Value::Number(Decimal::from_int(i128::from(value))));
         r.address = address(start, i);
         r.raw = Some(RawRecord::from_parts(0, w, 0, 0));
-        out.records.push(r);
+        out.records.push(r.into());
     }
 }
 
 fn coil_records(out: &mut Pdu, function: u8, coils: &[bool], start: Option<u16>) {
     for (i, on) in coils.iter().enumerate() {
-        let mut r = Record::new(quantity_of(function));
+        let mut r = RecordFields::new(quantity_of(function));
         r.value = Some(Value::Number(Decimal::from_int(i128::from(u8::from(*on)))));
         r.address = address(start, i);
-        out.records.push(r);
+        out.records.push(r.into());
     }
 }
 
@@ -573,10 +574,10 @@ mod tests {
         assert_eq!(l.direction, Some(ModbusDirection::Response));
         assert_eq!(l.registers, [0x0000, 0xC148]);
         assert_eq!(p.records.len(), 2);
-        assert!(p.records.iter().all(|r| r.address.is_none()));
+        assert!(p.records.iter().all(|r| r.address().is_none()));
         let (l, p) = pdu("06 00 0A 00 01");
         assert_eq!(l.direction, Some(ModbusDirection::RequestOrEcho));
-        assert_eq!(p.records[0].address, Some(Address::Number(10)));
+        assert_eq!(p.records[0].address(), Some(Address::Number(10)).as_ref());
         let (l, _) = pdu("01 01 05");
         assert_eq!(
             l.coils,
@@ -584,7 +585,7 @@ mod tests {
         );
         let (l, p) = pdu("0F 00 00 00 0A 02 CD 01");
         assert_eq!(l.coils.len(), 10);
-        assert_eq!(p.records[9].address, Some(Address::Number(9)));
+        assert_eq!(p.records[9].address(), Some(Address::Number(9)).as_ref());
         let (l, p) = pdu("03 05 00 00 00 00 00");
         assert_eq!(l.direction, None);
         assert!(p.application_data.is_some() && !p.warnings.is_empty());

@@ -401,8 +401,8 @@ mod tests {
     fn addresses(d: &crate::Decoded) -> Vec<Option<u32>> {
         d.records
             .iter()
-            .map(|r| match r.address {
-                Some(crate::model::Address::Number(n)) => Some(n),
+            .map(|r| match r.address() {
+                Some(crate::model::Address::Number(n)) => Some(*n),
                 _ => None,
             })
             .collect()
@@ -435,7 +435,7 @@ mod tests {
             &with_request(rtu, "01 04 00 00 00 02 71 CB"),
         );
         assert_eq!(addresses(&d), [Some(0), Some(1)]);
-        assert!(d.records.iter().all(|r| r.quantity == "input_register"));
+        assert!(d.records.iter().all(|r| r.quantity() == "input_register"));
         // M9: 8 coils from 0, coils 0 and 2 set.
         let d = decode_hex(
             "01 01 01 05 91 8B",

@@ -173,6 +173,6 @@ pub fn apply(
 fn set_addresses(records: &mut [Record], start: u16) {
     for (i, r) in records.iter_mut().enumerate() {
         let i = u32::try_from(i).unwrap_or(u32::MAX);
-        r.address = Some(Address::Number(u32::from(start).saturating_add(i)));
+        r.set_address(Some(Address::Number(u32::from(start).saturating_add(i))));
     }
 }

@@ -71,7 +71,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::decimal::Decimal;
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
-use crate::model::{Address, Name, RawRecord, Record, Status, StatusFlag, Value};
+use crate::model::{Address, Name, RawRecord, Record, RecordFields, Status, StatusFlag, Value};
 
 /// Which register table an entry reads: holding registers (functions 03, 06, 10, 17) or
 /// input registers (04).
@@ -625,15 +625,15 @@ pub fn apply(
     let mut registers = Vec::new();
     let mut unaddressed = false;
     for (i, r) in records.iter().enumerate() {
-        let Some(kind) = RegisterKind::of_quantity(&r.quantity) else {
+        let Some(kind) = RegisterKind::of_quantity(r.quantity()) else {
             continue;
         };
         let word = r
-            .raw
+            .raw()
             .as_ref()
             .and_then(|raw| raw.data().first_chunk::<2>().copied())
             .map(u16::from_be_bytes);
-        match (&r.address, word) {
+        match (&r.address(), word) {
             (Some(Address::Number(a)), Some(w)) => registers.push((kind, *a, w, i)),
             _ => unaddressed = true,
         }
@@ -695,7 +695,7 @@ pub fn apply(
             pair.copy_from_slice(&w.to_be_bytes());
         }
         let bytes = bytes.get(..needed.saturating_mul(2)).unwrap_or(&[]);
-        let mut record = Record::new(entry.quantity.clone());
+        let mut record = RecordFields::new(entry.quantity.clone());
         record.value = Some(Value::Number(value));
         record.unit = entry.unit.clone();
         record.label = entry.label.clone();
@@ -714,7 +714,7 @@ pub fn apply(
             }
         }
         let first = found.iter().copied().min().unwrap_or(0);
-        replaced.push((first, Some(record)));
+        replaced.push((first, Some(record.into())));
         taken.extend_from_slice(found);
     }
     if replaced.is_empty() {
@@ -907,11 +907,11 @@ mod tests {
             .map(|r| {
                 format!(
                     "{} {} {} {} @{:?}",
-                    r.quantity,
-                    r.label.as_deref().unwrap_or("-"),
+                    r.quantity(),
+                    r.label().unwrap_or("-"),
                     r.number().map(|n| n.to_string()).unwrap_or_default(),
-                    r.unit.as_deref().unwrap_or("-"),
-                    r.address
+                    r.unit().unwrap_or("-"),
+                    r.address()
                 )
             })
             .collect()
@@ -930,10 +930,7 @@ mod tests {
             ]
         );
         assert!(d.warnings.is_empty(), "{:?}", d.warnings);
-        assert_eq!(
-            d.records[0].raw.as_ref().unwrap().data(),
-            [0x00, 0x12, 0xD6, 0x87]
-        );
+        assert_eq!(d.records[0].raw().unwrap().data(), [0x00, 0x12, 0xD6, 0x87]);
         // The link (and so the round trip) is untouched.
         assert_eq!(crate::encode(&d).unwrap(), frame);
     }
@@ -998,7 +995,7 @@ mod tests {
         let holding = input.replace("\"input\"", "\"holding\"");
         let d = decode(&frame_crc, &opts(&holding, Some("01 04 00 00 00 02 71 CB"))).unwrap();
         assert_eq!(d.records.len(), 2);
-        assert!(d.records.iter().all(|r| r.quantity == "input_register"));
+        assert!(d.records.iter().all(|r| r.quantity() == "input_register"));
         assert!(d.status.is_none());
     }
 

@@ -919,7 +919,7 @@ mod tests {
         assert_eq!(l.packet_id, Some(10));
         assert_eq!(l.payload_format.as_deref(), Some("json"));
         assert_eq!(d.meter.as_ref().unwrap().id.as_str(), "12345678");
-        assert_eq!(d.records[0].quantity, "volume");
+        assert_eq!(d.records[0].quantity(), "volume");
         assert_eq!(d.records[0].number().unwrap().to_string(), "1234.567");
         assert_eq!(crate::encode(&d).unwrap(), bytes);
     }
@@ -1193,7 +1193,7 @@ mod tests {
             .map(|n| n.to_string())
             .collect();
         assert_eq!(v, ["1234.567", "3.60", "-95"]);
-        assert_eq!(d.records[0].unit.as_deref(), Some("m3"));
+        assert_eq!(d.records[0].unit(), Some("m3"));
         assert_eq!(crate::encode(&d).unwrap(), bytes);
         // Without the schema: opaque; a schema that does not fit: opaque and a warning.
         let d = crate::decode(&bytes, &mqtt()).unwrap();

@@ -32,7 +32,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::decimal::Decimal;
-use crate::model::{Meter, Name, Record, ShortText, Value};
+use crate::model::{Meter, Name, Record, RecordFields, ShortText, Value};
 
 /// What a JSON payload holds for the model.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -179,9 +179,9 @@ pub fn read(bytes: &[u8]) -> Option<JsonPayload> {
         walk("", "", root, 0, &mut out.records);
     }
     if let Some(unit) = unit {
-        for r in out.records.iter_mut().filter(|r| r.quantity == "volume") {
-            if r.unit.is_none() && matches!(r.value, Some(Value::Number(_))) {
-                r.unit = Some(Cow::Borrowed(unit));
+        for r in out.records.iter_mut().filter(|r| r.quantity() == "volume") {
+            if r.unit().is_none() && matches!(r.value(), Some(Value::Number(_))) {
+                r.set_unit(Some(Cow::Borrowed(unit)));
             }
         }
     }
@@ -240,10 +240,10 @@ fn walk(path: &str, name: &str, value: &RawValue, level: usize, records: &mut Ve
             } else {
                 Value::Text(raw.to_string())
             };
-            let mut record = Record::new(quantity_of(name));
+            let mut record = RecordFields::new(quantity_of(name));
             record.value = Some(value);
             record.label = Some(Name::Owned(path.to_string()));
-            records.push(record);
+            records.push(record.into());
         }
     }
 }
@@ -259,7 +259,7 @@ mod tests {
         assert_eq!(p.records.len(), 1);
         let r = &p.records[0];
         assert_eq!(
-            (r.quantity.as_ref(), r.unit.as_deref(), r.label.as_deref()),
+            (r.quantity(), r.unit(), r.label()),
             ("volume", Some("m3"), Some("vol"))
         );
         assert_eq!(r.number().unwrap().to_string(), "1234.567");
@@ -272,12 +272,12 @@ mod tests {
             .records
             .iter()
             .map(|r| {
-                let v = match &r.value {
+                let v = match &r.value() {
                     Some(Value::Number(d)) => d.to_string(),
                     Some(Value::Text(t)) => t.clone(),
                     _ => String::new(),
                 };
-                (r.label.as_deref().unwrap().to_string(), v)
+                (r.label().unwrap().to_string(), v)
             })
             .collect();
         let want = [
@@ -291,8 +291,8 @@ mod tests {
         for ((l, v), (wl, wv)) in got.iter().zip(want) {
             assert_eq!((l.as_str(), v.as_str()), (wl, wv));
         }
-        assert_eq!(p.records[0].quantity, "volume_flow");
-        assert_eq!(p.records[1].quantity, "signal");
+        assert_eq!(p.records[0].quantity(), "volume_flow");
+        assert_eq!(p.records[1].quantity(), "signal");
     }
 
     #[test]

@@ -47,7 +47,9 @@ use alloc::vec::Vec;
 
 use crate::decimal::Decimal;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::model::{Meter, Name, RawRecord, Record, ShortText, Span, Status, StatusFlag, Value};
+use crate::model::{
+    Meter, Name, RawRecord, Record, RecordFields, ShortText, Span, Status, StatusFlag, Value,
+};
 
 /// How a resource's value is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -356,7 +358,7 @@ fn record(
     value: Value,
     raw: Option<&[u8]>,
     known: Option<Resource>,
-) -> Record {
+) -> RecordFields {
     let mut path = String::new();
     match object {
         Some(o) => path.push_str(&format!("/{o}")),
@@ -365,7 +367,7 @@ fn record(
     for id in ids.iter().flatten() {
         path.push_str(&format!("/{id}"));
     }
-    let mut r = Record::new(known.map_or("other", |k| k.quantity));
+    let mut r = RecordFields::new(known.map_or("other", |k| k.quantity));
     let mut value = value;
     if let (Some(k), Value::Number(n)) = (known, &value) {
         if k.scale != 0 {
@@ -462,7 +464,7 @@ impl Builder {
         }
         self.out
             .records
-            .push(record(object, ids, value, raw, known));
+            .push(record(object, ids, value, raw, known).into());
         self.out.records.len().saturating_sub(1)
     }
 
@@ -554,18 +556,15 @@ fn span(start: usize, len: usize, path: &str, label: String) -> Span {
 
 fn value_span(b: &Builder, i: usize, start: usize, len: usize) -> Span {
     let r = b.out.records.get(i);
-    let name = r
-        .and_then(|r| r.label.as_deref())
-        .unwrap_or("value")
-        .to_string();
-    let shown = match r.and_then(|r| r.value.as_ref()) {
+    let name = r.and_then(|r| r.label()).unwrap_or("value").to_string();
+    let shown = match r.and_then(|r| r.value()) {
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::Text(t)) => format!("{t:?}"),
         Some(Value::Time(t)) => t.to_string(),
         Some(Value::Bytes(b)) => format!("{} bytes", b.len()),
         None => String::new(),
     };
-    let unit = r.and_then(|r| r.unit.as_deref()).unwrap_or("");
+    let unit = r.and_then(|r| r.unit()).unwrap_or("");
     span(
         start,
         len,
@@ -809,13 +808,13 @@ mod tests {
     use crate::hex::parse_hex;
 
     fn exact(r: &Record) -> String {
-        match &r.value {
+        match &r.value() {
             Some(Value::Number(n)) => n.to_string(),
             Some(Value::Text(t)) => t.clone(),
             Some(Value::Time(t)) => t.to_string(),
             Some(Value::Bytes(b)) => crate::hex::to_hex(b.as_slice()),
             None => r
-                .raw
+                .raw()
                 .as_ref()
                 .map(|raw| crate::hex::to_hex(raw.data()))
                 .unwrap_or_default(),
@@ -842,11 +841,11 @@ mod tests {
             .records
             .iter()
             .map(|r| {
-                let addr = match &r.address {
+                let addr = match &r.address() {
                     Some(crate::model::Address::Text(t)) => t.to_string(),
                     _ => String::new(),
                 };
-                (addr, r.label.as_deref().unwrap_or("").to_string(), exact(r))
+                (addr, r.label().unwrap_or("").to_string(), exact(r))
             })
             .collect();
         let want = [
@@ -861,8 +860,8 @@ mod tests {
         for (g, w) in got.iter().zip(want) {
             assert_eq!((g.0.as_str(), g.1.as_str(), g.2.as_str()), w);
         }
-        assert_eq!(p.records[1].unit.as_deref(), Some("%"));
-        assert_eq!(p.records[3].unit.as_deref(), Some("V"));
+        assert_eq!(p.records[1].unit(), Some("%"));
+        assert_eq!(p.records[3].unit(), Some("V"));
         assert_eq!(p.meter.unwrap().id.as_str(), "12345");
         // Spans cover every byte once.
         let mut at = 0;
@@ -878,9 +877,9 @@ mod tests {
         // /3424/0: volume 1234.5 (float32 0x449A5000), leak detected true.
         let tlv = parse_hex("C4 01 44 9A 50 00 C1 0A 01").unwrap();
         let p = read_tlv(&tlv, Path::parse("/3424/0")).unwrap();
-        assert_eq!(p.records[0].quantity, "volume");
+        assert_eq!(p.records[0].quantity(), "volume");
         assert_eq!(exact(&p.records[0]), "1234.5");
-        assert_eq!(p.records[0].unit.as_deref(), Some("m3"));
+        assert_eq!(p.records[0].unit(), Some("m3"));
         let st = p.status.unwrap();
         assert_eq!(st.raw, 2);
         assert!(st.flags.contains(StatusFlag::Leak));
@@ -902,10 +901,7 @@ mod tests {
         let text = br#"[{"bn":"/3424/0/","n":"1","v":1234.567},{"n":"10","vb":true},{"bn":"/19/0/","n":"0","vd":"aBAW"},{"bn":"/3/0/","n":"13","v":1367491215}]"#;
         let p = read_senml_json(text).unwrap();
         assert_eq!(exact(&p.records[0]), "1234.567");
-        assert_eq!(
-            p.records[0].label.as_deref(),
-            Some("cumulated_water_volume")
-        );
+        assert_eq!(p.records[0].label(), Some("cumulated_water_volume"));
         assert_eq!(exact(&p.records[1]), "true");
         assert_eq!(p.app_data, [(None, alloc::vec![0x68, 0x10, 0x16])]);
         assert_eq!(exact(&p.records[3]), "2013-05-02T10:40:15");
@@ -925,7 +921,7 @@ mod tests {
         .unwrap();
         let p = read_senml_cbor(&cbor).unwrap();
         assert_eq!(exact(&p.records[0]), "1234.5");
-        assert_eq!(p.records[0].unit.as_deref(), Some("m3"));
+        assert_eq!(p.records[0].unit(), Some("m3"));
         assert_eq!(exact(&p.records[1]), "true");
         assert_eq!(p.app_data, [(None, alloc::vec![0x68, 0x10, 0x16])]);
         assert!(p.status.unwrap().flags.contains(StatusFlag::Leak));

@@ -41,7 +41,7 @@ use serde_json::Value as Json;
 
 use crate::decimal::Decimal;
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
-use crate::model::{Address, Bytes, Name, RawRecord, Record, Value};
+use crate::model::{Address, Bytes, Name, RawRecord, Record, RecordFields, Value};
 
 /// A value type of a schema field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,20 +223,20 @@ impl TlvSchema {
             let len = usize::try_from(self.number(len)).map_err(|_| at)?;
             let value_end = len_end.saturating_add(len);
             let value = bytes.get(len_end..value_end).ok_or(at)?;
-            records.push(self.record(tag, value, &mut warnings));
+            records.push(self.record(tag, value, &mut warnings).into());
             at = value_end;
         }
         Ok((records, warnings))
     }
 
-    fn record(&self, tag: u16, value: &[u8], warnings: &mut Vec<String>) -> Record {
+    fn record(&self, tag: u16, value: &[u8], warnings: &mut Vec<String>) -> RecordFields {
         let tag_text = if self.tag_bytes == 2 {
             format!("0x{tag:04X}")
         } else {
             format!("0x{tag:02X}")
         };
         let field = self.fields.iter().find(|(t, _)| *t == tag).map(|(_, f)| f);
-        let mut r = Record::new(Name::Owned(
+        let mut r = RecordFields::new(Name::Owned(
             field.map_or_else(|| "other".to_string(), |f| f.quantity.clone()),
         ));
         r.label = Some(Name::Owned(match field.and_then(|f| f.label.clone()) {
@@ -364,12 +364,12 @@ mod tests {
         "0A": {"quantity": "fabrication_no", "type": "ascii"}}}"#;
 
     fn text(r: &Record) -> String {
-        match &r.value {
+        match &r.value() {
             Some(Value::Number(n)) => n.to_string(),
             Some(Value::Text(t)) => t.clone(),
             Some(Value::Bytes(b)) => crate::hex::to_hex(b.as_slice()),
             _ => r
-                .raw
+                .raw()
                 .as_ref()
                 .map(|raw| crate::hex::to_hex(raw.data()))
                 .unwrap_or_default(),
@@ -389,7 +389,7 @@ mod tests {
         assert!(warnings.is_empty());
         let got: Vec<(String, String)> = records
             .iter()
-            .map(|r| (r.label.as_deref().unwrap().to_string(), text(r)))
+            .map(|r| (r.label().unwrap().to_string(), text(r)))
             .collect();
         let want = [
             ("total", "1234.567"),
@@ -403,7 +403,7 @@ mod tests {
             assert_eq!((l.as_str(), v.as_str()), (wl, wv));
         }
         assert_eq!(records.len(), 6);
-        assert_eq!(records[5].quantity, "other");
+        assert_eq!(records[5].quantity(), "other");
         // Cut short: the byte where it stops fitting.
         assert_eq!(s.read(&bytes[..bytes.len() - 1]), Err(24));
         // A value that does not fit its type: hex and a warning.
@@ -424,8 +424,8 @@ mod tests {
             .unwrap();
         assert_eq!(text(&records[0]), "1234.5");
         assert_eq!(
-            records[0].address,
-            Some(Address::Text(Cow::Borrowed("0x1F01")))
+            records[0].address(),
+            Some(Address::Text(Cow::Borrowed("0x1F01"))).as_ref()
         );
     }
 

@@ -159,15 +159,14 @@ pub fn encode(d: &Decoded, keys: &Keys) -> Result<Vec<u8>> {
             let fill = d
                 .records
                 .first()
-                .and_then(|r| r.raw.as_ref())
+                .and_then(|r| r.raw())
                 .map_or(d.trailing_fill, |r| r.fill);
             t.extend(core::iter::repeat_n(FILLER, usize::from(fill)));
             t.extend_from_slice(&sig.0.to_le_bytes());
             t.extend_from_slice(&wl.data_crc.map_or(0, |c| c.0).to_le_bytes());
             for rec in &d.records {
                 let raw = rec
-                    .raw
-                    .as_ref()
+                    .raw()
                     .ok_or(model_error("compact frame records need raw"))?;
                 t.extend_from_slice(raw.data());
             }

@@ -120,22 +120,22 @@ pub fn spans(input: &[u8], free: &[u8], d: &Decoded) -> Vec<Span> {
             let fill = d
                 .records
                 .first()
-                .and_then(|r| r.raw.as_ref())
+                .and_then(|r| r.raw())
                 .map_or(d.trailing_fill, |r| r.fill);
             l.push(usize::from(fill), "records", String::from("idle filler 2F"));
             l.push(2, "link.format_signature", String::from("format signature"));
             l.push(2, "link.data_crc", String::from("full-frame data CRC"));
             for (i, rec) in d.records.iter().enumerate() {
-                let len = rec.raw.as_ref().map_or(0, |r| r.data().len());
+                let len = rec.raw().map_or(0, |r| r.data().len());
                 l.push(
                     len,
                     &format!("records[{i}].data"),
-                    format!("{} data", rec.quantity),
+                    format!("{} data", rec.quantity()),
                 );
             }
         } else {
             for (i, rec) in d.records.iter().enumerate() {
-                if let Some(raw) = &rec.raw {
+                if let Some(raw) = &rec.raw() {
                     l.push(
                         usize::from(raw.fill),
                         &format!("records[{i}].raw.fill"),
@@ -144,7 +144,7 @@ pub fn spans(input: &[u8], free: &[u8], d: &Decoded) -> Vec<Span> {
                     l.push(
                         raw.bytes().len(),
                         &format!("records[{i}]"),
-                        format!("{} record", rec.quantity),
+                        format!("{} record", rec.quantity()),
                     );
                 }
             }
@@ -186,9 +186,9 @@ fn apator_na1(l: &mut Layout, n: usize, d: &Decoded) {
         d.records
             .iter()
             .position(|r| {
-                r.quantity == quantity
-                    && r.storage == Some(storage)
-                    && r.label.as_deref().is_none_or(|l| l.starts_with(label))
+                r.quantity() == quantity
+                    && r.storage() == Some(storage)
+                    && r.label().is_none_or(|l| l.starts_with(label))
             })
             .map_or_else(
                 || String::from("manufacturer_data"),

@@ -29,8 +29,8 @@ use crate::mbus::datatypes::bcd_digits;
 use crate::mbus::record::{self, Context};
 use crate::mbus::tables;
 use crate::model::{
-    Bytes, Code16, Code8, Decoded, FrameFormat, Link, Meter, Protocol, ShortText, Tpl, WmbusAfl,
-    WmbusEll, WmbusLink,
+    Bytes, Code16, Code8, Decoded, FrameFormat, Link, Meter, Protocol, Record, ShortText, Tpl,
+    WmbusAfl, WmbusEll, WmbusLink,
 };
 use crate::protocol::{Codec, DetectStep, Detection, Framing, Stage};
 use crate::reader::Reader;
@@ -162,7 +162,7 @@ fn layout_of(d: &Decoded) -> Option<Layout> {
     let mut headers = Vec::new();
     let mut ends = Vec::with_capacity(d.records.len());
     for rec in &d.records {
-        let raw = rec.raw.as_ref()?;
+        let raw = rec.raw()?;
         headers.extend_from_slice(raw.dif());
         headers.extend_from_slice(raw.vif());
         ends.push(headers.len());
@@ -576,7 +576,7 @@ fn decode_telegram(
             if let Some((format, records)) = vendor::manufacturer_ci(&meter, ci, data) {
                 wl.manufacturer_format = Some(Cow::Borrowed(format));
                 out.manufacturer_data = Some(Bytes::new(data));
-                out.records = records;
+                out.records = records.into_iter().map(Record::from).collect();
                 return Ok(());
             }
             match ci {
@@ -844,23 +844,24 @@ fn decode_telegram(
                         .and_then(|m| vendor::manufacturer_data(&meter, m.as_slice()));
                     if let Some((format, records)) = layout {
                         wl.manufacturer_format = Some(Cow::Borrowed(format));
-                        out.records.extend(records);
+                        out.records.extend(records.into_iter().map(Record::from));
                     }
                 }
                 // A Qundis walk-by record reads even when records after it break the rules.
                 if let Some(records) = vendor::qundis_walk_by(&meter, &out.records) {
                     wl.manufacturer_format = Some(Cow::Borrowed(vendor::QUNDIS_WALK_BY));
-                    out.records.extend(records);
+                    out.records.extend(records.into_iter().map(Record::from));
                 }
                 if let Err(e) = parsed {
                     // Keep what was read: records before the problem, the rest as hex.
-                    let consumed = out.records.iter().filter_map(|rec| rec.raw.as_ref()).fold(
-                        0usize,
-                        |acc, raw| {
-                            acc.saturating_add(usize::from(raw.fill))
-                                .saturating_add(raw.bytes().len())
-                        },
-                    );
+                    let consumed =
+                        out.records
+                            .iter()
+                            .filter_map(|rec| rec.raw())
+                            .fold(0usize, |acc, raw| {
+                                acc.saturating_add(usize::from(raw.fill))
+                                    .saturating_add(raw.bytes().len())
+                            });
                     let start = apl_start.saturating_add(consumed);
                     out.trailing_fill = 0;
                     out.manufacturer_data = None;
@@ -935,7 +936,10 @@ fn diehl_prios(
     match opened {
         Some(default) => {
             wl.default_key = default.map(Cow::Borrowed);
-            out.records = vendor::diehl_prios_records(payload);
+            out.records = vendor::diehl_prios_records(payload)
+                .into_iter()
+                .map(Record::from)
+                .collect();
             out.manufacturer_data = Some(Bytes::new(payload));
         }
         None if given.is_some() => {
@@ -1015,8 +1019,9 @@ fn compact(
     }
     let mut fr = Reader::new(&full, data_start);
     record::parse_records(&mut fr, ctx, out)?;
-    if let Some(first) = out.records.first_mut().and_then(|rec| rec.raw.as_mut()) {
-        first.fill = first.fill.saturating_add(fill);
+    if let Some(first) = out.records.first_mut() {
+        let before = first.raw().map_or(0, |raw| raw.fill);
+        first.set_fill(before.saturating_add(fill));
     }
     Ok(())
 }
@@ -1042,7 +1047,7 @@ mod tests {
     fn mode7_round_trip() {
         let mut plain = decode(&parse_hex(W1).unwrap(), &Options::default()).unwrap();
         // Encrypted OMS payloads start with 2F 2F (the decryption check).
-        plain.records[0].raw.as_mut().unwrap().fill = 2;
+        plain.records[0].set_fill(2);
         let mut d = plain.clone();
         let mut wl: WmbusLink = d.wmbus_link().unwrap().clone();
         wl.frame_format = FrameFormat::B;

@@ -27,7 +27,9 @@ use super::security;
 use crate::decimal::Decimal;
 use crate::error::{Error, Result};
 use crate::keys::Key;
-use crate::model::{Address, Bytes, Decoded, Function, Meter, Record, Timestamp, Value, WmbusLink};
+use crate::model::{
+    Address, Bytes, Decoded, Function, Meter, Record, RecordFields, Timestamp, Value, WmbusLink,
+};
 
 /// The `link.manufacturer_format` name of the Apator NA-1 layout.
 pub const APATOR_NA1: &str = "apator_na1";
@@ -140,20 +142,20 @@ fn record(
     storage: u64,
     value: Value,
     unit: Option<&'static str>,
-) -> Record {
-    Record {
+) -> RecordFields {
+    RecordFields {
         quantity: Cow::Borrowed(quantity),
         value: Some(value),
         unit: unit.map(Cow::Borrowed),
         storage: Some(storage),
         function: Some(Function::Instantaneous),
-        ..Record::default()
+        ..RecordFields::default()
     }
 }
 
 /// The `address` of a record read at byte `at` of `manufacturer_data`.
-fn at(at: usize, rec: Record) -> Record {
-    Record {
+fn at(at: usize, rec: RecordFields) -> RecordFields {
+    RecordFields {
         address: Some(Address::Text(Cow::Owned(alloc::format!(
             "manufacturer_data[{at}]"
         )))),
@@ -164,8 +166,8 @@ fn at(at: usize, rec: Record) -> Record {
 /// Whether `rec` was read out of `manufacturer_data` or out of another record's data (the
 /// encoder leaves it to those bytes).
 pub fn is_read_from_manufacturer_data(rec: &Record) -> bool {
-    rec.raw.is_none()
-        && matches!(&rec.address, Some(Address::Text(t))
+    rec.raw().is_none()
+        && matches!(&rec.address(), Some(Address::Text(t))
             if t.starts_with("manufacturer_data[") || t.starts_with("records["))
 }
 
@@ -233,7 +235,7 @@ fn billing_pair(
     exponent: i16,
     (prev_at, prev): (usize, u32),
     (curr_at, curr): (usize, u32),
-) -> Vec<Record> {
+) -> Vec<RecordFields> {
     let total = i128::from(prev).wrapping_add(i128::from(curr));
     alloc::vec![
         at(
@@ -246,7 +248,7 @@ fn billing_pair(
         ),
         at(
             curr_at,
-            Record {
+            RecordFields {
                 modifiers: alloc::vec![Cow::Borrowed("since_billing_date")],
                 ..record(quantity, 0, number(i128::from(curr), exponent), Some(unit))
             },
@@ -260,7 +262,7 @@ pub fn manufacturer_ci(
     meter: &Meter,
     ci: u8,
     payload: &[u8],
-) -> Option<(&'static str, Vec<Record>)> {
+) -> Option<(&'static str, Vec<RecordFields>)> {
     if !matches!(ci, 0xA0..=0xA2) {
         return None;
     }
@@ -298,7 +300,7 @@ pub fn manufacturer_ci(
 /// Techem heat-cost allocator: a layout byte (`01`, `11`, or `0F` with one extra byte before
 /// the temperatures), previous date and units, current date and units, then the room and
 /// radiator temperatures in 0.01 °C.
-fn techem_hca(p: &[u8]) -> Option<Vec<Record>> {
+fn techem_hca(p: &[u8]) -> Option<Vec<RecordFields>> {
     let temps_at: usize = match byte(p, 0) {
         0x01 | 0x11 => 9,
         0x0F => 10,
@@ -318,14 +320,14 @@ fn techem_hca(p: &[u8]) -> Option<Vec<Record>> {
         at(1, record("date", 1, Value::Time(prev_date), None)),
         at(
             temps_at,
-            Record {
+            RecordFields {
                 label: Some(Cow::Borrowed("room temperature")),
                 ..record("external_temperature", 0, celsius(temps_at), Some("C"))
             }
         ),
         at(
             radiator_at,
-            Record {
+            RecordFields {
                 label: Some(Cow::Borrowed("radiator temperature")),
                 ..record("return_temperature", 0, celsius(radiator_at), Some("C"))
             }
@@ -335,7 +337,7 @@ fn techem_hca(p: &[u8]) -> Option<Vec<Record>> {
 
 /// Techem water meter: a byte, previous date, volume at it (0.1 m3), current date, volume
 /// since (0.1 m3). `dates`: the dates are read too (MK Radio 3).
-fn techem_water(p: &[u8], dates: bool) -> Option<Vec<Record>> {
+fn techem_water(p: &[u8], dates: bool) -> Option<Vec<RecordFields>> {
     if p.len() < 9 {
         return None;
     }
@@ -377,7 +379,7 @@ fn apator162_field_len(tag: u8) -> Option<usize> {
 
 /// Records in the manufacturer data (after DIF 0F) of a meter whose layout this crate reads:
 /// its `link.manufacturer_format` name and the records.
-pub fn manufacturer_data(meter: &Meter, data: &[u8]) -> Option<(&'static str, Vec<Record>)> {
+pub fn manufacturer_data(meter: &Meter, data: &[u8]) -> Option<(&'static str, Vec<RecordFields>)> {
     match mvt(meter) {
         // Apator 162 water meters: 7 status bytes, then tagged fields up to FF padding and a
         // 2-byte checksum; tag 10 is the total volume in litres (u32).
@@ -436,7 +438,7 @@ const MONTHS: [&str; 12] = [
 /// the battery-voltage code, [the leak date as BCD year, month, day], the backflow in litres
 /// (u32), then the totals at the end of January … December in 0.01 m3 (u24; `FFFFFF` before
 /// the module was installed: no value), then one byte of unknown use.
-fn hydrodigit(d: &[u8]) -> Option<Vec<Record>> {
+fn hydrodigit(d: &[u8]) -> Option<Vec<RecordFields>> {
     let content = byte(d, 0);
     if !matches!(content, 0x15 | 0x95) || d.len() < 2 {
         return None;
@@ -468,7 +470,7 @@ fn hydrodigit(d: &[u8]) -> Option<Vec<Record>> {
         };
         records.push(at(
             i,
-            Record {
+            RecordFields {
                 label: Some(Cow::Borrowed("leak detected")),
                 ..record("date", 0, Value::Time(date), None)
             },
@@ -480,7 +482,7 @@ fn hydrodigit(d: &[u8]) -> Option<Vec<Record>> {
     }
     records.push(at(
         i,
-        Record {
+        RecordFields {
             modifiers: alloc::vec![Cow::Borrowed("backward_flow")],
             ..record(
                 "volume",
@@ -499,7 +501,7 @@ fn hydrodigit(d: &[u8]) -> Option<Vec<Record>> {
         if centi != 0x00FF_FFFF {
             records.push(at(
                 i,
-                Record {
+                RecordFields {
                     label: Some(Cow::Owned(alloc::format!("end of {month}"))),
                     storage: None,
                     ..record("volume", 0, number(i128::from(centi), -2), Some("m3"))
@@ -533,12 +535,12 @@ const QUNDIS_WALK_BY_FIELDS: [(usize, usize, &[u8]); 6] = [
 /// record reader under the header the layout gives it. Their `address` is
 /// `records[i].data[j]`: the walk-by record's place among `records`, the byte (after the
 /// LVAR) where the field starts.
-pub fn qundis_walk_by(meter: &Meter, records: &[Record]) -> Option<Vec<Record>> {
+pub fn qundis_walk_by(meter: &Meter, records: &[Record]) -> Option<Vec<RecordFields>> {
     if mvt(meter).0 != "QDS" {
         return None;
     }
     let (index, data) = records.iter().enumerate().find_map(|(i, r)| {
-        let raw = r.raw.as_ref()?;
+        let raw = r.raw()?;
         (raw.dif() == [0x0D] && raw.vif() == [0xFF, 0x5F])
             .then(|| raw.data().get(1..))
             .flatten()
@@ -564,17 +566,17 @@ pub fn qundis_walk_by(meter: &Meter, records: &[Record]) -> Option<Vec<Record>> 
         else {
             continue;
         };
-        rec.raw = None;
-        rec.address = Some(Address::Text(Cow::Owned(alloc::format!(
+        rec.clear_raw();
+        rec.set_address(Some(Address::Text(Cow::Owned(alloc::format!(
             "records[{index}].data[{start}]"
-        ))));
-        out.push(rec);
+        )))));
+        out.push(rec.into());
     }
     (!out.is_empty()).then_some(out)
 }
 
-fn flags_record(storage: u64, value: u8, label: String) -> Record {
-    Record {
+fn flags_record(storage: u64, value: u8, label: String) -> RecordFields {
+    RecordFields {
         label: Some(Cow::Owned(label)),
         ..record(
             "error_flags",
@@ -636,7 +638,7 @@ fn alarms(bits: u16, table: &[(u16, &str)]) -> (u16, String) {
 /// on its public telegrams): `p` is the payload after the CI — a 4-byte header as sent
 /// (transmit period and general alarm, battery and alarms, alarms), then the unscrambled
 /// `4B`, the total in litres, last month's total in litres and that reading's date.
-pub fn diehl_prios_records(p: &[u8]) -> Vec<Record> {
+pub fn diehl_prios_records(p: &[u8]) -> Vec<RecordFields> {
     let (h0, h1, h2) = (byte(p, 0), byte(p, 1), byte(p, 2));
     let litres = |at: usize| number(i128::from(u32_le(p, at)), -3);
     let mut records = Vec::new();
@@ -689,7 +691,7 @@ pub fn diehl_prios_records(p: &[u8]) -> Vec<Record> {
     for (storage, value, text) in [(0, now, now_text), (1, before, before_text)] {
         records.push(at(
             1,
-            Record {
+            RecordFields {
                 label: Some(Cow::Owned(alloc::format!(
                     "{} alarms: {text}",
                     if storage == 0 { "current" } else { "previous" }
@@ -707,7 +709,7 @@ pub fn diehl_prios_records(p: &[u8]) -> Vec<Record> {
 }
 
 /// The records of a decrypted Apator NA-1 payload (the bytes after the CI).
-fn apator_na1_records(payload: &[u8]) -> Vec<Record> {
+fn apator_na1_records(payload: &[u8]) -> Vec<RecordFields> {
     let plain = payload.get(2..APATOR_NA1_LEN).unwrap_or(&[]);
     let packed = u32_le(plain, 1);
     let exponent = i16::try_from((packed >> 4) & 0x03).map_or(-3, |p| p.wrapping_sub(3));
@@ -741,7 +743,7 @@ fn apator_na1_records(payload: &[u8]) -> Vec<Record> {
             None,
         ));
     }
-    records.push(Record {
+    records.push(RecordFields {
         label: Some(Cow::Borrowed("age of the stored reading")),
         ..record(
             "stored_value_age",
@@ -832,7 +834,10 @@ pub fn decode_apator_na1(
             ));
         }
     }
-    out.records = apator_na1_records(payload);
+    out.records = apator_na1_records(payload)
+        .into_iter()
+        .map(Record::from)
+        .collect();
     out.manufacturer_data = Some(Bytes::new(payload));
     Ok(true)
 }
