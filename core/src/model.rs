@@ -1121,12 +1121,26 @@ impl From<RecordFields> for Record {
                 InlineRaw::default()
             }
         };
-        extra.unit_text = unit_text;
-        extra.label = label;
-        extra.modifiers = modifiers;
-        extra.record_error = record_error;
-        extra.action = action;
-        extra.address = address;
+        let needs_extra = extra.quantity.is_some()
+            || extra.unit.is_some()
+            || extra.raw.is_some()
+            || unit_text.is_some()
+            || label.is_some()
+            || !modifiers.is_empty()
+            || record_error.is_some()
+            || action.is_some()
+            || address.is_some();
+        let extra = needs_extra.then(|| {
+            Box::new(RecordExtra {
+                unit_text,
+                label,
+                modifiers,
+                record_error,
+                action,
+                address,
+                ..extra
+            })
+        });
         Record {
             value,
             storage: storage.unwrap_or(0),
@@ -1134,7 +1148,7 @@ impl From<RecordFields> for Record {
             unit,
             tariff: tariff.unwrap_or(0),
             subunit: subunit.unwrap_or(0),
-            extra: (extra != RecordExtra::default()).then(|| Box::new(extra)),
+            extra,
             raw: raw_inline,
             function,
             flags,

@@ -35,6 +35,17 @@ pub fn shape(body: &[u8]) -> bool {
             .is_some_and(|a| a.iter().all(|b| address_byte(*b)))
 }
 
+/// The length (wake-up bytes included) the DL/T 645 frame at the start of `buf` claims by its
+/// L field; nothing verified yet.
+pub fn claimed_len(buf: &[u8]) -> Option<usize> {
+    let p = preamble_len(buf);
+    let body = buf.get(p..)?;
+    if body.first() != Some(&START) || body.get(START2) != Some(&START) {
+        return None;
+    }
+    p.checked_add(OVERHEAD.checked_add(usize::from(*body.get(L)?))?)
+}
+
 /// The length (wake-up bytes included) of the complete DL/T 645 frame at the start of `buf`
 /// whose length, checksum and end byte verify.
 pub fn verified_len(buf: &[u8]) -> Option<usize> {

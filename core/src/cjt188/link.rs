@@ -131,6 +131,15 @@ fn tail_fits(frame: &[u8], p: usize) -> Option<usize> {
     (frame.get(cs_at) == Some(&checksum(covered))).then_some(actual)
 }
 
+/// The length (wake-up bytes included) the frame at the start of `buf` claims by its L field,
+/// when `buf` holds that many bytes; nothing verified yet.
+pub fn claimed_len(buf: &[u8]) -> Option<usize> {
+    match frame_status(buf) {
+        Ok(Status::Complete(len)) => Some(len),
+        _ => None,
+    }
+}
+
 /// The length of the complete frame at the start of `buf` whose link layer verifies (start
 /// byte, L, checksum, end byte), if there is one. Used to cut streams and to detect.
 pub fn verified_len(buf: &[u8]) -> Option<usize> {

@@ -249,7 +249,9 @@ fn detect(bytes: &[u8]) -> Result<Protocol> {
 /// Whether the whole input is a CJ/T 188 or DL/T 645 frame whose structure verifies.
 fn whole_frame(bytes: &[u8]) -> bool {
     let whole = Some(bytes.len());
-    link::verified_len(bytes) == whole || dlt645::verified_len(bytes) == whole
+    // The lengths the headers claim first: the checksums only when one is the whole input.
+    (link::claimed_len(bytes) == whole && link::verified_len(bytes) == whole)
+        || (dlt645::claimed_len(bytes) == whole && dlt645::verified_len(bytes) == whole)
 }
 
 /// The length of the CJ/T 188 or DL/T 645 frame (wake-up bytes included) that starts a

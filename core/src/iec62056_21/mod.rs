@@ -143,6 +143,12 @@ pub static CODEC: Codec = Codec {
 
 /// A whole message whose structure verifies strictly.
 fn detect_whole_message(bytes: &[u8]) -> Detection {
+    // Every message opens with one of these (7E1 parity bit ignored): others are not looked
+    // at further (and not copied to strip their parity bits).
+    let first = bytes.first()? & 0x7F;
+    if !matches!(first, link::SLASH | link::STX | link::SOH | link::ACK | link::NAK) {
+        return None;
+    }
     let (text, _) = link::strip_parity(bytes).ok()?;
     link::verifies_strictly(&text).then_some(Ok(Protocol::Iec62056_21))
 }

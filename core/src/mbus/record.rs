@@ -364,6 +364,13 @@ fn plain_text_with_vifes(
         vib.unit = None;
         Ok::<Vib, Error>(vib)
     })();
+    let new_ok = matches!(&new, Ok(v) if v.unit_text.as_deref().is_some_and(printable));
+    if new_ok {
+        // The 2013 order wins whenever it reads: the old order need not be tried.
+        *r = new_order;
+        warnings.extend(new_warnings);
+        return new;
+    }
     let mut old_order = *r;
     let mut old_warnings = Vec::new();
     let old = (|| {
@@ -382,9 +389,8 @@ fn plain_text_with_vifes(
         vib.unit = None;
         Ok::<Vib, Error>(vib)
     })();
-    let new_ok = matches!(&new, Ok(v) if v.unit_text.as_deref().is_some_and(printable));
     let old_ok = matches!(&old, Ok(v) if v.unit_text.as_deref().is_some_and(printable));
-    if new_ok || !old_ok {
+    if !old_ok {
         *r = new_order;
         warnings.extend(new_warnings);
         new
