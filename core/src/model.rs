@@ -2,8 +2,10 @@
 //!
 //! Everything is owned and fully decoded. Optional fields are omitted from JSON, never `null`.
 //! Field order in the Rust structs is the key order of the JSON text, so `decode_json` is
-//! deterministic. The types are built so a typical record needs no heap allocation: names are
-//! `Cow<'static, str>` borrowed from static tables, identifiers and raw bytes are stored inline.
+//! deterministic. The types are built so a typical record needs no heap allocation: a
+//! [`Record`] keeps its number or time, `'static` names borrowed from the tables and up to 16
+//! raw bytes in place (112 bytes), and is read through accessors; [`RecordFields`] is the
+//! same record with public owned fields, for building and editing one.
 
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
