@@ -55,6 +55,41 @@ const fn split(value: i128) -> (u64, i64) {
     (value as u64, (value >> 64) as i64)
 }
 
+/// Whether the finite `value` lies exactly halfway between two neighbouring decimals whose
+/// last digit has weight 10^`last` (twice `value` × 10^-`last` an odd integer), computed
+/// exactly from the float's bits.
+fn f32_halfway(value: f32, last: i16) -> bool {
+    let bits = value.to_bits();
+    let biased = i32::try_from((bits >> 23) & 0xFF).unwrap_or(0);
+    let fraction = bits & 0x7F_FFFF;
+    // value = m × 2^q
+    let (m, q) = if biased == 0 {
+        (fraction, -149)
+    } else {
+        (fraction | 0x80_0000, biased.saturating_sub(150))
+    };
+    if m == 0 {
+        return false;
+    }
+    let zeros = i32::try_from(m.trailing_zeros()).unwrap_or(0);
+    let odd = m >> zeros;
+    // 2 × value × 10^-last = odd × 5^-last × 2^(q + zeros + 1 - last)
+    let twos = q
+        .saturating_add(zeros)
+        .saturating_add(1)
+        .saturating_sub(i32::from(last));
+    if last <= 0 {
+        // odd × 5^k is odd: an odd integer exactly when no power of two is left.
+        twos == 0
+    } else {
+        // Divided by 5^last: an integer only when 5^last divides the odd part.
+        twos == 0
+            && 5u32
+                .checked_pow(u32::from(last.unsigned_abs()))
+                .is_some_and(|p| odd.checked_rem(p) == Some(0))
+    }
+}
+
 impl Decimal {
     /// `mantissa × 10^exponent`; `None` when the exponent is beyond ±[`MAX_EXPONENT`].
     #[inline]
@@ -119,9 +154,15 @@ impl Decimal {
         if !value.is_finite() {
             return None;
         }
+        // zmij's shortest digits are Rust's except where two shortest candidates are equally
+        // near (`value` halfway between them): there Rust's own formatting decides.
+        let fast = Self::parse_shortest(zmij::Buffer::new().format_finite(value))?;
+        if !f32_halfway(value, fast.exponent()) {
+            return Some(fast);
+        }
         let mut buf = StackText::new();
         write!(buf, "{value:e}").ok()?;
-        Self::parse_scientific(buf.as_str())
+        Self::parse_shortest(buf.as_str())
     }
 
     /// The shortest decimal that reads back to the same `f64`. `None` for NaN and infinities.
@@ -131,12 +172,13 @@ impl Decimal {
         }
         let mut buf = StackText::new();
         write!(buf, "{value:e}").ok()?;
-        Self::parse_scientific(buf.as_str())
+        Self::parse_shortest(buf.as_str())
     }
 
-    /// Reads `[-]D[.DDD]e[-]N` (Rust's `{:e}` output).
-    fn parse_scientific(text: &str) -> Option<Self> {
-        let (digits, exp) = text.split_once('e')?;
+    /// Reads a shortest round-trip text (`1234.5`, `100.0`, `1e20`, `-1.5e-7`, Rust's
+    /// `1.2345e3`) into the decimal with no trailing zeros in its mantissa (`100.0` is 1 × 10²).
+    fn parse_shortest(text: &str) -> Option<Self> {
+        let (digits, exp) = text.split_once('e').unwrap_or((text, "0"));
         let exp: i16 = exp.parse().ok()?;
         let (negative, digits) = match digits.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -148,11 +190,18 @@ impl Decimal {
             let d = i128::from(c.checked_sub(b'0').filter(|d| *d <= 9)?);
             mantissa = mantissa.checked_mul(10)?.checked_add(d)?;
         }
+        let mut exponent = exp.checked_sub(i16::try_from(frac_part.len()).ok()?)?;
+        if mantissa == 0 {
+            exponent = 0;
+        }
+        while mantissa != 0 && mantissa % 10 == 0 {
+            mantissa /= 10;
+            exponent = exponent.checked_add(1)?;
+        }
         if negative {
             mantissa = mantissa.checked_neg()?;
         }
-        let frac_len = i16::try_from(frac_part.len()).ok()?;
-        Decimal::new(mantissa, exp.checked_sub(frac_len)?)
+        Decimal::new(mantissa, exponent)
     }
 
     /// Parses a plain decimal string such as `-1234.567` or `10.000` (the `exact` form).
@@ -348,6 +397,56 @@ impl Write for StackText {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shortest decimals of `f32`s through zmij (with Rust's formatting for exact
+    /// halfway cases) equal those of Rust's own `{:e}` formatting: 400,000 bit patterns,
+    /// edge values and known halfway cases.
+    #[test]
+    fn shortest_f32_decimals_match_rusts_formatting() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut values: Vec<f32> = (0..400_000)
+            .map(|_| f32::from_bits(next() as u32))
+            .collect();
+        // Values with few fraction bits near 2^21..2^25 are where halfway cases live:
+        // 3065919.25 (a halfway case: 3065919.2 and 3065919.3 are equally near) and on.
+        let halfway = f32::from_bits(0x4A3B_20FD);
+        values.extend((0..60_000u16).map(|i| halfway + f32::from(i) * 0.25));
+        values.extend((0..50_000).map(|i| 16_777_216.0 + i as f32 * 2.0));
+        values.extend([
+            0.0,
+            -0.0,
+            1.0,
+            0.1,
+            1e-45,
+            f32::MAX,
+            f32::MIN_POSITIVE,
+            -halfway,
+        ]);
+        for v in values.into_iter().filter(|v| v.is_finite()) {
+            let reference = Decimal::parse_shortest(&format!("{v:e}"));
+            assert_eq!(Decimal::from_f32_shortest(v), reference, "{v:e}");
+        }
+        assert_eq!(
+            Decimal::from_f32_shortest(100.0)
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("100")
+        );
+        assert_eq!(
+            Decimal::from_f32_shortest(-0.5)
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("-0.5")
+        );
+        assert!(f32_halfway(halfway, -1));
+        assert!(!f32_halfway(halfway + 0.25, -1));
+    }
     use alloc::string::ToString;
 
     fn d(m: i128, e: i16) -> Decimal {

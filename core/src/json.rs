@@ -432,7 +432,11 @@ impl Writer {
 
     fn record(&mut self, r: &Record) {
         self.raw("{\"quantity\":");
-        self.str(r.quantity());
+        let names = r.static_names();
+        match names {
+            Some((quantity, _)) => self.plain(quantity),
+            None => self.str(r.quantity()),
+        }
         match r.value() {
             Some(Value::Number(d)) => {
                 let v = d.to_f64();
@@ -457,9 +461,15 @@ impl Writer {
             }
             None => {}
         }
-        if let Some(u) = r.unit() {
-            key!(self, "unit");
-            self.str(u);
+        match names {
+            Some((_, Some(unit))) => key_plain!(self, "unit", unit),
+            Some((_, None)) => {}
+            None => {
+                if let Some(u) = r.unit() {
+                    key!(self, "unit");
+                    self.str(u);
+                }
+            }
         }
         if let Some(u) = r.unit_text() {
             key!(self, "unit_text");

@@ -1230,6 +1230,16 @@ impl Record {
         }
     }
 
+    /// The quantity and unit when both are `'static` names from meterwire's tables (plain
+    /// identifiers and units: nothing to escape in JSON), for the JSON writer.
+    #[inline]
+    pub(crate) fn static_names(&self) -> Option<(&'static str, Option<&'static str>)> {
+        match &self.extra {
+            Some(e) if e.quantity.is_some() || e.unit.is_some() => None,
+            _ => Some((self.quantity, self.unit)),
+        }
+    }
+
     /// The value.
     #[inline]
     pub fn value(&self) -> Option<&Value> {

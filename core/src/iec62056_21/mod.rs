@@ -146,7 +146,10 @@ fn detect_whole_message(bytes: &[u8]) -> Detection {
     // Every message opens with one of these (7E1 parity bit ignored): others are not looked
     // at further (and not copied to strip their parity bits).
     let first = bytes.first()? & 0x7F;
-    if !matches!(first, link::SLASH | link::STX | link::SOH | link::ACK | link::NAK) {
+    if !matches!(
+        first,
+        link::SLASH | link::STX | link::SOH | link::ACK | link::NAK
+    ) {
         return None;
     }
     let (text, _) = link::strip_parity(bytes).ok()?;
