@@ -185,9 +185,11 @@ impl Decimal {
             None => (false, digits),
         };
         let (int_part, frac_part) = digits.split_once('.').unwrap_or((digits, ""));
-        let mut mantissa: i128 = 0;
+        // Shortest texts of doubles have at most 17 digits: the mantissa fits in 64 bits
+        // (no 128-bit multiplications and divisions per digit).
+        let mut mantissa: u64 = 0;
         for c in int_part.bytes().chain(frac_part.bytes()) {
-            let d = i128::from(c.checked_sub(b'0').filter(|d| *d <= 9)?);
+            let d = u64::from(c.checked_sub(b'0').filter(|d| *d <= 9)?);
             mantissa = mantissa.checked_mul(10)?.checked_add(d)?;
         }
         let mut exponent = exp.checked_sub(i16::try_from(frac_part.len()).ok()?)?;
@@ -198,9 +200,8 @@ impl Decimal {
             mantissa /= 10;
             exponent = exponent.checked_add(1)?;
         }
-        if negative {
-            mantissa = mantissa.checked_neg()?;
-        }
+        let mantissa = i128::from(mantissa);
+        let mantissa = if negative { mantissa.checked_neg()? } else { mantissa };
         Decimal::new(mantissa, exponent)
     }
 

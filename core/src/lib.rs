@@ -278,10 +278,14 @@ pub fn decode(bytes: &[u8], opts: &Options) -> Result<Decoded> {
         Some(p) => p,
         None => detect(bytes)?,
     };
-    let mut result = match protocol::codec(protocol) {
-        Some(codec) => codec.decode(bytes, opts),
-        None => Err(protocol::no_decoder()),
+    let Some(codec) = protocol::codec(protocol) else {
+        return Err(protocol::no_decoder());
     };
+    if !redact::applies(opts) {
+        // The codec's result straight to the caller: a decoded frame is large.
+        return codec.decode(bytes, opts);
+    }
+    let mut result = codec.decode(bytes, opts);
     redact::apply(&mut result, opts);
     result
 }

@@ -407,6 +407,12 @@ pub fn redact(decoded: &mut Decoded, key: &RedactKey) {
     redactor.scrub_texts(decoded);
 }
 
+/// Whether [`apply`] changes a decoding result under `opts`: a key is given and the input is
+/// the caller's (nested payloads are redacted with their enclosing frame).
+pub(crate) fn applies(opts: &crate::Options) -> bool {
+    opts.redact.is_some() && opts.payload_depth == 0
+}
+
 /// Applies `opts.redact` to a decoding result of the caller's input (not to nested payloads,
 /// which their enclosing frame redacts).
 pub(crate) fn apply(result: &mut Result<Decoded>, opts: &crate::Options) {
