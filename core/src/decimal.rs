@@ -201,7 +201,11 @@ impl Decimal {
             exponent = exponent.checked_add(1)?;
         }
         let mantissa = i128::from(mantissa);
-        let mantissa = if negative { mantissa.checked_neg()? } else { mantissa };
+        let mantissa = if negative {
+            mantissa.checked_neg()?
+        } else {
+            mantissa
+        };
         Decimal::new(mantissa, exponent)
     }
 

@@ -111,6 +111,7 @@ impl Writer {
         }
     }
 
+    #[inline]
     fn uint(&mut self, v: u64) {
         // Storage, tariff and subunit numbers are mostly one digit.
         if v < 10 {
