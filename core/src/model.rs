@@ -1041,7 +1041,7 @@ const DST: u8 = 16;
 const HAS_INLINE_RAW: u8 = 32;
 
 /// One value of a frame (design §2 `records[]`), stored compactly: the value, its storage,
-/// tariff, subunit and function, `'static` names and up to 16 raw bytes in place (120 bytes,
+/// tariff, subunit and function, `'static` names and up to 16 raw bytes in place (112 bytes,
 /// nothing to free for a number), anything else in one heap part. Read it through its
 /// accessors (same names as the JSON keys); build one from [`RecordFields`], or for the
 /// common case with [`Record::number_record`].
@@ -1164,10 +1164,11 @@ impl Record {
         Record::from(RecordFields::new(quantity))
     }
 
-    /// The common record of the decoders' fast paths: a number or time with `'static`
-    /// names, its storage, tariff, subunit and function, and its source bytes split after
-    /// `dif_len` and `dif_len + vif_len` bytes.
-    #[allow(clippy::too_many_arguments)]
+    /// The common record of the decoders' fast paths: a value (number, time or identifier)
+    /// with `'static` names, its storage, tariff, subunit and function, its date flags
+    /// `(invalid, dst)`, and its source bytes `(fill, record, dif_len, vif_len)` split after
+    /// `dif_len` and `dif_len + vif_len` bytes. Nothing on the heap but an identifier's text
+    /// or raw bytes longer than 16.
     #[inline]
     pub fn number_record(
         quantity: &'static str,
