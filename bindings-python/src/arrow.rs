@@ -22,7 +22,8 @@ use arrow_array::types::{
     Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType,
 };
-use arrow_array::{Array, ArrayRef, RecordBatch, StructArray};
+use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, StructArray};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit};
 use meterwire::view_reading::ViewField;
 use meterwire::{Decoded, Options, Protocol, Reading, ReadingValue, Session};
@@ -261,16 +262,28 @@ impl ErrorColumn {
     }
 }
 
-/// One key's column of the readings table, filled as rows arrive: a number is float64
-/// beside its exact decimal text (`<key>_exact`), text is a string column. The kind is that
-/// of the key's first value; a later value of the other kind goes in as text (a number as its
-/// decimal in a text column; text in a number's `_exact` column, its float null).
+/// One key's column of the readings table: a number is float64 beside its exact decimal text
+/// (`<key>_exact`), text is a string column. The kind is that of the key's first value; a
+/// later value of the other kind goes in as text (a number as its decimal in a text column;
+/// text in a number's `_exact` column, its float null).
+///
+/// A column keeps only the rows that have a value (their indices, floats and texts); its
+/// Arrow arrays are laid out once, in [`KeyColumn::finish`]. A row without the key costs the
+/// column nothing while rows arrive, so a wide, sparse table (frames of many meter layouts)
+/// does not pad every column at every row.
 struct KeyColumn {
     name: String,
-    float: Option<Float64Builder>,
-    text: StringBuilder,
-    /// Rows filled so far (the column is padded with nulls up to the current row lazily).
-    len: usize,
+    /// Whether the column is a number's (a float64 column beside the text).
+    number: bool,
+    /// The rows that have a value, ascending.
+    rows: Vec<u32>,
+    /// The float of each value of a number column (NaN for a null float: text, or a number
+    /// that is not finite as a float64).
+    floats: Vec<f64>,
+    /// The texts of the values, one after the other (the values buffer of the text column).
+    text: String,
+    /// Where each value's text ends in `text`.
+    ends: Vec<usize>,
 }
 
 impl KeyColumn {
@@ -279,49 +292,116 @@ impl KeyColumn {
     fn new(name: &str, number: bool, rows: usize) -> KeyColumn {
         KeyColumn {
             name: name.to_string(),
-            float: number.then(|| Float64Builder::with_capacity(rows)),
-            text: StringBuilder::with_capacity(rows, rows.saturating_mul(8)),
-            len: 0,
-        }
-    }
-
-    /// Nulls up to row `row` (exclusive).
-    fn pad(&mut self, row: usize) {
-        let missing = row.saturating_sub(self.len);
-        if missing > 0 {
-            if let Some(f) = &mut self.float {
-                f.append_nulls(missing);
-            }
-            self.text.append_nulls(missing);
-            self.len = row;
+            number,
+            rows: Vec::with_capacity(rows),
+            floats: Vec::with_capacity(if number { rows } else { 0 }),
+            text: String::with_capacity(rows.saturating_mul(8)),
+            ends: Vec::with_capacity(rows),
         }
     }
 
     /// The value of row `row`; a key that comes again in the same row keeps its first value
-    /// (as the core's `Reading`).
-    fn put(&mut self, row: usize, value: ViewField<'_>, scratch: &mut String) {
-        if self.len > row {
+    /// (as the core's `Reading`). Rows come in ascending order.
+    fn put(&mut self, row: u32, value: ViewField<'_>) {
+        if self.rows.last().is_some_and(|&last| last >= row) {
             return;
         }
-        self.pad(row);
+        self.rows.push(row);
         match value {
             ViewField::Number(d) => {
-                if let Some(f) = &mut self.float {
-                    f.append_option(Some(d.to_f64()).filter(|v| v.is_finite()));
+                if self.number {
+                    self.floats.push(d.to_f64());
                 }
-                scratch.clear();
-                d.push_to(scratch);
-                self.text.append_value(scratch.as_str());
+                d.push_to(&mut self.text);
             }
             ViewField::Text(t) => {
-                if let Some(f) = &mut self.float {
-                    f.append_null();
+                if self.number {
+                    self.floats.push(f64::NAN);
                 }
-                self.text.append_value(t);
+                self.text.push_str(t);
             }
         }
-        self.len = row + 1;
+        self.ends.push(self.text.len());
     }
+
+    /// The column's arrays for a table of `rows` rows: its fields and arrays (the float64
+    /// then the text for a number, the text alone otherwise).
+    fn finish(
+        self,
+        rows: usize,
+        fields: &mut Vec<Field>,
+        arrays: &mut Vec<ArrayRef>,
+    ) -> Result<(), arrow_schema::ArrowError> {
+        let KeyColumn {
+            name,
+            number,
+            rows: at,
+            floats,
+            text,
+            ends,
+        } = self;
+        let overflow = || {
+            arrow_schema::ArrowError::ComputeError(format!(
+                "column {name}: more than 2 GiB of text in one batch"
+            ))
+        };
+        // Text: offsets for every row (a row without a value repeats the previous end).
+        let mut offsets: Vec<i32> = Vec::with_capacity(rows.saturating_add(1));
+        let mut validity = vec![0u8; rows.div_ceil(8)];
+        let mut end = 0i32;
+        offsets.push(0);
+        for (&row, &value_end) in at.iter().zip(&ends) {
+            let row = row as usize;
+            offsets.resize(row.saturating_add(1), end);
+            end = i32::try_from(value_end).map_err(|_| overflow())?;
+            offsets.push(end);
+            if let Some(byte) = validity.get_mut(row / 8) {
+                *byte |= 1 << (row % 8);
+            }
+        }
+        offsets.resize(rows.saturating_add(1), end);
+        let text_nulls = nulls_of(validity, rows, at.len());
+        let text = StringArray::try_new(
+            OffsetBuffer::new(ScalarBuffer::from(offsets)),
+            Buffer::from_vec(text.into_bytes()),
+            text_nulls,
+        )?;
+        if number {
+            // Zeroed memory for the floats: the pages of rows without a value stay untouched.
+            let mut values = vec![0f64; rows];
+            let mut validity = vec![0u8; rows.div_ceil(8)];
+            let mut valid = 0;
+            for (&row, &float) in at.iter().zip(&floats) {
+                let row = row as usize;
+                if float.is_finite() {
+                    if let Some(slot) = values.get_mut(row) {
+                        *slot = float;
+                    }
+                    if let Some(byte) = validity.get_mut(row / 8) {
+                        *byte |= 1 << (row % 8);
+                    }
+                    valid += 1;
+                }
+            }
+            let nulls = nulls_of(validity, rows, valid);
+            fields.push(Field::new(&name, DataType::Float64, true));
+            arrays.push(Arc::new(Float64Array::try_new(
+                ScalarBuffer::from(values),
+                nulls,
+            )?));
+            fields.push(Field::new(format!("{name}_exact"), DataType::Utf8, true));
+        } else {
+            fields.push(Field::new(&name, DataType::Utf8, true));
+        }
+        arrays.push(Arc::new(text));
+        Ok(())
+    }
+}
+
+/// The null buffer of a validity bitmap with `valid` of `rows` bits set: none when every row
+/// is valid (as Arrow's builders leave it).
+fn nulls_of(validity: Vec<u8>, rows: usize, valid: usize) -> Option<NullBuffer> {
+    (valid < rows).then(|| NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(validity), 0, rows)))
 }
 
 /// The key columns every readings table starts with, in order (the flat reading's identity).
@@ -344,7 +424,6 @@ struct ReadingsBuilder {
     position: usize,
     /// Whether the current row's status is set (the reading's first `status` key wins).
     status_done: bool,
-    scratch: String,
 }
 
 impl ReadingsBuilder {
@@ -369,7 +448,6 @@ impl ReadingsBuilder {
             expected_rows: rows,
             position: 0,
             status_done: false,
-            scratch: String::new(),
         }
     }
 
@@ -422,8 +500,10 @@ impl ReadingsBuilder {
             ("status" | "timestamp", _) => {}
             _ => {
                 let c = self.column(position, key, value);
+                // A batch has at most u32::MAX rows (`finish` says so).
+                let row = u32::try_from(self.rows).unwrap_or(u32::MAX);
                 if let Some(col) = self.columns.get_mut(c) {
-                    col.put(self.rows, value, &mut self.scratch);
+                    col.put(row, value);
                 }
             }
         }
@@ -460,21 +540,15 @@ impl ReadingsBuilder {
     ) -> Result<RecordBatch, arrow_schema::ArrowError> {
         let mut fields = vec![Field::new("frame", DataType::UInt64, false)];
         let mut arrays: Vec<ArrayRef> = vec![Arc::new(self.frame.finish())];
-        for mut column in self.columns {
-            column.pad(self.rows);
-            match column.float {
-                Some(mut f) => {
-                    fields.push(Field::new(&column.name, DataType::Float64, true));
-                    arrays.push(Arc::new(f.finish()));
-                    fields.push(Field::new(
-                        format!("{}_exact", column.name),
-                        DataType::Utf8,
-                        true,
-                    ));
-                }
-                None => fields.push(Field::new(&column.name, DataType::Utf8, true)),
-            }
-            arrays.push(Arc::new(column.text.finish()));
+        if u32::try_from(self.rows).is_err() {
+            return Err(arrow_schema::ArrowError::ComputeError(format!(
+                "readings_arrow: {} rows in one batch, at most {}",
+                self.rows,
+                u32::MAX
+            )));
+        }
+        for column in self.columns {
+            column.finish(self.rows, &mut fields, &mut arrays)?;
         }
         let status = self.status.finish();
         fields.push(Field::new("status", status.data_type().clone(), true));
