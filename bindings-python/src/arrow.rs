@@ -9,7 +9,6 @@
 //! string view (hex) values, or a numpy array of fixed-width bytes (dtype `S`).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -22,8 +21,8 @@ use arrow_array::types::{
     Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType,
 };
-use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, StructArray};
-use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StructArray};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit};
 use meterwire::view_reading::ViewField;
 use meterwire::{Decoded, Options, Protocol, Reading, ReadingValue, Session};
@@ -32,6 +31,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyo3_arrow::{PyArray, PyChunkedArray, PyTable};
+use rustc_hash::FxHashMap;
 
 use crate::convert::type_name;
 use crate::{frames_of, input, options, Input, ModbusArgs};
@@ -282,8 +282,9 @@ struct KeyColumn {
     floats: Vec<f64>,
     /// The texts of the values, one after the other (the values buffer of the text column).
     text: String,
-    /// Where each value's text ends in `text`.
-    ends: Vec<usize>,
+    /// Where each value's text ends in `text` (saturated at `u32::MAX`: `finish` refuses a
+    /// column of more than 2 GiB of text).
+    ends: Vec<u32>,
 }
 
 impl KeyColumn {
@@ -321,7 +322,8 @@ impl KeyColumn {
                 self.text.push_str(t);
             }
         }
-        self.ends.push(self.text.len());
+        self.ends
+            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
     }
 
     /// The column's arrays for a table of `rows` rows: its fields and arrays (the float64
@@ -340,32 +342,23 @@ impl KeyColumn {
             text,
             ends,
         } = self;
-        let overflow = || {
-            arrow_schema::ArrowError::ComputeError(format!(
+        if i32::try_from(text.len()).is_err() {
+            return Err(arrow_schema::ArrowError::ComputeError(format!(
                 "column {name}: more than 2 GiB of text in one batch"
-            ))
-        };
-        // Text: offsets for every row (a row without a value repeats the previous end).
-        let mut offsets: Vec<i32> = Vec::with_capacity(rows.saturating_add(1));
-        let mut validity = vec![0u8; rows.div_ceil(8)];
-        let mut end = 0i32;
-        offsets.push(0);
-        for (&row, &value_end) in at.iter().zip(&ends) {
-            let row = row as usize;
-            offsets.resize(row.saturating_add(1), end);
-            end = i32::try_from(value_end).map_err(|_| overflow())?;
-            offsets.push(end);
-            if let Some(byte) = validity.get_mut(row / 8) {
-                *byte |= 1 << (row % 8);
-            }
+            )));
         }
-        offsets.resize(rows.saturating_add(1), end);
-        let text_nulls = nulls_of(validity, rows, at.len());
-        let text = StringArray::try_new(
-            OffsetBuffer::new(ScalarBuffer::from(offsets)),
-            Buffer::from_vec(text.into_bytes()),
-            text_nulls,
-        )?;
+        // Text: the builder writes the offsets of every row (a row without a value repeats
+        // the previous end) without validating them again, as a built array needs not.
+        let mut builder = StringBuilder::with_capacity(rows, text.len());
+        let (mut next, mut start) = (0usize, 0usize);
+        for (&row, &end) in at.iter().zip(&ends) {
+            let (row, end) = (row as usize, end as usize);
+            builder.append_nulls(row.saturating_sub(next));
+            builder.append_value(text.get(start..end).unwrap_or_default());
+            (next, start) = (row.saturating_add(1), end);
+        }
+        builder.append_nulls(rows.saturating_sub(next));
+        let text = builder.finish();
         if number {
             // Zeroed memory for the floats: the pages of rows without a value stay untouched.
             let mut values = vec![0f64; rows];
@@ -411,7 +404,7 @@ const LEADING: [&str; 4] = ["protocol", "id", "manufacturer", "media"];
 struct ReadingsBuilder {
     frame: UInt64Builder,
     columns: Vec<KeyColumn>,
-    index: HashMap<String, usize>,
+    index: FxHashMap<String, usize>,
     /// The columns of the previous row's fields, in order: frames of one meter type have the
     /// same keys in the same order, so most lookups are one string comparison.
     hint: Vec<usize>,

@@ -49,6 +49,8 @@ pub struct ViewScratch {
     text: String,
     /// The records of the frame, read once in the checking pass.
     records: Vec<PlainRecord>,
+    /// The modifiers of the frame's records (each record has a range of them).
+    modifiers: Vec<&'static str>,
 }
 
 impl ViewScratch {
@@ -58,8 +60,8 @@ impl ViewScratch {
     }
 }
 
-/// Up to `N` static names (modifiers, unit suffixes), as the decoder keeps them: a name past
-/// the `N`th is dropped.
+/// Up to `N` static names (unit suffixes), as the decoder keeps them: a name past the `N`th
+/// is dropped.
 #[derive(Clone, Copy, Debug)]
 struct Names<const N: usize> {
     items: [&'static str; N],
@@ -90,7 +92,8 @@ struct PlainRecord {
     plain: Plain,
     /// The record's quantity (a date's as the decoder adjusts it by length).
     quantity: &'static str,
-    modifiers: Names<6>,
+    /// The record's modifiers in [`ViewScratch::modifiers`].
+    modifiers: Range<usize>,
     storage: u64,
     function: Function,
     tariff: u32,
@@ -137,16 +140,22 @@ pub fn view_reading(
     let base = USER_DATA_AT.saturating_add(long_header::LEN);
     // First pass: every record is one the view reads as the full decoder would.
     scratch.records.clear();
+    scratch.modifiers.clear();
     for record in Records::new(data, base) {
         let Ok(view) = record else {
             return false;
         };
-        let Some(record) = plain(&view, base, master_to_slave) else {
+        let Some(record) = plain(&view, base, master_to_slave, &mut scratch.modifiers) else {
             return false;
         };
         scratch.records.push(record);
     }
-    let ViewScratch { key, text, records } = scratch;
+    let ViewScratch {
+        key,
+        text,
+        records,
+        modifiers,
+    } = scratch;
     let byte = |at: usize| header.get(at).copied().unwrap_or(0);
     emit(
         "media",
@@ -167,6 +176,7 @@ pub fn view_reading(
     emit("protocol", ViewField::Text(Protocol::Mbus.as_str()));
     for record in records.iter() {
         key.clear();
+        let record_modifiers = modifiers.get(record.modifiers.clone()).unwrap_or(&[]);
         // The key stem of `to_reading`: the quantity qualified by function, storage,
         // tariff, subunit, then the modifiers.
         let stem = |key: &mut String| {
@@ -178,12 +188,12 @@ pub fn view_reading(
                 record.tariff,
                 record.subunit,
             );
-            for modifier in record.modifiers.as_slice() {
+            for modifier in record_modifiers {
                 key.push('_');
                 key.push_str(modifier);
             }
         };
-        let plain_key = record.modifiers.as_slice().is_empty();
+        let plain_key = record_modifiers.is_empty();
         match &record.plain {
             Plain::Nothing => {}
             Plain::Number(suffix, value) => {
@@ -282,7 +292,8 @@ struct VibInfo {
     unit_text: bool,
     exponent: i16,
     additive: Option<Decimal>,
-    modifiers: Names<6>,
+    /// Where the record's modifiers start in the frame's list.
+    modifiers_at: usize,
     /// A combinable VIFE made the value a date (its quantity then comes from its length).
     label: bool,
     /// A record error (the reading leaves the record out).
@@ -290,7 +301,7 @@ struct VibInfo {
 }
 
 impl VibInfo {
-    fn new(meaning: Meaning) -> VibInfo {
+    fn new(meaning: Meaning, modifiers_at: usize) -> VibInfo {
         VibInfo {
             meaning,
             unit: meaning.unit,
@@ -298,37 +309,44 @@ impl VibInfo {
             unit_text: false,
             exponent: meaning.exponent,
             additive: None,
-            modifiers: Names::EMPTY,
+            modifiers_at,
             label: false,
             record_error: false,
         }
     }
 
+    /// Adds a modifier, as the decoder keeps them: at most six per record.
+    fn modifier(&self, name: &'static str, modifiers: &mut Vec<&'static str>) {
+        if modifiers.len().saturating_sub(self.modifiers_at) < 6 {
+            modifiers.push(name);
+        }
+    }
+
     /// Applies one combinable VIFE's effect.
-    fn apply(&mut self, effect: Effect, master_to_slave: bool) {
+    fn apply(&mut self, effect: Effect, master_to_slave: bool, modifiers: &mut Vec<&'static str>) {
         match effect {
             // An object action (master → slave) does not change the reading.
             Effect::ErrorOrAction(code) if master_to_slave && code <= 0x0F => {}
             Effect::ErrorOrAction(_) => self.record_error = true,
-            Effect::Modifier(name) => self.modifiers.push(name),
+            Effect::Modifier(name) => self.modifier(name, modifiers),
             Effect::UnitSuffix(name, suffix) => {
-                self.modifiers.push(name);
+                self.modifier(name, modifiers);
                 self.unit_suffixes.push(suffix);
             }
             Effect::Date(name) => {
-                self.modifiers.push(name);
+                self.modifier(name, modifiers);
                 self.label = true;
                 self.meaning.coding = Coding::Date;
                 self.unit = None;
             }
             Effect::Count(name) => {
-                self.modifiers.push(name);
+                self.modifier(name, modifiers);
                 self.meaning.coding = Coding::Unsigned;
                 self.unit = None;
                 self.exponent = 0;
             }
             Effect::Duration(name, unit) => {
-                self.modifiers.push(name);
+                self.modifier(name, modifiers);
                 self.meaning.coding = Coding::Unsigned;
                 self.unit = Some(unit);
                 self.unit_suffixes = Names::EMPTY;
@@ -352,6 +370,9 @@ impl VibInfo {
     /// `d` times the meaning's factor and the power of ten, plus the additive correction
     /// (`None` when out of range).
     fn scale(&self, d: Decimal) -> Option<Decimal> {
+        if self.meaning.factor == 1 && self.additive.is_none() {
+            return d.scaled(self.exponent);
+        }
         let d = if self.meaning.factor == 1 {
             d
         } else {
@@ -370,37 +391,45 @@ impl VibInfo {
 
 /// The VIB of a record as the decoder reads it, or `None` for a VIB the view leaves to it
 /// (VIF FC: a plain-text unit with VIFEs before or after its text).
-fn read_vib(vib: &[u8], master_to_slave: bool) -> Option<VibInfo> {
+fn read_vib(
+    vib: &[u8],
+    master_to_slave: bool,
+    modifiers: &mut Vec<&'static str>,
+) -> Option<VibInfo> {
+    let at = modifiers.len();
     let (&first, rest) = vib.split_first()?;
     let (mut info, vifes) = match first {
         0xFB | 0xFD => {
             let (&code, rest) = rest.split_first()?;
             if first == 0xFD && code == 0xFD {
                 let (&second, rest) = rest.split_first()?;
-                (VibInfo::new(*vif::fd_second_level(second)), rest)
+                (VibInfo::new(*vif::fd_second_level(second), at), rest)
             } else if first == 0xFB {
-                (VibInfo::new(*vif::fb(code)), rest)
+                (VibInfo::new(*vif::fb(code), at), rest)
             } else {
-                (VibInfo::new(*vif::fd(code)), rest)
+                (VibInfo::new(*vif::fd(code), at), rest)
             }
         }
-        0xEF => (VibInfo::new(vif::RESERVED), rest.get(1..)?),
+        0xEF => (VibInfo::new(vif::RESERVED, at), rest.get(1..)?),
         0x7C => {
             // The plain-text unit and no VIFE (the walk read its length).
-            let mut info = VibInfo::new(Meaning {
-                quantity: "other",
-                unit: None,
-                exponent: 0,
-                unit_shift: 0,
-                factor: 1,
-                coding: Coding::Signed,
-                known: true,
-            });
+            let mut info = VibInfo::new(
+                Meaning {
+                    quantity: "other",
+                    unit: None,
+                    exponent: 0,
+                    unit_shift: 0,
+                    factor: 1,
+                    coding: Coding::Signed,
+                    known: true,
+                },
+                at,
+            );
             info.unit_text = true;
             return Some(info);
         }
         0xFC => return None,
-        _ => (VibInfo::new(*vif::primary(first)), rest),
+        _ => (VibInfo::new(*vif::primary(first), at), rest),
     };
     // The walk read the VIFEs by their extension bits: `vifes` are exactly the combinable
     // VIFEs. A manufacturer-specific VIF or VIFE makes the rest opaque.
@@ -413,17 +442,17 @@ fn read_vib(vib: &[u8], master_to_slave: bool) -> Option<VibInfo> {
         if extension_next {
             extension_next = false;
             if let Some(name) = vif::combinable_extension(vife) {
-                info.modifiers.push(name);
+                info.modifier(name, modifiers);
             }
             continue;
         }
         match vif::combinable(vife) {
             Effect::Extension => extension_next = true,
             Effect::ManufacturerSpecific => {
-                info.modifiers.push("manufacturer_specific");
+                info.modifier("manufacturer_specific", modifiers);
                 opaque = true;
             }
-            effect => info.apply(effect, master_to_slave),
+            effect => info.apply(effect, master_to_slave, modifiers),
         }
     }
     Some(info)
@@ -432,11 +461,23 @@ fn read_vib(vib: &[u8], master_to_slave: bool) -> Option<VibInfo> {
 /// The reading's part of a record, or `None` for a record only the full decoder reads (and
 /// for one whose key the reading keeps for itself). `base` is the records' offset in the
 /// frame.
-fn plain(view: &RecordView<'_>, base: usize, master_to_slave: bool) -> Option<PlainRecord> {
+fn plain(
+    view: &RecordView<'_>,
+    base: usize,
+    master_to_slave: bool,
+    modifiers: &mut Vec<&'static str>,
+) -> Option<PlainRecord> {
     if view.dib() == [0x7F] {
         return None;
     }
-    let info = read_vib(view.vib(), master_to_slave)?;
+    let vib = view.vib();
+    // A VIB without combinable VIFEs (and not a plain-text unit): the walk's meaning is the
+    // decoder's.
+    let info = if !view.has_combinable_vifes() && vib.first() != Some(&0x7C) {
+        VibInfo::new(*view.meaning(), modifiers.len())
+    } else {
+        read_vib(vib, master_to_slave, modifiers)?
+    };
     let mut quantity = info.meaning.quantity;
     if matches!(quantity, "status" | "timestamp") {
         return None;
@@ -539,7 +580,7 @@ fn plain(view: &RecordView<'_>, base: usize, master_to_slave: bool) -> Option<Pl
     Some(PlainRecord {
         plain,
         quantity,
-        modifiers: info.modifiers,
+        modifiers: info.modifiers_at..modifiers.len(),
         storage: view.storage(),
         function: view.function(),
         tariff: view.tariff(),
