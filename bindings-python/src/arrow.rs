@@ -405,16 +405,17 @@ struct ReadingsBuilder {
     frame: UInt64Builder,
     columns: Vec<KeyColumn>,
     index: FxHashMap<String, usize>,
-    /// The columns of the previous row's fields, in order: frames of one meter type have the
-    /// same keys in the same order, so most lookups are one string comparison.
-    hint: Vec<usize>,
+    /// For the start of a row (0) and each column (its index + 1), the column that came next
+    /// the last time: frames of one meter type have the same keys in the same order, so in a
+    /// batch of many types most lookups are still one string comparison.
+    successor: Vec<usize>,
+    /// The current row's last column (its index + 1; 0 at the start of a row).
+    previous: usize,
     status: ListBuilder<StringBuilder>,
     errors: Option<ErrorColumn>,
     rows: usize,
     /// The number of frames (the capacity of the columns the first row opens).
     expected_rows: usize,
-    /// The next field's position in the current row.
-    position: usize,
     /// Whether the current row's status is set (the reading's first `status` key wins).
     status_done: bool,
 }
@@ -434,19 +435,21 @@ impl ReadingsBuilder {
             frame: UInt64Builder::with_capacity(rows),
             columns,
             index,
-            hint: Vec::new(),
+            successor: vec![usize::MAX; LEADING.len() + 1],
+            previous: 0,
             status: ListBuilder::new(StringBuilder::new()),
             errors: collect.then(ErrorColumn::default),
             rows: 0,
             expected_rows: rows,
-            position: 0,
             status_done: false,
         }
     }
 
-    fn column(&mut self, position: usize, key: &str, value: ViewField<'_>) -> usize {
-        if let Some(&c) = self.hint.get(position) {
+    fn column(&mut self, key: &str, value: ViewField<'_>) -> usize {
+        let slot = self.previous;
+        if let Some(&c) = self.successor.get(slot) {
             if self.columns.get(c).is_some_and(|col| col.name == key) {
+                self.previous = c + 1;
                 return c;
             }
         }
@@ -461,22 +464,21 @@ impl ReadingsBuilder {
                     0
                 };
                 self.columns.push(KeyColumn::new(key, number, rows));
+                self.successor.push(usize::MAX);
                 self.index.insert(key.to_string(), c);
                 c
             }
         };
-        match self.hint.get_mut(position) {
-            Some(h) => *h = c,
-            None => self.hint.push(c),
+        if let Some(next) = self.successor.get_mut(slot) {
+            *next = c;
         }
+        self.previous = c + 1;
         c
     }
 
     /// One key of the current row (the reading's keys in order, as `to_reading` or the
     /// core's `view_reading` give them).
     fn field(&mut self, key: &str, value: ViewField<'_>) {
-        let position = self.position;
-        self.position += 1;
         match (key, value) {
             // The reading's flags, or a profile's register labelled `status` (which the
             // reading keeps in its place) as its decimal text.
@@ -492,7 +494,7 @@ impl ReadingsBuilder {
             }
             ("status" | "timestamp", _) => {}
             _ => {
-                let c = self.column(position, key, value);
+                let c = self.column(key, value);
                 // A batch has at most u32::MAX rows (`finish` says so).
                 let row = u32::try_from(self.rows).unwrap_or(u32::MAX);
                 if let Some(col) = self.columns.get_mut(c) {
@@ -510,7 +512,7 @@ impl ReadingsBuilder {
             errors.push(error);
         }
         self.rows += 1;
-        self.position = 0;
+        self.previous = 0;
         self.status_done = false;
     }
 

@@ -558,6 +558,12 @@ fn plain(
         _ if info.record_error => Plain::Nothing,
         None => Plain::Nothing,
         Some(Value::Number(n)) => match info.unit {
+            Some(unit) if info.unit_suffixes.as_slice().is_empty() => {
+                match converted(quantity, unit, n) {
+                    Some((suffix, value)) => Plain::Number(Some(suffix), value),
+                    None => Plain::Nothing,
+                }
+            }
             Some(unit) => {
                 let mut full = ShortText::default();
                 let written = full.write_str(unit).is_ok()
