@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    Float64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
+    ArrayBuilder, Float64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
+    UInt64Builder,
 };
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -267,134 +268,91 @@ impl ErrorColumn {
 /// later value of the other kind goes in as text (a number as its decimal in a text column;
 /// text in a number's `_exact` column, its float null).
 ///
-/// A column keeps only the rows that have a value (their indices, floats and texts); its
-/// Arrow arrays are laid out once, in [`KeyColumn::finish`]. A row without the key costs the
-/// column nothing while rows arrive, so a wide, sparse table (frames of many meter layouts)
-/// does not pad every column at every row.
+/// The arrays are laid out in place as rows arrive, in buffers sized once for every row of
+/// the batch: the floats in zeroed memory (a row without a value is not written), the text
+/// offsets padded up to a row only when the column gets a value there. A wide, sparse table
+/// (frames of many meter layouts) thus costs no per-row work for a column without a value,
+/// and no buffer is grown and copied.
 struct KeyColumn {
     name: String,
-    /// Whether the column is a number's (a float64 column beside the text).
-    number: bool,
-    /// The rows that have a value, ascending.
-    rows: Vec<u32>,
-    /// The float of each value of a number column (NaN for a null float: text, or a number
-    /// that is not finite as a float64).
-    floats: Vec<f64>,
-    /// The texts of the values, one after the other (the values buffer of the text column).
-    text: String,
-    /// Where each value's text ends in `text` (saturated at `u32::MAX`: `finish` refuses a
-    /// column of more than 2 GiB of text).
-    ends: Vec<u32>,
+    /// A number column's floats (zero where null) and validity bits, one per row.
+    floats: Option<(Vec<f64>, Vec<u8>)>,
+    /// The floats that are valid.
+    valid_floats: usize,
+    text: StringBuilder,
 }
 
 impl KeyColumn {
-    /// A column for `rows` rows when known (columns of the first row are likely in every
-    /// row; later ones grow as they fill, so a wide, sparse table does not reserve memory).
+    /// A column for a batch of at most `rows` rows.
     fn new(name: &str, number: bool, rows: usize) -> KeyColumn {
         KeyColumn {
             name: name.to_string(),
-            number,
-            rows: Vec::with_capacity(rows),
-            floats: Vec::with_capacity(if number { rows } else { 0 }),
-            text: String::with_capacity(rows.saturating_mul(8)),
-            ends: Vec::with_capacity(rows),
+            // Zeroed memory: the pages of rows without a value stay untouched.
+            floats: number.then(|| (vec![0f64; rows], vec![0u8; rows.div_ceil(8)])),
+            valid_floats: 0,
+            text: StringBuilder::with_capacity(rows, 0),
         }
     }
 
     /// The value of row `row`; a key that comes again in the same row keeps its first value
     /// (as the core's `Reading`). Rows come in ascending order.
-    fn put(&mut self, row: u32, value: ViewField<'_>) {
-        if self.rows.last().is_some_and(|&last| last >= row) {
+    fn put(&mut self, row: usize, value: ViewField<'_>, scratch: &mut String) {
+        let filled = self.text.len();
+        if filled > row {
             return;
         }
-        self.rows.push(row);
+        self.text.append_nulls(row - filled);
         match value {
             ViewField::Number(d) => {
-                if self.number {
-                    self.floats.push(d.to_f64());
+                if let Some((values, valid)) = &mut self.floats {
+                    let float = d.to_f64();
+                    if float.is_finite() {
+                        if let Some(slot) = values.get_mut(row) {
+                            *slot = float;
+                        }
+                        if let Some(byte) = valid.get_mut(row / 8) {
+                            *byte |= 1 << (row % 8);
+                        }
+                        self.valid_floats += 1;
+                    }
                 }
-                d.push_to(&mut self.text);
+                scratch.clear();
+                d.push_to(scratch);
+                self.text.append_value(scratch.as_str());
             }
-            ViewField::Text(t) => {
-                if self.number {
-                    self.floats.push(f64::NAN);
-                }
-                self.text.push_str(t);
-            }
+            ViewField::Text(t) => self.text.append_value(t),
         }
-        self.ends
-            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
     }
 
     /// The column's arrays for a table of `rows` rows: its fields and arrays (the float64
     /// then the text for a number, the text alone otherwise).
     fn finish(
-        self,
+        mut self,
         rows: usize,
         fields: &mut Vec<Field>,
         arrays: &mut Vec<ArrayRef>,
     ) -> Result<(), arrow_schema::ArrowError> {
-        let KeyColumn {
-            name,
-            number,
-            rows: at,
-            floats,
-            text,
-            ends,
-        } = self;
-        if i32::try_from(text.len()).is_err() {
-            return Err(arrow_schema::ArrowError::ComputeError(format!(
-                "column {name}: more than 2 GiB of text in one batch"
-            )));
-        }
-        // Text: the builder writes the offsets of every row (a row without a value repeats
-        // the previous end) without validating them again, as a built array needs not.
-        let mut builder = StringBuilder::with_capacity(rows, text.len());
-        let (mut next, mut start) = (0usize, 0usize);
-        for (&row, &end) in at.iter().zip(&ends) {
-            let (row, end) = (row as usize, end as usize);
-            builder.append_nulls(row.saturating_sub(next));
-            builder.append_value(text.get(start..end).unwrap_or_default());
-            (next, start) = (row.saturating_add(1), end);
-        }
-        builder.append_nulls(rows.saturating_sub(next));
-        let text = builder.finish();
-        if number {
-            // Zeroed memory for the floats: the pages of rows without a value stay untouched.
-            let mut values = vec![0f64; rows];
-            let mut validity = vec![0u8; rows.div_ceil(8)];
-            let mut valid = 0;
-            for (&row, &float) in at.iter().zip(&floats) {
-                let row = row as usize;
-                if float.is_finite() {
-                    if let Some(slot) = values.get_mut(row) {
-                        *slot = float;
-                    }
-                    if let Some(byte) = validity.get_mut(row / 8) {
-                        *byte |= 1 << (row % 8);
-                    }
-                    valid += 1;
-                }
+        self.text.append_nulls(rows.saturating_sub(self.text.len()));
+        let text = self.text.finish();
+        let name = self.name;
+        match self.floats {
+            Some((mut values, mut valid)) => {
+                values.truncate(rows);
+                valid.truncate(rows.div_ceil(8));
+                let nulls = (self.valid_floats < rows)
+                    .then(|| NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(valid), 0, rows)));
+                fields.push(Field::new(&name, DataType::Float64, true));
+                arrays.push(Arc::new(Float64Array::try_new(
+                    ScalarBuffer::from(values),
+                    nulls,
+                )?));
+                fields.push(Field::new(format!("{name}_exact"), DataType::Utf8, true));
             }
-            let nulls = nulls_of(validity, rows, valid);
-            fields.push(Field::new(&name, DataType::Float64, true));
-            arrays.push(Arc::new(Float64Array::try_new(
-                ScalarBuffer::from(values),
-                nulls,
-            )?));
-            fields.push(Field::new(format!("{name}_exact"), DataType::Utf8, true));
-        } else {
-            fields.push(Field::new(&name, DataType::Utf8, true));
+            None => fields.push(Field::new(&name, DataType::Utf8, true)),
         }
         arrays.push(Arc::new(text));
         Ok(())
     }
-}
-
-/// The null buffer of a validity bitmap with `valid` of `rows` bits set: none when every row
-/// is valid (as Arrow's builders leave it).
-fn nulls_of(validity: Vec<u8>, rows: usize, valid: usize) -> Option<NullBuffer> {
-    (valid < rows).then(|| NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(validity), 0, rows)))
 }
 
 /// The key columns every readings table starts with, in order (the flat reading's identity).
@@ -418,6 +376,8 @@ struct ReadingsBuilder {
     expected_rows: usize,
     /// Whether the current row's status is set (the reading's first `status` key wins).
     status_done: bool,
+    /// The exact decimal being written.
+    scratch: String,
 }
 
 impl ReadingsBuilder {
@@ -442,6 +402,7 @@ impl ReadingsBuilder {
             rows: 0,
             expected_rows: rows,
             status_done: false,
+            scratch: String::new(),
         }
     }
 
@@ -458,12 +419,8 @@ impl ReadingsBuilder {
             None => {
                 let c = self.columns.len();
                 let number = matches!(value, ViewField::Number(_));
-                let rows = if self.rows == 0 {
-                    self.expected_rows
-                } else {
-                    0
-                };
-                self.columns.push(KeyColumn::new(key, number, rows));
+                self.columns
+                    .push(KeyColumn::new(key, number, self.expected_rows));
                 self.successor.push(usize::MAX);
                 self.index.insert(key.to_string(), c);
                 c
@@ -495,10 +452,8 @@ impl ReadingsBuilder {
             ("status" | "timestamp", _) => {}
             _ => {
                 let c = self.column(key, value);
-                // A batch has at most u32::MAX rows (`finish` says so).
-                let row = u32::try_from(self.rows).unwrap_or(u32::MAX);
                 if let Some(col) = self.columns.get_mut(c) {
-                    col.put(row, value);
+                    col.put(self.rows, value, &mut self.scratch);
                 }
             }
         }
@@ -535,13 +490,6 @@ impl ReadingsBuilder {
     ) -> Result<RecordBatch, arrow_schema::ArrowError> {
         let mut fields = vec![Field::new("frame", DataType::UInt64, false)];
         let mut arrays: Vec<ArrayRef> = vec![Arc::new(self.frame.finish())];
-        if u32::try_from(self.rows).is_err() {
-            return Err(arrow_schema::ArrowError::ComputeError(format!(
-                "readings_arrow: {} rows in one batch, at most {}",
-                self.rows,
-                u32::MAX
-            )));
-        }
         for column in self.columns {
             column.finish(self.rows, &mut fields, &mut arrays)?;
         }
