@@ -301,7 +301,9 @@ impl KeyColumn {
         if filled > row {
             return;
         }
-        self.text.append_nulls(row - filled);
+        if filled < row {
+            self.text.append_nulls(row - filled);
+        }
         match value {
             ViewField::Number(d) => {
                 if let Some((values, valid)) = &mut self.floats {

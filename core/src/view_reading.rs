@@ -471,10 +471,40 @@ fn plain(
         return None;
     }
     let vib = view.vib();
+    let meaning = view.meaning();
+    // The common record: a known VIF without combinable VIFEs and fixed-length numeric data,
+    // whose number the walk reads as the decoder does (`plain_record` in `mbus::record`).
+    if view.is_plain()
+        && meaning.known
+        && !matches!(
+            meaning.coding,
+            Coding::Date | Coding::Ident | Coding::Container
+        )
+        && !matches!(meaning.quantity, "status" | "timestamp")
+    {
+        if let Some(number) = view.number() {
+            let plain = match meaning.unit {
+                Some(unit) => match converted(meaning.quantity, unit, number) {
+                    Some((suffix, value)) => Plain::Number(Some(suffix), value),
+                    None => Plain::Nothing,
+                },
+                None => Plain::Number(None, number),
+            };
+            return Some(PlainRecord {
+                plain,
+                quantity: meaning.quantity,
+                modifiers: modifiers.len()..modifiers.len(),
+                storage: view.storage(),
+                function: view.function(),
+                tariff: view.tariff(),
+                subunit: view.subunit(),
+            });
+        }
+    }
     // A VIB without combinable VIFEs (and not a plain-text unit): the walk's meaning is the
     // decoder's.
     let info = if !view.has_combinable_vifes() && vib.first() != Some(&0x7C) {
-        VibInfo::new(*view.meaning(), modifiers.len())
+        VibInfo::new(*meaning, modifiers.len())
     } else {
         read_vib(vib, master_to_slave, modifiers)?
     };
