@@ -3,10 +3,10 @@
 //! response (a long frame with CI 72, no security) whose records the view reads whole:
 //! fixed-length data (numbers, dates, identifiers) and variable-length data (text, BCD,
 //! binary), under any VIF, plain-text unit and combinable VIFEs (modifiers, unit suffixes,
-//! scaling, record errors); for any other frame [`view_reading`] says so and the caller decodes it ([`crate::decode`] then
-//! [`crate::to_reading`]). Where it answers, it gives the keys and values of
-//! `to_reading(decode(bytes))` in the same order (a test checks this on every own and public
-//! frame).
+//! scaling, record errors); for any other frame [`view_reading`] says so and the caller
+//! decodes it ([`crate::decode`] then [`crate::to_reading`]). Where it answers, it gives the
+//! keys and values of `to_reading(decode(bytes))` in the same order (a test checks this on
+//! every own and public frame).
 
 use alloc::string::String;
 use alloc::vec::Vec;
