@@ -374,7 +374,7 @@ struct ReadingsBuilder {
     status: ListBuilder<StringBuilder>,
     errors: Option<ErrorColumn>,
     rows: usize,
-    /// The number of frames (the capacity of the columns the first row opens).
+    /// The number of frames (every column is sized for that many rows).
     expected_rows: usize,
     /// Whether the current row's status is set (the reading's first `status` key wins).
     status_done: bool,
