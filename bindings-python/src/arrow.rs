@@ -9,20 +9,21 @@
 //! string view (hex) values, or a numpy array of fixed-width bytes (dtype `S`).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    Float64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
+    ArrayBuilder, Float64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
+    UInt64Builder,
 };
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType,
 };
-use arrow_array::{Array, ArrayRef, RecordBatch, StructArray};
+use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StructArray};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit};
 use meterwire::view_reading::ViewField;
 use meterwire::{Decoded, Options, Protocol, Reading, ReadingValue, Session};
@@ -31,6 +32,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyo3_arrow::{PyArray, PyChunkedArray, PyTable};
+use rustc_hash::FxHashMap;
 
 use crate::convert::type_name;
 use crate::{frames_of, input, options, Input, ModbusArgs};
@@ -261,66 +263,97 @@ impl ErrorColumn {
     }
 }
 
-/// One key's column of the readings table, filled as rows arrive: a number is float64
-/// beside its exact decimal text (`<key>_exact`), text is a string column. The kind is that
-/// of the key's first value; a later value of the other kind goes in as text (a number as its
-/// decimal in a text column; text in a number's `_exact` column, its float null).
+/// One key's column of the readings table: a number is float64 beside its exact decimal text
+/// (`<key>_exact`), text is a string column. The kind is that of the key's first value; a
+/// later value of the other kind goes in as text (a number as its decimal in a text column;
+/// text in a number's `_exact` column, its float null).
+///
+/// The arrays are laid out in place as rows arrive, in buffers sized once for every row of
+/// the batch: the floats in zeroed memory (a row without a value is not written), the text
+/// offsets padded up to a row only when the column gets a value there. A wide, sparse table
+/// (frames of many meter layouts) thus costs no per-row work for a column without a value,
+/// and no buffer is grown and copied.
 struct KeyColumn {
     name: String,
-    float: Option<Float64Builder>,
+    /// A number column's floats (zero where null) and validity bits, one per row.
+    floats: Option<(Vec<f64>, Vec<u8>)>,
+    /// The floats that are valid.
+    valid_floats: usize,
     text: StringBuilder,
-    /// Rows filled so far (the column is padded with nulls up to the current row lazily).
-    len: usize,
 }
 
 impl KeyColumn {
-    /// A column for `rows` rows when known (columns of the first row are likely in every
-    /// row; later ones grow as they fill, so a wide, sparse table does not reserve memory).
+    /// A column for a batch of at most `rows` rows.
     fn new(name: &str, number: bool, rows: usize) -> KeyColumn {
         KeyColumn {
             name: name.to_string(),
-            float: number.then(|| Float64Builder::with_capacity(rows)),
-            text: StringBuilder::with_capacity(rows, rows.saturating_mul(8)),
-            len: 0,
-        }
-    }
-
-    /// Nulls up to row `row` (exclusive).
-    fn pad(&mut self, row: usize) {
-        let missing = row.saturating_sub(self.len);
-        if missing > 0 {
-            if let Some(f) = &mut self.float {
-                f.append_nulls(missing);
-            }
-            self.text.append_nulls(missing);
-            self.len = row;
+            // Zeroed memory: the pages of rows without a value stay untouched.
+            floats: number.then(|| (vec![0f64; rows], vec![0u8; rows.div_ceil(8)])),
+            valid_floats: 0,
+            text: StringBuilder::with_capacity(rows, 0),
         }
     }
 
     /// The value of row `row`; a key that comes again in the same row keeps its first value
-    /// (as the core's `Reading`).
+    /// (as the core's `Reading`). Rows come in ascending order.
     fn put(&mut self, row: usize, value: ViewField<'_>, scratch: &mut String) {
-        if self.len > row {
+        let filled = self.text.len();
+        if filled > row {
             return;
         }
-        self.pad(row);
+        if filled < row {
+            self.text.append_nulls(row - filled);
+        }
         match value {
             ViewField::Number(d) => {
-                if let Some(f) = &mut self.float {
-                    f.append_option(Some(d.to_f64()).filter(|v| v.is_finite()));
+                if let Some((values, valid)) = &mut self.floats {
+                    let float = d.to_f64();
+                    if float.is_finite() {
+                        if let Some(slot) = values.get_mut(row) {
+                            *slot = float;
+                        }
+                        if let Some(byte) = valid.get_mut(row / 8) {
+                            *byte |= 1 << (row % 8);
+                        }
+                        self.valid_floats += 1;
+                    }
                 }
                 scratch.clear();
                 d.push_to(scratch);
                 self.text.append_value(scratch.as_str());
             }
-            ViewField::Text(t) => {
-                if let Some(f) = &mut self.float {
-                    f.append_null();
-                }
-                self.text.append_value(t);
-            }
+            ViewField::Text(t) => self.text.append_value(t),
         }
-        self.len = row + 1;
+    }
+
+    /// The column's arrays for a table of `rows` rows: its fields and arrays (the float64
+    /// then the text for a number, the text alone otherwise).
+    fn finish(
+        mut self,
+        rows: usize,
+        fields: &mut Vec<Field>,
+        arrays: &mut Vec<ArrayRef>,
+    ) -> Result<(), arrow_schema::ArrowError> {
+        self.text.append_nulls(rows.saturating_sub(self.text.len()));
+        let text = self.text.finish();
+        let name = self.name;
+        match self.floats {
+            Some((mut values, mut valid)) => {
+                values.truncate(rows);
+                valid.truncate(rows.div_ceil(8));
+                let nulls = (self.valid_floats < rows)
+                    .then(|| NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(valid), 0, rows)));
+                fields.push(Field::new(&name, DataType::Float64, true));
+                arrays.push(Arc::new(Float64Array::try_new(
+                    ScalarBuffer::from(values),
+                    nulls,
+                )?));
+                fields.push(Field::new(format!("{name}_exact"), DataType::Utf8, true));
+            }
+            None => fields.push(Field::new(&name, DataType::Utf8, true)),
+        }
+        arrays.push(Arc::new(text));
+        Ok(())
     }
 }
 
@@ -331,19 +364,21 @@ const LEADING: [&str; 4] = ["protocol", "id", "manufacturer", "media"];
 struct ReadingsBuilder {
     frame: UInt64Builder,
     columns: Vec<KeyColumn>,
-    index: HashMap<String, usize>,
-    /// The columns of the previous row's fields, in order: frames of one meter type have the
-    /// same keys in the same order, so most lookups are one string comparison.
-    hint: Vec<usize>,
+    index: FxHashMap<String, usize>,
+    /// For the start of a row (0) and each column (its index + 1), the column that came next
+    /// the last time: frames of one meter type have the same keys in the same order, so in a
+    /// batch of many types most lookups are still one string comparison.
+    successor: Vec<usize>,
+    /// The current row's last column (its index + 1; 0 at the start of a row).
+    previous: usize,
     status: ListBuilder<StringBuilder>,
     errors: Option<ErrorColumn>,
     rows: usize,
-    /// The number of frames (the capacity of the columns the first row opens).
+    /// The number of frames (every column is sized for that many rows).
     expected_rows: usize,
-    /// The next field's position in the current row.
-    position: usize,
     /// Whether the current row's status is set (the reading's first `status` key wins).
     status_done: bool,
+    /// The exact decimal being written.
     scratch: String,
 }
 
@@ -362,20 +397,22 @@ impl ReadingsBuilder {
             frame: UInt64Builder::with_capacity(rows),
             columns,
             index,
-            hint: Vec::new(),
+            successor: vec![usize::MAX; LEADING.len() + 1],
+            previous: 0,
             status: ListBuilder::new(StringBuilder::new()),
             errors: collect.then(ErrorColumn::default),
             rows: 0,
             expected_rows: rows,
-            position: 0,
             status_done: false,
             scratch: String::new(),
         }
     }
 
-    fn column(&mut self, position: usize, key: &str, value: ViewField<'_>) -> usize {
-        if let Some(&c) = self.hint.get(position) {
+    fn column(&mut self, key: &str, value: ViewField<'_>) -> usize {
+        let slot = self.previous;
+        if let Some(&c) = self.successor.get(slot) {
             if self.columns.get(c).is_some_and(|col| col.name == key) {
+                self.previous = c + 1;
                 return c;
             }
         }
@@ -384,28 +421,23 @@ impl ReadingsBuilder {
             None => {
                 let c = self.columns.len();
                 let number = matches!(value, ViewField::Number(_));
-                let rows = if self.rows == 0 {
-                    self.expected_rows
-                } else {
-                    0
-                };
-                self.columns.push(KeyColumn::new(key, number, rows));
+                self.columns
+                    .push(KeyColumn::new(key, number, self.expected_rows));
+                self.successor.push(usize::MAX);
                 self.index.insert(key.to_string(), c);
                 c
             }
         };
-        match self.hint.get_mut(position) {
-            Some(h) => *h = c,
-            None => self.hint.push(c),
+        if let Some(next) = self.successor.get_mut(slot) {
+            *next = c;
         }
+        self.previous = c + 1;
         c
     }
 
     /// One key of the current row (the reading's keys in order, as `to_reading` or the
     /// core's `view_reading` give them).
     fn field(&mut self, key: &str, value: ViewField<'_>) {
-        let position = self.position;
-        self.position += 1;
         match (key, value) {
             // The reading's flags, or a profile's register labelled `status` (which the
             // reading keeps in its place) as its decimal text.
@@ -421,7 +453,7 @@ impl ReadingsBuilder {
             }
             ("status" | "timestamp", _) => {}
             _ => {
-                let c = self.column(position, key, value);
+                let c = self.column(key, value);
                 if let Some(col) = self.columns.get_mut(c) {
                     col.put(self.rows, value, &mut self.scratch);
                 }
@@ -437,7 +469,7 @@ impl ReadingsBuilder {
             errors.push(error);
         }
         self.rows += 1;
-        self.position = 0;
+        self.previous = 0;
         self.status_done = false;
     }
 
@@ -460,21 +492,8 @@ impl ReadingsBuilder {
     ) -> Result<RecordBatch, arrow_schema::ArrowError> {
         let mut fields = vec![Field::new("frame", DataType::UInt64, false)];
         let mut arrays: Vec<ArrayRef> = vec![Arc::new(self.frame.finish())];
-        for mut column in self.columns {
-            column.pad(self.rows);
-            match column.float {
-                Some(mut f) => {
-                    fields.push(Field::new(&column.name, DataType::Float64, true));
-                    arrays.push(Arc::new(f.finish()));
-                    fields.push(Field::new(
-                        format!("{}_exact", column.name),
-                        DataType::Utf8,
-                        true,
-                    ));
-                }
-                None => fields.push(Field::new(&column.name, DataType::Utf8, true)),
-            }
-            arrays.push(Arc::new(column.text.finish()));
+        for column in self.columns {
+            column.finish(self.rows, &mut fields, &mut arrays)?;
         }
         let status = self.status.finish();
         fields.push(Field::new("status", status.data_type().clone(), true));
