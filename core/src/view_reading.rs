@@ -18,10 +18,13 @@ use crate::decimal::Decimal;
 use crate::mbus::app::long_header;
 use crate::mbus::datatypes::{bcd, bcd_digits, int_le, time_point};
 use crate::mbus::link::{is_master_to_slave, Frame};
-use crate::mbus::record::{lvar_of, Lvar, MAX_EXTENSIONS};
+use crate::mbus::record::{
+    apply_vife, date_quantity, lvar_of, scale, Context, Lvar, Vib, VifeChain, MAX_EXTENSIONS,
+    PLAIN_TEXT,
+};
 use crate::mbus::tables;
 use crate::mbus::view::{RecordView, Records};
-use crate::mbus::vif::{self, Coding, Effect, Meaning};
+use crate::mbus::vif::{self, Coding};
 use crate::model::Protocol;
 use crate::model::{Function, ShortText, Timestamp};
 use crate::reading::{converted, push_stem};
@@ -57,32 +60,6 @@ impl ViewScratch {
     /// Empty buffers.
     pub fn new() -> ViewScratch {
         ViewScratch::default()
-    }
-}
-
-/// Up to `N` static names (unit suffixes), as the decoder keeps them: a name past the `N`th
-/// is dropped.
-#[derive(Clone, Copy, Debug)]
-struct Names<const N: usize> {
-    items: [&'static str; N],
-    len: usize,
-}
-
-impl<const N: usize> Names<N> {
-    const EMPTY: Self = Names {
-        items: [""; N],
-        len: 0,
-    };
-
-    fn push(&mut self, name: &'static str) {
-        if let Some(slot) = self.items.get_mut(self.len) {
-            *slot = name;
-            self.len = self.len.saturating_add(1);
-        }
-    }
-
-    fn as_slice(&self) -> &[&'static str] {
-        self.items.get(..self.len).unwrap_or(&[])
     }
 }
 
@@ -281,191 +258,46 @@ enum Text {
     Reversed(Range<usize>),
 }
 
-/// Everything the VIB says about a record's value, as the full decoder reads it (its
-/// `read_vib` and combinable VIFEs, §5).
-struct VibInfo {
-    meaning: Meaning,
-    unit: Option<&'static str>,
-    /// Unit suffixes of combinable VIFEs (`/h`, `/L`, …).
-    unit_suffixes: Names<2>,
-    /// A plain-text unit (VIF 7C): the reading keeps no number of it.
-    unit_text: bool,
-    exponent: i16,
-    additive: Option<Decimal>,
-    /// Where the record's modifiers start in the frame's list.
-    modifiers_at: usize,
-    /// A combinable VIFE made the value a date (its quantity then comes from its length).
-    label: bool,
-    /// A record error (the reading leaves the record out).
-    record_error: bool,
-}
-
-impl VibInfo {
-    fn new(meaning: Meaning, modifiers_at: usize) -> VibInfo {
-        VibInfo {
-            meaning,
-            unit: meaning.unit,
-            unit_suffixes: Names::EMPTY,
-            unit_text: false,
-            exponent: meaning.exponent,
-            additive: None,
-            modifiers_at,
-            label: false,
-            record_error: false,
-        }
-    }
-
-    /// Adds a modifier, as the decoder keeps them: at most six per record.
-    fn modifier(&self, name: &'static str, modifiers: &mut Vec<&'static str>) {
-        if modifiers.len().saturating_sub(self.modifiers_at) < 6 {
-            modifiers.push(name);
-        }
-    }
-
-    /// Applies one combinable VIFE's effect.
-    fn apply(&mut self, effect: Effect, master_to_slave: bool, modifiers: &mut Vec<&'static str>) {
-        match effect {
-            // An object action (master → slave) does not change the reading.
-            Effect::ErrorOrAction(code) if master_to_slave && code <= 0x0F => {}
-            Effect::ErrorOrAction(_) => self.record_error = true,
-            Effect::Modifier(name) => self.modifier(name, modifiers),
-            Effect::UnitSuffix(name, suffix) => {
-                self.modifier(name, modifiers);
-                self.unit_suffixes.push(suffix);
-            }
-            Effect::Date(name) => {
-                self.modifier(name, modifiers);
-                self.label = true;
-                self.meaning.coding = Coding::Date;
-                self.unit = None;
-            }
-            Effect::Count(name) => {
-                self.modifier(name, modifiers);
-                self.meaning.coding = Coding::Unsigned;
-                self.unit = None;
-                self.exponent = 0;
-            }
-            Effect::Duration(name, unit) => {
-                self.modifier(name, modifiers);
-                self.meaning.coding = Coding::Unsigned;
-                self.unit = Some(unit);
-                self.unit_suffixes = Names::EMPTY;
-                self.exponent = 0;
-            }
-            Effect::Scale(n) => self.exponent = self.exponent.saturating_add(n),
-            Effect::Additive(n) => {
-                let shift = n.saturating_add(self.meaning.unit_shift);
-                let add = Decimal::new(1, shift);
-                self.additive = match (self.additive, add) {
-                    (Some(a), Some(b)) => a.checked_add(b),
-                    (None, b) => b,
-                    (a, None) => a,
-                };
-            }
-            // Handled by the caller's walk of the VIFEs.
-            Effect::Extension | Effect::ManufacturerSpecific | Effect::Reserved => {}
-        }
-    }
-
-    /// `d` times the meaning's factor and the power of ten, plus the additive correction
-    /// (`None` when out of range).
-    fn scale(&self, d: Decimal) -> Option<Decimal> {
-        if self.meaning.factor == 1 && self.additive.is_none() {
-            return d.scaled(self.exponent);
-        }
-        let d = if self.meaning.factor == 1 {
-            d
-        } else {
-            Decimal::new(
-                d.mantissa().checked_mul(i128::from(self.meaning.factor))?,
-                d.exponent(),
-            )?
-        };
-        let d = d.scaled(self.exponent)?;
-        match self.additive {
-            Some(a) => d.checked_add(a),
-            None => Some(d),
-        }
-    }
-}
-
-/// The meaning of a plain-text unit (VIF 7C, FC), as the decoder gives it.
-const PLAIN_TEXT: Meaning = Meaning {
-    quantity: "other",
-    unit: None,
-    exponent: 0,
-    unit_shift: 0,
-    factor: 1,
-    coding: Coding::Signed,
-    known: true,
-};
-
-/// The VIB of a record as the decoder reads it. `from_vib` is the records' bytes from the
-/// VIB on (a VIF FC reads its text before or after its VIFEs, which the bytes after the VIB
-/// settle, as in the walk).
-fn read_vib(
-    vib: &[u8],
-    from_vib: &[u8],
-    master_to_slave: bool,
-    modifiers: &mut Vec<&'static str>,
-) -> Option<VibInfo> {
-    let at = modifiers.len();
+/// The VIB of a record as the decoder reads it (`mbus::record`'s VIB state and VIFE rules),
+/// and whether its unit is plain text. `from_vib` is the records' bytes from the VIB on (a
+/// VIF FC reads its text before or after its VIFEs, which the bytes after the VIB settle, as
+/// in the walk).
+fn read_vib(vib: &[u8], from_vib: &[u8], master_to_slave: bool) -> Option<(Vib, bool)> {
     let (&first, rest) = vib.split_first()?;
-    let (mut info, vifes) = match first {
+    let (mut info, vifes, unit_text) = match first {
         0xFB | 0xFD => {
             let (&code, rest) = rest.split_first()?;
             if first == 0xFD && code == 0xFD {
                 let (&second, rest) = rest.split_first()?;
-                (VibInfo::new(*vif::fd_second_level(second), at), rest)
+                (Vib::new(*vif::fd_second_level(second)), rest, false)
             } else if first == 0xFB {
-                (VibInfo::new(*vif::fb(code), at), rest)
+                (Vib::new(*vif::fb(code)), rest, false)
             } else {
-                (VibInfo::new(*vif::fd(code), at), rest)
+                (Vib::new(*vif::fd(code)), rest, false)
             }
         }
-        0xEF => (VibInfo::new(vif::RESERVED, at), rest.get(1..)?),
-        0x7C => {
-            // The plain-text unit and no VIFE (the walk read its length).
-            let mut info = VibInfo::new(PLAIN_TEXT, at);
-            info.unit_text = true;
-            return Some(info);
-        }
-        0xFC => {
-            let mut info = VibInfo::new(PLAIN_TEXT, at);
-            info.unit_text = true;
-            (info, plain_text_vifes(from_vib)?)
-        }
-        _ => (VibInfo::new(*vif::primary(first), at), rest),
+        0xEF => (Vib::new(vif::RESERVED), rest.get(1..)?, false),
+        // The plain-text unit and no VIFE (the walk read its length).
+        0x7C => return Some((Vib::new(PLAIN_TEXT), true)),
+        0xFC => (Vib::new(PLAIN_TEXT), plain_text_vifes(from_vib)?, true),
+        _ => (Vib::new(*vif::primary(first)), rest, false),
     };
     // The walk read the VIFEs by their extension bits: `vifes` are exactly the combinable
-    // VIFEs. A manufacturer-specific VIF or VIFE makes the rest opaque.
-    let mut opaque = info.meaning.quantity == "manufacturer_specific";
-    let mut extension_next = false;
+    // VIFEs. Warnings are the decoder's business: the reading has none.
+    let ctx = Context {
+        master_to_slave,
+        msb_first: false,
+    };
+    let mut chain = VifeChain::new(&info);
+    let mut warnings = Vec::new();
     for &vife in vifes {
-        if opaque {
-            continue;
-        }
-        if extension_next {
-            extension_next = false;
-            if let Some(name) = vif::combinable_extension(vife) {
-                info.modifier(name, modifiers);
-            }
-            continue;
-        }
-        match vif::combinable(vife) {
-            Effect::Extension => extension_next = true,
-            Effect::ManufacturerSpecific => {
-                info.modifier("manufacturer_specific", modifiers);
-                opaque = true;
-            }
-            effect => info.apply(effect, master_to_slave, modifiers),
-        }
+        apply_vife(&mut info, vife, ctx, &mut chain, 0, &mut warnings);
     }
-    if info.unit_text {
+    if unit_text {
         // A plain-text unit replaces any unit a VIFE gave.
         info.unit = None;
     }
-    Some(info)
+    Some((info, unit_text))
 }
 
 /// The VIFEs of a VIB with VIF FC (`bytes[0]`, the records' bytes from there on): before the
@@ -554,14 +386,14 @@ fn plain(
     }
     // A VIB without combinable VIFEs (and not a plain-text unit): the walk's meaning is the
     // decoder's.
-    let info = if !view.has_combinable_vifes() && vib.first() != Some(&0x7C) {
-        VibInfo::new(*meaning, modifiers.len())
+    let (info, unit_text) = if !view.has_combinable_vifes() && vib.first() != Some(&0x7C) {
+        (Vib::new(*meaning), false)
     } else {
         let vib_at = view
             .offset()
             .checked_sub(base)?
             .checked_add(view.dib().len())?;
-        read_vib(vib, records.get(vib_at..)?, master_to_slave, modifiers)?
+        read_vib(vib, records.get(vib_at..)?, master_to_slave)?
     };
     let mut quantity = info.meaning.quantity;
     if matches!(quantity, "status" | "timestamp") {
@@ -591,7 +423,7 @@ fn plain(
             }
             Lvar::Bcd { negative } => match bcd(data) {
                 Some(v) => match if negative { v.checked_neg() } else { Some(v) } {
-                    Some(v) => Some(Value::Number(info.scale(Decimal::from_int(v))?)),
+                    Some(v) => Some(Value::Number(scale(Decimal::from_int(v), &info)?)),
                     None => None,
                 },
                 None => None,
@@ -599,30 +431,19 @@ fn plain(
             Lvar::Binary => match (coding, int_le(data, coding == Coding::Signed)) {
                 (Coding::Container, _) | (_, None) => None,
                 (Coding::Ident, Some(v)) => Some(Value::Text(Text::Integer(v))),
-                (_, Some(v)) => Some(Value::Number(info.scale(Decimal::from_int(v))?)),
+                (_, Some(v)) => Some(Value::Number(scale(Decimal::from_int(v), &info)?)),
             },
         },
         (None, 0x5) => {
             let bytes: [u8; 4] = data.try_into().ok()?;
             Decimal::from_f32_shortest(f32::from_le_bytes(bytes))
-                .and_then(|d| info.scale(d))
+                .and_then(|d| scale(d, &info))
                 .map(Value::Number)
         }
         (None, _) => match coding {
             Coding::Date if !is_bcd => match time_point(data) {
                 Some(point) => {
-                    quantity = match (info.label, data.len()) {
-                        (false, _) => quantity,
-                        (true, 2) => "date",
-                        (true, 3) => "time",
-                        (true, _) => "datetime",
-                    };
-                    if info.meaning.quantity == "date" && data.len() != 2 {
-                        quantity = "datetime";
-                    }
-                    if info.meaning.quantity == "datetime" && data.len() == 3 {
-                        quantity = "time";
-                    }
+                    quantity = date_quantity(quantity, info.label.is_some(), data.len());
                     Some(Value::Time(point.timestamp))
                 }
                 None => int_le(data, false).map(|v| Value::Number(Decimal::from_int(v))),
@@ -630,17 +451,17 @@ fn plain(
             Coding::Ident if is_bcd => Some(Value::Text(Text::Digits(data_range))),
             Coding::Ident => int_le(data, false).map(|v| Value::Text(Text::Integer(v))),
             _ if is_bcd => match bcd(data) {
-                Some(v) => Some(Value::Number(info.scale(Decimal::from_int(v))?)),
+                Some(v) => Some(Value::Number(scale(Decimal::from_int(v), &info)?)),
                 None => None,
             },
             _ => match int_le(data, coding == Coding::Signed) {
-                Some(v) => Some(Value::Number(info.scale(Decimal::from_int(v))?)),
+                Some(v) => Some(Value::Number(scale(Decimal::from_int(v), &info)?)),
                 None => None,
             },
         },
     };
     let plain = match value {
-        _ if info.record_error => Plain::Nothing,
+        _ if info.record_error.is_some() => Plain::Nothing,
         None => Plain::Nothing,
         Some(Value::Number(n)) => match info.unit {
             Some(unit) if info.unit_suffixes.as_slice().is_empty() => {
@@ -662,16 +483,18 @@ fn plain(
                     _ => Plain::Nothing,
                 }
             }
-            None if info.unit_text => Plain::Nothing,
+            None if unit_text => Plain::Nothing,
             None => Plain::Number(None, n),
         },
         Some(Value::Time(t)) => Plain::Time(t),
         Some(Value::Text(t)) => Plain::Text(t),
     };
+    let modifiers_at = modifiers.len();
+    modifiers.extend_from_slice(info.modifiers.as_slice());
     Some(PlainRecord {
         plain,
         quantity,
-        modifiers: info.modifiers_at..modifiers.len(),
+        modifiers: modifiers_at..modifiers.len(),
         storage: view.storage(),
         function: view.function(),
         tariff: view.tariff(),

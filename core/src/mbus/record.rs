@@ -91,11 +91,7 @@ fn plain_record(found: &view::RecordView<'_>) -> Option<Record> {
                     let point = datatypes::time_point(data)?;
                     invalid = point.invalid;
                     dst = point.dst;
-                    quantity = match (quantity, data.len()) {
-                        ("date", 3..) => "datetime",
-                        ("datetime", 3) => "time",
-                        (q, _) => q,
-                    };
+                    quantity = date_quantity(quantity, false, data.len());
                     Value::Time(point.timestamp)
                 }
             }
@@ -185,12 +181,12 @@ pub(crate) struct Names<const N: usize> {
 }
 
 impl<const N: usize> Names<N> {
-    const EMPTY: Self = Names {
+    pub(crate) const EMPTY: Self = Names {
         items: [""; N],
         len: 0,
     };
 
-    fn push(&mut self, name: &'static str) {
+    pub(crate) fn push(&mut self, name: &'static str) {
         if let Some(slot) = self.items.get_mut(usize::from(self.len)) {
             *slot = name;
             self.len = self.len.saturating_add(1);
@@ -218,7 +214,7 @@ impl Vib {
         self.manufacturer_specific = meaning.quantity == "manufacturer_specific";
     }
 
-    fn new(meaning: Meaning) -> Vib {
+    pub(crate) fn new(meaning: Meaning) -> Vib {
         Vib {
             meaning,
             unit: meaning.unit,
@@ -313,11 +309,11 @@ fn read_vib_into(
         }
         0x7C => {
             unit_text = Some(read_plain_text(r)?);
-            (plain_text_meaning(), false)
+            (PLAIN_TEXT, false)
         }
         0xFC => {
             plain_text_after_vifes = true;
-            (plain_text_meaning(), true)
+            (PLAIN_TEXT, true)
         }
         _ => {
             let meaning = *vif::primary(vif);
@@ -354,7 +350,7 @@ fn plain_text_with_vifes(
         let mut vib = combinable_chain(
             &mut new_order,
             ctx,
-            plain_text_meaning(),
+            PLAIN_TEXT,
             &mut more,
             &mut count,
             &mut new_warnings,
@@ -380,7 +376,7 @@ fn plain_text_with_vifes(
         let mut vib = combinable_chain(
             &mut old_order,
             ctx,
-            plain_text_meaning(),
+            PLAIN_TEXT,
             &mut more,
             &mut count,
             &mut old_warnings,
@@ -404,17 +400,12 @@ fn plain_text_with_vifes(
     }
 }
 
-fn plain_text_meaning() -> Meaning {
-    Meaning {
-        quantity: "other",
-        unit: None,
-        exponent: 0,
-        unit_shift: 0,
-        factor: 1,
-        coding: Coding::Signed,
-        known: true,
-    }
-}
+/// The meaning of a plain-text unit (VIF 7C, FC): quantity `other`, no unit — the reserved
+/// code's meaning, but known.
+pub(crate) const PLAIN_TEXT: Meaning = Meaning {
+    known: true,
+    ..vif::RESERVED
+};
 
 /// Reads the combinable VIFEs after the (true) VIF into `vib`, already set to its meaning.
 fn finish_vib(
@@ -459,8 +450,7 @@ fn combinable_chain_into(
     count: &mut usize,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
-    let mut extension_next = false;
-    let mut opaque = vib.manufacturer_specific;
+    let mut chain = VifeChain::new(vib);
     while *more {
         if *count >= MAX_EXTENSIONS {
             return Err(too_many_vifes(r));
@@ -469,30 +459,63 @@ fn combinable_chain_into(
         let vife = r.u8("VIFE")?;
         *count = count.saturating_add(1);
         *more = vife & 0x80 != 0;
-        if opaque {
-            continue;
-        }
-        if extension_next {
-            extension_next = false;
-            match vif::combinable_extension(vife) {
-                Some(name) => vib.modifiers.push(name),
-                None => warnings.push(format!("reserved VIFE extension {vife:02X} at offset {at}")),
-            }
-            continue;
-        }
-        apply_effect(
-            vib,
-            vif::combinable(vife),
-            ctx,
-            &mut extension_next,
-            &mut opaque,
-            at,
-            warnings,
-        );
+        apply_vife(vib, vife, ctx, &mut chain, at, warnings);
     }
     Ok(())
 }
 
+/// The state of a chain of combinable VIFEs: an extension VIFE says the next one is read from
+/// the extension table; a manufacturer-specific one makes the rest opaque.
+pub(crate) struct VifeChain {
+    extension_next: bool,
+    opaque: bool,
+}
+
+impl VifeChain {
+    /// The state before the first VIFE after `vib`'s VIF.
+    pub(crate) fn new(vib: &Vib) -> VifeChain {
+        VifeChain {
+            extension_next: false,
+            opaque: vib.manufacturer_specific,
+        }
+    }
+}
+
+/// Applies one combinable VIFE (at offset `at`) of a chain to the VIB: the one place where
+/// the decoder and the flat reading from the views read VIFEs.
+pub(crate) fn apply_vife(
+    vib: &mut Vib,
+    vife: u8,
+    ctx: Context,
+    chain: &mut VifeChain,
+    at: usize,
+    warnings: &mut Vec<String>,
+) {
+    if chain.opaque {
+        return;
+    }
+    if chain.extension_next {
+        chain.extension_next = false;
+        match vif::combinable_extension(vife) {
+            Some(name) => vib.modifiers.push(name),
+            None => warnings.push(format!("reserved VIFE extension {vife:02X} at offset {at}")),
+        }
+        return;
+    }
+    apply_effect(
+        vib,
+        vif::combinable(vife),
+        ctx,
+        &mut chain.extension_next,
+        &mut chain.opaque,
+        at,
+        warnings,
+    );
+}
+
+/// Applies one combinable VIFE's effect to the VIB (EN 13757-3 §5: modifiers, unit
+/// suffixes, date, count and duration meanings, scaling, additive corrections, record errors
+/// and object actions).
 fn apply_effect(
     vib: &mut Vib,
     effect: Effect,
@@ -746,18 +769,11 @@ fn record_from_view(
                 Some(tp) => {
                     record.invalid = tp.invalid;
                     record.dst = tp.dst;
-                    record.quantity = Cow::Borrowed(match (vib.label.is_some(), data.len()) {
-                        (false, _) => vib.meaning.quantity,
-                        (true, 2) => "date",
-                        (true, 3) => "time",
-                        (true, _) => "datetime",
-                    });
-                    if vib.meaning.quantity == "date" && data.len() != 2 {
-                        record.quantity = Cow::Borrowed("datetime");
-                    }
-                    if vib.meaning.quantity == "datetime" && data.len() == 3 {
-                        record.quantity = Cow::Borrowed("time");
-                    }
+                    record.quantity = Cow::Borrowed(date_quantity(
+                        vib.meaning.quantity,
+                        vib.label.is_some(),
+                        data.len(),
+                    ));
                     Some(Value::Time(tp.timestamp))
                 }
                 None => {
@@ -787,13 +803,30 @@ fn record_from_view(
     Ok(())
 }
 
+/// The quantity of a date or time record by its data length (types G, J, F, I): a `date`
+/// VIF with a time in it is a `datetime`, a `datetime` VIF with 3 bytes a `time`; a record
+/// that a combinable VIFE made a date (`labelled`: its own quantity is then its label) is
+/// named by its length alone.
+pub(crate) fn date_quantity(meaning: &'static str, labelled: bool, len: usize) -> &'static str {
+    match (meaning, len) {
+        ("date", l) if l != 2 => "datetime",
+        ("datetime", 3) => "time",
+        _ if !labelled => meaning,
+        (_, 2) => "date",
+        (_, 3) => "time",
+        _ => "datetime",
+    }
+}
+
 fn digits(data: &[u8]) -> String {
     let mut s = String::with_capacity(data.len().saturating_mul(2));
     let _ = bcd_digits(data, &mut s);
     s
 }
 
-fn scale(d: Decimal, vib: &Vib) -> Option<Decimal> {
+/// `d` times the meaning's factor and the VIB's power of ten, plus its additive correction
+/// (`None` when out of range).
+pub(crate) fn scale(d: Decimal, vib: &Vib) -> Option<Decimal> {
     let d = if vib.meaning.factor == 1 {
         d
     } else {
