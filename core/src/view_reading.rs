@@ -1,7 +1,7 @@
 //! The flat reading (design §2.1) read straight from the zero-copy views, for tables of many
 //! frames: no model is built and nothing is allocated per frame. It covers the wired M-Bus
-//! response (a long frame with CI 72, no security) whose records the view reads whole:
-//! fixed-length data (numbers, dates, identifiers) and variable-length data (text, BCD,
+//! response (a long frame with CI 72, records not encrypted) whose records the view reads
+//! whole: fixed-length data (numbers, dates, identifiers) and variable-length data (text, BCD,
 //! binary), under any VIF, plain-text unit and combinable VIFEs (modifiers, unit suffixes,
 //! scaling, record errors); for any other frame [`view_reading`] says so and the caller
 //! decodes it ([`crate::decode`] then [`crate::to_reading`]). Where it answers, it gives the
@@ -15,7 +15,7 @@ use core::fmt::Write;
 use core::ops::Range;
 
 use crate::decimal::Decimal;
-use crate::mbus::app::long_header;
+use crate::mbus::app::{self, long_header};
 use crate::mbus::datatypes::{bcd, bcd_digits, int_le, time_point};
 use crate::mbus::link::{is_master_to_slave, Frame};
 use crate::mbus::record::{
@@ -109,11 +109,15 @@ pub fn view_reading(
     let Some(header) = user.get(..long_header::LEN) else {
         return false;
     };
-    let config = header.get(long_header::CONFIG).unwrap_or(&[1]);
-    if config.iter().any(|&b| b != 0) {
+    let data = user.get(long_header::LEN..).unwrap_or(&[]);
+    // Encrypted records (as the decoder decides): the decoder says so, the reading has none.
+    let config = match header.get(long_header::CONFIG) {
+        Some(&[low, high]) => u16::from_le_bytes([low, high]),
+        _ => return false,
+    };
+    if app::encryption_announced(config, data) && !data.starts_with(&[0x2F, 0x2F]) {
         return false;
     }
-    let data = user.get(long_header::LEN..).unwrap_or(&[]);
     let base = USER_DATA_AT.saturating_add(long_header::LEN);
     // First pass: every record is one the view reads as the full decoder would.
     scratch.records.clear();

@@ -272,19 +272,25 @@ pub fn decode(ci: u8, user_data: &[u8], base: usize, c: u8, out: &mut Decoded) -
 /// field names AES security mode 5 or 7 over whole 16-byte blocks and no key is at hand
 /// (design §3). Other values of a wired header's signature field are common on meters that
 /// predate the configuration field, so they do not mean encryption.
+/// Whether the configuration word announces encrypted blocks (security mode 5 or 7) that the
+/// records after the header (`rest`) can hold. Records that then begin with `2F 2F` were
+/// decrypted already.
+pub(crate) fn encryption_announced(config: u16, rest: &[u8]) -> bool {
+    let blocks = usize::from(u8::try_from((config >> 4) & 0x0F).unwrap_or(0));
+    matches!(security_mode(config), 5 | 7) && blocks > 0 && blocks.saturating_mul(16) <= rest.len()
+}
+
 fn records_or_encrypted(
     r: &mut Reader<'_>,
     ctx: Context,
     config: u16,
     out: &mut Decoded,
 ) -> Result<()> {
-    let mode = security_mode(config);
-    let blocks = usize::from(u8::try_from((config >> 4) & 0x0F).unwrap_or(0));
-    let encrypted_len = blocks.saturating_mul(16);
-    if matches!(mode, 5 | 7) && blocks > 0 && encrypted_len <= r.remaining() {
+    if encryption_announced(config, r.rest()) {
         if r.rest().starts_with(&[0x2F, 0x2F]) {
             out.warnings.push(String::from("already_decrypted"));
         } else {
+            let mode = security_mode(config);
             out.encrypted = true;
             out.encrypted_data = Some(Bytes::new(r.take_rest()));
             out.warnings.push(format!(
