@@ -14,16 +14,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    ArrayBuilder, Float64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
-    UInt64Builder,
+    Float64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
 };
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType,
 };
-use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StructArray};
-use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
+use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, StructArray};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit};
 use meterwire::view_reading::ViewField;
 use meterwire::{Decoded, Options, Protocol, Reading, ReadingValue, Session};
@@ -279,7 +278,70 @@ struct KeyColumn {
     floats: Option<(Vec<f64>, Vec<u8>)>,
     /// The floats that are valid.
     valid_floats: usize,
-    text: StringBuilder,
+    text: TextColumn,
+}
+
+/// A string column laid out in place: the text of every row with a value appended to one
+/// string (exact decimals written straight into it), the offsets padded up to a row only when
+/// the column gets a value there, validity bits in zeroed memory.
+struct TextColumn {
+    /// One offset per row so far, plus the first (0).
+    offsets: Vec<i32>,
+    values: String,
+    /// Validity bits for every row of the batch.
+    valid: Vec<u8>,
+    /// The rows that have a value.
+    valid_rows: usize,
+}
+
+impl TextColumn {
+    fn new(rows: usize) -> TextColumn {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        TextColumn {
+            offsets,
+            values: String::new(),
+            valid: vec![0u8; rows.div_ceil(8)],
+            valid_rows: 0,
+        }
+    }
+
+    /// The rows filled so far.
+    fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Null rows up to `row` (exclusive).
+    fn pad_to(&mut self, row: usize) {
+        let end = self.values.len() as i32;
+        let missing = row.saturating_sub(self.len());
+        self.offsets.extend(std::iter::repeat_n(end, missing));
+    }
+
+    /// Ends row `len()` with the text appended since the last row, as a value.
+    fn end_value(&mut self) {
+        let row = self.len();
+        if let Some(byte) = self.valid.get_mut(row / 8) {
+            *byte |= 1 << (row % 8);
+        }
+        self.valid_rows += 1;
+        self.offsets.push(self.values.len() as i32);
+    }
+
+    fn finish(mut self, rows: usize) -> Result<StringArray, arrow_schema::ArrowError> {
+        // The offsets are 32-bit (Arrow `utf8`): they were exact while the text fit.
+        if i32::try_from(self.values.len()).is_err() {
+            return Err(arrow_schema::ArrowError::ComputeError(
+                "a text column of the batch exceeds 2 GiB; pass fewer frames per call".into(),
+            ));
+        }
+        self.pad_to(rows);
+        self.valid.truncate(rows.div_ceil(8));
+        let nulls = (self.valid_rows < rows)
+            .then(|| NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(self.valid), 0, rows)));
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
+        StringArray::try_new(offsets, Buffer::from_vec(self.values.into_bytes()), nulls)
+    }
 }
 
 impl KeyColumn {
@@ -290,20 +352,18 @@ impl KeyColumn {
             // Zeroed memory: the pages of rows without a value stay untouched.
             floats: number.then(|| (vec![0f64; rows], vec![0u8; rows.div_ceil(8)])),
             valid_floats: 0,
-            text: StringBuilder::with_capacity(rows, 0),
+            text: TextColumn::new(rows),
         }
     }
 
     /// The value of row `row`; a key that comes again in the same row keeps its first value
     /// (as the core's `Reading`). Rows come in ascending order.
-    fn put(&mut self, row: usize, value: ViewField<'_>, scratch: &mut String) {
+    fn put(&mut self, row: usize, value: ViewField<'_>) {
         let filled = self.text.len();
         if filled > row {
             return;
         }
-        if filled < row {
-            self.text.append_nulls(row - filled);
-        }
+        self.text.pad_to(row);
         match value {
             ViewField::Number(d) => {
                 if let Some((values, valid)) = &mut self.floats {
@@ -318,24 +378,22 @@ impl KeyColumn {
                         self.valid_floats += 1;
                     }
                 }
-                scratch.clear();
-                d.push_to(scratch);
-                self.text.append_value(scratch.as_str());
+                d.push_to(&mut self.text.values);
             }
-            ViewField::Text(t) => self.text.append_value(t),
+            ViewField::Text(t) => self.text.values.push_str(t),
         }
+        self.text.end_value();
     }
 
     /// The column's arrays for a table of `rows` rows: its fields and arrays (the float64
     /// then the text for a number, the text alone otherwise).
     fn finish(
-        mut self,
+        self,
         rows: usize,
         fields: &mut Vec<Field>,
         arrays: &mut Vec<ArrayRef>,
     ) -> Result<(), arrow_schema::ArrowError> {
-        self.text.append_nulls(rows.saturating_sub(self.text.len()));
-        let text = self.text.finish();
+        let text = self.text.finish(rows)?;
         let name = self.name;
         match self.floats {
             Some((mut values, mut valid)) => {
@@ -378,8 +436,6 @@ struct ReadingsBuilder {
     expected_rows: usize,
     /// Whether the current row's status is set (the reading's first `status` key wins).
     status_done: bool,
-    /// The exact decimal being written.
-    scratch: String,
 }
 
 impl ReadingsBuilder {
@@ -404,7 +460,6 @@ impl ReadingsBuilder {
             rows: 0,
             expected_rows: rows,
             status_done: false,
-            scratch: String::new(),
         }
     }
 
@@ -455,7 +510,7 @@ impl ReadingsBuilder {
             _ => {
                 let c = self.column(key, value);
                 if let Some(col) = self.columns.get_mut(c) {
-                    col.put(self.rows, value, &mut self.scratch);
+                    col.put(self.rows, value);
                 }
             }
         }
