@@ -415,6 +415,28 @@ impl KeyColumn {
     }
 }
 
+/// `a == b` for reading keys, without a call to `memcmp` for keys of 8 to 16 bytes (most):
+/// their first and last eight bytes cover them.
+#[inline]
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_ne_bytes)
+    };
+    match a.len() {
+        8..=16 => {
+            let last = a.len() - 8;
+            word(a, 0) == word(b, 0) && word(a, last) == word(b, last)
+        }
+        _ => a == b,
+    }
+}
+
 /// The key columns every readings table starts with, in order (the flat reading's identity).
 const LEADING: [&str; 4] = ["protocol", "id", "manufacturer", "media"];
 
@@ -466,7 +488,11 @@ impl ReadingsBuilder {
     fn column(&mut self, key: &str, value: ViewField<'_>) -> usize {
         let slot = self.previous;
         if let Some(&c) = self.successor.get(slot) {
-            if self.columns.get(c).is_some_and(|col| col.name == key) {
+            if self
+                .columns
+                .get(c)
+                .is_some_and(|col| same_key(&col.name, key))
+            {
                 self.previous = c + 1;
                 return c;
             }
