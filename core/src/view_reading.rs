@@ -16,11 +16,11 @@ use core::ops::Range;
 
 use crate::decimal::Decimal;
 use crate::mbus::app::{self, long_header};
-use crate::mbus::datatypes::{bcd, bcd_digits, int_le, time_point};
+use crate::mbus::datatypes::bcd_digits;
 use crate::mbus::link::{is_master_to_slave, Frame};
 use crate::mbus::record::{
-    apply_vife, date_quantity, lvar_of, scale, Context, Lvar, Vib, VifeChain, MAX_EXTENSIONS,
-    PLAIN_TEXT,
+    apply_vife, date_quantity, lvar_of, read_data, Context, DataValue, Vib, VifeChain,
+    MAX_EXTENSIONS, PLAIN_TEXT,
 };
 use crate::mbus::tables;
 use crate::mbus::view::{RecordView, Records};
@@ -411,58 +411,27 @@ fn plain(
         .checked_add(view.bytes().len().checked_sub(data.len())?)?;
     let data_range = data_at..data_at.checked_add(data.len())?;
     let data_field = view.dib().first().copied().unwrap_or(0) & 0x0F;
-    let coding = info.meaning.coding;
-    let is_bcd = matches!(data_field, 0x9..=0xC | 0xE);
+    let lvar = match view.lvar() {
+        Some(byte) => Some(lvar_of(byte)?.0),
+        None => None,
+    };
     // The decoder's value (`None`: no value) — or `None` from this function where decoding
-    // fails (a number out of range after scaling) or the view does not read the data.
-    let value: Option<Value> = match (view.lvar(), data_field) {
-        (_, 0x0 | 0x8) => None,
-        (Some(lvar), _) => match lvar_of(lvar)?.0 {
-            Lvar::Text => match coding {
-                Coding::Container => None,
-                _ => Some(Value::Text(Text::Reversed(data_range))),
-            },
-            Lvar::Bcd { .. } if coding == Coding::Ident => {
-                Some(Value::Text(Text::Digits(data_range)))
-            }
-            Lvar::Bcd { negative } => match bcd(data) {
-                Some(v) => match if negative { v.checked_neg() } else { Some(v) } {
-                    Some(v) => Some(Value::Number(scale(Decimal::from_int(v), &info)?)),
-                    None => None,
-                },
-                None => None,
-            },
-            Lvar::Binary => match (coding, int_le(data, coding == Coding::Signed)) {
-                (Coding::Container, _) | (_, None) => None,
-                (Coding::Ident, Some(v)) => Some(Value::Text(Text::Integer(v))),
-                (_, Some(v)) => Some(Value::Number(scale(Decimal::from_int(v), &info)?)),
-            },
-        },
-        (None, 0x5) => {
-            let bytes: [u8; 4] = data.try_into().ok()?;
-            Decimal::from_f32_shortest(f32::from_le_bytes(bytes))
-                .and_then(|d| scale(d, &info))
-                .map(Value::Number)
+    // fails (a number out of range after scaling).
+    let value: Option<Value> = match read_data(data, lvar, data_field, &info) {
+        DataValue::Nothing
+        | DataValue::InvalidBcd
+        | DataValue::NotANumber
+        | DataValue::Bytes(_) => None,
+        DataValue::OutOfRange => return None,
+        DataValue::Number(d) => Some(Value::Number(d)),
+        DataValue::Time(point) => {
+            quantity = date_quantity(quantity, info.label.is_some(), data.len());
+            Some(Value::Time(point.timestamp))
         }
-        (None, _) => match coding {
-            Coding::Date if !is_bcd => match time_point(data) {
-                Some(point) => {
-                    quantity = date_quantity(quantity, info.label.is_some(), data.len());
-                    Some(Value::Time(point.timestamp))
-                }
-                None => int_le(data, false).map(|v| Value::Number(Decimal::from_int(v))),
-            },
-            Coding::Ident if is_bcd => Some(Value::Text(Text::Digits(data_range))),
-            Coding::Ident => int_le(data, false).map(|v| Value::Text(Text::Integer(v))),
-            _ if is_bcd => match bcd(data) {
-                Some(v) => Some(Value::Number(scale(Decimal::from_int(v), &info)?)),
-                None => None,
-            },
-            _ => match int_le(data, coding == Coding::Signed) {
-                Some(v) => Some(Value::Number(scale(Decimal::from_int(v), &info)?)),
-                None => None,
-            },
-        },
+        DataValue::DateAsNumber(v) => v.map(|v| Value::Number(Decimal::from_int(v))),
+        DataValue::ReversedText(_) => Some(Value::Text(Text::Reversed(data_range))),
+        DataValue::Digits(_) => Some(Value::Text(Text::Digits(data_range))),
+        DataValue::Integer(v) => Some(Value::Text(Text::Integer(v))),
     };
     let plain = match value {
         _ if info.record_error.is_some() => Plain::Nothing,

@@ -723,84 +723,142 @@ fn record_from_view(
         data
     };
 
+    record.value = match read_data(data, lvar, dib.data_field, &vib) {
+        DataValue::Nothing => None,
+        DataValue::InvalidBcd => {
+            record.invalid = true;
+            None
+        }
+        DataValue::NotANumber => {
+            record.invalid = true;
+            warnings.push(format!(
+                "real32 value is not a number at offset {record_at}"
+            ));
+            None
+        }
+        DataValue::Number(d) => Some(Value::Number(d)),
+        DataValue::OutOfRange => {
+            return Err(Error::malformed(
+                record_at,
+                "value out of range after scaling",
+            ))
+        }
+        DataValue::Time(tp) => {
+            record.invalid = tp.invalid;
+            record.dst = tp.dst;
+            record.quantity = Cow::Borrowed(date_quantity(
+                vib.meaning.quantity,
+                vib.label.is_some(),
+                data.len(),
+            ));
+            Some(Value::Time(tp.timestamp))
+        }
+        DataValue::DateAsNumber(v) => {
+            warnings.push(format!(
+                "date/time record of {} bytes at offset {record_at}: read as a number",
+                data.len()
+            ));
+            v.map(|v| Value::Number(Decimal::from_int(v)))
+        }
+        DataValue::ReversedText(text) => Some(Value::Text(
+            text.iter().rev().map(|&b| char::from(b)).collect(),
+        )),
+        DataValue::Digits(bcd_data) => Some(Value::Text(digits(bcd_data))),
+        DataValue::Integer(v) => Some(Value::Text(format!("{v}"))),
+        DataValue::Bytes(bytes) => Some(Value::Bytes(Bytes::new(bytes))),
+    };
+    Ok(())
+}
+
+/// A record's data read by EN 13757-3's rules (data field, LVAR and the VIB's coding), before
+/// the model ([`record_from_view`]) or the flat reading from the views formats it: the one
+/// place that decides what a data field holds.
+pub(crate) enum DataValue<'a> {
+    /// No data (data field 0 or 8), or no number where one was to be read (a fixed binary
+    /// field wider than 128 bits, a negative BCD number out of range).
+    Nothing,
+    /// Invalid BCD (a nibble A–F): no value, the record's `invalid` flag.
+    InvalidBcd,
+    /// A real32 that is not a number: no value, `invalid`.
+    NotANumber,
+    /// A number in the VIB's unit (scaled, with its additive correction).
+    Number(Decimal),
+    /// A number the VIB's scaling takes out of range.
+    OutOfRange,
+    /// A date or time (types G, J, F, I) with its flags.
+    Time(datatypes::TimePoint),
+    /// A date field of a length no date type has, read as an unsigned integer.
+    DateAsNumber(Option<i128>),
+    /// LVAR text, sent last character first.
+    ReversedText(&'a [u8]),
+    /// An identifier's BCD digits (the data field, last byte first).
+    Digits(&'a [u8]),
+    /// A binary identifier.
+    Integer(i128),
+    /// Bytes with no numeric reading (a container, or binary data too wide for a number).
+    Bytes(&'a [u8]),
+}
+
+/// Reads a record's data field (`data`, in wire order for least-significant-first frames)
+/// by its LVAR kind, DIF data field and VIB.
+pub(crate) fn read_data<'a>(
+    data: &'a [u8],
+    lvar: Option<Lvar>,
+    data_field: u8,
+    vib: &Vib,
+) -> DataValue<'a> {
     let coding = vib.meaning.coding;
-    let is_bcd = matches!(dib.data_field, 0x9..=0xC | 0xE);
-    let value: Option<Value> = match (lvar, dib.data_field) {
-        (_, 0x0 | 0x8) => None,
-        (Some(Lvar::Text), _) => Some(match coding {
-            Coding::Container => Value::Bytes(Bytes::new(data)),
-            _ => Value::Text(data.iter().rev().map(|&b| char::from(b)).collect()),
-        }),
+    let number = |v: Option<i128>| match v {
+        Some(v) => match scale(Decimal::from_int(v), vib) {
+            Some(d) => DataValue::Number(d),
+            None => DataValue::OutOfRange,
+        },
+        None => DataValue::Nothing,
+    };
+    let is_bcd = matches!(data_field, 0x9..=0xC | 0xE);
+    match (lvar, data_field) {
+        (_, 0x0 | 0x8) => DataValue::Nothing,
+        (Some(Lvar::Text), _) => match coding {
+            Coding::Container => DataValue::Bytes(data),
+            _ => DataValue::ReversedText(data),
+        },
         (Some(Lvar::Bcd { negative }), _) => match coding {
-            Coding::Ident => Some(Value::Text(digits(data))),
+            Coding::Ident => DataValue::Digits(data),
             _ => match bcd(data) {
-                Some(v) => number(
-                    if negative { v.checked_neg() } else { Some(v) },
-                    &vib,
-                    record_at,
-                )?,
-                None => {
-                    record.invalid = true;
-                    None
-                }
+                Some(v) => number(if negative { v.checked_neg() } else { Some(v) }),
+                None => DataValue::InvalidBcd,
             },
         },
         (Some(Lvar::Binary), _) => match (coding, int_le(data, coding == Coding::Signed)) {
-            (Coding::Container, _) => Some(Value::Bytes(Bytes::new(data))),
-            (Coding::Ident, Some(v)) => Some(Value::Text(format!("{v}"))),
-            (_, Some(v)) => number(Some(v), &vib, record_at)?,
-            (_, None) => Some(Value::Bytes(Bytes::new(data))),
+            (Coding::Container, _) | (_, None) => DataValue::Bytes(data),
+            (Coding::Ident, Some(v)) => DataValue::Integer(v),
+            (_, Some(v)) => number(Some(v)),
         },
         (None, 0x5) => {
             let bytes: [u8; 4] = data.try_into().unwrap_or([0; 4]);
             match Decimal::from_f32_shortest(f32::from_le_bytes(bytes)) {
-                Some(d) => scale(d, &vib).map(Value::Number),
-                None => {
-                    record.invalid = true;
-                    warnings.push(format!(
-                        "real32 value is not a number at offset {record_at}"
-                    ));
-                    None
-                }
+                // Out of range after scaling: no value (as a real number has no exact scale).
+                Some(d) => scale(d, vib).map_or(DataValue::Nothing, DataValue::Number),
+                None => DataValue::NotANumber,
             }
         }
         (None, _) => match coding {
             Coding::Date if !is_bcd => match datatypes::time_point(data) {
-                Some(tp) => {
-                    record.invalid = tp.invalid;
-                    record.dst = tp.dst;
-                    record.quantity = Cow::Borrowed(date_quantity(
-                        vib.meaning.quantity,
-                        vib.label.is_some(),
-                        data.len(),
-                    ));
-                    Some(Value::Time(tp.timestamp))
-                }
-                None => {
-                    warnings.push(format!(
-                        "date/time record of {} bytes at offset {record_at}: read as a number",
-                        data.len()
-                    ));
-                    int_le(data, false).map(|v| Value::Number(Decimal::from_int(v)))
-                }
+                Some(tp) => DataValue::Time(tp),
+                None => DataValue::DateAsNumber(int_le(data, false)),
             },
-            Coding::Ident if is_bcd => Some(Value::Text(digits(data))),
-            Coding::Ident => int_le(data, false).map(|v| Value::Text(format!("{v}"))),
+            Coding::Ident if is_bcd => DataValue::Digits(data),
+            Coding::Ident => match int_le(data, false) {
+                Some(v) => DataValue::Integer(v),
+                None => DataValue::Nothing,
+            },
             _ if is_bcd => match bcd(data) {
-                Some(v) => number(Some(v), &vib, record_at)?,
-                None => {
-                    record.invalid = true;
-                    None
-                }
+                Some(v) => number(Some(v)),
+                None => DataValue::InvalidBcd,
             },
-            _ => {
-                let v = int_le(data, coding == Coding::Signed);
-                number(v, &vib, record_at)?
-            }
+            _ => number(int_le(data, coding == Coding::Signed)),
         },
-    };
-    record.value = value;
-    Ok(())
+    }
 }
 
 /// The quantity of a date or time record by its data length (types G, J, F, I): a `date`
@@ -840,15 +898,6 @@ pub(crate) fn scale(d: Decimal, vib: &Vib) -> Option<Decimal> {
         Some(a) => d.checked_add(a),
         None => Some(d),
     }
-}
-
-fn number(v: Option<i128>, vib: &Vib, at: usize) -> Result<Option<Value>> {
-    let Some(v) = v else {
-        return Ok(None);
-    };
-    scale(Decimal::from_int(v), vib)
-        .map(|d| Some(Value::Number(d)))
-        .ok_or_else(|| Error::malformed(at, "value out of range after scaling"))
 }
 
 #[cfg(test)]
