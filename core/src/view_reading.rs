@@ -19,11 +19,10 @@ use crate::mbus::app::{self, long_header};
 use crate::mbus::datatypes::bcd_digits;
 use crate::mbus::link::{is_master_to_slave, Frame};
 use crate::mbus::record::{
-    apply_vife, date_quantity, lvar_of, read_data, Context, DataValue, Vib, VifeChain,
-    MAX_EXTENSIONS, PLAIN_TEXT,
+    apply_vife, date_quantity, lvar_of, read_data, Context, DataValue, Vib, VifeChain, PLAIN_TEXT,
 };
 use crate::mbus::tables;
-use crate::mbus::view::{RecordView, Records};
+use crate::mbus::view::{plain_text_vifes, RecordView, Records};
 use crate::mbus::vif::{self, Coding};
 use crate::model::Protocol;
 use crate::model::{Function, ShortText, Timestamp};
@@ -302,46 +301,6 @@ fn read_vib(vib: &[u8], from_vib: &[u8], master_to_slave: bool) -> Option<(Vib, 
         info.unit = None;
     }
     Some((info, unit_text))
-}
-
-/// The VIFEs of a VIB with VIF FC (`bytes[0]`, the records' bytes from there on): before the
-/// plain-text unit (EN 13757-3:2013) or after it (older meters), the order whose text is
-/// whole and printable, 2013 first — as the walk and the decoder read it.
-fn plain_text_vifes(bytes: &[u8]) -> Option<&[u8]> {
-    let vifes_end = |mut at: usize| {
-        let mut count = 0;
-        loop {
-            if count >= MAX_EXTENSIONS {
-                return None;
-            }
-            let vife = *bytes.get(at)?;
-            at = at.checked_add(1)?;
-            count = count.saturating_add(1);
-            if vife & 0x80 == 0 {
-                return Some(at);
-            }
-        }
-    };
-    let text_end = |at: usize| {
-        let end = at
-            .checked_add(1)?
-            .checked_add(usize::from(*bytes.get(at)?))?;
-        (end <= bytes.len()).then_some(end)
-    };
-    let printable = |from: usize, to: usize| {
-        bytes
-            .get(from.saturating_add(1)..to)
-            .is_some_and(|t| t.iter().all(|b| (b' '..=b'~').contains(b)))
-    };
-    let new = vifes_end(1).and_then(|text_at| Some((text_at, text_end(text_at)?)));
-    let new_ok = matches!(new, Some((from, to)) if printable(from, to));
-    let old = text_end(1).and_then(vifes_end);
-    let old_ok = matches!(old, Some(end) if printable(1, text_end(1).unwrap_or(end)));
-    if new_ok || !old_ok {
-        bytes.get(1..new?.0)
-    } else {
-        bytes.get(text_end(1)?..old?)
-    }
 }
 
 /// The reading's part of a record, or `None` for a record only the full decoder reads (and

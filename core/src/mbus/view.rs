@@ -10,6 +10,8 @@
 //! identifiers, vendor layouts, and the wording of the model. Use [`decode`](crate::decode)
 //! for those; use this view on a hot path that needs the numbers of known meters.
 
+use core::ops::Range;
+
 use super::datatypes::{bcd_u64, int_le_u64};
 use super::record::{data_len, lvar_of, FILLER, MAX_EXTENSIONS};
 use super::vif::{self, Coding, Meaning};
@@ -154,6 +156,18 @@ struct RecordBytes<'a> {
     base: usize,
 }
 
+/// The combinable VIFEs of a VIB with VIF FC, `from_vib` being the records' bytes from the FC
+/// byte on: before or after the plain-text unit, in the order the walk (and the decoder) read.
+pub(crate) fn plain_text_vifes(from_vib: &[u8]) -> Option<&[u8]> {
+    let (vifes, _) = RecordBytes {
+        bytes: from_vib,
+        base: 0,
+    }
+    .plain_text_layout(1)
+    .ok()?;
+    from_vib.get(vifes)
+}
+
 /// What the general record reader found at a position.
 enum Walked<'a> {
     /// A record (its `fill` is the walk's to set).
@@ -256,9 +270,10 @@ impl<'a> RecordBytes<'a> {
 
     /// VIF FC: VIFEs then the text (EN 13757-3:2013), or the text then the VIFEs (older
     /// meters); the order whose text is whole and printable wins, 2013 first — as the full
-    /// decoder reads it.
+    /// decoder reads it. `at` is just after the FC byte; the answer is where the VIFEs are
+    /// and where the VIB ends.
     #[inline]
-    fn plain_text_vifes_end(&self, at: usize) -> Result<usize> {
+    fn plain_text_layout(&self, at: usize) -> Result<(Range<usize>, usize)> {
         let printable = |from: usize, to: usize| {
             self.bytes
                 .get(from.saturating_add(1)..to)
@@ -270,13 +285,19 @@ impl<'a> RecordBytes<'a> {
         let new_ok = matches!(new, Ok((from, to)) if printable(from, to));
         let old = self
             .text_end(at)
-            .and_then(|vifes_at| self.vifes_end(vifes_at, true, 0));
-        let old_ok = matches!(old, Ok(end) if printable(at, self.text_end(at).unwrap_or(end)));
+            .and_then(|vifes_at| Ok((vifes_at, self.vifes_end(vifes_at, true, 0)?)));
+        let old_ok = matches!(old, Ok((text_end, _)) if printable(at, text_end));
         if new_ok || !old_ok {
-            new.map(|(_, end)| end)
+            new.map(|(text_at, end)| (at..text_at, end))
         } else {
-            old
+            old.map(|(vifes_at, end)| (vifes_at..end, end))
         }
+    }
+
+    /// The end of a VIB with VIF FC ([`RecordBytes::plain_text_layout`]).
+    #[inline]
+    fn plain_text_vifes_end(&self, at: usize) -> Result<usize> {
+        self.plain_text_layout(at).map(|(_, end)| end)
     }
 
     /// The general walk: DIFEs, VIFEs, plain-text units, LVAR data, DIF 0F/1F/7F, the end,
