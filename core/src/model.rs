@@ -779,26 +779,29 @@ impl RawRecord {
         }
     }
 
-    fn split(&self) -> (&[u8], &[u8], &[u8]) {
-        let all = self.bytes.as_slice();
-        let (dif, rest) = all.split_at(usize::from(self.dif_len).min(all.len()));
-        let (vif, data) = rest.split_at(usize::from(self.vif_len).min(rest.len()));
-        (dif, vif, data)
+    /// The record's parts, borrowed.
+    pub fn as_raw_ref(&self) -> RawRef<'_> {
+        RawRef::new(
+            self.fill,
+            self.bytes.as_slice(),
+            usize::from(self.dif_len),
+            usize::from(self.vif_len),
+        )
     }
 
     /// DIF and DIFEs.
     pub fn dif(&self) -> &[u8] {
-        self.split().0
+        self.as_raw_ref().dif()
     }
 
     /// VIF, VIFEs and plain-text unit bytes.
     pub fn vif(&self) -> &[u8] {
-        self.split().1
+        self.as_raw_ref().vif()
     }
 
     /// The data field (with its LVAR byte for variable-length data).
     pub fn data(&self) -> &[u8] {
-        self.split().2
+        self.as_raw_ref().data()
     }
 
     /// The whole record without fillers.
@@ -821,13 +824,7 @@ struct RawRecordRepr {
 
 impl Serialize for RawRecord {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        RawRef::new(
-            self.fill,
-            self.bytes(),
-            usize::from(self.dif_len),
-            usize::from(self.vif_len),
-        )
-        .serialize(s)
+        self.as_raw_ref().serialize(s)
     }
 }
 
@@ -1112,6 +1109,7 @@ impl From<RecordFields> for Record {
         }
         let inline_raw = raw
             .as_ref()
+            .map(RawRecord::as_raw_ref)
             .and_then(|r| InlineRaw::new(r.fill, r.bytes(), r.dif().len(), r.vif().len()));
         let raw_inline = match inline_raw {
             Some(inline) => {
@@ -1332,7 +1330,7 @@ impl Record {
         } else {
             self.extra()
                 .and_then(|e| e.raw.as_ref())
-                .map(|r| RawRef::new(r.fill, r.bytes(), r.dif().len(), r.vif().len()))
+                .map(RawRecord::as_raw_ref)
         }
     }
 
