@@ -90,6 +90,48 @@ fn f32_halfway(value: f32, last: i16) -> bool {
     }
 }
 
+/// The room for a mantissa's digits: at most 39 (`i128::MIN`).
+const MANTISSA_DIGITS: usize = 40;
+
+/// Every number below 100 as two ASCII digits.
+// Evaluated at compile time: an index out of range would be a build error, not a panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut table = [[0u8; 2]; 100];
+    let mut i = 0usize;
+    while i < 100 {
+        table[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    table
+};
+
+/// `count` zeros, handed to `put` in pieces of at most 64.
+pub(crate) fn put_zeros(count: usize, put: &mut impl FnMut(&[u8])) {
+    const ZEROS: [u8; 64] = [b'0'; 64];
+    let mut left = count;
+    while left > 0 {
+        let n = left.min(ZEROS.len());
+        put(ZEROS.get(..n).unwrap_or(&[]));
+        left = left.saturating_sub(n);
+    }
+}
+
+/// The decimal digits of a [`Decimal`]'s mantissa (its magnitude; the sign and the exponent
+/// stay with the `Decimal`), from [`Decimal::mantissa_digits`].
+#[derive(Clone, Copy, Debug)]
+pub struct MantissaDigits {
+    buf: [u8; MANTISSA_DIGITS],
+    start: usize,
+}
+
+impl MantissaDigits {
+    /// The digits, most significant first; `0` for zero.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(self.start..MANTISSA_DIGITS).unwrap_or(&[])
+    }
+}
+
 impl Decimal {
     /// `mantissa × 10^exponent`; `None` when the exponent is beyond ±[`MAX_EXPONENT`].
     #[inline]
@@ -231,60 +273,92 @@ impl Decimal {
         Decimal::new(mantissa, frac_len.checked_neg()?)
     }
 
-    /// Appends the exact decimal text (the same as `Display`: `1234.567`, `-14.5`, `5000`) to
-    /// `out` without the formatting machinery: for JSON and tables of many values.
+    /// The exact decimal text (the same as `Display`: `1234.567`, `-14.5`, `5000`), handed to
+    /// `put` in pieces (sign, digits, point, zeros) from the mantissa's `digits` (this
+    /// number's [`mantissa_digits`](Self::mantissa_digits)): for JSON and tables of many
+    /// values, without the formatting machinery.
+    pub fn write_exact(&self, digits: &MantissaDigits, mut put: impl FnMut(&[u8])) {
+        let digits = digits.as_bytes();
+        if self.mantissa() < 0 {
+            put(b"-");
+        }
+        let exponent = self.exponent();
+        if exponent >= 0 {
+            put(digits);
+            put_zeros(usize::from(exponent.unsigned_abs()), &mut put);
+            return;
+        }
+        let frac = usize::from(exponent.unsigned_abs());
+        match digits.len().checked_sub(frac) {
+            Some(int_len) if int_len > 0 => {
+                let (int_part, frac_part) = digits.split_at(int_len);
+                put(int_part);
+                put(b".");
+                put(frac_part);
+            }
+            _ => {
+                put(b"0.");
+                put_zeros(frac.saturating_sub(digits.len()), &mut put);
+                put(digits);
+            }
+        }
+    }
+
+    /// Appends the exact decimal text (see [`write_exact`](Self::write_exact)) to `out`.
     pub fn push_to(&self, out: &mut alloc::string::String) {
-        let mut digits = [0u8; 40];
-        let mut i = digits.len();
+        self.write_exact(&self.mantissa_digits(), |piece| {
+            piece.iter().for_each(|b| out.push(char::from(*b)));
+        });
+    }
+
+    /// The decimal digits of the mantissa's magnitude (`1234567` for -1234.567), written once
+    /// for the texts a writer makes of the number (the JSON writer makes two: the double's
+    /// shortest text and the exact text).
+    pub fn mantissa_digits(&self) -> MantissaDigits {
+        let mut digits = MantissaDigits {
+            buf: [b'0'; MANTISSA_DIGITS],
+            start: MANTISSA_DIGITS,
+        };
+        let mut i = MANTISSA_DIGITS;
         let mut m = self.mantissa().unsigned_abs();
         // 128-bit division is a library call per digit: the high digits of mantissas over
-        // 64 bits take it, the rest (every meter value) run in 64 bits.
+        // 64 bits take it, the rest (every meter value) run in 64 bits, two digits a step.
         while m > u128::from(u64::MAX) && i > 0 {
             i = i.saturating_sub(1);
-            if let Some(slot) = digits.get_mut(i) {
+            if let Some(slot) = digits.buf.get_mut(i) {
                 *slot = b'0'.wrapping_add(u8::try_from(m % 10).unwrap_or(0));
             }
             m /= 10;
         }
         let mut small = u64::try_from(m).unwrap_or(0);
-        loop {
+        while small >= 100 && i >= 2 {
+            i = i.saturating_sub(2);
+            let pair = DIGIT_PAIRS
+                .get(usize::try_from(small % 100).unwrap_or(0))
+                .copied()
+                .unwrap_or([b'0'; 2]);
+            if let Some(slot) = digits.buf.get_mut(i..i.saturating_add(2)) {
+                slot.copy_from_slice(&pair);
+            }
+            small /= 100;
+        }
+        if small >= 10 && i >= 2 {
+            i = i.saturating_sub(2);
+            let pair = DIGIT_PAIRS
+                .get(usize::try_from(small).unwrap_or(0))
+                .copied()
+                .unwrap_or([b'0'; 2]);
+            if let Some(slot) = digits.buf.get_mut(i..i.saturating_add(2)) {
+                slot.copy_from_slice(&pair);
+            }
+        } else if i >= 1 {
             i = i.saturating_sub(1);
-            if let Some(slot) = digits.get_mut(i) {
-                *slot = b'0'.wrapping_add(u8::try_from(small % 10).unwrap_or(0));
-            }
-            small /= 10;
-            if small == 0 || i == 0 {
-                break;
+            if let Some(slot) = digits.buf.get_mut(i) {
+                *slot = b'0'.wrapping_add(u8::try_from(small).unwrap_or(0));
             }
         }
-        let digits = digits.get(i..).unwrap_or(&[]);
-        let ascii = |out: &mut alloc::string::String, bytes: &[u8]| {
-            bytes.iter().for_each(|b| out.push(char::from(*b)));
-        };
-        if self.mantissa() < 0 {
-            out.push('-');
-        }
-        let exponent = self.exponent();
-        if exponent >= 0 {
-            ascii(out, digits);
-            for _ in 0..exponent {
-                out.push('0');
-            }
-        } else {
-            let frac = usize::from(exponent.unsigned_abs());
-            if digits.len() > frac {
-                let (int_part, frac_part) = digits.split_at(digits.len().saturating_sub(frac));
-                ascii(out, int_part);
-                out.push('.');
-                ascii(out, frac_part);
-            } else {
-                out.push_str("0.");
-                for _ in 0..frac.saturating_sub(digits.len()) {
-                    out.push('0');
-                }
-                ascii(out, digits);
-            }
-        }
+        digits.start = i;
+        digits
     }
 
     /// The JSON number: the exact text parsed with correct rounding.

@@ -11,6 +11,8 @@ use alloc::string::String;
 
 use serde::Serialize;
 
+use crate::decimal::{put_zeros, Decimal, MantissaDigits};
+
 use crate::model::{
     Decoded, Link, MbusLink, Meter, Name, RawRef, Record, Status, StatusFlag, Timestamp, Value,
 };
@@ -44,7 +46,7 @@ macro_rules! key_plain {
     ($w:expr, $key:literal, $name:expr) => {{
         $w.raw(concat!(",\"", $key, "\":\""));
         $w.raw($name);
-        $w.out.push('"');
+        $w.byte(b'"');
     }};
 }
 
@@ -62,21 +64,40 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
     table
 };
 
+/// The text being written.
 struct Writer {
     out: String,
 }
 
 impl Writer {
+    fn with_capacity(capacity: usize) -> Writer {
+        Writer {
+            out: String::with_capacity(capacity),
+        }
+    }
+
     #[inline(always)]
     fn raw(&mut self, text: &str) {
         self.out.push_str(text);
     }
 
-    /// ASCII bytes (digits), one character each.
+    /// An ASCII character.
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        self.out.push(char::from(b));
+    }
+
+    /// ASCII bytes (digits, hex digits), one character each: cheaper than a `str` check and
+    /// copy for the few bytes of a number.
+    #[inline]
     fn ascii(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.out.push(char::from(b));
+            self.byte(b);
         }
+    }
+
+    fn finish(self) -> String {
+        self.out
     }
 
     /// A JSON string; strings that need no escaping (every name and code meterwire writes)
@@ -86,9 +107,9 @@ impl Writer {
             .bytes()
             .any(|b| NEEDS_ESCAPE.get(usize::from(b)).copied().unwrap_or(true))
         {
-            self.out.push('"');
-            self.out.push_str(s);
-            self.out.push('"');
+            self.byte(b'"');
+            self.raw(s);
+            self.byte(b'"');
         } else {
             self.serde(&s);
         }
@@ -97,9 +118,9 @@ impl Writer {
     /// A name of one of the model's enums (`"RSP_UD"`, `"instantaneous"`): identifiers with
     /// nothing to escape.
     fn plain(&mut self, s: &'static str) {
-        self.out.push('"');
-        self.out.push_str(s);
-        self.out.push('"');
+        self.byte(b'"');
+        self.raw(s);
+        self.byte(b'"');
     }
 
     /// A model name: the static names of meterwire's tables are plain identifiers and units
@@ -115,8 +136,7 @@ impl Writer {
     fn uint(&mut self, v: u64) {
         // Storage, tariff and subunit numbers are mostly one digit.
         if v < 10 {
-            self.out
-                .push(char::from(b'0'.wrapping_add(u8::try_from(v).unwrap_or(0))));
+            self.byte(b'0'.wrapping_add(u8::try_from(v).unwrap_or(0)));
         } else {
             self.padded(v, 1);
         }
@@ -127,19 +147,17 @@ impl Writer {
     }
 
     fn hex(&mut self, bytes: &[u8]) {
-        self.out.push('"');
+        self.byte(b'"');
         self.hex_digits(bytes);
-        self.out.push('"');
+        self.byte(b'"');
     }
 
     /// Upper-case hex digits, two fixed-size bytes per input byte (inline stores, no call to
     /// memcpy).
     fn hex_digits(&mut self, bytes: &[u8]) {
-        self.out.reserve(bytes.len().saturating_mul(2));
         for &b in bytes {
-            if let Some(&[high, low]) = HEX_PAIRS.get(usize::from(b)) {
-                self.out.push(char::from(high));
-                self.out.push(char::from(low));
+            if let Some(pair) = HEX_PAIRS.get(usize::from(b)) {
+                self.ascii(pair);
             }
         }
     }
@@ -165,68 +183,134 @@ impl Writer {
     /// A timestamp as its `Display` text (`2026-11-23T14:35:07`), quoted, written digit by
     /// digit (the model's `Display` is the definition; the conformance suite compares both).
     fn timestamp(&mut self, t: &Timestamp) {
-        self.out.push('"');
+        self.byte(b'"');
         if let Some(year) = t.year {
             self.padded(u64::from(year), 4);
-            self.out.push('-');
+            self.byte(b'-');
             self.padded(u64::from(t.month), 2);
-            self.out.push('-');
+            self.byte(b'-');
             self.padded(u64::from(t.day), 2);
             if t.hour.is_some() {
-                self.out.push('T');
+                self.byte(b'T');
             }
         }
         if let Some(hour) = t.hour {
             self.padded(u64::from(hour), 2);
-            self.out.push(':');
+            self.byte(b':');
             self.padded(u64::from(t.minute.unwrap_or(0)), 2);
             if let Some(second) = t.second {
-                self.out.push(':');
+                self.byte(b':');
                 self.padded(u64::from(second), 2);
             }
         }
-        self.out.push('"');
+        self.byte(b'"');
     }
 
     /// A byte code as `"0x08"`, a 16-bit code as `"0x2C2D"`.
     fn code(&mut self, v: u16, digits: u32) {
         self.raw("\"0x");
-        for shift in (0..digits).rev() {
-            let nibble = u8::try_from((v >> shift.saturating_mul(4)) & 0x0F).unwrap_or(0);
-            self.out.push(char::from(if nibble < 10 {
-                b'0'.wrapping_add(nibble)
-            } else {
-                b'A'.wrapping_add(nibble.wrapping_sub(10))
-            }));
+        let [high, low] = v.to_be_bytes();
+        if digits > 2 {
+            self.hex_digits(&[high, low]);
+        } else {
+            self.hex_digits(&[low]);
         }
-        self.out.push('"');
+        self.byte(b'"');
     }
 
-    /// The exact decimal text of a number (as `Decimal`'s `Display`), quoted.
-    fn exact(&mut self, d: &crate::decimal::Decimal) {
-        self.out.push('"');
-        d.push_to(&mut self.out);
-        self.out.push('"');
+    /// `,"value":<double>,"exact":"<text>"` of a number: the double's shortest text as
+    /// serde_json writes it (no `value` beyond the double's range) and the exact text, both
+    /// from one rendering of the mantissa's digits.
+    fn number(&mut self, d: &Decimal) {
+        let digits = d.mantissa_digits();
+        if !self.value_from_digits(d, &digits) {
+            let v = d.to_f64();
+            if v.is_finite() {
+                key!(self, "value");
+                self.f64(v);
+            }
+        }
+        key!(self, "exact");
+        self.byte(b'"');
+        d.write_exact(&digits, |piece| self.ascii(piece));
+        self.byte(b'"');
+    }
+
+    /// `,"value":<double>` written from the number's own digits, where they are the double's
+    /// shortest text: a decimal of at most 15 significant digits survives the round trip
+    /// through a double (`f64::DIGITS`), so no shorter decimal rounds to the same double and
+    /// the shortest text has exactly these digits; serde_json's formatter (zmij) writes them
+    /// in fixed notation when the power of ten of the first digit is -5 to 15 (`1234.5`,
+    /// `5000.0`, `0.000012`). Anything else (`false`) goes through the double.
+    fn value_from_digits(&mut self, d: &Decimal, digits: &MantissaDigits) -> bool {
+        let all = digits.as_bytes();
+        let significant_len = all
+            .len()
+            .saturating_sub(all.iter().rev().take_while(|&&b| b == b'0').count());
+        let Some(significant) = all.get(..significant_len) else {
+            return false;
+        };
+        if significant.is_empty() {
+            self.raw(",\"value\":0.0");
+            return true;
+        }
+        if significant.len() > 15 {
+            return false;
+        }
+        // The power of ten of the first digit; both terms are small (≤ 39 digits, |exponent|
+        // ≤ 64).
+        let first = i32::try_from(all.len())
+            .unwrap_or(i32::MAX)
+            .saturating_sub(1)
+            .saturating_add(i32::from(d.exponent()));
+        if !(-5..=15).contains(&first) {
+            return false;
+        }
+        key!(self, "value");
+        if d.mantissa() < 0 {
+            self.byte(b'-');
+        }
+        let point = usize::try_from(first.saturating_add(1)).unwrap_or(0);
+        if first < 0 {
+            self.raw("0.");
+            put_zeros(
+                usize::try_from(first.saturating_neg().saturating_sub(1)).unwrap_or(0),
+                &mut |z| self.ascii(z),
+            );
+            self.ascii(significant);
+        } else if point >= significant.len() {
+            self.ascii(significant);
+            put_zeros(point.saturating_sub(significant.len()), &mut |z| {
+                self.ascii(z)
+            });
+            self.raw(".0");
+        } else {
+            let (int_part, frac_part) = significant.split_at(point);
+            self.ascii(int_part);
+            self.byte(b'.');
+            self.ascii(frac_part);
+        }
+        true
     }
 
     /// Anything else, through serde (identical to the serde path by construction).
     fn serde<T: Serialize + ?Sized>(&mut self, v: &T) {
         if let Ok(text) = serde_json::to_string(v) {
-            self.out.push_str(&text);
+            self.raw(&text);
         }
     }
 
     /// A finite double exactly as serde_json writes it (serde_json formats with zmij).
     fn f64(&mut self, v: f64) {
         let mut buffer = zmij::Buffer::new();
-        self.out.push_str(buffer.format_finite(v));
+        self.raw(buffer.format_finite(v));
     }
 
     /// `,"<key>":` for a key known only at run time (see [`key!`] for literal keys).
     fn key(&mut self, key: &str) {
-        self.out.push_str(",\"");
-        self.out.push_str(key);
-        self.out.push_str("\":");
+        self.raw(",\"");
+        self.raw(key);
+        self.raw("\":");
     }
 
     fn decoded(&mut self, d: &Decoded) {
@@ -266,11 +350,11 @@ impl Writer {
         self.raw(",\"records\":[");
         for (i, r) in records.iter().enumerate() {
             if i > 0 {
-                self.out.push(',');
+                self.byte(b',');
             }
             self.record(r);
         }
-        self.out.push(']');
+        self.byte(b']');
         if let Some(s) = status {
             self.raw(",\"status\":");
             self.status(s);
@@ -317,7 +401,7 @@ impl Writer {
             self.raw(",\"spans\":");
             self.serde(spans);
         }
-        self.out.push('}');
+        self.byte(b'}');
     }
 
     fn mbus_link(&mut self, l: &MbusLink) {
@@ -370,7 +454,7 @@ impl Writer {
             key!(self, "byte_order");
             self.str(b);
         }
-        self.out.push('}');
+        self.byte(b'}');
     }
 
     fn meter(&mut self, m: &Meter) {
@@ -414,7 +498,7 @@ impl Writer {
             key!(self, "status");
             self.uint(u64::from(*v));
         }
-        self.out.push('}');
+        self.byte(b'}');
     }
 
     fn status(&mut self, s: &Status) {
@@ -424,7 +508,7 @@ impl Writer {
         self.raw(",\"flags\":[");
         for (i, f) in flags.iter().enumerate() {
             if i > 0 {
-                self.out.push(',');
+                self.byte(b',');
             }
             self.plain(StatusFlag::as_str(f));
         }
@@ -439,15 +523,7 @@ impl Writer {
             None => self.str(r.quantity()),
         }
         match r.value() {
-            Some(Value::Number(d)) => {
-                let v = d.to_f64();
-                if v.is_finite() {
-                    key!(self, "value");
-                    self.f64(v);
-                }
-                key!(self, "exact");
-                self.exact(d);
-            }
+            Some(Value::Number(d)) => self.number(d),
             Some(Value::Time(t)) => {
                 key!(self, "value");
                 self.timestamp(t);
@@ -497,14 +573,14 @@ impl Writer {
         }
         if !r.modifiers().is_empty() {
             key!(self, "modifiers");
-            self.out.push('[');
+            self.byte(b'[');
             for (i, m) in r.modifiers().iter().enumerate() {
                 if i > 0 {
-                    self.out.push(',');
+                    self.byte(b',');
                 }
                 self.name(m);
             }
-            self.out.push(']');
+            self.byte(b']');
         }
         if let Some(e) = r.record_error() {
             key!(self, "record_error");
@@ -530,16 +606,16 @@ impl Writer {
             key!(self, "raw");
             self.raw_record(&raw);
         }
-        self.out.push('}');
+        self.byte(b'}');
     }
 
     fn raw_record(&mut self, raw: &RawRef<'_>) {
         // Keys and quotes around the hex digits as single constants.
-        self.out.push('{');
+        self.byte(b'{');
         if raw.fill != 0 {
             self.raw("\"fill\":");
             self.uint(u64::from(raw.fill));
-            self.out.push(',');
+            self.byte(b',');
         }
         if !raw.dif().is_empty() {
             self.raw("\"dif\":\"");
@@ -559,12 +635,92 @@ impl Writer {
 
 /// The JSON text of a decoded frame: the same bytes as `serde_json::to_string(decoded)`.
 pub fn to_json(decoded: &Decoded) -> String {
-    let mut w = Writer {
-        out: String::with_capacity(
-            320usize.saturating_add(decoded.records.len().saturating_mul(300)),
-        ),
-    };
+    let mut w =
+        Writer::with_capacity(320usize.saturating_add(decoded.records.len().saturating_mul(300)));
     w.decoded(decoded);
-    // Everything written is UTF-8 (copied str data, ASCII, or serde_json output).
-    w.out
+    w.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    /// What the serde path writes for a number: the double through serde_json (when finite)
+    /// and the exact text through `Display`.
+    fn serde_number(d: &Decimal) -> String {
+        let v = d.to_f64();
+        let value = if v.is_finite() {
+            format!(
+                ",\"value\":{}",
+                serde_json::to_string(&v).unwrap_or_default()
+            )
+        } else {
+            String::new()
+        };
+        format!("{value},\"exact\":\"{d}\"")
+    }
+
+    fn written_number(d: &Decimal) -> String {
+        let mut w = Writer::with_capacity(8);
+        w.number(d);
+        w.finish()
+    }
+
+    #[test]
+    fn numbers_are_written_as_serde_writes_them() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed
+        };
+        let mut checked = 0;
+        let mut from_digits = 0;
+        for exponent in -24i16..=24 {
+            // Edge mantissas: zero, one digit, 15 and 16 significant digits, trailing zeros,
+            // the 64-bit and 128-bit limits.
+            let mut mantissas: Vec<i128> = [
+                0,
+                1,
+                -1,
+                9,
+                10,
+                100_000,
+                999_999_999_999_999,
+                -999_999_999_999_999,
+                1_000_000_000_000_000,
+                9_999_999_999_999_999,
+                123_456_789_012_345_000,
+                i128::from(u64::MAX),
+                i128::from(i64::MIN),
+                i128::MAX,
+                i128::MIN + 1,
+            ]
+            .to_vec();
+            for _ in 0..2000 {
+                let r = next();
+                // Mantissas of 1 to 19 digits, some with trailing zeros.
+                let digits = u32::try_from(r % 19).unwrap_or(0) + 1;
+                let m = i128::from((r >> 8) % 10u64.pow(digits));
+                let m = m * 10i128.pow(u32::try_from((r >> 60) % 4).unwrap_or(0));
+                mantissas.push(if r & 0x80 != 0 { -m } else { m });
+            }
+            for m in mantissas {
+                let Some(d) = Decimal::new(m, exponent) else {
+                    continue;
+                };
+                assert_eq!(written_number(&d), serde_number(&d), "{m}e{exponent}");
+                let mut w = Writer::with_capacity(0);
+                if w.value_from_digits(&d, &d.mantissa_digits()) {
+                    from_digits += 1;
+                }
+                checked += 1;
+            }
+        }
+        // Most numbers take the digits path; the rest go through the double.
+        assert!(checked > 90_000, "{checked}");
+        assert!(from_digits > checked / 3, "{from_digits} of {checked}");
+    }
 }
