@@ -989,12 +989,39 @@ struct InlineRaw {
     buf: [u8; RAW_INLINE],
 }
 
+/// Copies up to 16 bytes to the start of `dst` (`None` for more) by two overlapping
+/// fixed-size copies — no call to `memcpy` for the few bytes of a record.
+#[inline]
+fn copy_short(dst: &mut [u8; RAW_INLINE], src: &[u8]) -> Option<()> {
+    fn two<const N: usize>(dst: &mut [u8], src: &[u8]) -> Option<()> {
+        let head: &[u8; N] = src.first_chunk()?;
+        let tail: &[u8; N] = src.last_chunk()?;
+        dst.first_chunk_mut::<N>()?.copy_from_slice(head);
+        dst.get_mut(..src.len())?
+            .last_chunk_mut::<N>()?
+            .copy_from_slice(tail);
+        Some(())
+    }
+    match src.len() {
+        0 => Some(()),
+        1..=3 => {
+            for (slot, b) in dst.iter_mut().zip(src) {
+                *slot = *b;
+            }
+            Some(())
+        }
+        4..=7 => two::<4>(dst, src),
+        8..=RAW_INLINE => two::<8>(dst, src),
+        _ => None,
+    }
+}
+
 impl InlineRaw {
     /// `record` split after `dif_len` and `dif_len + vif_len` bytes, if it fits.
     #[inline]
     fn new(fill: u16, record: &[u8], dif_len: usize, vif_len: usize) -> Option<InlineRaw> {
         let mut buf = [0u8; RAW_INLINE];
-        buf.get_mut(..record.len())?.copy_from_slice(record);
+        copy_short(&mut buf, record)?;
         Some(InlineRaw {
             fill,
             len: u8::try_from(record.len()).ok()?,
@@ -2440,6 +2467,24 @@ impl Decoded {
 #[cfg(test)]
 mod compact_record_tests {
     use super::*;
+
+    /// Raw parts of every length up to 16 bytes are copied whole (two overlapping copies),
+    /// longer ones are refused (they go to the heap part).
+    #[test]
+    fn short_copies_keep_every_byte() {
+        let source: Vec<u8> = (1..=17).collect();
+        for len in 0..=17 {
+            let mut dst = [0u8; RAW_INLINE];
+            let copied = copy_short(&mut dst, &source[..len]);
+            if len > RAW_INLINE {
+                assert!(copied.is_none());
+                continue;
+            }
+            assert!(copied.is_some());
+            assert_eq!(&dst[..len], &source[..len], "{len}");
+            assert!(dst[len..].iter().all(|&b| b == 0), "{len}");
+        }
+    }
 
     /// The compact record stays small enough to be moved without a call to `memcpy`.
     #[test]
