@@ -247,7 +247,17 @@ fn too_many_vifes(r: &Reader<'_>) -> Error {
 fn read_plain_text(r: &mut Reader<'_>) -> Result<String> {
     let len = r.u8("plain-text unit length")?;
     let text = r.take(usize::from(len), "plain-text unit")?;
-    Ok(text.iter().rev().map(|&b| char::from(b)).collect())
+    Ok(reversed_text(text))
+}
+
+/// Text sent last character first (plain-text units, LVAR strings), each byte one character
+/// (Latin-1), in one allocation of the right size for ASCII.
+pub(crate) fn reversed_text(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for &b in bytes.iter().rev() {
+        text.push(char::from(b));
+    }
+    text
 }
 
 pub(crate) fn read_vib(
@@ -760,9 +770,7 @@ fn record_from_view(
             ));
             v.map(|v| Value::Number(Decimal::from_int(v)))
         }
-        DataValue::ReversedText(text) => Some(Value::Text(
-            text.iter().rev().map(|&b| char::from(b)).collect(),
-        )),
+        DataValue::ReversedText(text) => Some(Value::Text(reversed_text(text))),
         DataValue::Digits(bcd_data) => Some(Value::Text(digits(bcd_data))),
         DataValue::Integer(v) => Some(Value::Text(format!("{v}"))),
         DataValue::Bytes(bytes) => Some(Value::Bytes(Bytes::new(bytes))),
