@@ -343,71 +343,33 @@ fn read_vib_into(
 
 /// VIF FC: a plain-text unit with VIFEs. EN 13757-3:2013+ (C.2) sends the VIFEs first, then
 /// the length and the text; older meters (and libmbus, jmbus) send the text right after FC and
-/// the VIFEs after it. Both orders are tried; the one that reads whole, printable text wins,
-/// the 2013 order when both do.
+/// the VIFEs after it. The walk decides which order reads whole, printable text, the 2013
+/// order when both do ([`view::plain_text_vifes_first`]); the VIB is read once, in that order.
 fn plain_text_with_vifes(
     r: &mut Reader<'_>,
     ctx: Context,
     count: usize,
     warnings: &mut Vec<String>,
 ) -> Result<Vib> {
-    let printable = |t: &str| t.chars().all(|c| (' '..='~').contains(&c));
-    let mut new_order = *r;
-    let mut new_warnings = Vec::new();
-    let new = (|| {
-        let mut more = true;
-        let mut count = count;
-        let mut vib = combinable_chain(
-            &mut new_order,
-            ctx,
-            PLAIN_TEXT,
-            &mut more,
-            &mut count,
-            &mut new_warnings,
-        )?;
-        let text = read_plain_text(&mut new_order)?;
-        vib.unit_text = Some(text);
-        vib.unit = None;
-        Ok::<Vib, Error>(vib)
-    })();
-    let new_ok = matches!(&new, Ok(v) if v.unit_text.as_deref().is_some_and(printable));
-    if new_ok {
-        // The 2013 order wins whenever it reads: the old order need not be tried.
-        *r = new_order;
-        warnings.extend(new_warnings);
-        return new;
+    let vifes_first = view::plain_text_vifes_first(r.rest());
+    let mut text = None;
+    if !vifes_first {
+        text = Some(read_plain_text(r)?);
     }
-    let mut old_order = *r;
-    let mut old_warnings = Vec::new();
-    let old = (|| {
-        let text = read_plain_text(&mut old_order)?;
-        let mut more = true;
-        let mut count = count;
-        let mut vib = combinable_chain(
-            &mut old_order,
-            ctx,
-            PLAIN_TEXT,
-            &mut more,
-            &mut count,
-            &mut old_warnings,
-        )?;
-        vib.unit_text = Some(text);
-        vib.unit = None;
-        Ok::<Vib, Error>(vib)
-    })();
-    let old_ok = matches!(&old, Ok(v) if v.unit_text.as_deref().is_some_and(printable));
-    if !old_ok {
-        *r = new_order;
-        warnings.extend(new_warnings);
-        new
-    } else {
-        *r = old_order;
-        warnings.extend(old_warnings);
-        warnings.push(String::from(
-            "VIF FC: plain text read before the VIFEs (pre-2013 order)",
-        ));
-        old
-    }
+    let (mut more, mut count) = (true, count);
+    let mut vib = combinable_chain(r, ctx, PLAIN_TEXT, &mut more, &mut count, warnings)?;
+    let text = match text {
+        Some(text) => {
+            warnings.push(String::from(
+                "VIF FC: plain text read before the VIFEs (pre-2013 order)",
+            ));
+            text
+        }
+        None => read_plain_text(r)?,
+    };
+    vib.unit_text = Some(text);
+    vib.unit = None;
+    Ok(vib)
 }
 
 /// The meaning of a plain-text unit (VIF 7C, FC): quantity `other`, no unit — the reserved
@@ -1027,6 +989,35 @@ mod tests {
         assert_eq!(rec.unit_text(), Some("cust. ID"));
         assert_eq!(rec.unit(), None);
         assert_eq!(rec.value(), Some(Value::Text("0000000000".into())).as_ref());
+    }
+
+    /// VIF FC with VIFE 74 (×10⁻²) and the unit `%RH` (sent `HR%`): the 2013 order (VIFEs,
+    /// then the text) and the older order (text, then VIFEs) give the same record; only the
+    /// older one is reported.
+    #[test]
+    fn plain_text_unit_with_vifes_in_both_orders() {
+        let new_order = records(&[0x02, 0xFC, 0x74, 0x03, 0x48, 0x52, 0x25, 0x10, 0x27]);
+        let old_order = records(&[0x02, 0xFC, 0x03, 0x48, 0x52, 0x25, 0x74, 0x10, 0x27]);
+        for d in [&new_order, &old_order] {
+            let rec = &d.records[0];
+            assert_eq!(rec.unit_text(), Some("%RH"));
+            assert_eq!(rec.quantity(), "other");
+            // 0x2710 = 10000, scaled by 10^-2.
+            assert_eq!(exact(rec), "100.00");
+        }
+        assert!(new_order.warnings.is_empty());
+        assert_eq!(
+            old_order.warnings,
+            ["VIF FC: plain text read before the VIFEs (pre-2013 order)"]
+        );
+        // Neither order reads whole (a 9-byte text with one byte left; a 0x74-byte text): the
+        // record is an error.
+        assert!(parse_records(
+            &mut Reader::new(&[0x02, 0xFC, 0x74, 0x09, 0x48], 0),
+            Context::default(),
+            &mut Decoded::new(Protocol::Mbus, Link::Mbus(MbusLink::default())),
+        )
+        .is_err());
     }
 
     #[test]

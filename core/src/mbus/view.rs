@@ -168,6 +168,19 @@ pub(crate) fn plain_text_vifes(from_vib: &[u8]) -> Option<&[u8]> {
     from_vib.get(vifes)
 }
 
+/// Whether the VIFEs of a VIB with VIF FC come before its plain-text unit (EN 13757-3:2013)
+/// rather than after it (older meters), `after_fc` being the record's bytes after the FC
+/// byte: the order the walk reads ([`RecordBytes::plain_text_layout`]). When neither order
+/// reads, the 2013 order, whose error is the record's.
+pub(crate) fn plain_text_vifes_first(after_fc: &[u8]) -> bool {
+    RecordBytes {
+        bytes: after_fc,
+        base: 0,
+    }
+    .plain_text_layout(0)
+    .map_or(true, |(vifes, _)| vifes.start == 0)
+}
+
 /// What the general record reader found at a position.
 enum Walked<'a> {
     /// A record (its `fill` is the walk's to set).
