@@ -989,39 +989,56 @@ struct InlineRaw {
     buf: [u8; RAW_INLINE],
 }
 
-/// Copies up to 16 bytes to the start of `dst` (`None` for more) by two overlapping
-/// fixed-size copies — no call to `memcpy` for the few bytes of a record.
+/// Up to 16 bytes, zero-padded to 16 (`None` for more), put together in two 64-bit words
+/// from overlapping fixed-size reads: no call to `memcpy` for the few bytes of a record, and
+/// one 16-byte store where the record is written (small stores read back as one 16-byte load
+/// would stall the copy of the record into the records' vector).
 #[inline]
-fn copy_short(dst: &mut [u8; RAW_INLINE], src: &[u8]) -> Option<()> {
-    fn two<const N: usize>(dst: &mut [u8], src: &[u8]) -> Option<()> {
-        let head: &[u8; N] = src.first_chunk()?;
-        let tail: &[u8; N] = src.last_chunk()?;
-        dst.first_chunk_mut::<N>()?.copy_from_slice(head);
-        dst.get_mut(..src.len())?
-            .last_chunk_mut::<N>()?
-            .copy_from_slice(tail);
-        Some(())
-    }
-    match src.len() {
-        0 => Some(()),
+fn short_bytes(src: &[u8]) -> Option<[u8; RAW_INLINE]> {
+    let len = src.len();
+    // The bits of `n` bytes (`n` ≤ 16 here).
+    let bits = |n: usize| u32::try_from(n).unwrap_or(0).wrapping_mul(8);
+    // Bytes `len - N..len` of `src` as an `N`-byte little-endian word.
+    let word4 = |chunk: Option<&[u8; 4]>| chunk.map(|c| u64::from(u32::from_le_bytes(*c)));
+    let word8 = |chunk: Option<&[u8; 8]>| chunk.map(|c| u64::from_le_bytes(*c));
+    let (low, high) = match len {
+        0 => (0, 0),
         1..=3 => {
-            for (slot, b) in dst.iter_mut().zip(src) {
-                *slot = *b;
+            let mut low = 0u64;
+            for (&b, shift) in src.iter().zip([0, 8, 16]) {
+                low |= u64::from(b) << shift;
             }
-            Some(())
+            (low, 0)
         }
-        4..=7 => two::<4>(dst, src),
-        8..=RAW_INLINE => two::<8>(dst, src),
-        _ => None,
-    }
+        4..=7 => {
+            let head = word4(src.first_chunk())?;
+            let tail = word4(src.last_chunk())?;
+            // The tail's bytes overlap the head's where both hold the same bytes.
+            (head | tail.wrapping_shl(bits(len.wrapping_sub(4))), 0)
+        }
+        8..=RAW_INLINE => {
+            let head = word8(src.first_chunk())?;
+            let tail = word8(src.last_chunk())?;
+            // Bytes 8..len are the tail's last len - 8 bytes.
+            let high = tail
+                .checked_shr(bits(RAW_INLINE.wrapping_sub(len)))
+                .unwrap_or(0);
+            (head, high)
+        }
+        _ => return None,
+    };
+    let mut buf = [0u8; RAW_INLINE];
+    let (first, second) = buf.split_at_mut(8);
+    first.copy_from_slice(&low.to_le_bytes());
+    second.copy_from_slice(&high.to_le_bytes());
+    Some(buf)
 }
 
 impl InlineRaw {
     /// `record` split after `dif_len` and `dif_len + vif_len` bytes, if it fits.
     #[inline]
     fn new(fill: u16, record: &[u8], dif_len: usize, vif_len: usize) -> Option<InlineRaw> {
-        let mut buf = [0u8; RAW_INLINE];
-        copy_short(&mut buf, record)?;
+        let buf = short_bytes(record)?;
         Some(InlineRaw {
             fill,
             len: u8::try_from(record.len()).ok()?,
@@ -2468,19 +2485,18 @@ impl Decoded {
 mod compact_record_tests {
     use super::*;
 
-    /// Raw parts of every length up to 16 bytes are copied whole (two overlapping copies),
+    /// Raw parts of every length up to 16 bytes are kept whole and zero-padded,
     /// longer ones are refused (they go to the heap part).
     #[test]
     fn short_copies_keep_every_byte() {
         let source: Vec<u8> = (1..=17).collect();
         for len in 0..=17 {
-            let mut dst = [0u8; RAW_INLINE];
-            let copied = copy_short(&mut dst, &source[..len]);
+            let copied = short_bytes(&source[..len]);
             if len > RAW_INLINE {
                 assert!(copied.is_none());
                 continue;
             }
-            assert!(copied.is_some());
+            let dst = copied.unwrap();
             assert_eq!(&dst[..len], &source[..len], "{len}");
             assert!(dst[len..].iter().all(|&b| b == 0), "{len}");
         }
