@@ -259,8 +259,7 @@ impl Decimal {
         }
         let digits = digits.get(i..).unwrap_or(&[]);
         let ascii = |out: &mut alloc::string::String, bytes: &[u8]| {
-            // ASCII digits: always UTF-8.
-            out.push_str(core::str::from_utf8(bytes).unwrap_or(""));
+            bytes.iter().for_each(|b| out.push(char::from(*b)));
         };
         if self.mantissa() < 0 {
             out.push('-');
