@@ -29,6 +29,7 @@ use meterwire::{Decoded, Options, Protocol, Reading, ReadingValue, Session};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
 use pyo3_arrow::{PyArray, PyChunkedArray, PyTable};
 use rustc_hash::FxHashMap;
@@ -38,13 +39,31 @@ use crate::{frames_of, input, options, Input, ModbusArgs};
 
 /// The frames of a call, borrowed from Arrow buffers where they came as Arrow.
 enum Frames {
-    /// Items of a Python iterable, copied while holding the GIL.
-    Items(Vec<Input<'static>>),
+    /// Items of a Python iterable: `bytes` kept by reference (immutable, alive while held),
+    /// others copied while holding the GIL.
+    Items(Vec<Item>),
     /// Arrow chunks of a binary or string (hex) type.
     Arrow(Vec<ArrayRef>),
     /// A numpy `S` array: its bytes and item size (values shorter than the item size are
     /// padded with NUL bytes, which numpy drops when reading a value; so does this).
     Fixed { bytes: Vec<u8>, width: usize },
+}
+
+/// A frame of a Python iterable.
+enum Item {
+    /// A `bytes` object (not copied).
+    Bytes(PyBackedBytes),
+    /// Anything else `input` reads (copied).
+    Other(Input<'static>),
+}
+
+impl Item {
+    fn bytes(&self) -> Result<Cow<'_, [u8]>, meterwire::Error> {
+        match self {
+            Item::Bytes(b) => Ok(Cow::Borrowed(b)),
+            Item::Other(input) => input.bytes(),
+        }
+    }
 }
 
 /// One frame: its bytes, or the error of its hex text; `None` for a null Arrow value.
@@ -78,7 +97,13 @@ impl Frames {
             return Ok(Frames::Fixed { bytes, width });
         }
         let items = frames_of(frames)?
-            .map(|item| input(&item?).map(Input::into_owned))
+            .map(|item| {
+                let item = item?;
+                match item.cast_into::<PyBytes>() {
+                    Ok(b) => Ok(Item::Bytes(PyBackedBytes::from(b))),
+                    Err(e) => input(&e.into_inner()).map(|i| Item::Other(i.into_owned())),
+                }
+            })
             .collect::<PyResult<Vec<_>>>()?;
         Ok(Frames::Items(items))
     }
