@@ -24,11 +24,12 @@ use arrow_array::types::{
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, StructArray};
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit};
-use meterwire::view_reading::ViewField;
+use meterwire::view_reading::{view_frame, ViewField, ViewFrame, ViewScratch};
 use meterwire::{Decoded, Options, Protocol, Reading, ReadingValue, Session};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
 use pyo3_arrow::{PyArray, PyChunkedArray, PyTable};
 use rustc_hash::FxHashMap;
@@ -38,13 +39,31 @@ use crate::{frames_of, input, options, Input, ModbusArgs};
 
 /// The frames of a call, borrowed from Arrow buffers where they came as Arrow.
 enum Frames {
-    /// Items of a Python iterable, copied while holding the GIL.
-    Items(Vec<Input<'static>>),
+    /// Items of a Python iterable: `bytes` kept by reference (immutable, alive while held),
+    /// others copied while holding the GIL.
+    Items(Vec<Item>),
     /// Arrow chunks of a binary or string (hex) type.
     Arrow(Vec<ArrayRef>),
     /// A numpy `S` array: its bytes and item size (values shorter than the item size are
     /// padded with NUL bytes, which numpy drops when reading a value; so does this).
     Fixed { bytes: Vec<u8>, width: usize },
+}
+
+/// A frame of a Python iterable.
+enum Item {
+    /// A `bytes` object (not copied).
+    Bytes(PyBackedBytes),
+    /// Anything else `input` reads (copied).
+    Other(Input<'static>),
+}
+
+impl Item {
+    fn bytes(&self) -> Result<Cow<'_, [u8]>, meterwire::Error> {
+        match self {
+            Item::Bytes(b) => Ok(Cow::Borrowed(b)),
+            Item::Other(input) => input.bytes(),
+        }
+    }
 }
 
 /// One frame: its bytes, or the error of its hex text; `None` for a null Arrow value.
@@ -78,7 +97,13 @@ impl Frames {
             return Ok(Frames::Fixed { bytes, width });
         }
         let items = frames_of(frames)?
-            .map(|item| input(&item?).map(Input::into_owned))
+            .map(|item| {
+                let item = item?;
+                match item.cast_into::<PyBytes>() {
+                    Ok(b) => Ok(Item::Bytes(PyBackedBytes::from(b))),
+                    Err(e) => input(&e.into_inner()).map(|i| Item::Other(i.into_owned())),
+                }
+            })
             .collect::<PyResult<Vec<_>>>()?;
         Ok(Frames::Items(items))
     }
@@ -437,6 +462,24 @@ fn same_key(a: &str, b: &str) -> bool {
     }
 }
 
+/// Where a value of the flat reading goes in the readings table.
+#[derive(Clone, Copy)]
+enum Target {
+    /// A key column (its index).
+    Column(usize),
+    /// The `status` list column.
+    Status,
+    /// Nowhere (`timestamp`: the table's comes from the call).
+    Skip,
+}
+
+/// The targets of the keys of each frame layout met so far (`ReadingsBuilder::view_row`).
+type Layouts = FxHashMap<Box<[u8]>, Box<[Target]>>;
+
+/// The layouts a call keeps at most (per thread): a batch of many meter types has tens to
+/// hundreds; frames of layouts met after that are read with their keys.
+const MAX_LAYOUTS: usize = 4096;
+
 /// The key columns every readings table starts with, in order (the flat reading's identity).
 const LEADING: [&str; 4] = ["protocol", "id", "manufacturer", "media"];
 
@@ -519,26 +562,67 @@ impl ReadingsBuilder {
     /// One key of the current row (the reading's keys in order, as `to_reading` or the
     /// core's `view_reading` give them).
     fn field(&mut self, key: &str, value: ViewField<'_>) {
-        match (key, value) {
+        let target = self.target(key, value);
+        self.put(target, value);
+    }
+
+    /// Where a value of `key` goes (its column, created with the value's kind if new).
+    fn target(&mut self, key: &str, value: ViewField<'_>) -> Target {
+        match key {
+            "status" => Target::Status,
+            "timestamp" => Target::Skip,
+            _ => Target::Column(self.column(key, value)),
+        }
+    }
+
+    /// A value of the current row where `target` says.
+    fn put(&mut self, target: Target, value: ViewField<'_>) {
+        match (target, value) {
             // The reading's flags, or a profile's register labelled `status` (which the
-            // reading keeps in its place) as its decimal text.
-            ("status", ViewField::Text(s)) if !self.status_done => {
+            // reading keeps in its place) as its decimal text; the first `status` wins.
+            (Target::Status, _) if self.status_done => {}
+            (Target::Status, ViewField::Text(s)) => {
                 for flag in s.split(' ').filter(|f| !f.is_empty() && *f != "OK") {
                     self.status.values().append_value(flag);
                 }
                 self.status_done = true;
             }
-            ("status", ViewField::Number(d)) if !self.status_done => {
+            (Target::Status, ViewField::Number(d)) => {
                 self.status.values().append_value(d.to_string());
                 self.status_done = true;
             }
-            ("status" | "timestamp", _) => {}
-            _ => {
-                let c = self.column(key, value);
+            (Target::Skip, _) => {}
+            (Target::Column(c), _) => {
                 if let Some(col) = self.columns.get_mut(c) {
                     col.put(self.rows, value);
                 }
             }
+        }
+    }
+
+    /// The current row from a frame the core's views read whole. Frames of one layout (one
+    /// meter type) have the same keys in the same order (`ViewFrame::layout`): the targets
+    /// of a layout's keys are kept in `layouts` the first time, and later frames of the
+    /// layout put their values there without their keys being written or looked up.
+    fn view_row(&mut self, layouts: &mut Layouts, frame: ViewFrame<'_>) {
+        if let Some(targets) = layouts.get(frame.layout()) {
+            let mut targets = targets.iter();
+            frame.values(|value| {
+                if let Some(&target) = targets.next() {
+                    self.put(target, value);
+                }
+            });
+            return;
+        }
+        let layout: Box<[u8]> = frame.layout().into();
+        let mut targets = Vec::new();
+        frame.fields(|key, value| {
+            let target = self.target(key, value);
+            targets.push(target);
+            self.put(target, value);
+        });
+        if layouts.len() < MAX_LAYOUTS {
+            layouts.insert(layout, targets.into_boxed_slice());
         }
     }
 
@@ -794,7 +878,8 @@ fn read_readings(
     let mut builder = ReadingsBuilder::new(collect, rows);
     let mut indices = Vec::with_capacity(rows);
     let mut session = Session::new();
-    let mut scratch = meterwire::view_reading::ViewScratch::new();
+    let mut scratch = ViewScratch::new();
+    let mut layouts = Layouts::default();
     let mut needs_session = false;
     frames.for_each_in(range, |i, bytes| {
         if needs_session {
@@ -808,9 +893,8 @@ fn read_readings(
             Some(Ok(b)) => {
                 // The common wired M-Bus frame straight from the zero-copy views; every other
                 // frame through decode and to_reading, in the batch's session.
-                if meterwire::view_reading::view_reading(&b, opts, &mut scratch, |k, v| {
-                    builder.field(k, v)
-                }) {
+                if let Some(frame) = view_frame(&b, opts, &mut scratch) {
+                    builder.view_row(&mut layouts, frame);
                     builder.end_row(i, None);
                     indices.push(i as u64);
                     return;

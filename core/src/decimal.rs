@@ -374,8 +374,12 @@ impl Decimal {
         const EXACT: i128 = 1 << 53;
         if self.mantissa().unsigned_abs() <= EXACT.unsigned_abs() {
             if let Some(&p) = POW10.get(usize::from(self.exponent().unsigned_abs())) {
+                // From 64 bits when it fits (one instruction; 128 bits is a library call).
                 #[allow(clippy::cast_precision_loss)]
-                let m = self.mantissa() as f64;
+                let m = match i64::try_from(self.mantissa()) {
+                    Ok(m) => m as f64,
+                    Err(_) => self.mantissa() as f64,
+                };
                 #[allow(clippy::arithmetic_side_effects)]
                 return if self.exponent() >= 0 { m * p } else { m / p };
             }

@@ -645,19 +645,71 @@ pub struct Timestamp {
 impl fmt::Display for Timestamp {
     /// `2026-11-23`, `2026-11-23T14:35`, `2026-11-23T14:35:07`, or `14:35:07` for a time.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The digits are written by hand into one buffer (tables of many readings print a
+        // timestamp per row); a field too wide for its digits goes through `write!`.
+        let mut text = TimestampText::default();
         if let Some(year) = self.year {
-            write!(f, "{year:04}-{:02}-{:02}", self.month, self.day)?;
+            if year > 9999 || self.month > 99 || self.day > 99 {
+                write!(f, "{year:04}-{:02}-{:02}", self.month, self.day)?;
+            } else {
+                let [c, y] = [year / 100, year % 100].map(|v| u8::try_from(v).unwrap_or(0));
+                text.digits(c);
+                text.digits(y);
+                text.push(b'-');
+                text.digits(self.month);
+                text.push(b'-');
+                text.digits(self.day);
+            }
             if self.hour.is_some() {
-                f.write_char('T')?;
+                text.push(b'T');
             }
         }
         if let Some(hour) = self.hour {
-            write!(f, "{hour:02}:{:02}", self.minute.unwrap_or(0))?;
-            if let Some(second) = self.second {
-                write!(f, ":{second:02}")?;
+            let minute = self.minute.unwrap_or(0);
+            let second = self.second.unwrap_or(0);
+            if hour > 99 || minute > 99 || second > 99 {
+                f.write_str(text.as_str())?;
+                write!(f, "{hour:02}:{minute:02}")?;
+                if let Some(second) = self.second {
+                    write!(f, ":{second:02}")?;
+                }
+                return Ok(());
+            }
+            text.digits(hour);
+            text.push(b':');
+            text.digits(minute);
+            if self.second.is_some() {
+                text.push(b':');
+                text.digits(second);
             }
         }
-        Ok(())
+        f.write_str(text.as_str())
+    }
+}
+
+/// The printed form of a [`Timestamp`] being written: at most `YYYY-MM-DDTHH:MM:SS`.
+#[derive(Default)]
+struct TimestampText {
+    bytes: [u8; 19],
+    len: usize,
+}
+
+impl TimestampText {
+    fn push(&mut self, byte: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = byte;
+            self.len = self.len.saturating_add(1);
+        }
+    }
+
+    /// Two decimal digits of `value` (below 100).
+    fn digits(&mut self, value: u8) {
+        self.push(b'0'.wrapping_add(value / 10));
+        self.push(b'0'.wrapping_add(value % 10));
+    }
+
+    fn as_str(&self) -> &str {
+        core::str::from_utf8(self.bytes.get(..self.len).unwrap_or(&[])).unwrap_or("")
     }
 }
 
@@ -2558,6 +2610,75 @@ mod compact_record_tests {
             edited.edit(|f| f.storage = Some(9));
             assert_eq!(edited.storage(), Some(9));
             assert_eq!(edited.quantity(), record.quantity());
+        }
+    }
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use super::Timestamp;
+    use alloc::format;
+    use alloc::string::{String, ToString};
+
+    /// The printed form as `write!` pads it, field by field.
+    fn reference(t: &Timestamp) -> String {
+        let mut out = String::new();
+        if let Some(year) = t.year {
+            out.push_str(&format!("{year:04}-{:02}-{:02}", t.month, t.day));
+            if t.hour.is_some() {
+                out.push('T');
+            }
+        }
+        if let Some(hour) = t.hour {
+            out.push_str(&format!("{hour:02}:{:02}", t.minute.unwrap_or(0)));
+            if let Some(second) = t.second {
+                out.push_str(&format!(":{second:02}"));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn printed_digit_by_digit_as_write_pads_them() {
+        let t = Timestamp {
+            year: Some(2026),
+            month: 11,
+            day: 3,
+            hour: Some(4),
+            minute: Some(5),
+            second: Some(7),
+        };
+        assert_eq!(t.to_string(), "2026-11-03T04:05:07");
+        let years = [
+            None,
+            Some(0),
+            Some(7),
+            Some(999),
+            Some(2000),
+            Some(9999),
+            Some(10000),
+        ];
+        let small = [0u8, 1, 9, 10, 59, 99, 100, 255];
+        for year in years {
+            for &month in &small {
+                for &day in &[0u8, 31, 100] {
+                    for hour in [None, Some(0), Some(23), Some(100)] {
+                        for minute in [None, Some(5), Some(255)] {
+                            for second in [None, Some(9), Some(60), Some(200)] {
+                                let t = Timestamp {
+                                    year,
+                                    month,
+                                    day,
+                                    hour,
+                                    minute,
+                                    second,
+                                };
+                                assert_eq!(t.to_string(), reference(&t), "{t:?}");
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

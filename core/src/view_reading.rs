@@ -53,6 +53,8 @@ pub struct ViewScratch {
     records: Vec<PlainRecord>,
     /// The modifiers of the frame's records (each record has a range of them).
     modifiers: Vec<&'static str>,
+    /// The frame's layout ([`ViewFrame::layout`]).
+    layout: Vec<u8>,
 }
 
 impl ViewScratch {
@@ -82,156 +84,261 @@ struct PlainRecord {
 /// [`crate::Reading`] the first value is the reading's. Returns `false` without calling
 /// `emit` for every other frame (another protocol, another CI, security, records that only
 /// the full decoder reads, errors) and with [`Options::redact`] set (the redactor works on
-/// the decoded model): decode those.
+/// the decoded model): decode those. The same as [`view_frame`] then [`ViewFrame::fields`].
 pub fn view_reading(
     bytes: &[u8],
     opts: &Options,
     scratch: &mut ViewScratch,
-    mut emit: impl FnMut(&str, ViewField<'_>),
+    emit: impl FnMut(&str, ViewField<'_>),
 ) -> bool {
+    match view_frame(bytes, opts, scratch) {
+        Some(frame) => {
+            frame.fields(emit);
+            true
+        }
+        None => false,
+    }
+}
+
+/// A frame the zero-copy views read whole ([`view_frame`]): its records checked and read
+/// into the scratch, its reading not yet emitted.
+#[derive(Debug)]
+pub struct ViewFrame<'a> {
+    /// The application header (ID, manufacturer, version, medium, access number, status,
+    /// configuration).
+    header: &'a [u8],
+    /// The records after the header.
+    data: &'a [u8],
+    scratch: &'a mut ViewScratch,
+}
+
+/// The checking pass of [`view_reading`]: the frame read into `scratch` when the zero-copy
+/// views read it whole (the frames [`view_reading`] answers for), else `None`.
+pub fn view_frame<'a>(
+    bytes: &'a [u8],
+    opts: &Options,
+    scratch: &'a mut ViewScratch,
+) -> Option<ViewFrame<'a>> {
     if opts.redact.is_some() {
-        return false;
+        return None;
     }
     match opts.protocol {
         Some(Protocol::Mbus) => {}
         None if crate::detect(bytes).ok() == Some(Protocol::Mbus) => {}
-        _ => return false,
+        _ => return None,
     }
     let Ok(Frame::Long(frame)) = Frame::parse(bytes) else {
-        return false;
+        return None;
     };
     if frame.ci_field() != 0x72 {
-        return false;
+        return None;
     }
     let master_to_slave = is_master_to_slave(frame.c_field());
-    let user = frame.user_data();
-    let Some(header) = user.get(..long_header::LEN) else {
-        return false;
-    };
+    // The user data, borrowed from `bytes` (the frame's own accessor borrows the frame).
+    let user = bytes.get(USER_DATA_AT..USER_DATA_AT.checked_add(frame.user_data().len())?)?;
+    let header = user.get(..long_header::LEN)?;
     let data = user.get(long_header::LEN..).unwrap_or(&[]);
     // Encrypted records (as the decoder decides): the decoder says so, the reading has none.
     let config = match header.get(long_header::CONFIG) {
         Some(&[low, high]) => u16::from_le_bytes([low, high]),
-        _ => return false,
+        _ => return None,
     };
     if app::encryption_announced(config, data) && !data.starts_with(&[0x2F, 0x2F]) {
-        return false;
+        return None;
     }
     let base = USER_DATA_AT.saturating_add(long_header::LEN);
-    // First pass: every record is one the view reads as the full decoder would.
+    // Every record is one the view reads as the full decoder would.
     scratch.records.clear();
     scratch.modifiers.clear();
+    scratch.layout.clear();
+    scratch.layout.push(u8::from(master_to_slave));
     for record in Records::new(data, base) {
-        let Ok(view) = record else {
-            return false;
-        };
-        let Some(record) = plain(&view, data, base, master_to_slave, &mut scratch.modifiers) else {
-            return false;
-        };
+        let view = record.ok()?;
+        let record = plain(&view, data, base, master_to_slave, &mut scratch.modifiers)?;
+        push_layout(&mut scratch.layout, &view, &record, data, base)?;
         scratch.records.push(record);
     }
-    let ViewScratch {
-        key,
-        text,
-        records,
-        modifiers,
-    } = scratch;
-    let byte = |at: usize| header.get(at).copied().unwrap_or(0);
-    emit(
-        "media",
-        ViewField::Text(tables::medium_name(byte(long_header::MEDIUM))),
-    );
-    let mut id = ShortText::default();
-    // Eight digits in a 30-byte text: cannot fail.
-    let _ = bcd_digits(header.get(long_header::ID).unwrap_or(&[]), &mut id);
-    emit("id", ViewField::Text(id.as_str()));
-    let code = u16::from_le_bytes([
-        byte(long_header::MANUFACTURER.start),
-        byte(long_header::MANUFACTURER.start.saturating_add(1)),
-    ]);
-    emit(
-        "manufacturer",
-        ViewField::Text(tables::manufacturer_letters(code).as_str()),
-    );
-    emit("protocol", ViewField::Text(Protocol::Mbus.as_str()));
-    for record in records.iter() {
+    Some(ViewFrame {
+        header,
+        data,
+        scratch,
+    })
+}
+
+/// Appends a record's part of [`ViewFrame::layout`]: the kind of its value, then the bytes its
+/// key is read from — the DIB, the VIB and the LVAR byte (the data's length and type); for a
+/// VIB with VIF FC (whose VIFEs the bytes after it place) every byte from the record on.
+fn push_layout(
+    layout: &mut Vec<u8>,
+    view: &RecordView<'_>,
+    record: &PlainRecord,
+    records: &[u8],
+    base: usize,
+) -> Option<()> {
+    let kind = match record.plain {
+        Plain::Nothing => 0,
+        Plain::Number(None, _) => 1,
+        Plain::Number(Some(_), _) => 2,
+        Plain::Time(_) => 3,
+        Plain::Text(_) => 4,
+    };
+    let bytes = view.bytes();
+    let keyed = if view.vib().first() == Some(&0xFC) {
+        records.get(view.offset().checked_sub(base)?..)?
+    } else {
+        bytes.get(..bytes.len().checked_sub(view.data().len())?)?
+    };
+    layout.push(kind);
+    layout.extend_from_slice(&u16::try_from(keyed.len()).ok()?.to_le_bytes());
+    layout.extend_from_slice(keyed);
+    Some(())
+}
+
+impl ViewFrame<'_> {
+    /// The frame's layout: bytes that decide every key of its reading. Two frames with the
+    /// same layout have the same keys in the same order ([`ViewFrame::fields`]), whatever
+    /// their values: a caller may key a cache of the keys (or of what it made of them) by the
+    /// layout and then take only the values ([`ViewFrame::values`]). The layout holds the
+    /// direction of the frame and, for each record, the kind of its value and the bytes its
+    /// key is read from.
+    pub fn layout(&self) -> &[u8] {
+        &self.scratch.layout
+    }
+
+    /// Calls `emit(key, value)` for every key of the frame's reading, in the order of
+    /// [`view_reading`].
+    pub fn fields(self, emit: impl FnMut(&str, ViewField<'_>)) {
+        self.emit(true, emit);
+    }
+
+    /// Calls `emit(value)` for every key of the frame's reading, in the order of
+    /// [`ViewFrame::fields`], without writing the keys.
+    pub fn values(self, mut emit: impl FnMut(ViewField<'_>)) {
+        self.emit(false, |_, value| emit(value));
+    }
+
+    /// Emits the reading; with `keyed` false every key is empty (not written).
+    fn emit(self, keyed: bool, mut emit: impl FnMut(&str, ViewField<'_>)) {
+        let ViewFrame {
+            header,
+            data,
+            scratch,
+        } = self;
+        let ViewScratch {
+            key,
+            text,
+            records,
+            modifiers,
+            ..
+        } = scratch;
+        let byte = |at: usize| header.get(at).copied().unwrap_or(0);
+        emit(
+            "media",
+            ViewField::Text(tables::medium_name(byte(long_header::MEDIUM))),
+        );
+        let mut id = ShortText::default();
+        // Eight digits in a 30-byte text: cannot fail.
+        let _ = bcd_digits(header.get(long_header::ID).unwrap_or(&[]), &mut id);
+        emit("id", ViewField::Text(id.as_str()));
+        let code = u16::from_le_bytes([
+            byte(long_header::MANUFACTURER.start),
+            byte(long_header::MANUFACTURER.start.saturating_add(1)),
+        ]);
+        emit(
+            "manufacturer",
+            ViewField::Text(tables::manufacturer_letters(code).as_str()),
+        );
+        emit("protocol", ViewField::Text(Protocol::Mbus.as_str()));
+        for record in records.iter() {
+            key.clear();
+            if keyed {
+                push_record_key(key, record, modifiers);
+            }
+            match &record.plain {
+                Plain::Nothing => {}
+                Plain::Number(_, value) => emit(key, ViewField::Number(*value)),
+                Plain::Time(timestamp) => {
+                    let mut time = ShortText::default();
+                    // A timestamp is at most 19 characters: cannot fail.
+                    let _ = write!(time, "{timestamp}");
+                    emit(key, ViewField::Text(time.as_str()));
+                }
+                Plain::Text(value) => {
+                    text.clear();
+                    match value {
+                        Text::Digits(range) => {
+                            // Writing to a String cannot fail.
+                            let _ = bcd_digits(data.get(range.clone()).unwrap_or(&[]), text);
+                        }
+                        Text::Integer(n) => {
+                            let _ = write!(text, "{n}");
+                        }
+                        Text::Reversed(range) => {
+                            let bytes = data.get(range.clone()).unwrap_or(&[]);
+                            text.extend(bytes.iter().rev().map(|&b| char::from(b)));
+                        }
+                    }
+                    emit(key, ViewField::Text(text));
+                }
+            }
+        }
+        let status = tables::header_status(byte(long_header::STATUS));
         key.clear();
-        let record_modifiers = modifiers.get(record.modifiers.clone()).unwrap_or(&[]);
-        // The key stem of `to_reading`: the quantity qualified by function, storage,
-        // tariff, subunit, then the modifiers.
-        let stem = |key: &mut String| {
-            push_stem(
-                key,
-                record.quantity,
-                record.storage,
-                record.function,
-                record.tariff,
-                record.subunit,
-            );
-            for modifier in record_modifiers {
+        for flag in status.flags.iter() {
+            if !key.is_empty() {
+                key.push(' ');
+            }
+            key.extend(flag.as_str().chars().map(|c| c.to_ascii_uppercase()));
+        }
+        if key.is_empty() {
+            key.push_str("OK");
+        }
+        emit("status", ViewField::Text(key));
+    }
+}
+
+/// Writes the key of a record's value (none for a record without one): the key stem of
+/// `to_reading` (the quantity qualified by function, storage, tariff, subunit, then the
+/// modifiers) with the unit suffix, or the reading's own name of a date or identifier.
+fn push_record_key(key: &mut String, record: &PlainRecord, modifiers: &[&'static str]) {
+    let record_modifiers = modifiers.get(record.modifiers.clone()).unwrap_or(&[]);
+    let stem = |key: &mut String| {
+        push_stem(
+            key,
+            record.quantity,
+            record.storage,
+            record.function,
+            record.tariff,
+            record.subunit,
+        );
+        for modifier in record_modifiers {
+            key.push('_');
+            key.push_str(modifier);
+        }
+    };
+    let plain_key = record_modifiers.is_empty();
+    match &record.plain {
+        Plain::Nothing => {}
+        Plain::Number(suffix, _) => {
+            stem(key);
+            if let Some(suffix) = suffix {
                 key.push('_');
-                key.push_str(modifier);
+                key.push_str(suffix);
             }
-        };
-        let plain_key = record_modifiers.is_empty();
-        match &record.plain {
-            Plain::Nothing => {}
-            Plain::Number(suffix, value) => {
+        }
+        Plain::Time(_) => match (record.quantity, record.storage) {
+            ("datetime", 0) if plain_key => key.push_str("meter_datetime"),
+            ("date" | "datetime", 1) if plain_key => key.push_str("target_date"),
+            _ => stem(key),
+        },
+        Plain::Text(_) => {
+            if record.quantity == "fabrication_no" {
+                key.push_str("fabrication_no");
+            } else {
                 stem(key);
-                if let Some(suffix) = suffix {
-                    key.push('_');
-                    key.push_str(suffix);
-                }
-                emit(key, ViewField::Number(*value));
-            }
-            Plain::Time(timestamp) => {
-                match (record.quantity, record.storage) {
-                    ("datetime", 0) if plain_key => key.push_str("meter_datetime"),
-                    ("date" | "datetime", 1) if plain_key => key.push_str("target_date"),
-                    _ => stem(key),
-                }
-                let mut time = ShortText::default();
-                // A timestamp is at most 19 characters: cannot fail.
-                let _ = write!(time, "{timestamp}");
-                emit(key, ViewField::Text(time.as_str()));
-            }
-            Plain::Text(value) => {
-                if record.quantity == "fabrication_no" {
-                    key.push_str("fabrication_no");
-                } else {
-                    stem(key);
-                }
-                text.clear();
-                match value {
-                    Text::Digits(range) => {
-                        // Writing to a String cannot fail.
-                        let _ = bcd_digits(data.get(range.clone()).unwrap_or(&[]), text);
-                    }
-                    Text::Integer(n) => {
-                        let _ = write!(text, "{n}");
-                    }
-                    Text::Reversed(range) => {
-                        let bytes = data.get(range.clone()).unwrap_or(&[]);
-                        text.extend(bytes.iter().rev().map(|&b| char::from(b)));
-                    }
-                }
-                emit(key, ViewField::Text(text));
             }
         }
     }
-    let status = tables::header_status(byte(long_header::STATUS));
-    key.clear();
-    for flag in status.flags.iter() {
-        if !key.is_empty() {
-            key.push(' ');
-        }
-        key.extend(flag.as_str().chars().map(|c| c.to_ascii_uppercase()));
-    }
-    if key.is_empty() {
-        key.push_str("OK");
-    }
-    emit("status", ViewField::Text(key));
-    true
 }
 
 /// What the reading takes from one record the view reads whole.
@@ -594,14 +701,10 @@ mod tests {
         );
     }
 
-    /// Every frame of the own vectors and (when `../shared/vectors` is there) of the public
-    /// corpora: where the view answers, its reading is `to_reading(decode(..))`, key for key.
-    #[test]
-    fn equals_to_reading_on_every_corpus_frame() {
+    /// The `.jsonl` vector files: the own ones and (when `../shared/vectors` is there) the
+    /// public corpora.
+    fn corpus_files() -> Vec<std::path::PathBuf> {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-        let corpora = std::path::PathBuf::from(root)
-            .join("../shared/vectors")
-            .is_dir();
         let mut files: Vec<std::path::PathBuf> = Vec::new();
         for dir in [
             std::path::PathBuf::from(root).join("tests/conformance"),
@@ -615,6 +718,102 @@ mod tests {
                 }
             }
         }
+        files.sort();
+        files
+    }
+
+    /// The raw emission of a frame the view reads: its layout, every `(key, value)` of
+    /// `fields` (repeats kept) and every value of `values`.
+    #[allow(clippy::type_complexity)]
+    fn emission(bytes: &[u8]) -> Option<(Vec<u8>, Vec<(String, ReadingValue)>, Vec<ReadingValue>)> {
+        let owned = |v: ViewField<'_>| match v {
+            ViewField::Number(d) => ReadingValue::Number(d),
+            ViewField::Text(t) => ReadingValue::Text(t.to_string()),
+        };
+        let opts = Options::default();
+        let mut scratch = ViewScratch::new();
+        let mut values = Vec::new();
+        view_frame(bytes, &opts, &mut scratch)?.values(|v| values.push(owned(v)));
+        let frame = view_frame(bytes, &opts, &mut scratch)?;
+        let layout = frame.layout().to_vec();
+        let mut fields = Vec::new();
+        frame.fields(|k, v| fields.push((k.to_string(), owned(v))));
+        Some((layout, fields, values))
+    }
+
+    /// The layout decides the keys: every corpus frame the view reads, with each byte of its
+    /// records changed to a few other values (checksum mended), gives the same keys as every
+    /// other such frame of the same layout; `values` gives the values of `fields` in order.
+    #[test]
+    fn layout_decides_the_keys() {
+        let mut keys_of: std::collections::HashMap<Vec<u8>, (Vec<u8>, Vec<String>)> =
+            std::collections::HashMap::new();
+        let (mut frames, mut shared) = (0usize, 0usize);
+        for file in corpus_files() {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                let Some(Ok(bytes)) = v["hex"].as_str().map(parse_hex) else {
+                    continue;
+                };
+                if emission(&bytes).is_none() || bytes.len() < 22 {
+                    continue;
+                }
+                let end = bytes.len() - 2;
+                for at in 19..end {
+                    for change in [0x01, 0x80, 0x0F, 0x40] {
+                        let mut mutant = bytes.clone();
+                        mutant[at] ^= change;
+                        let sum = mutant[4..end].iter().fold(0u8, |s, b| s.wrapping_add(*b));
+                        mutant[end] = sum;
+                        let Some((layout, fields, values)) = emission(&mutant) else {
+                            continue;
+                        };
+                        frames += 1;
+                        let field_values: Vec<ReadingValue> =
+                            fields.iter().map(|(_, v)| v.clone()).collect();
+                        assert_eq!(values, field_values, "{}", hex(&mutant));
+                        let keys: Vec<String> = fields.into_iter().map(|(k, _)| k).collect();
+                        match keys_of.get(&layout) {
+                            Some((first, known)) => {
+                                shared += usize::from(*first != mutant);
+                                assert_eq!(
+                                    &keys,
+                                    known,
+                                    "{} and {} have one layout",
+                                    hex(first),
+                                    hex(&mutant)
+                                );
+                            }
+                            None => {
+                                keys_of.insert(layout, (mutant, keys));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        std::eprintln!(
+            "layout: {frames} frames read, {} layouts, {shared} frames sharing one",
+            keys_of.len()
+        );
+        // Most changes are to values: most frames share a layout with another.
+        assert!(shared > frames / 2, "{shared} of {frames}");
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| std::format!("{b:02X}")).collect()
+    }
+
+    /// Every frame of the own vectors and (when `../shared/vectors` is there) of the public
+    /// corpora: where the view answers, its reading is `to_reading(decode(..))`, key for key.
+    #[test]
+    fn equals_to_reading_on_every_corpus_frame() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let corpora = std::path::PathBuf::from(root)
+            .join("../shared/vectors")
+            .is_dir();
+        let files = corpus_files();
         let (mut read, mut total, mut own) = (0, 0, 0);
         for file in files {
             let is_own = file.starts_with(std::path::PathBuf::from(root).join("tests"));
