@@ -25,7 +25,7 @@ use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, Struc
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit};
 use meterwire::view_reading::{view_frame, ViewField, ViewFrame, ViewScratch};
-use meterwire::{Decoded, Options, Protocol, Reading, ReadingValue, Session};
+use meterwire::{Decoded, Options, Reading, ReadingValue, Session};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -831,8 +831,9 @@ pub fn readings_arrow(
                     .map(|h| h.join().ok().flatten())
                     .collect()
             });
-            // A part after the first met a wM-Bus frame (whose decoding may depend on the
-            // frames before it, in the batch's session): read the batch in one piece.
+            // A part after the first met a compact wM-Bus frame it could not read alone (its
+            // format may be in the frames before it, in the batch's session): read the batch
+            // in one piece.
             if let Some(parts) = results.into_iter().collect::<Option<Vec<_>>>() {
                 if let Some(merged) = unify(parts) {
                     return Ok(merged);
@@ -858,13 +859,14 @@ const MIN_FRAMES_PER_THREAD: usize = 16_384;
 struct Part<'a> {
     /// The first part, which decodes in the batch's session.
     first: bool,
-    /// Set by a later part that met a wM-Bus frame: every part stops, the call is read whole.
+    /// Set by a later part that met a compact wM-Bus frame of a format it has not seen: every
+    /// part stops, the call is read whole.
     stop: &'a AtomicBool,
 }
 
 /// The readings of the frames in `range` as one batch. A later part of a split call returns
-/// `None` at its first wM-Bus frame that the zero-copy path does not read (the session of the
-/// frames before it is not at hand), and every part stops then.
+/// `None` at its first compact wM-Bus frame whose format it has not seen (the full frame may
+/// be in an earlier part, whose session is not at hand), and every part stops then.
 fn read_readings(
     frames: &Frames,
     range: Range<usize>,
@@ -899,12 +901,15 @@ fn read_readings(
                     indices.push(i as u64);
                     return;
                 }
-                if !first && opts.protocol.or(meterwire::detect(&b).ok()) == Some(Protocol::Wmbus) {
+                let result = session.decode(&b, opts);
+                // A compact wM-Bus frame whose full frame this part has not seen may have
+                // had it in an earlier part: only the whole batch's session reads it.
+                if !first && matches!(&result, Ok(d) if session.lacks_format_of(d)) {
                     needs_session = true;
                     part.stop.store(true, Ordering::Relaxed);
                     return;
                 }
-                session.decode(&b, opts)
+                result
             }
             Some(Err(e)) => Err(e),
             None => session.decode(&[], opts),

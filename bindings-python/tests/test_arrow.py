@@ -279,11 +279,26 @@ def test_threads_give_the_table_of_one_thread():
     assert two.column_names == one.column_names
     assert two.to_pydict() == one.to_pydict()
     assert one.column("total_energy_kwh").to_pylist()[n - 3] == 1234567.0  # BCD 01234567 kWh
-    # A wM-Bus telegram in the second part: the call is read in one piece (same table).
+    # A wM-Bus telegram in the second part (a full frame, read alone): the same table.
     line = next(v for v in own_vectors("wmbus") if v["name"] == "wmbus-oms-annex-n-mode5")
     frames[n - 1] = bytes.fromhex(line["hex"])
     one = pa.table(meterwire.readings_arrow(frames, threads=1, keys=line["key"]))
     two = pa.table(meterwire.readings_arrow(frames, threads=2, keys=line["key"]))
+    assert two.to_pydict() == one.to_pydict()
+    # A compact wM-Bus frame in the second part whose full frame is in the first: read with
+    # the batch's session (the call is read in one piece), its records as the full frame's.
+    full = bytes.fromhex("14442D2C78563412010778041339300000025B1400")
+    compact = bytes.fromhex("14442D2C78563412010779E9EA20C7393000001400")
+    frames[3], frames[n - 2] = full, compact
+    one = pa.table(meterwire.readings_arrow(frames, threads=1))
+    two = pa.table(meterwire.readings_arrow(frames, threads=2))
+    assert two.to_pydict() == one.to_pydict()
+    row = one.column("frame").to_pylist().index(n - 2)
+    assert one.column("total_m3").to_pylist()[row] == 12.345
+    # Its full frame in the second part too: that part reads it alone, the same table.
+    frames[n - 4] = full
+    one = pa.table(meterwire.readings_arrow(frames, threads=1))
+    two = pa.table(meterwire.readings_arrow(frames, threads=2))
     assert two.to_pydict() == one.to_pydict()
     with pytest.raises(ValueError):
         meterwire.readings_arrow(frames, threads=0)

@@ -279,7 +279,8 @@ def readings_arrow(
     ``on_error="collect"`` keeps failing frames as rows with an ``error`` struct column
     (``kind``, ``offset``, ``message``). Decoding runs with the GIL released, in one session
     (as ``decode_many``), split over ``threads`` threads for large calls (default: the
-    machine's cores) unless a wM-Bus frame needs the session of the frames before it.
+    machine's cores) unless a compact wM-Bus frame needs the session of the frames before it
+    (its full frame in an earlier part).
     ``redact_key`` gives every row as ``to_reading(..., redact_key=...)`` does: ids as keyed
     pseudonyms, for tables shared with third parties."""
 

@@ -137,6 +137,17 @@ impl Session {
         self.formats.len()
     }
 
+    /// Whether `d`, decoded in this session, is a compact frame whose format signature the
+    /// session has not learnt: its data was kept as hex, where a session that had seen the
+    /// full frame of that format earlier would have read its records. Frames decoded without
+    /// this are the same in any session (full frames only feed it), which is what lets a batch
+    /// be split between sessions and read in parallel.
+    pub fn lacks_format_of(&self, d: &Decoded) -> bool {
+        d.wmbus_link()
+            .and_then(|l| l.format_signature)
+            .is_some_and(|sig| self.layout(sig.0).is_none())
+    }
+
     fn learn(&mut self, d: &Decoded) {
         let Some(layout) = layout_of(d) else {
             return;
@@ -1035,6 +1046,28 @@ mod tests {
     use proptest::prelude::*;
 
     const W1: &str = "1D443A63785634120107EA447A2A0000000C1367452301026C2F330B4D333B2001008560";
+
+    /// A compact frame (signature 0xEAE9) is read only in a session that has seen its full
+    /// frame; `lacks_format_of` says which of its decodings kept the data as hex.
+    #[test]
+    fn a_session_lacks_the_format_of_a_compact_frame_until_it_sees_the_full_frame() {
+        let full = parse_hex("14442D2C78563412010778041339300000025B1400").unwrap();
+        let compact = parse_hex("14442D2C78563412010779E9EA20C7393000001400").unwrap();
+        let opts = Options::default();
+        let mut session = Session::new();
+        let alone = session.decode(&compact, &opts).unwrap();
+        assert!(alone.records.is_empty());
+        assert!(session.lacks_format_of(&alone));
+        let full_frame = session.decode(&full, &opts).unwrap();
+        assert!(!session.lacks_format_of(&full_frame));
+        let read = session.decode(&compact, &opts).unwrap();
+        assert_eq!(read.records.len(), 2);
+        assert_eq!(
+            read.records[0].number().map(|n| n.to_string()).as_deref(),
+            Some("12.345")
+        );
+        assert!(!session.lacks_format_of(&read));
+    }
 
     fn opts_with(key: &str) -> Options {
         Options::default()
