@@ -334,8 +334,7 @@ fn read_vib_into(
         }
     };
     if plain_text_after_vifes {
-        *vib = plain_text_with_vifes(r, ctx, count, warnings)?;
-        return Ok(());
+        return plain_text_with_vifes(r, ctx, count, warnings, vib);
     }
     vib.reset(meaning);
     finish_vib(r, ctx, more, count, unit_text, warnings, vib)
@@ -350,15 +349,18 @@ fn plain_text_with_vifes(
     ctx: Context,
     count: usize,
     warnings: &mut Vec<String>,
-) -> Result<Vib> {
-    let vifes_first = view::plain_text_vifes_first(r.rest());
-    let mut text = None;
-    if !vifes_first {
-        text = Some(read_plain_text(r)?);
-    }
+    vib: &mut Vib,
+) -> Result<()> {
+    let text_first = !view::plain_text_vifes_first(r.rest());
+    let early_text = if text_first {
+        Some(read_plain_text(r)?)
+    } else {
+        None
+    };
+    vib.reset(PLAIN_TEXT);
     let (mut more, mut count) = (true, count);
-    let mut vib = combinable_chain(r, ctx, PLAIN_TEXT, &mut more, &mut count, warnings)?;
-    let text = match text {
+    combinable_chain_into(r, ctx, vib, &mut more, &mut count, warnings)?;
+    let text = match early_text {
         Some(text) => {
             warnings.push(String::from(
                 "VIF FC: plain text read before the VIFEs (pre-2013 order)",
@@ -369,7 +371,7 @@ fn plain_text_with_vifes(
     };
     vib.unit_text = Some(text);
     vib.unit = None;
-    Ok(vib)
+    Ok(())
 }
 
 /// The meaning of a plain-text unit (VIF 7C, FC): quantity `other`, no unit — the reserved
@@ -398,22 +400,8 @@ fn finish_vib(
     Ok(())
 }
 
-/// Applies the combinable VIFEs that follow while `more` is set.
-fn combinable_chain(
-    r: &mut Reader<'_>,
-    ctx: Context,
-    meaning: Meaning,
-    more: &mut bool,
-    count: &mut usize,
-    warnings: &mut Vec<String>,
-) -> Result<Vib> {
-    let mut vib = Vib::new(meaning);
-    combinable_chain_into(r, ctx, &mut vib, more, count, warnings)?;
-    Ok(vib)
-}
-
-/// As [`combinable_chain`], into a `Vib` already set to its meaning (no moves of the large
-/// struct on the hot path).
+/// Applies the combinable VIFEs that follow while `more` is set to `vib`, already set to its
+/// meaning (in place: no moves of the large struct).
 fn combinable_chain_into(
     r: &mut Reader<'_>,
     ctx: Context,
