@@ -35,7 +35,7 @@ use pyo3_arrow::{PyArray, PyChunkedArray, PyTable};
 use rustc_hash::FxHashMap;
 
 use crate::convert::type_name;
-use crate::{frames_of, input, options, Input, ModbusArgs};
+use crate::{frames_of, input, options, Input, OptionArgs};
 
 /// The frames of a call, borrowed from Arrow buffers where they came as Arrow.
 enum Frames {
@@ -783,7 +783,7 @@ pub fn readings_arrow(
     redact_key: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTable> {
     let mode = on_error_of(&on_error)?;
-    let modbus = ModbusArgs {
+    let args = OptionArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
@@ -791,13 +791,7 @@ pub fn readings_arrow(
         tlv_schema,
         redact_key,
     };
-    let opts = options(
-        py,
-        protocol.as_deref().unwrap_or("auto"),
-        keys,
-        false,
-        modbus,
-    )?;
+    let opts = options(py, protocol.as_deref().unwrap_or("auto"), keys, false, args)?;
     let timestamps = timestamps_of(timestamps)?;
     let frames = Frames::read(frames)?;
     let threads = match threads {
@@ -994,7 +988,7 @@ pub fn records_arrow(
     redact_key: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTable> {
     let mode = on_error_of(&on_error)?;
-    let modbus = ModbusArgs {
+    let args = OptionArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
@@ -1002,13 +996,7 @@ pub fn records_arrow(
         tlv_schema,
         redact_key,
     };
-    let opts = options(
-        py,
-        protocol.as_deref().unwrap_or("auto"),
-        keys,
-        false,
-        modbus,
-    )?;
+    let opts = options(py, protocol.as_deref().unwrap_or("auto"), keys, false, args)?;
     let frames = Frames::read(frames)?;
     let batch = py.detach(|| {
         let mut decoded = Vec::new();

@@ -78,10 +78,11 @@ fn input<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Input<'a>> {
     Ok(Input::Bytes(Cow::Owned(bytes.as_bytes().to_vec())))
 }
 
-/// The protocol-specific keyword arguments: Modbus `request` and `modbus_profile`, and
-/// `mqtt_version`, `payload_cipher` and `tlv_schema`, and the `redact_key`.
+/// The decoding options' keyword arguments beyond `protocol`, `keys` and `explain`: Modbus
+/// `request` and `modbus_profile`, `mqtt_version`, `payload_cipher`, `tlv_schema` and
+/// `redact_key`.
 #[derive(Clone, Copy)]
-struct ModbusArgs<'a, 'py> {
+struct OptionArgs<'a, 'py> {
     request: Option<&'a Bound<'py, PyAny>>,
     profile: Option<&'a Bound<'py, PyAny>>,
     mqtt_version: Option<&'a str>,
@@ -96,25 +97,25 @@ fn options(
     protocol: &str,
     keys: Option<&Bound<'_, PyAny>>,
     explain: bool,
-    modbus: ModbusArgs<'_, '_>,
+    args: OptionArgs<'_, '_>,
 ) -> PyResult<Options> {
     let protocol = Options::parse_protocol(protocol).map_err(|e| to_py_err(py, &e))?;
     Ok(Options::default()
         .with_protocol(protocol)
         .with_keys(keys_of(py, keys)?)
         .with_explain(explain)
-        .with_request(request_of(py, modbus.request)?)
-        .with_modbus_profile(profile_of(py, modbus.profile)?)
+        .with_request(request_of(py, args.request)?)
+        .with_modbus_profile(profile_of(py, args.profile)?)
         .with_mqtt_version(
-            Options::parse_mqtt_version(modbus.mqtt_version.unwrap_or(""))
+            Options::parse_mqtt_version(args.mqtt_version.unwrap_or(""))
                 .map_err(|e| to_py_err(py, &e))?,
         )
         .with_payload_cipher(
-            Options::parse_payload_cipher(modbus.payload_cipher.unwrap_or(""))
+            Options::parse_payload_cipher(args.payload_cipher.unwrap_or(""))
                 .map_err(|e| to_py_err(py, &e))?,
         )
-        .with_tlv_schema(tlv_schema_of(py, modbus.tlv_schema)?)
-        .with_redact(redact_key_of(py, modbus.redact_key)?))
+        .with_tlv_schema(tlv_schema_of(py, args.tlv_schema)?)
+        .with_redact(redact_key_of(py, args.redact_key)?))
 }
 
 /// The `redact_key` option: the secret as bytes-like data, or as hex text; `None` does not
@@ -280,7 +281,7 @@ fn decode<'py>(
     tlv_schema: Option<&Bound<'py, PyAny>>,
     redact_key: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let modbus = ModbusArgs {
+    let args = OptionArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
@@ -288,7 +289,7 @@ fn decode<'py>(
         tlv_schema,
         redact_key,
     };
-    let opts = options(py, &protocol, keys, explain, modbus)?;
+    let opts = options(py, &protocol, keys, explain, args)?;
     let decoded = decode_input(&input(data)?, &opts).map_err(|e| to_py_err(py, &e))?;
     to_py(py, &decoded)
 }
@@ -316,7 +317,7 @@ fn decode_json(
     tlv_schema: Option<&Bound<'_, PyAny>>,
     redact_key: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
-    let modbus = ModbusArgs {
+    let args = OptionArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
@@ -324,7 +325,7 @@ fn decode_json(
         tlv_schema,
         redact_key,
     };
-    let opts = options(py, &protocol, keys, explain, modbus)?;
+    let opts = options(py, &protocol, keys, explain, args)?;
     let input = input(data)?;
     input
         .bytes()
@@ -409,7 +410,7 @@ fn decode_many<'py>(
             )))
         }
     };
-    let modbus = ModbusArgs {
+    let args = OptionArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
@@ -417,7 +418,7 @@ fn decode_many<'py>(
         tlv_schema,
         redact_key,
     };
-    let opts = options(py, &protocol, keys, false, modbus)?;
+    let opts = options(py, &protocol, keys, false, args)?;
     let inputs = frames_of(frames)?
         .map(|item| input(&item?).map(Input::into_owned))
         .collect::<PyResult<Vec<_>>>()?;
@@ -473,7 +474,7 @@ fn decode_stream<'py>(
     tlv_schema: Option<&Bound<'py, PyAny>>,
     redact_key: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let modbus = ModbusArgs {
+    let args = OptionArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
@@ -481,7 +482,7 @@ fn decode_stream<'py>(
         tlv_schema,
         redact_key,
     };
-    let opts = options(py, &protocol, keys, false, modbus)?;
+    let opts = options(py, &protocol, keys, false, args)?;
     let input = input(data)?;
     let bytes = input.bytes().map_err(|e| to_py_err(py, &e))?;
     let items = py.detach(|| meterwire::decode_stream(&bytes, &opts));
@@ -558,7 +559,7 @@ impl PyDecoder {
         tlv_schema: Option<&Bound<'_, PyAny>>,
         redact_key: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let modbus = ModbusArgs {
+        let args = OptionArgs {
             request,
             profile: modbus_profile,
             mqtt_version: mqtt_version.as_deref(),
@@ -566,7 +567,7 @@ impl PyDecoder {
             tlv_schema,
             redact_key,
         };
-        let opts = options(py, &protocol, keys, explain, modbus)?;
+        let opts = options(py, &protocol, keys, explain, args)?;
         Ok(PyDecoder {
             inner: meterwire::Decoder::new(opts),
         })
@@ -743,7 +744,7 @@ fn to_reading<'py>(
     tlv_schema: Option<&Bound<'py, PyAny>>,
     redact_key: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let modbus = ModbusArgs {
+    let args = OptionArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
@@ -751,7 +752,7 @@ fn to_reading<'py>(
         tlv_schema,
         redact_key,
     };
-    let opts = options(py, &protocol, keys, false, modbus)?;
+    let opts = options(py, &protocol, keys, false, args)?;
     let frame = Frame::read(decoded)?
         .decoded(&opts, None)
         .map_err(|e| to_py_err(py, &e))?;
@@ -783,7 +784,7 @@ fn readings<'py>(
     tlv_schema: Option<&Bound<'py, PyAny>>,
     redact_key: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let modbus = ModbusArgs {
+    let args = OptionArgs {
         request,
         profile: modbus_profile,
         mqtt_version: mqtt_version.as_deref(),
@@ -791,7 +792,7 @@ fn readings<'py>(
         tlv_schema,
         redact_key,
     };
-    let opts = options(py, &protocol, keys, false, modbus)?;
+    let opts = options(py, &protocol, keys, false, args)?;
     let items = frames_of(frames)?
         .map(|item| Frame::read(&item?))
         .collect::<PyResult<Vec<_>>>()?;
