@@ -43,8 +43,11 @@
 //! A [`Decoder`] is also the session of one source: wM-Bus compact frames (CI 79/7B/73) are
 //! decoded with the format signatures learnt from the full frames before them, per-meter keys
 //! come from its options, and the last M-Bus request decides whether an `E5` is an
-//! acknowledgement. [`Decoder::decode`] decodes one frame that is already cut (a line of a
-//! log) in the same session.
+//! acknowledgement. A Modbus frame right after a Modbus request (no byte between) that
+//! answers it ([`crate::modbus::pair::answered_by`]) is decoded with that request as its
+//! `request` option, so a read response's registers get their addresses; a `request` named in
+//! the options wins, and [`Decoder::sent`] gives the request a master sent. [`Decoder::decode`]
+//! decodes one frame that is already cut (a line of a log) in the same session.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -54,7 +57,8 @@ use core::fmt::Write;
 
 use crate::error::{ErrorKind, Result};
 use crate::framing::{Block, Lead, Scan, Search, StreamContext, BLOCK_VIEWS};
-use crate::model::{Decoded, Protocol};
+use crate::modbus;
+use crate::model::{Decoded, ModbusDirection, ModbusLink, Protocol};
 use crate::protocol::{self, Framing};
 use crate::wmbus::Session;
 use crate::{hex, Options};
@@ -313,6 +317,18 @@ enum Found {
     Garbage(Option<(GarbageReason, usize)>),
 }
 
+/// The frame's bytes and link when `result` is a Modbus request of `protocol` (what a stream
+/// decoder keeps for the frame after it).
+fn modbus_request_of(
+    protocol: Protocol,
+    bytes: &[u8],
+    result: &Result<Decoded>,
+) -> Option<(Protocol, Vec<u8>, ModbusLink)> {
+    let link = result.as_ref().ok()?.modbus_link()?;
+    (link.direction == Some(ModbusDirection::Request))
+        .then(|| (protocol, bytes.to_vec(), link.clone()))
+}
+
 /// A stateful stream decoder: feed bytes in pieces of any size, take finished items
 /// (module docs). "Need more bytes" is not garbage: bytes that may begin a frame stay buffered
 /// until the frame is whole or proven not to be one.
@@ -358,6 +374,10 @@ pub struct Decoder {
     pos: usize,
     open: Option<OpenSpan>,
     after_request: Option<Protocol>,
+    /// The frame just before, when it was a Modbus request: its protocol, bytes and link. The
+    /// next frame, if it answers it ([`modbus::pair::answered_by`]), is decoded with it as
+    /// the `request` option (a read response's registers get their addresses).
+    modbus_request: Option<(Protocol, Vec<u8>, ModbusLink)>,
     session: Session,
     items: VecDeque<StreamItem>,
     /// Stream offset the pending candidate needs the stream to reach.
@@ -417,6 +437,7 @@ impl Decoder {
             pos: 0,
             open: None,
             after_request: None,
+            modbus_request: None,
             session: Session::new(),
             items: VecDeque::new(),
             waiting: None,
@@ -457,6 +478,7 @@ impl Decoder {
         self.pos = 0;
         self.waiting = None;
         self.after_request = None;
+        self.modbus_request = None;
     }
 
     /// The next finished item, in stream order; `None` when every finished item was taken
@@ -500,13 +522,24 @@ impl Decoder {
     }
 
     /// Tells the decoder that this side sent `frame` on the same line (a master's request):
-    /// the next bytes may answer it, so an M-Bus `E5` right after it is an acknowledgement.
+    /// the next bytes may answer it, so an M-Bus `E5` right after it is an acknowledgement,
+    /// and a Modbus response right after it is read with it (its registers' addresses).
     pub fn sent(&mut self, frame: &[u8]) {
         self.after_request = self
             .families
             .iter()
             .find(|f| f.framing.search != Search::OnlyNamed && (f.framing.request)(frame))
             .map(|f| f.protocol);
+        // A Modbus request (this decoder reads a Modbus framing): its answer gets addresses.
+        let modbus = self
+            .families
+            .iter()
+            .map(|f| f.protocol)
+            .find(|p| matches!(p, Protocol::ModbusRtu | Protocol::ModbusTcp));
+        self.modbus_request = modbus.and_then(|protocol| {
+            let result = self.session.decode_as(protocol, frame, &self.opts);
+            modbus_request_of(protocol, frame, &result)
+        });
     }
 
     /// Decodes one frame that is already cut (a line of a log) in this decoder's session:
@@ -548,6 +581,7 @@ impl Decoder {
             if p > self.pos {
                 // An acknowledgement answers only the frame right before it.
                 self.after_request = None;
+                self.modbus_request = None;
             }
             self.pos = p;
             match self.scan_at(buf, p, at_end, accounted < p) {
@@ -564,6 +598,7 @@ impl Decoder {
                 }
                 Found::Garbage(None) => {
                     self.after_request = None;
+                    self.modbus_request = None;
                     self.pos = p.saturating_add(1);
                 }
                 Found::Garbage(reason) => {
@@ -714,8 +749,7 @@ impl Decoder {
         let bytes = buf.get(p..end).unwrap_or(&[]);
         self.after_request = (framing.request)(bytes).then_some(protocol);
         let result = self
-            .session
-            .decode_as(protocol, bytes, &self.opts)
+            .decode_paired(protocol, bytes)
             .map(Box::new)
             .map_err(|e| e.shifted(start));
         // Redaction drops the frame's bytes with the model's raw parts.
@@ -732,6 +766,25 @@ impl Decoder {
         });
     }
 
+    /// Decodes a frame in the session; a Modbus frame that answers the request just before it
+    /// is decoded with that request (unless the options name one), and a Modbus request is
+    /// kept for the frame after it.
+    fn decode_paired(&mut self, protocol: Protocol, bytes: &[u8]) -> Result<Decoded> {
+        let mut result = self.session.decode_as(protocol, bytes, &self.opts);
+        if let (Some((asked_as, request, asked)), Ok(d)) = (self.modbus_request.take(), &result) {
+            let answers = asked_as == protocol
+                && self.opts.request.is_none()
+                && d.modbus_link()
+                    .is_some_and(|link| modbus::pair::answered_by(&asked, link));
+            if answers {
+                let opts = self.opts.clone().with_request(Some(request));
+                result = self.session.decode_as(protocol, bytes, &opts);
+            }
+        }
+        self.modbus_request = modbus_request_of(protocol, bytes, &result);
+        result
+    }
+
     /// Counts the byte at `p` as garbage with `reason` (noise when `None`).
     fn garbage_at(&mut self, buf: &[u8], p: usize, reason: Option<(GarbageReason, usize)>) {
         let at = self.offset_of(p);
@@ -741,6 +794,7 @@ impl Decoder {
         };
         let claimed_end = self.offset_of(claimed_end);
         self.after_request = None;
+        self.modbus_request = None;
         match self.open {
             // Inside the bytes a broken frame claims: they stay in its span, unless a whole
             // frame structure that failed its check starts inside a frame cut off by the end
@@ -766,6 +820,7 @@ impl Decoder {
         if from < to {
             // An acknowledgement answers only the frame right before it.
             self.after_request = None;
+            self.modbus_request = None;
         }
         while from < to {
             match self.open {
@@ -1124,5 +1179,87 @@ mod tests {
             [(0, 8, "frame"), (8, 16, "frame")]
         );
         assert_chunking_invariant(&stream, &named);
+    }
+
+    /// The register addresses of each frame item's records (`None` for a record without one).
+    fn addresses(items: &[StreamItem]) -> Vec<Vec<Option<u32>>> {
+        items
+            .iter()
+            .filter_map(|item| match item {
+                StreamItem::Frame { result: Ok(d), .. } => Some(
+                    d.records
+                        .iter()
+                        .map(|r| match r.address() {
+                            Some(crate::model::Address::Number(n)) => Some(*n),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A Modbus response right after its request (no byte between) is read with it: its
+    /// registers get the addresses the request asked for (modbus.md M1: read 2 holding
+    /// registers from 0) — on RTU and on TCP (same transaction), with the request cut from
+    /// the stream or told with `sent`. Not after a byte of noise, not on TCP with another
+    /// transaction id, and a `request` option the caller gives wins.
+    #[test]
+    fn a_modbus_response_is_read_with_the_request_just_before_it() {
+        let rtu = Options::default().with_protocol(Some(Protocol::ModbusRtu));
+        let request = parse_hex("01 03 00 00 00 02 C4 0B").unwrap();
+        let response = parse_hex("01 03 04 00 00 C1 48 AB 95").unwrap();
+        let stream = [request.clone(), response.clone()].concat();
+        let items = decode_stream(&stream, &rtu);
+        assert_eq!(shape(&items), [(0, 8, "frame"), (8, 17, "frame")]);
+        assert_eq!(addresses(&items), [vec![], vec![Some(0), Some(1)]]);
+        let StreamItem::Frame { result: Ok(d), .. } = &items[1] else {
+            panic!("a frame")
+        };
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        assert_eq!(
+            d.records[1].number().map(|n| n.to_string()).as_deref(),
+            Some("49480")
+        );
+        assert_chunking_invariant(&stream, &rtu);
+        // A byte between: no pairing.
+        let apart = [request.clone(), vec![0x00], response.clone()].concat();
+        assert_eq!(
+            addresses(&decode_stream(&apart, &rtu)),
+            [vec![], vec![None, None]]
+        );
+        // The caller's request option wins (here one asking from register 16: 0x0010).
+        let other = crate::modbus::request::Request::rtu(1)
+            .read_holding_registers(16, 2)
+            .unwrap();
+        let told = rtu.clone().with_request(Some(other));
+        assert_eq!(
+            addresses(&decode_stream(&stream, &told)),
+            [vec![], vec![Some(16), Some(17)]]
+        );
+        // A master tells the decoder what it sent: the response alone gets the addresses.
+        let mut master = Decoder::new(rtu.clone());
+        master.sent(&request);
+        master.feed(&response);
+        master.finish();
+        let items: Vec<StreamItem> = master.take_items().collect();
+        assert_eq!(addresses(&items), [vec![Some(0), Some(1)]]);
+        // TCP: the same read (transaction 1), then a response of another transaction.
+        let tcp = Options::default().with_protocol(Some(Protocol::ModbusTcp));
+        let tcp_request = parse_hex("0001 0000 0006 01 03 0000 0002").unwrap();
+        let tcp_response = parse_hex("0001 0000 0007 01 03 04 0000 C148").unwrap();
+        let stream = [tcp_request.clone(), tcp_response].concat();
+        assert_eq!(
+            addresses(&decode_stream(&stream, &tcp)),
+            [vec![], vec![Some(0), Some(1)]]
+        );
+        assert_chunking_invariant(&stream, &tcp);
+        let other_transaction = parse_hex("0002 0000 0007 01 03 04 0000 C148").unwrap();
+        let stream = [tcp_request, other_transaction].concat();
+        assert_eq!(
+            addresses(&decode_stream(&stream, &tcp)),
+            [vec![], vec![None, None]]
+        );
     }
 }

@@ -58,6 +58,16 @@ pub fn answers(request: &ModbusLink, unit: u8, code: Option<u8>) -> bool {
         && code.map(|c| c & !super::app::EXCEPTION_BIT) == Some(request.function)
 }
 
+/// Whether `frame`, decoded on its own, is the answer to `request` in a capture of one line:
+/// not itself a request, from the unit and of the function asked (an exception response
+/// too), and on TCP with the request's transaction id. A stream decoder then decodes it again
+/// with the request as the `request` option.
+pub fn answered_by(request: &ModbusLink, frame: &ModbusLink) -> bool {
+    frame.direction != Some(ModbusDirection::Request)
+        && answers(request, frame.unit_id, Some(frame.function))
+        && frame.transaction_id == request.transaction_id
+}
+
 fn name(function: u8) -> String {
     match function_name(function, None) {
         Some(n) => format!("0x{function:02X} ({n})"),
