@@ -331,26 +331,23 @@ impl Decimal {
             m /= 10;
         }
         let mut small = u64::try_from(m).unwrap_or(0);
-        while small >= 100 && i >= 2 {
-            i = i.saturating_sub(2);
-            let pair = DIGIT_PAIRS
-                .get(usize::try_from(small % 100).unwrap_or(0))
+        // The two digits of `pair` (below 100) just before position `i`.
+        let mut put_pair = |i: &mut usize, pair: u64| {
+            *i = i.saturating_sub(2);
+            let text = DIGIT_PAIRS
+                .get(usize::try_from(pair).unwrap_or(0))
                 .copied()
                 .unwrap_or([b'0'; 2]);
-            if let Some(slot) = digits.buf.get_mut(i..i.saturating_add(2)) {
-                slot.copy_from_slice(&pair);
+            if let Some(slot) = digits.buf.get_mut(*i..i.saturating_add(2)) {
+                slot.copy_from_slice(&text);
             }
+        };
+        while small >= 100 && i >= 2 {
+            put_pair(&mut i, small % 100);
             small /= 100;
         }
         if small >= 10 && i >= 2 {
-            i = i.saturating_sub(2);
-            let pair = DIGIT_PAIRS
-                .get(usize::try_from(small).unwrap_or(0))
-                .copied()
-                .unwrap_or([b'0'; 2]);
-            if let Some(slot) = digits.buf.get_mut(i..i.saturating_add(2)) {
-                slot.copy_from_slice(&pair);
-            }
+            put_pair(&mut i, small);
         } else if i >= 1 {
             i = i.saturating_sub(1);
             if let Some(slot) = digits.buf.get_mut(i) {

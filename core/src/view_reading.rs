@@ -551,6 +551,7 @@ enum Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hex::to_hex;
     use crate::reading::{to_reading, ReadingValue};
     use crate::{decode, parse_hex};
     use alloc::string::ToString;
@@ -722,6 +723,21 @@ mod tests {
         files
     }
 
+    /// Every frame of [`corpus_files`] whose `hex` parses: its file and its bytes.
+    fn corpus_frames() -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        let mut frames = Vec::new();
+        for file in corpus_files() {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                if let Some(Ok(bytes)) = v["hex"].as_str().map(parse_hex) {
+                    frames.push((file.clone(), bytes));
+                }
+            }
+        }
+        frames
+    }
+
     /// The raw emission of a frame the view reads: its layout, every `(key, value)` of
     /// `fields` (repeats kept) and every value of `values`.
     #[allow(clippy::type_complexity)]
@@ -749,45 +765,37 @@ mod tests {
         let mut keys_of: std::collections::HashMap<Vec<u8>, (Vec<u8>, Vec<String>)> =
             std::collections::HashMap::new();
         let (mut frames, mut shared) = (0usize, 0usize);
-        for file in corpus_files() {
-            let text = std::fs::read_to_string(&file).unwrap();
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                let v: serde_json::Value = serde_json::from_str(line).unwrap();
-                let Some(Ok(bytes)) = v["hex"].as_str().map(parse_hex) else {
-                    continue;
-                };
-                if emission(&bytes).is_none() || bytes.len() < 22 {
-                    continue;
-                }
-                let end = bytes.len() - 2;
-                for at in 19..end {
-                    for change in [0x01, 0x80, 0x0F, 0x40] {
-                        let mut mutant = bytes.clone();
-                        mutant[at] ^= change;
-                        let sum = mutant[4..end].iter().fold(0u8, |s, b| s.wrapping_add(*b));
-                        mutant[end] = sum;
-                        let Some((layout, fields, values)) = emission(&mutant) else {
-                            continue;
-                        };
-                        frames += 1;
-                        let field_values: Vec<ReadingValue> =
-                            fields.iter().map(|(_, v)| v.clone()).collect();
-                        assert_eq!(values, field_values, "{}", hex(&mutant));
-                        let keys: Vec<String> = fields.into_iter().map(|(k, _)| k).collect();
-                        match keys_of.get(&layout) {
-                            Some((first, known)) => {
-                                shared += usize::from(*first != mutant);
-                                assert_eq!(
-                                    &keys,
-                                    known,
-                                    "{} and {} have one layout",
-                                    hex(first),
-                                    hex(&mutant)
-                                );
-                            }
-                            None => {
-                                keys_of.insert(layout, (mutant, keys));
-                            }
+        for (_, bytes) in corpus_frames() {
+            if emission(&bytes).is_none() || bytes.len() < 22 {
+                continue;
+            }
+            let end = bytes.len() - 2;
+            for at in 19..end {
+                for change in [0x01, 0x80, 0x0F, 0x40] {
+                    let mut mutant = bytes.clone();
+                    mutant[at] ^= change;
+                    mutant[end] = crate::framing::checksum(&mutant[4..end]);
+                    let Some((layout, fields, values)) = emission(&mutant) else {
+                        continue;
+                    };
+                    frames += 1;
+                    let field_values: Vec<ReadingValue> =
+                        fields.iter().map(|(_, v)| v.clone()).collect();
+                    assert_eq!(values, field_values, "{}", to_hex(&mutant));
+                    let keys: Vec<String> = fields.into_iter().map(|(k, _)| k).collect();
+                    match keys_of.get(&layout) {
+                        Some((first, known)) => {
+                            shared += usize::from(*first != mutant);
+                            assert_eq!(
+                                &keys,
+                                known,
+                                "{} and {} have one layout",
+                                to_hex(first),
+                                to_hex(&mutant)
+                            );
+                        }
+                        None => {
+                            keys_of.insert(layout, (mutant, keys));
                         }
                     }
                 }
@@ -801,10 +809,6 @@ mod tests {
         assert!(shared > frames / 2, "{shared} of {frames}");
     }
 
-    fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| std::format!("{b:02X}")).collect()
-    }
-
     /// Every frame of the own vectors and (when `../shared/vectors` is there) of the public
     /// corpora: where the view answers, its reading is `to_reading(decode(..))`, key for key.
     #[test]
@@ -813,37 +817,29 @@ mod tests {
         let corpora = std::path::PathBuf::from(root)
             .join("../shared/vectors")
             .is_dir();
-        let files = corpus_files();
         let (mut read, mut total, mut own) = (0, 0, 0);
-        for file in files {
+        for (file, bytes) in corpus_frames() {
             let is_own = file.starts_with(std::path::PathBuf::from(root).join("tests"));
-            let text = std::fs::read_to_string(&file).unwrap();
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                let v: serde_json::Value = serde_json::from_str(line).unwrap();
-                let Some(Ok(bytes)) = v["hex"].as_str().map(parse_hex) else {
-                    continue;
-                };
-                let opts = Options::default();
-                total += 1;
-                let Some(got) = fields(&bytes, &opts) else {
-                    continue;
-                };
-                read += 1;
-                own += usize::from(is_own);
-                let decoded = decode(&bytes, &opts).unwrap_or_else(|e| {
-                    panic!(
-                        "{}: the view read a frame decode rejects: {e}",
-                        file.display()
-                    )
-                });
-                assert_eq!(
-                    got,
-                    to_reading(&decoded, None).fields,
-                    "{} {}",
-                    file.display(),
-                    v["hex"]
-                );
-            }
+            let opts = Options::default();
+            total += 1;
+            let Some(got) = fields(&bytes, &opts) else {
+                continue;
+            };
+            read += 1;
+            own += usize::from(is_own);
+            let decoded = decode(&bytes, &opts).unwrap_or_else(|e| {
+                panic!(
+                    "{}: the view read a frame decode rejects: {e}",
+                    file.display()
+                )
+            });
+            assert_eq!(
+                got,
+                to_reading(&decoded, None).fields,
+                "{} {}",
+                file.display(),
+                to_hex(&bytes)
+            );
         }
         std::eprintln!("view_reading: read {read} of {total} frames ({own} of the own vectors)");
         // The own vectors hold four frames the view reads whole; the public corpora, about
