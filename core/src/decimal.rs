@@ -6,7 +6,7 @@
 //! number. Nothing here multiplies floats.
 
 use core::fmt::{self, Write};
-use core::num::NonZeroU16;
+use core::num::NonZeroU64;
 
 /// Largest magnitude of an exponent meterwire produces (VIF scales and corrections stay far
 /// below it); it bounds the length of the printed form.
@@ -26,15 +26,19 @@ pub struct Decimal {
     low: u64,
     /// High 64 bits of the `i128` mantissa.
     high: i64,
-    /// `exponent + EXPONENT_BIAS`: never zero, which gives `Option<Decimal>` its niche.
-    biased_exponent: NonZeroU16,
+    /// `exponent + EXPONENT_BIAS`: never zero, which gives `Option<Decimal>` its niche. A
+    /// whole word (the struct's padding either way): written and read back as one 8-byte
+    /// word, where a 2-byte field is written alone and read back with its padding by the
+    /// 8-byte moves that copy a `Decimal`, which stalls the processor (store forwarding).
+    biased_exponent: NonZeroU64,
 }
 
 /// Added to the exponent (within ±[`MAX_EXPONENT`]) so the stored form is never zero.
 const EXPONENT_BIAS: i16 = 128;
 
 /// The stored form of exponent 0.
-const BIASED_ZERO: NonZeroU16 = NonZeroU16::MIN.saturating_add(EXPONENT_BIAS.unsigned_abs() - 1);
+const BIASED_ZERO: NonZeroU64 =
+    NonZeroU64::MIN.saturating_add(EXPONENT_BIAS.unsigned_abs() as u64 - 1);
 
 /// Powers of ten that fit an `i128`, by checked multiplication.
 fn pow10(n: u32) -> Option<i128> {
@@ -140,7 +144,7 @@ impl Decimal {
             return None;
         }
         // In 64..=192 after the check above: positive, never zero.
-        let biased = NonZeroU16::new(exponent.wrapping_add(EXPONENT_BIAS) as u16)?;
+        let biased = NonZeroU64::new(exponent.wrapping_add(EXPONENT_BIAS) as u64)?;
         let (low, high) = split(mantissa);
         Some(Decimal {
             low,

@@ -1137,7 +1137,7 @@ const HAS_INLINE_RAW: u8 = 32;
 /// tariff, subunit and function, `'static` names and up to 16 raw bytes in place (112 bytes,
 /// nothing to free for a number), anything else in one heap part. Read it through its
 /// accessors (same names as the JSON keys); build one from [`RecordFields`], or for the
-/// common case with [`Record::number_record`].
+/// common case with [`Record::push_number_record`].
 #[derive(Clone, Default)]
 pub struct Record {
     value: Option<Value>,
@@ -1258,21 +1258,25 @@ impl Record {
         Record::from(RecordFields::new(quantity))
     }
 
-    /// The common record of the decoders' fast paths: a value (number, time or identifier)
-    /// with `'static` names, its storage, tariff, subunit and function, its date flags
-    /// `(invalid, dst)`, and its source bytes `(fill, record, dif_len, vif_len)` split after
-    /// `dif_len` and `dif_len + vif_len` bytes. Nothing on the heap but an identifier's text
-    /// or raw bytes longer than 16.
-    #[inline]
-    pub fn number_record(
-        quantity: &'static str,
+    /// Appends the common record of the decoders' fast paths to `records`: its `'static`
+    /// quantity and unit names, a value (number, time or identifier), its storage, tariff,
+    /// subunit and function, its date flags `(invalid, dst)`, and its source bytes `(fill,
+    /// record, dif_len, vif_len)` split after `dif_len` and `dif_len + vif_len` bytes.
+    /// Nothing on the heap but an identifier's text or raw bytes longer than 16.
+    ///
+    /// The record is written field by field into its slot of the vector: a record put
+    /// together on the stack and then copied in is read back in wide loads over the narrow
+    /// stores that built it, and the processor stalls on each (store forwarding fails).
+    #[inline(always)]
+    pub fn push_number_record(
+        records: &mut Vec<Record>,
+        (quantity, unit): (&'static str, Option<&'static str>),
         value: Value,
-        unit: Option<&'static str>,
         (storage, tariff, subunit): (u64, u32, u32),
         function: Function,
         (invalid, dst): (bool, bool),
         (fill, record, dif_len, vif_len): (u16, &[u8], usize, usize),
-    ) -> Record {
+    ) {
         let mut flags = HAS_STORAGE | HAS_TARIFF | HAS_SUBUNIT;
         if invalid {
             flags |= INVALID;
@@ -1280,32 +1284,31 @@ impl Record {
         if dst {
             flags |= DST;
         }
-        let mut extra = None;
-        let raw = match InlineRaw::new(fill, record, dif_len, vif_len) {
+        let inline = InlineRaw::new(fill, record, dif_len, vif_len);
+        records.resize_with(records.len().saturating_add(1), Record::default);
+        let Some(slot) = records.last_mut() else {
+            return;
+        };
+        match inline {
             Some(inline) => {
                 flags |= HAS_INLINE_RAW;
-                inline
+                slot.raw = inline;
             }
             None => {
-                extra = Some(Box::new(RecordExtra {
+                slot.extra = Some(Box::new(RecordExtra {
                     raw: Some(RawRecord::from_parts(fill, record, dif_len, vif_len)),
                     ..RecordExtra::default()
                 }));
-                InlineRaw::default()
             }
-        };
-        Record {
-            value: Some(value),
-            storage,
-            quantity,
-            unit,
-            tariff,
-            subunit,
-            extra,
-            raw,
-            function: Some(function),
-            flags,
         }
+        slot.value = Some(value);
+        slot.storage = storage;
+        slot.quantity = quantity;
+        slot.unit = unit;
+        slot.tariff = tariff;
+        slot.subunit = subunit;
+        slot.function = Some(function);
+        slot.flags = flags;
     }
 
     fn extra(&self) -> Option<&RecordExtra> {

@@ -44,11 +44,8 @@ pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Res
             out.records.push(record.into());
             continue;
         }
-        if !ctx.msb_first {
-            if let Some(record) = plain_record(&found) {
-                out.records.push(record);
-                continue;
-            }
+        if !ctx.msb_first && plain_record(&found, &mut out.records).is_some() {
+            continue;
         }
         let mut record = RecordFields::default();
         record_from_view(&found, ctx, &mut out.warnings, &mut record)?;
@@ -68,50 +65,63 @@ pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Res
 /// the walk's view: the same record the general reader ([`record_from_view`]) builds, without
 /// reading the DIB and VIB a second time. `None` sends every other record (text, real32 dates
 /// and identifiers, invalid BCD, reserved codes, scaling errors, warnings) to the general
-/// reader.
+/// reader, with `records` unchanged.
 #[inline]
-fn plain_record(found: &view::RecordView<'_>) -> Option<Record> {
+fn plain_record(found: &view::RecordView<'_>, records: &mut Vec<Record>) -> Option<()> {
     let meaning = found.meaning();
     if !found.is_plain() || !meaning.known {
         return None;
     }
-    let mut quantity = meaning.quantity;
-    let (mut invalid, mut dst) = (false, false);
-    let value = match meaning.coding {
+    // Each kind of value is pushed from its own arm (the macro): the record's writer copies a
+    // value of a known variant, field by field, instead of the whole enum's bytes through
+    // the stack (wide loads over narrow stores stall the processor).
+    macro_rules! push {
+        ($quantity:expr, $value:expr, $flags:expr) => {
+            Record::push_number_record(
+                records,
+                ($quantity, meaning.unit),
+                $value,
+                (found.storage(), found.tariff(), found.subunit()),
+                found.function(),
+                $flags,
+                (
+                    found.fill(),
+                    found.bytes(),
+                    found.dib().len(),
+                    found.vib().len(),
+                ),
+            )
+        };
+    }
+    match meaning.coding {
         Coding::Date | Coding::Ident => {
             let data = found.data();
             let data_field = found.dif() & 0x0F;
             let is_bcd = matches!(data_field, 0x9..=0xC | 0xE);
-            match meaning.coding {
+            let value = match meaning.coding {
                 _ if data_field == 0x5 => return None,
                 Coding::Ident if is_bcd => Value::Text(digits(data)),
                 Coding::Ident => Value::Text(format!("{}", int_le(data, false)?)),
                 _ if is_bcd => return None,
                 _ => {
                     let point = datatypes::time_point(data)?;
-                    invalid = point.invalid;
-                    dst = point.dst;
-                    quantity = date_quantity(quantity, false, data.len());
-                    Value::Time(point.timestamp)
+                    let quantity = date_quantity(meaning.quantity, false, data.len());
+                    push!(
+                        quantity,
+                        Value::Time(point.timestamp),
+                        (point.invalid, point.dst)
+                    );
+                    return Some(());
                 }
-            }
+            };
+            push!(meaning.quantity, value, (false, false));
         }
-        _ => Value::Number(found.number()?),
-    };
-    Some(Record::number_record(
-        quantity,
-        value,
-        meaning.unit,
-        (found.storage(), found.tariff(), found.subunit()),
-        found.function(),
-        (invalid, dst),
-        (
-            found.fill(),
-            found.bytes(),
-            found.dib().len(),
-            found.vib().len(),
-        ),
-    ))
+        _ => {
+            let number = found.number()?;
+            push!(meaning.quantity, Value::Number(number), (false, false));
+        }
+    }
+    Some(())
 }
 
 /// The storage number, tariff and subunit accumulated over DIF and DIFEs (§1.4).
@@ -898,11 +908,12 @@ mod tests {
         for bytes in cases {
             let walk = view::Records::new(bytes, 0);
             let found = walk.into_iter().next().unwrap().unwrap();
-            let shortcut = plain_record(&found).expect("the shortcut takes this record");
+            let mut shortcut = Vec::new();
+            plain_record(&found, &mut shortcut).expect("the shortcut takes this record");
             let mut general = RecordFields::default();
             let mut warnings = Vec::new();
             record_from_view(&found, Context::default(), &mut warnings, &mut general).unwrap();
-            assert_eq!(shortcut, Record::from(general), "record {bytes:02X?}");
+            assert_eq!(shortcut, [Record::from(general)], "record {bytes:02X?}");
             assert!(warnings.is_empty());
         }
         let d = records(&[0x04, 0x6D, 0x19, 0x8E, 0x5F, 0x2C]);
