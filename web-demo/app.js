@@ -376,11 +376,14 @@ function errorOf(e) {
 }
 
 // The decoding options of the page: the protocol override and, when given, the AES keys,
-// the Modbus request and the register profile (each only once the core has accepted it).
+// the redaction key, the Modbus request and the register profile (each only once the core
+// has accepted it).
 function options(protocol) {
   const opts = protocol === 'auto' ? {} : { protocol };
   const keys = currentKeys();
   if (keys) opts.keys = keys;
+  const redactKey = currentRedactKey();
+  if (redactKey) opts.redactKey = redactKey;
   const request = currentRequest();
   if (request) opts.request = request;
   const profile = currentProfile();
@@ -504,6 +507,34 @@ function showKeyState() {
   if (!keysSupported) return;
   const text = $('key').value.trim();
   $('key-error').textContent = text && !keyCheck.ok ? `not used: ${keyCheck.message}` : '';
+}
+
+// ---------------------------------------------------------------------------------------
+// Redaction (the core's `redact` option): a secret of 16 bytes or more, as hex, checked once
+// per value by a probe decode; like the AES keys held in this module's memory only.
+
+const redactCheck = { text: null, ok: false, message: '' };
+
+function currentRedactKey() {
+  const text = $('redact-key').value.trim();
+  if (!text) return undefined;
+  if (redactCheck.text !== text) {
+    redactCheck.text = text;
+    try {
+      decode('E5', { redactKey: text });
+      redactCheck.ok = true;
+      redactCheck.message = '';
+    } catch (e) {
+      redactCheck.ok = false;
+      redactCheck.message = e instanceof MeterwireError ? `${e.kind}: ${e.message}` : e.message;
+    }
+  }
+  return redactCheck.ok ? text : undefined;
+}
+
+function showRedactState() {
+  const text = $('redact-key').value.trim();
+  $('redact-error').textContent = text && !redactCheck.ok ? `not used: ${redactCheck.message}` : '';
 }
 
 // ---------------------------------------------------------------------------------------
@@ -652,6 +683,7 @@ function update({ fromUser = true, keepSelection = false } = {}) {
   if (!keepSelection || state.selected >= items.length) state.selected = firstBad >= 0 ? firstBad : Math.max(firstOk, 0);
   render();
   showKeyState();
+  showRedactState();
   showModbusState(protocol, items);
   showMqttState(protocol, items);
   const ms = performance.now() - t0;
@@ -997,6 +1029,12 @@ function bytesCard(it) {
       + `<td>${esc(fieldName(s.path, s.label))}<div class="path">${esc(s.path)}</div></td><td>${esc(s.label)}</td></tr>`;
   });
   pendingTable = table;
+  // Redaction drops the spans with the raw bytes (they would show the ids it hides).
+  if (!spans.length && currentRedactKey()) {
+    return fromHtml('<section class="card"><h2 class="card-title">Bytes</h2>'
+      + '<p class="hint" data-testid="bytes-redacted">Not shown while the redaction key is set: redaction drops'
+      + ' the frame\'s bytes and their fields with the ids they carry. Clear the key to see them.</p></section>');
+  }
   return fromHtml('<section class="card"><h2 class="card-title">Bytes</h2>'
     + '<p class="hint">Every byte belongs to one field; the words under the bytes say what it means.</p>'
     + '<p class="legend"><span class="chip g-envelope">frame start, length, checksum, stop</span>'
@@ -1396,6 +1434,9 @@ async function main() {
   // The key changes the view but never the link: update without touching the fragment.
   $('key').addEventListener('input', () => update({ fromUser: false, keepSelection: true }));
   $('key-show').addEventListener('change', (e) => $('key').classList.toggle('masked', !e.target.checked));
+  // So does the redaction key.
+  $('redact-key').addEventListener('input', () => update({ fromUser: false, keepSelection: true }));
+  $('redact-show').addEventListener('change', (e) => $('redact-key').classList.toggle('masked', !e.target.checked));
   $('read').addEventListener('change', () => update());
   // The Modbus options are part of the view and of the link.
   $('request').addEventListener('input', () => update({ keepSelection: true }));

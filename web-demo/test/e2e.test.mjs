@@ -8,7 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -365,6 +366,52 @@ describe('web demo in headless Chromium', () => {
     const again = await open(page.url().slice(baseUrl.length));
     assert.equal(await again.getByTestId('key-input').inputValue(), '');
     assert.equal(JSON.parse(await jsonHook(again)).encrypted, true);
+    await again.close();
+    await page.close();
+  });
+
+  test('redaction key: ids become the keyed pseudonyms the CLI writes, raw bytes go, the key stays in memory', async () => {
+    const page = await open();
+    await paste(page, RSP_UD);
+    assert.equal(JSON.parse(await jsonHook(page)).meter.id, '12345678');
+
+    const KEY = '5ec2e75ec2e75ec2e75ec2e75ec2e75e';
+    await page.getByTestId('redact-key-input').fill(KEY);
+    const shared = await jsonHook(page);
+    const model = JSON.parse(shared);
+    // The pseudonym of docs/model.md: HMAC-SHA256 under the key over the id's text, 24 hex digits.
+    const pseudonym = createHmac('sha256', Buffer.from(KEY, 'hex')).update('12345678').digest('hex').slice(0, 24);
+    assert.equal(model.meter.id, pseudonym);
+    assert.doesNotMatch(shared, /12345678/);
+    assert.equal(model.records[0].raw, undefined);
+    assert.equal(model.records[0].exact, '1234.567');
+    assert.equal(model.link.a, undefined);
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'meterwire-redact-')), 'key');
+    writeFileSync(keyFile, Buffer.from(KEY, 'hex'));
+    assert.equal(shared, execFileSync(cli, ['decode', '--redact-key', keyFile, RSP_UD], { encoding: 'utf8' }).trim());
+    rmSync(dirname(keyFile), { recursive: true, force: true });
+    // The meter card shows the pseudonym too, not the id; the bytes card says why it is empty.
+    assert.doesNotMatch(await page.locator('#detail').textContent(), /12345678/);
+    assert.match(await page.getByTestId('bytes-redacted').textContent(), /Clear the key/);
+    await shot(page, 'mbus-redacted.png');
+
+    // Too short a secret: said next to the field, frames decode unredacted.
+    await page.getByTestId('redact-key-input').fill('0011');
+    assert.match(await page.getByTestId('redact-error').textContent(), /not used/);
+    assert.equal(JSON.parse(await jsonHook(page)).meter.id, '12345678');
+
+    // Never in the address, the storage or the console; a link opens unredacted.
+    await page.getByTestId('redact-key-input').fill(KEY);
+    await page.getByTestId('frame-input').press('End');
+    await page.getByTestId('frame-input').type(' ');
+    await page.waitForURL(/#frames=/);
+    assert.doesNotMatch(page.url(), /5ec2e7/i);
+    const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }, history.state, document.cookie]));
+    assert.doesNotMatch(stored, /5ec2e7/i);
+    assert.ok(logs.every((l) => !/5ec2e7/i.test(l)), 'the key appeared in the console');
+    const again = await open(page.url().slice(baseUrl.length));
+    assert.equal(await again.getByTestId('redact-key-input').inputValue(), '');
+    assert.equal(JSON.parse(await jsonHook(again)).meter.id, '12345678');
     await again.close();
     await page.close();
   });
