@@ -1515,6 +1515,27 @@ impl Record {
         }
     }
 
+    /// Sets the source bytes: `(fill, record, dif_len, vif_len)` as in
+    /// [`Record::push_number_record`], in place when they fit (up to 16 bytes), else on the
+    /// heap. A decoder's general path sets them here, after the conversion from
+    /// [`RecordFields`], so short records never copy their bytes to the heap and back.
+    pub fn set_raw_parts(&mut self, (fill, record, dif_len, vif_len): (u16, &[u8], usize, usize)) {
+        match InlineRaw::new(fill, record, dif_len, vif_len) {
+            Some(inline) => {
+                self.flags |= HAS_INLINE_RAW;
+                self.raw = inline;
+                if let Some(e) = &mut self.extra {
+                    e.raw = None;
+                }
+            }
+            None => {
+                self.flags &= !HAS_INLINE_RAW;
+                self.raw = InlineRaw::default();
+                self.extra_mut().raw = Some(RawRecord::from_parts(fill, record, dif_len, vif_len));
+            }
+        }
+    }
+
     /// Drops the source bytes.
     pub fn clear_raw(&mut self) {
         self.flags &= !HAS_INLINE_RAW;

@@ -49,7 +49,9 @@ pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Res
         }
         let mut record = RecordFields::default();
         record_from_view(&found, ctx, &mut out.warnings, &mut record)?;
-        out.records.push(record.into());
+        let mut record = Record::from(record);
+        record.set_raw_parts(raw_parts(&found));
+        out.records.push(record);
     }
     out.trailing_fill = walk.trailing_fill();
     if let Some(data) = walk.manufacturer_data() {
@@ -84,12 +86,7 @@ fn plain_record(found: &view::RecordView<'_>, records: &mut Vec<Record>) -> Opti
                 (found.storage(), found.tariff(), found.subunit()),
                 found.function(),
                 $flags,
-                (
-                    found.fill(),
-                    found.bytes(),
-                    found.dib().len(),
-                    found.vib().len(),
-                ),
+                raw_parts(found),
             )
         };
     }
@@ -614,16 +611,26 @@ pub(crate) fn parse_record(
     };
     let mut record = RecordFields::default();
     record_from_view(&found, ctx, warnings, &mut record)?;
-    if let Some(raw) = &mut record.raw {
-        raw.fill = fill;
-    }
+    let mut record = Record::from(record);
+    let (_, bytes, dif_len, vif_len) = raw_parts(&found);
+    record.set_raw_parts((fill, bytes, dif_len, vif_len));
     r.take(found.fill().into(), "fillers")?;
     r.take(found.bytes().len(), "record")?;
-    Ok(record.into())
+    Ok(record)
+}
+
+/// The source bytes of the record the walk found, as `(fill, record, dif_len, vif_len)`.
+fn raw_parts<'a>(found: &view::RecordView<'a>) -> (u16, &'a [u8], usize, usize) {
+    (
+        found.fill(),
+        found.bytes(),
+        found.dib().len(),
+        found.vib().len(),
+    )
 }
 
 /// Reads the record the walk found into `record`: the DIB, the VIB with its combinable
-/// VIFEs, and the value.
+/// VIFEs, and the value; its source bytes are the caller's to set ([`raw_parts`]).
 fn record_from_view(
     found: &view::RecordView<'_>,
     ctx: Context,
@@ -675,12 +682,6 @@ fn record_from_view(
     }
     record.record_error = vib.record_error.map(Cow::Borrowed);
     record.action = vib.action.map(Cow::Borrowed);
-    record.raw = Some(RawRecord::from_parts(
-        found.fill(),
-        found.bytes(),
-        found.dib().len(),
-        found.vib().len(),
-    ));
 
     let mut ordered = [0u8; 16];
     let data: &[u8] = if ctx.msb_first && data.len() > 1 && data.len() <= 16 && lvar.is_none() {
@@ -913,7 +914,9 @@ mod tests {
             let mut general = RecordFields::default();
             let mut warnings = Vec::new();
             record_from_view(&found, Context::default(), &mut warnings, &mut general).unwrap();
-            assert_eq!(shortcut, [Record::from(general)], "record {bytes:02X?}");
+            let mut general = Record::from(general);
+            general.set_raw_parts(raw_parts(&found));
+            assert_eq!(shortcut, [general], "record {bytes:02X?}");
             assert!(warnings.is_empty());
         }
         let d = records(&[0x04, 0x6D, 0x19, 0x8E, 0x5F, 0x2C]);
