@@ -479,62 +479,47 @@ function readInput(text, protocol, mode) {
 }
 
 // ---------------------------------------------------------------------------------------
-// AES keys (wM-Bus): read from the key field when the core takes keys, checked once per
-// value, held in this module's memory only (never in the URL, storage, or any log).
+// Secret fields: the AES keys (wM-Bus; CoAP/MQTT payloads) and the redaction key (the core's
+// `redact` option, 16 bytes or more as hex). Each value is checked once by a probe decode
+// with only that option; one the core refuses is not used and its error is shown under the
+// field. Held in this module's memory only (never in the URL, storage, or any log).
+
+function secretField(input, error, option) {
+  const check = { text: null, ok: false, message: '' };
+  return {
+    current() {
+      const text = $(input).value.trim();
+      if (!text) return undefined;
+      if (check.text !== text) {
+        check.text = text;
+        try {
+          decode('E5', { [option]: text });
+          check.ok = true;
+          check.message = '';
+        } catch (e) {
+          check.ok = false;
+          check.message = e instanceof MeterwireError ? `${e.kind}: ${e.message}` : e.message;
+        }
+      }
+      return check.ok ? text : undefined;
+    },
+    showState() {
+      const text = $(input).value.trim();
+      $(error).textContent = text && !check.ok ? `not used: ${check.message}` : '';
+    },
+  };
+}
 
 let keysSupported = false;
-const keyCheck = { text: null, ok: false, message: '' };
+const keyField = secretField('key', 'key-error', 'keys');
+const redactField = secretField('redact-key', 'redact-error', 'redactKey');
 
-function currentKeys() {
-  if (!keysSupported) return undefined;
-  const text = $('key').value.trim();
-  if (!text) return undefined;
-  if (keyCheck.text !== text) {
-    keyCheck.text = text;
-    try {
-      decode('E5', { keys: text });
-      keyCheck.ok = true;
-      keyCheck.message = '';
-    } catch (e) {
-      keyCheck.ok = false;
-      keyCheck.message = e instanceof MeterwireError ? `${e.kind}: ${e.message}` : e.message;
-    }
-  }
-  return keyCheck.ok ? text : undefined;
-}
+const currentKeys = () => (keysSupported ? keyField.current() : undefined);
+const currentRedactKey = () => redactField.current();
 
 function showKeyState() {
-  if (!keysSupported) return;
-  const text = $('key').value.trim();
-  $('key-error').textContent = text && !keyCheck.ok ? `not used: ${keyCheck.message}` : '';
-}
-
-// ---------------------------------------------------------------------------------------
-// Redaction (the core's `redact` option): a secret of 16 bytes or more, as hex, checked once
-// per value by a probe decode; like the AES keys held in this module's memory only.
-
-const redactCheck = { text: null, ok: false, message: '' };
-
-function currentRedactKey() {
-  const text = $('redact-key').value.trim();
-  if (!text) return undefined;
-  if (redactCheck.text !== text) {
-    redactCheck.text = text;
-    try {
-      decode('E5', { redactKey: text });
-      redactCheck.ok = true;
-      redactCheck.message = '';
-    } catch (e) {
-      redactCheck.ok = false;
-      redactCheck.message = e instanceof MeterwireError ? `${e.kind}: ${e.message}` : e.message;
-    }
-  }
-  return redactCheck.ok ? text : undefined;
-}
-
-function showRedactState() {
-  const text = $('redact-key').value.trim();
-  $('redact-error').textContent = text && !redactCheck.ok ? `not used: ${redactCheck.message}` : '';
+  if (keysSupported) keyField.showState();
+  redactField.showState();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -683,7 +668,6 @@ function update({ fromUser = true, keepSelection = false } = {}) {
   if (!keepSelection || state.selected >= items.length) state.selected = firstBad >= 0 ? firstBad : Math.max(firstOk, 0);
   render();
   showKeyState();
-  showRedactState();
   showModbusState(protocol, items);
   showMqttState(protocol, items);
   const ms = performance.now() - t0;
