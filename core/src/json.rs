@@ -14,7 +14,8 @@ use serde::Serialize;
 use crate::decimal::{put_zeros, Decimal, MantissaDigits};
 
 use crate::model::{
-    Decoded, Link, MbusLink, Meter, Name, RawRef, Record, Status, StatusFlag, Timestamp, Value,
+    Decoded, Function, Link, MbusLink, Meter, Name, RawRef, Record, Status, StatusFlag, Timestamp,
+    Value,
 };
 
 /// Bytes a JSON string cannot hold as they are: control characters, `"` and `\\`.
@@ -50,18 +51,28 @@ macro_rules! key_plain {
     }};
 }
 
-/// Every byte's two upper-case hex digits.
-// Evaluated at compile time: an index out of range would be a build error, not a panic.
-#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const HEX_PAIRS: [[u8; 2]; 256] = {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let mut table = [[0u8; 2]; 256];
-    let mut i = 0usize;
-    while i < 256 {
-        table[i] = [DIGITS[i >> 4], DIGITS[i & 0x0F]];
-        i += 1;
+/// Every byte's two upper-case hex digits, byte `b` at `2 * b`: a `str`, so a pair is pushed as
+/// one two-byte copy (no per-character UTF-8 encoding).
+const HEX_TEXT: &str = {
+    // Evaluated at compile time: an index out of range would be a build error, not a panic.
+    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+    const BYTES: [u8; 512] = {
+        const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+        let mut table = [0u8; 512];
+        let mut i = 0usize;
+        while i < 256 {
+            table[2 * i] = DIGITS[i >> 4];
+            table[2 * i + 1] = DIGITS[i & 0x0F];
+            i += 1;
+        }
+        table
+    };
+    match core::str::from_utf8(&BYTES) {
+        Ok(text) => text,
+        // Unreachable (ASCII digits); an empty table would write no digits and fail every
+        // JSON test.
+        Err(_) => "",
     }
-    table
 };
 
 /// The text being written.
@@ -156,8 +167,9 @@ impl Writer {
     /// memcpy).
     fn hex_digits(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            if let Some(pair) = HEX_PAIRS.get(usize::from(b)) {
-                self.ascii(pair);
+            let at = usize::from(b).wrapping_mul(2);
+            if let Some(pair) = HEX_TEXT.get(at..at.wrapping_add(2)) {
+                self.raw(pair);
             }
         }
     }
@@ -556,17 +568,7 @@ impl Writer {
             key!(self, "storage");
             self.uint(v);
         }
-        if let Some(v) = r.tariff() {
-            key!(self, "tariff");
-            self.uint(u64::from(v));
-        }
-        if let Some(v) = r.subunit() {
-            key!(self, "subunit");
-            self.uint(u64::from(v));
-        }
-        if let Some(f) = r.function() {
-            key_plain!(self, "function", f.as_str());
-        }
+        self.tariff_subunit_function(r.tariff(), r.subunit(), r.function());
         if let Some(l) = r.label() {
             key!(self, "label");
             self.str(l);
@@ -602,34 +604,88 @@ impl Writer {
             key!(self, "address");
             self.serde(a);
         }
-        if let Some(raw) = r.raw() {
-            key!(self, "raw");
-            self.raw_record(&raw);
+        match r.raw() {
+            Some(raw) => self.raw_record(&raw),
+            None => self.byte(b'}'),
         }
-        self.byte(b'}');
     }
 
+    /// `,"tariff":…,"subunit":…,"function":"…"`. Most records have tariff 0, subunit 0 and a
+    /// function: that run is one constant per function (each arm pushes its own literal, so
+    /// the copy has a length known at compile time).
+    fn tariff_subunit_function(
+        &mut self,
+        tariff: Option<u32>,
+        subunit: Option<u32>,
+        function: Option<Function>,
+    ) {
+        if let (Some(0), Some(0), Some(f)) = (tariff, subunit, function) {
+            macro_rules! zeros_and {
+                ($name:literal) => {
+                    self.raw(concat!(
+                        ",\"tariff\":0,\"subunit\":0,\"function\":\"",
+                        $name,
+                        "\""
+                    ))
+                };
+            }
+            match f {
+                Function::Instantaneous => zeros_and!("instantaneous"),
+                Function::Maximum => zeros_and!("maximum"),
+                Function::Minimum => zeros_and!("minimum"),
+                Function::Error => zeros_and!("error"),
+            }
+            return;
+        }
+        if let Some(v) = tariff {
+            key!(self, "tariff");
+            self.uint(u64::from(v));
+        }
+        if let Some(v) = subunit {
+            key!(self, "subunit");
+            self.uint(u64::from(v));
+        }
+        if let Some(f) = function {
+            key_plain!(self, "function", f.as_str());
+        }
+    }
+
+    /// `,"raw":{…}}`, closing the record too: the keys go with the quotes and brace around them
+    /// (`,"raw":{"dif":"`, `","vif":"`, `","data":"`, `"}}`), one constant each.
     fn raw_record(&mut self, raw: &RawRef<'_>) {
-        // Keys and quotes around the hex digits as single constants.
-        self.byte(b'{');
+        let (dif, vif) = (raw.dif(), raw.vif());
         if raw.fill != 0 {
-            self.raw("\"fill\":");
+            self.raw(",\"raw\":{\"fill\":");
             self.uint(u64::from(raw.fill));
             self.byte(b',');
+            if !dif.is_empty() {
+                self.raw("\"dif\":\"");
+            }
+        } else if !dif.is_empty() {
+            self.raw(",\"raw\":{\"dif\":\"");
+        } else {
+            self.raw(",\"raw\":{");
         }
-        if !raw.dif().is_empty() {
-            self.raw("\"dif\":\"");
-            self.hex_digits(raw.dif());
-            self.raw("\",");
+        match (dif.is_empty(), vif.is_empty()) {
+            (false, false) => {
+                self.hex_digits(dif);
+                self.raw("\",\"vif\":\"");
+                self.hex_digits(vif);
+                self.raw("\",\"data\":\"");
+            }
+            (false, true) => {
+                self.hex_digits(dif);
+                self.raw("\",\"data\":\"");
+            }
+            (true, false) => {
+                self.raw("\"vif\":\"");
+                self.hex_digits(vif);
+                self.raw("\",\"data\":\"");
+            }
+            (true, true) => self.raw("\"data\":\""),
         }
-        if !raw.vif().is_empty() {
-            self.raw("\"vif\":\"");
-            self.hex_digits(raw.vif());
-            self.raw("\",");
-        }
-        self.raw("\"data\":\"");
         self.hex_digits(raw.data());
-        self.raw("\"}");
+        self.raw("\"}}");
     }
 }
 
@@ -665,6 +721,40 @@ mod tests {
         let mut w = Writer::with_capacity(8);
         w.number(d);
         w.finish()
+    }
+
+    #[test]
+    fn tariff_subunit_function_constants_spell_the_function_names() {
+        for f in [
+            Function::Instantaneous,
+            Function::Maximum,
+            Function::Minimum,
+            Function::Error,
+        ] {
+            let mut w = Writer::with_capacity(0);
+            w.tariff_subunit_function(Some(0), Some(0), Some(f));
+            assert_eq!(
+                w.finish(),
+                format!(
+                    ",\"tariff\":0,\"subunit\":0,\"function\":\"{}\"",
+                    f.as_str()
+                )
+            );
+        }
+        // Other numbers take the key-by-key path.
+        let mut w = Writer::with_capacity(0);
+        w.tariff_subunit_function(Some(0), Some(12), Some(Function::Error));
+        assert_eq!(
+            w.finish(),
+            ",\"tariff\":0,\"subunit\":12,\"function\":\"error\""
+        );
+    }
+
+    #[test]
+    fn hex_digits_are_upper_case_pairs() {
+        let mut w = Writer::with_capacity(0);
+        w.hex(&[0x00, 0x0F, 0xA5, 0xFF]);
+        assert_eq!(w.finish(), "\"000FA5FF\"");
     }
 
     #[test]
