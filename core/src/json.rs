@@ -8,10 +8,11 @@
 
 use alloc::borrow::Cow;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use serde::Serialize;
 
-use crate::decimal::{put_zeros, Decimal, MantissaDigits};
+use crate::decimal::{put_zeros, Decimal, MantissaDigits, DIGIT_PAIRS};
 
 use crate::model::{
     Decoded, Function, Link, MbusLink, Meter, Name, RawRef, Record, Status, StatusFlag, Timestamp,
@@ -51,64 +52,151 @@ macro_rules! key_plain {
     }};
 }
 
-/// Every byte's two upper-case hex digits, byte `b` at `2 * b`: a `str`, so a pair is pushed as
-/// one two-byte copy (no per-character UTF-8 encoding).
-const HEX_TEXT: &str = {
-    // Evaluated at compile time: an index out of range would be a build error, not a panic.
-    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-    const BYTES: [u8; 512] = {
-        const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-        let mut table = [0u8; 512];
-        let mut i = 0usize;
-        while i < 256 {
-            table[2 * i] = DIGITS[i >> 4];
-            table[2 * i + 1] = DIGITS[i & 0x0F];
-            i += 1;
-        }
-        table
-    };
-    match core::str::from_utf8(&BYTES) {
-        Ok(text) => text,
-        // Unreachable (ASCII digits); an empty table would write no digits and fail every
-        // JSON test.
-        Err(_) => "",
+/// The two digits of `v` below 100 (`07`), none from 100.
+#[inline(always)]
+fn digit_pair(v: u64) -> Option<[u8; 2]> {
+    DIGIT_PAIRS.get(usize::try_from(v).ok()?).copied()
+}
+
+/// Every byte's two upper-case hex digits.
+// Evaluated at compile time: an index out of range would be a build error, not a panic.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0usize;
+    while i < 256 {
+        table[i] = [DIGITS[i >> 4], DIGITS[i & 0x0F]];
+        i += 1;
     }
+    table
 };
 
-/// The text being written.
+/// Powers of ten up to 10^15: the scales of the numbers [`Writer::small_number`] writes.
+const POW10: [u64; 16] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+];
+
+/// Mantissas from here on are not [`Writer::small_number`]s.
+const MAX_SMALL_MAGNITUDE: u64 = 1_000_000_000_000_000;
+
+/// Room for a [`Writer::small_number`]'s JSON: two texts of at most 18 bytes (sign, 15
+/// digits, point, a leading `0`) and 22 bytes of keys and quotes.
+const SMALL_NUMBER_ROOM: usize = 64;
+
+/// The JSON text of a [`Writer::small_number`], written right to left from the end of
+/// `bytes`; `start` is its first byte.
+struct SmallNumberText {
+    bytes: [u8; SMALL_NUMBER_ROOM],
+    start: usize,
+}
+
+impl SmallNumberText {
+    /// `text` before what is written.
+    #[inline(always)]
+    fn put(&mut self, text: &[u8]) {
+        let end = self.start;
+        self.start = end.saturating_sub(text.len());
+        if let Some(slot) = self.bytes.get_mut(self.start..end) {
+            slot.copy_from_slice(text);
+        }
+    }
+
+    /// The digits of `v` (zero: one digit) before what is written.
+    #[inline(always)]
+    fn digits(&mut self, v: u64) {
+        let mut v = v;
+        while v >= 100 {
+            self.pair(v % 100);
+            v /= 100;
+        }
+        if v >= 10 {
+            self.pair(v);
+        } else {
+            self.put(&[b'0'.wrapping_add(u8::try_from(v).unwrap_or(0))]);
+        }
+    }
+
+    /// The two digits of `v` below 100.
+    #[inline(always)]
+    fn pair(&mut self, v: u64) {
+        let pair = DIGIT_PAIRS
+            .get(usize::try_from(v).unwrap_or(0))
+            .copied()
+            .unwrap_or([b'0'; 2]);
+        self.put(&pair);
+    }
+
+    /// `[-]int[.frac]` with the fraction's `frac_len` digits (none: no point).
+    #[inline(always)]
+    fn decimal(&mut self, negative: bool, int_part: u64, frac_part: u64, frac_len: usize) {
+        if frac_len > 0 {
+            let end = self.start;
+            self.digits(frac_part);
+            // Left-padded with the buffer's zeros.
+            self.start = end.saturating_sub(frac_len);
+            self.put(b".");
+        }
+        self.digits(int_part);
+        if negative {
+            self.put(b"-");
+        }
+    }
+}
+
+/// The text being written, as bytes: every piece is ASCII or a whole `str`, so the bytes are
+/// UTF-8, checked once in [`Writer::finish`]. A byte vector takes fixed-size arrays of ASCII
+/// (digits, hex pairs, keys) in one copy each, where a `String` would need a UTF-8 check per
+/// piece or a push per character; the one check of the whole text costs about half an
+/// instruction per byte.
 struct Writer {
-    out: String,
+    out: Vec<u8>,
 }
 
 impl Writer {
     fn with_capacity(capacity: usize) -> Writer {
         Writer {
-            out: String::with_capacity(capacity),
+            out: Vec::with_capacity(capacity),
         }
     }
 
     #[inline(always)]
     fn raw(&mut self, text: &str) {
-        self.out.push_str(text);
+        self.out.extend_from_slice(text.as_bytes());
     }
 
     /// An ASCII character.
     #[inline(always)]
     fn byte(&mut self, b: u8) {
-        self.out.push(char::from(b));
+        self.out.push(b);
     }
 
-    /// ASCII bytes (digits, hex digits), one character each: cheaper than a `str` check and
-    /// copy for the few bytes of a number.
-    #[inline]
+    /// ASCII bytes (digits, hex digits); a fixed-size array is one copy of known length.
+    #[inline(always)]
     fn ascii(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.byte(b);
-        }
+        self.out.extend_from_slice(bytes);
     }
 
+    /// The text: every piece written is ASCII or a whole `str`, so the check always passes
+    /// (were it to fail, the lossy conversion would still return the text).
     fn finish(self) -> String {
-        self.out
+        String::from_utf8(self.out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// A JSON string; strings that need no escaping (every name and code meterwire writes)
@@ -148,13 +236,11 @@ impl Writer {
         // Storage, tariff and subunit numbers are mostly one digit.
         if v < 10 {
             self.byte(b'0'.wrapping_add(u8::try_from(v).unwrap_or(0)));
+        } else if let Some(pair) = digit_pair(v) {
+            self.ascii(&pair);
         } else {
             self.padded(v, 1);
         }
-    }
-
-    fn bool(&mut self, b: bool) {
-        self.raw(if b { "true" } else { "false" });
     }
 
     fn hex(&mut self, bytes: &[u8]) {
@@ -163,13 +249,11 @@ impl Writer {
         self.byte(b'"');
     }
 
-    /// Upper-case hex digits, two fixed-size bytes per input byte (inline stores, no call to
-    /// memcpy).
+    /// Upper-case hex digits, one two-byte copy per input byte.
     fn hex_digits(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            let at = usize::from(b).wrapping_mul(2);
-            if let Some(pair) = HEX_TEXT.get(at..at.wrapping_add(2)) {
-                self.raw(pair);
+            if let Some(pair) = HEX_PAIRS.get(usize::from(b)) {
+                self.ascii(pair);
             }
         }
     }
@@ -192,9 +276,47 @@ impl Writer {
         self.ascii(buf.get(i..).unwrap_or(&[]));
     }
 
-    /// A timestamp as its `Display` text (`2026-11-23T14:35:07`), quoted, written digit by
-    /// digit (the model's `Display` is the definition; the conformance suite compares both).
+    /// A timestamp as its `Display` text (`2026-11-23T14:35:07`), quoted (the model's
+    /// `Display` is the definition; the conformance suite compares both). The usual one, a
+    /// date with a time or none and every field of two digits (a four-digit year), is one
+    /// or two fixed-size copies of digit pairs; the rest is written digit by digit.
     fn timestamp(&mut self, t: &Timestamp) {
+        let date = t.year.and_then(|year| {
+            let [high, low] = [year / 100, year % 100].map(|v| digit_pair(u64::from(v)));
+            Some((
+                high?,
+                low?,
+                digit_pair(u64::from(t.month))?,
+                digit_pair(u64::from(t.day))?,
+            ))
+        });
+        let time = |hour: u8| {
+            Some((
+                digit_pair(u64::from(hour))?,
+                digit_pair(u64::from(t.minute.unwrap_or(0)))?,
+            ))
+        };
+        if let Some(([y0, y1], [y2, y3], [m0, m1], [d0, d1])) = date {
+            match (t.hour.map(time), t.second) {
+                (None, _) => {
+                    self.ascii(&[b'"', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'"']);
+                    return;
+                }
+                (Some(Some(([h0, h1], [i0, i1]))), None) => {
+                    self.ascii(&[b'"', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1]);
+                    self.ascii(&[b'T', h0, h1, b':', i0, i1, b'"']);
+                    return;
+                }
+                (Some(Some(([h0, h1], [i0, i1]))), Some(second)) => {
+                    if let Some([s0, s1]) = digit_pair(u64::from(second)) {
+                        self.ascii(&[b'"', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1]);
+                        self.ascii(&[b'T', h0, h1, b':', i0, i1, b':', s0, s1, b'"']);
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
         self.byte(b'"');
         if let Some(year) = t.year {
             self.padded(u64::from(year), 4);
@@ -220,20 +342,25 @@ impl Writer {
 
     /// A byte code as `"0x08"`, a 16-bit code as `"0x2C2D"`.
     fn code(&mut self, v: u16, digits: u32) {
-        self.raw("\"0x");
-        let [high, low] = v.to_be_bytes();
-        if digits > 2 {
-            self.hex_digits(&[high, low]);
-        } else {
-            self.hex_digits(&[low]);
+        let [high, low] = v
+            .to_be_bytes()
+            .map(|b| HEX_PAIRS.get(usize::from(b)).copied());
+        match (high, low) {
+            (Some([h0, h1]), Some([l0, l1])) if digits > 2 => {
+                self.ascii(&[b'"', b'0', b'x', h0, h1, l0, l1, b'"']);
+            }
+            (_, Some([l0, l1])) => self.ascii(&[b'"', b'0', b'x', l0, l1, b'"']),
+            _ => {}
         }
-        self.byte(b'"');
     }
 
     /// `,"value":<double>,"exact":"<text>"` of a number: the double's shortest text as
     /// serde_json writes it (no `value` beyond the double's range) and the exact text, both
     /// from one rendering of the mantissa's digits.
     fn number(&mut self, d: &Decimal) {
+        if self.small_number(d) {
+            return;
+        }
         let digits = d.mantissa_digits();
         if !self.value_from_digits(d, &digits) {
             let v = d.to_f64();
@@ -246,6 +373,64 @@ impl Writer {
         self.byte(b'"');
         d.write_exact(&digits, |piece| self.ascii(piece));
         self.byte(b'"');
+    }
+
+    /// [`Writer::number`] for the usual meter value, a mantissa of at most 15 digits and an
+    /// exponent from -15 to 0 (`false`, nothing written, for the rest). The whole
+    /// `,"value":…,"exact":"…"` is rendered right to left into a stack buffer and pushed in
+    /// one copy. The exact text
+    /// is `Display`'s (`-12.50`, `0.031`, `2516`); the double's shortest text is the same
+    /// digits with the fraction's trailing zeros dropped (`-12.5`, `0.0`) or `.0` after an
+    /// integer (`2516.0`): the digits [`Writer::value_from_digits`] writes, under its
+    /// conditions (at most 15 significant digits; the first digit's power is at most 14, and
+    /// at least -5 unless the magnitude is below 10^(scale - 5): those take the general
+    /// path).
+    fn small_number(&mut self, d: &Decimal) -> bool {
+        let Ok(magnitude) = u64::try_from(d.mantissa().unsigned_abs()) else {
+            return false;
+        };
+        let exponent = d.exponent();
+        let frac_len = usize::from(exponent.unsigned_abs());
+        let Some(&scale) = POW10.get(frac_len) else {
+            return false;
+        };
+        let fixed = magnitude == 0
+            || frac_len <= 5
+            || POW10
+                .get(frac_len.saturating_sub(5))
+                .is_some_and(|&low| magnitude >= low);
+        if exponent > 0 || magnitude >= MAX_SMALL_MAGNITUDE || !fixed {
+            return false;
+        }
+        let (Some(int_part), Some(frac_part)) =
+            (magnitude.checked_div(scale), magnitude.checked_rem(scale))
+        else {
+            return false;
+        };
+        let negative = d.mantissa() < 0;
+        // Unwritten bytes stay `0`: they pad a fraction's digits to its length.
+        let mut text = SmallNumberText {
+            bytes: [b'0'; SMALL_NUMBER_ROOM],
+            start: SMALL_NUMBER_ROOM,
+        };
+        text.put(b"\"");
+        text.decimal(negative, int_part, frac_part, frac_len);
+        text.put(b",\"exact\":\"");
+        if frac_len == 0 {
+            text.put(b".0");
+            text.decimal(negative, int_part, 0, 0);
+        } else {
+            // The fraction without its trailing zeros, at least one digit.
+            let (mut frac, mut len) = (frac_part, frac_len);
+            while len > 1 && frac % 10 == 0 {
+                frac /= 10;
+                len = len.saturating_sub(1);
+            }
+            text.decimal(negative, int_part, frac, len);
+        }
+        text.put(b",\"value\":");
+        self.ascii(text.bytes.get(text.start..).unwrap_or(&[]));
+        true
     }
 
     /// `,"value":<double>` written from the number's own digits, where they are the double's
@@ -316,13 +501,6 @@ impl Writer {
     fn f64(&mut self, v: f64) {
         let mut buffer = zmij::Buffer::new();
         self.raw(buffer.format_finite(v));
-    }
-
-    /// `,"<key>":` for a key known only at run time (see [`key!`] for literal keys).
-    fn key(&mut self, key: &str) {
-        self.raw(",\"");
-        self.raw(key);
-        self.raw("\":");
     }
 
     fn decoded(&mut self, d: &Decoded) {
@@ -440,12 +618,20 @@ impl Writer {
         if let Some(f) = function {
             key_plain!(self, "function", f.as_str());
         }
-        for (key, v) in [("fcb", fcb), ("fcv", fcv), ("acd", acd), ("dfc", dfc)] {
-            if let Some(v) = v {
-                self.key(key);
-                self.bool(*v);
-            }
+        // Each flag's key and value as one constant.
+        macro_rules! flag {
+            ($key:literal, $value:expr) => {
+                match $value {
+                    Some(true) => self.raw(concat!(",\"", $key, "\":true")),
+                    Some(false) => self.raw(concat!(",\"", $key, "\":false")),
+                    None => {}
+                }
+            };
         }
+        flag!("fcb", fcb);
+        flag!("fcv", fcv);
+        flag!("acd", acd);
+        flag!("dfc", dfc);
         if let Some(a) = a {
             key!(self, "a");
             self.uint(u64::from(*a));
@@ -748,6 +934,56 @@ mod tests {
             w.finish(),
             ",\"tariff\":0,\"subunit\":12,\"function\":\"error\""
         );
+    }
+
+    #[test]
+    fn timestamps_are_written_as_display_writes_them() {
+        let mut checked = 0;
+        for year in [
+            None,
+            Some(0),
+            Some(7),
+            Some(2026),
+            Some(9999),
+            Some(10_000),
+            Some(65_535),
+        ] {
+            for (month, day) in [(1, 9), (12, 31), (0, 0), (15, 99), (100, 255)] {
+                for hour in [None, Some(0), Some(23), Some(31), Some(255)] {
+                    for minute in [None, Some(5), Some(63), Some(200)] {
+                        for second in [None, Some(7), Some(59), Some(63), Some(101)] {
+                            let t = Timestamp {
+                                year,
+                                month,
+                                day,
+                                hour,
+                                minute,
+                                second,
+                            };
+                            let mut w = Writer::with_capacity(0);
+                            w.timestamp(&t);
+                            assert_eq!(w.finish(), format!("\"{t}\""), "{t:?}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 7 * 5 * 5 * 4 * 5);
+    }
+
+    #[test]
+    fn codes_and_small_numbers_are_written_as_serde_writes_them() {
+        for v in [0u64, 9, 10, 37, 99, 100, 255, 65_535, u64::MAX] {
+            let mut w = Writer::with_capacity(0);
+            w.uint(v);
+            assert_eq!(w.finish(), format!("{v}"));
+        }
+        for (v, digits, text) in [(0x08, 2, "\"0x08\""), (0x2C2D, 4, "\"0x2C2D\"")] {
+            let mut w = Writer::with_capacity(0);
+            w.code(v, digits);
+            assert_eq!(w.finish(), text);
+        }
     }
 
     #[test]
