@@ -249,11 +249,25 @@ impl Writer {
         self.byte(b'"');
     }
 
-    /// Upper-case hex digits, one two-byte copy per input byte.
+    /// Upper-case hex digits: the usual lengths of a record's parts (1, 2 or 4 bytes) in one
+    /// fixed-size copy, other lengths one two-byte copy per byte.
+    #[inline(always)]
     fn hex_digits(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            if let Some(pair) = HEX_PAIRS.get(usize::from(b)) {
-                self.ascii(pair);
+        let pair = |b: u8| HEX_PAIRS.get(usize::from(b)).copied().unwrap_or([b'0'; 2]);
+        match *bytes {
+            [a] => self.ascii(&pair(a)),
+            [a, b] => {
+                let ([a0, a1], [b0, b1]) = (pair(a), pair(b));
+                self.ascii(&[a0, a1, b0, b1]);
+            }
+            [a, b, c, d] => {
+                let ([a0, a1], [b0, b1], [c0, c1], [d0, d1]) = (pair(a), pair(b), pair(c), pair(d));
+                self.ascii(&[a0, a1, b0, b1, c0, c1, d0, d1]);
+            }
+            _ => {
+                for &b in bytes {
+                    self.ascii(&pair(b));
+                }
             }
         }
     }
@@ -988,9 +1002,15 @@ mod tests {
 
     #[test]
     fn hex_digits_are_upper_case_pairs() {
-        let mut w = Writer::with_capacity(0);
-        w.hex(&[0x00, 0x0F, 0xA5, 0xFF]);
-        assert_eq!(w.finish(), "\"000FA5FF\"");
+        let bytes = [0x00, 0x0F, 0xA5, 0xFF, 0x10, 0x9C, 0x7E, 0x01, 0xE0];
+        // Every length: the one-, two- and four-byte copies and the byte-by-byte rest.
+        for len in 0..=bytes.len() {
+            let part = &bytes[..len];
+            let mut w = Writer::with_capacity(0);
+            w.hex(part);
+            let expected: String = part.iter().map(|b| format!("{b:02X}")).collect();
+            assert_eq!(w.finish(), format!("\"{expected}\""));
+        }
     }
 
     #[test]
