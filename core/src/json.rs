@@ -552,10 +552,12 @@ impl Writer {
             self.meter(m);
         }
         self.raw(",\"records\":[");
-        for (i, r) in records.iter().enumerate() {
-            if i > 0 {
-                self.byte(b',');
-            }
+        let mut records = records.iter();
+        if let Some(first) = records.next() {
+            self.record(first);
+        }
+        for r in records {
+            self.byte(b',');
             self.record(r);
         }
         self.byte(b']');
@@ -598,8 +600,14 @@ impl Writer {
             self.decoded(p);
         }
         if !warnings.is_empty() {
-            self.raw(",\"warnings\":");
-            self.serde(warnings);
+            self.raw(",\"warnings\":[");
+            for (i, w) in warnings.iter().enumerate() {
+                if i > 0 {
+                    self.byte(b',');
+                }
+                self.str(w);
+            }
+            self.byte(b']');
         }
         if !spans.is_empty() {
             self.raw(",\"spans\":");
@@ -728,11 +736,18 @@ impl Writer {
     }
 
     fn record(&mut self, r: &Record) {
-        self.raw("{\"quantity\":");
         let names = r.static_names();
         match names {
-            Some((quantity, _)) => self.plain(quantity),
-            None => self.str(r.quantity()),
+            Some((quantity, _)) => {
+                // A static name needs no escaping: the opening quote goes with the key.
+                self.raw("{\"quantity\":\"");
+                self.raw(quantity);
+                self.byte(b'"');
+            }
+            None => {
+                self.raw("{\"quantity\":");
+                self.str(r.quantity());
+            }
         }
         match r.value() {
             Some(Value::Number(d)) => self.number(d),
