@@ -95,70 +95,6 @@ const POW10: [u64; 16] = [
 /// Mantissas from here on are not [`Writer::small_number`]s.
 const MAX_SMALL_MAGNITUDE: u64 = 1_000_000_000_000_000;
 
-/// Room for a [`Writer::small_number`]'s JSON: two texts of at most 18 bytes (sign, 15
-/// digits, point, a leading `0`) and 22 bytes of keys and quotes.
-const SMALL_NUMBER_ROOM: usize = 64;
-
-/// The JSON text of a [`Writer::small_number`], written right to left from the end of
-/// `bytes`; `start` is its first byte.
-struct SmallNumberText {
-    bytes: [u8; SMALL_NUMBER_ROOM],
-    start: usize,
-}
-
-impl SmallNumberText {
-    /// `text` before what is written.
-    #[inline(always)]
-    fn put(&mut self, text: &[u8]) {
-        let end = self.start;
-        self.start = end.saturating_sub(text.len());
-        if let Some(slot) = self.bytes.get_mut(self.start..end) {
-            slot.copy_from_slice(text);
-        }
-    }
-
-    /// The digits of `v` (zero: one digit) before what is written.
-    #[inline(always)]
-    fn digits(&mut self, v: u64) {
-        let mut v = v;
-        while v >= 100 {
-            self.pair(v % 100);
-            v /= 100;
-        }
-        if v >= 10 {
-            self.pair(v);
-        } else {
-            self.put(&[b'0'.wrapping_add(u8::try_from(v).unwrap_or(0))]);
-        }
-    }
-
-    /// The two digits of `v` below 100.
-    #[inline(always)]
-    fn pair(&mut self, v: u64) {
-        let pair = DIGIT_PAIRS
-            .get(usize::try_from(v).unwrap_or(0))
-            .copied()
-            .unwrap_or([b'0'; 2]);
-        self.put(&pair);
-    }
-
-    /// `[-]int[.frac]` with the fraction's `frac_len` digits (none: no point).
-    #[inline(always)]
-    fn decimal(&mut self, negative: bool, int_part: u64, frac_part: u64, frac_len: usize) {
-        if frac_len > 0 {
-            let end = self.start;
-            self.digits(frac_part);
-            // Left-padded with the buffer's zeros.
-            self.start = end.saturating_sub(frac_len);
-            self.put(b".");
-        }
-        self.digits(int_part);
-        if negative {
-            self.put(b"-");
-        }
-    }
-}
-
 /// The text being written, as bytes: every piece is ASCII or a whole `str`, so the bytes are
 /// UTF-8, checked once in [`Writer::finish`]. A byte vector takes fixed-size arrays of ASCII
 /// (digits, hex pairs, keys) in one copy each, where a `String` would need a UTF-8 check per
@@ -390,10 +326,9 @@ impl Writer {
     }
 
     /// [`Writer::number`] for the usual meter value, a mantissa of at most 15 digits and an
-    /// exponent from -15 to 0 (`false`, nothing written, for the rest). The whole
-    /// `,"value":…,"exact":"…"` is rendered right to left into a stack buffer and pushed in
-    /// one copy. The exact text
-    /// is `Display`'s (`-12.50`, `0.031`, `2516`); the double's shortest text is the same
+    /// exponent from -15 to 0 (`false`, nothing written, for the rest), written from the
+    /// integer and fraction parts of the mantissa without a digit buffer. The exact text is
+    /// `Display`'s (`-12.50`, `0.031`, `2516`); the double's shortest text is the same
     /// digits with the fraction's trailing zeros dropped (`-12.5`, `0.0`) or `.0` after an
     /// integer (`2516.0`): the digits [`Writer::value_from_digits`] writes, under its
     /// conditions (at most 15 significant digits; the first digit's power is at most 14, and
@@ -422,17 +357,10 @@ impl Writer {
             return false;
         };
         let negative = d.mantissa() < 0;
-        // Unwritten bytes stay `0`: they pad a fraction's digits to its length.
-        let mut text = SmallNumberText {
-            bytes: [b'0'; SMALL_NUMBER_ROOM],
-            start: SMALL_NUMBER_ROOM,
-        };
-        text.put(b"\"");
-        text.decimal(negative, int_part, frac_part, frac_len);
-        text.put(b",\"exact\":\"");
+        key!(self, "value");
         if frac_len == 0 {
-            text.put(b".0");
-            text.decimal(negative, int_part, 0, 0);
+            self.decimal(negative, int_part, 0, 0);
+            self.raw(".0");
         } else {
             // The fraction without its trailing zeros, at least one digit.
             let (mut frac, mut len) = (frac_part, frac_len);
@@ -440,11 +368,64 @@ impl Writer {
                 frac /= 10;
                 len = len.saturating_sub(1);
             }
-            text.decimal(negative, int_part, frac, len);
+            self.decimal(negative, int_part, frac, len);
         }
-        text.put(b",\"value\":");
-        self.ascii(text.bytes.get(text.start..).unwrap_or(&[]));
+        self.raw(",\"exact\":\"");
+        self.decimal(negative, int_part, frac_part, frac_len);
+        self.byte(b'"');
         true
+    }
+
+    /// `[-]int[.frac]`, the fraction's `frac_len` digits zero-padded (none: no point).
+    #[inline(always)]
+    fn decimal(&mut self, negative: bool, int_part: u64, frac_part: u64, frac_len: usize) {
+        if negative {
+            self.byte(b'-');
+        }
+        let int_len = POW10
+            .iter()
+            .skip(1)
+            .position(|&p| int_part < p)
+            .map_or(POW10.len(), |len| len.saturating_add(1));
+        self.fixed_digits(int_part, int_len);
+        if frac_len > 0 {
+            self.byte(b'.');
+            self.fixed_digits(frac_part, frac_len);
+        }
+    }
+
+    /// The last `len` digits of `v`, zero-padded: up to four in one fixed-size copy of digit
+    /// pairs, more through a buffer written right to left.
+    #[inline(always)]
+    fn fixed_digits(&mut self, v: u64, len: usize) {
+        let pair = |v: u64| digit_pair(v % 100).unwrap_or([b'0'; 2]);
+        let digit = |v: u64| b'0'.wrapping_add(u8::try_from(v % 10).unwrap_or(0));
+        match len {
+            1 => self.byte(digit(v)),
+            2 => self.ascii(&pair(v)),
+            3 => {
+                let [t, u] = pair(v);
+                self.ascii(&[digit(v / 100), t, u]);
+            }
+            4 => {
+                let ([h, i], [t, u]) = (pair(v / 100), pair(v));
+                self.ascii(&[h, i, t, u]);
+            }
+            _ => {
+                let mut buf = [b'0'; 20];
+                let end = buf.len();
+                let mut start = end;
+                let mut rest = v;
+                while rest > 0 && start >= 2 {
+                    start = start.saturating_sub(2);
+                    if let Some(slot) = buf.get_mut(start..end.min(start.saturating_add(2))) {
+                        slot.copy_from_slice(&pair(rest));
+                    }
+                    rest /= 100;
+                }
+                self.ascii(buf.get(end.saturating_sub(len)..).unwrap_or(&[]));
+            }
+        }
     }
 
     /// `,"value":<double>` written from the number's own digits, where they are the double's
