@@ -95,6 +95,18 @@ const POW10: [u64; 16] = [
 /// Mantissas from here on are not [`Writer::small_number`]s.
 const MAX_SMALL_MAGNITUDE: u64 = 1_000_000_000_000_000;
 
+/// Where [`Writer::raw_record`]'s template `,"raw":{"dif":"00","vif":"00","data":"` has its
+/// DIF's and its VIF's hex digits.
+const RAW_HEAD_DIF_AT: usize = ",\"raw\":{\"dif\":\"".len();
+#[allow(clippy::arithmetic_side_effects)] // Evaluated at compile time.
+const RAW_HEAD_VIF_AT: usize = RAW_HEAD_DIF_AT + "00\",\"vif\":\"".len();
+
+/// The two upper-case hex digits of `b`.
+#[inline(always)]
+fn hex_pair(b: u8) -> [u8; 2] {
+    HEX_PAIRS.get(usize::from(b)).copied().unwrap_or([b'0'; 2])
+}
+
 /// The text being written, as bytes: every piece is ASCII or a whole `str`, so the bytes are
 /// UTF-8, checked once in [`Writer::finish`]. A byte vector takes fixed-size arrays of ASCII
 /// (digits, hex pairs, keys) in one copy each, where a `String` would need a UTF-8 check per
@@ -189,7 +201,7 @@ impl Writer {
     /// fixed-size copy, other lengths one two-byte copy per byte.
     #[inline(always)]
     fn hex_digits(&mut self, bytes: &[u8]) {
-        let pair = |b: u8| HEX_PAIRS.get(usize::from(b)).copied().unwrap_or([b'0'; 2]);
+        let pair = hex_pair;
         match *bytes {
             [a] => self.ascii(&pair(a)),
             [a, b] => {
@@ -760,9 +772,20 @@ impl Writer {
             key!(self, "unit_text");
             self.str(u);
         }
-        if let Some(v) = r.storage() {
-            key!(self, "storage");
-            self.uint(v);
+        match r.storage() {
+            // Storage 0 to 9, key and digit in one copy.
+            Some(v @ 0..=9) => {
+                let mut text = *b",\"storage\":0";
+                if let Some(digit) = text.last_mut() {
+                    *digit = digit.wrapping_add(u8::try_from(v).unwrap_or(0));
+                }
+                self.ascii(&text);
+            }
+            Some(v) => {
+                key!(self, "storage");
+                self.uint(v);
+            }
+            None => {}
         }
         self.tariff_subunit_function(r.tariff(), r.subunit(), r.function());
         if let Some(l) = r.label() {
@@ -850,9 +873,28 @@ impl Writer {
     /// (`,"raw":{"dif":"`, `","vif":"`, `","data":"`, `"}}`), one constant each.
     fn raw_record(&mut self, raw: &RawRef<'_>) {
         let (dif, vif) = (raw.dif(), raw.vif());
-        if raw.fill != 0 {
+        if let (0, &[dif], &[vif]) = (raw.fill, dif, vif) {
+            // The usual one-byte DIF and VIF: everything up to the data's digits is one copy
+            // of a template with the two hex pairs filled in.
+            let mut head = *b",\"raw\":{\"dif\":\"00\",\"vif\":\"00\",\"data\":\"";
+            for (at, byte) in [(RAW_HEAD_DIF_AT, dif), (RAW_HEAD_VIF_AT, vif)] {
+                if let Some(slot) = head.get_mut(at..at.saturating_add(2)) {
+                    slot.copy_from_slice(&hex_pair(byte));
+                }
+            }
+            self.ascii(&head);
+        } else {
+            self.raw_record_head(raw.fill, dif, vif);
+        }
+        self.hex_digits(raw.data());
+        self.raw("\"}}");
+    }
+
+    /// [`Writer::raw_record`] up to the data's digits, for any filler count, DIF and VIF.
+    fn raw_record_head(&mut self, fill: u16, dif: &[u8], vif: &[u8]) {
+        if fill != 0 {
             self.raw(",\"raw\":{\"fill\":");
-            self.uint(u64::from(raw.fill));
+            self.uint(u64::from(fill));
             self.byte(b',');
             if !dif.is_empty() {
                 self.raw("\"dif\":\"");
@@ -880,8 +922,6 @@ impl Writer {
             }
             (true, true) => self.raw("\"data\":\""),
         }
-        self.hex_digits(raw.data());
-        self.raw("\"}}");
     }
 }
 
