@@ -92,8 +92,8 @@ const POW10: [u64; 16] = [
     1_000_000_000_000_000,
 ];
 
-/// Mantissas from here on are not [`Writer::small_number`]s.
-const MAX_SMALL_MAGNITUDE: u64 = 1_000_000_000_000_000;
+/// Mantissas from here on (16 digits) are not [`Writer::small_number`]s.
+const MAX_SMALL_MAGNITUDE: u64 = 10u64.pow(15);
 
 /// Where [`Writer::raw_record`]'s template `,"raw":{"dif":"00","vif":"00","data":"` has its
 /// DIF's and its VIF's hex digits.
@@ -304,15 +304,11 @@ impl Writer {
 
     /// A byte code as `"0x08"`, a 16-bit code as `"0x2C2D"`.
     fn code(&mut self, v: u16, digits: u32) {
-        let [high, low] = v
-            .to_be_bytes()
-            .map(|b| HEX_PAIRS.get(usize::from(b)).copied());
-        match (high, low) {
-            (Some([h0, h1]), Some([l0, l1])) if digits > 2 => {
-                self.ascii(&[b'"', b'0', b'x', h0, h1, l0, l1, b'"']);
-            }
-            (_, Some([l0, l1])) => self.ascii(&[b'"', b'0', b'x', l0, l1, b'"']),
-            _ => {}
+        let [[h0, h1], [l0, l1]] = v.to_be_bytes().map(hex_pair);
+        if digits > 2 {
+            self.ascii(&[b'"', b'0', b'x', h0, h1, l0, l1, b'"']);
+        } else {
+            self.ascii(&[b'"', b'0', b'x', l0, l1, b'"']);
         }
     }
 
@@ -430,7 +426,7 @@ impl Writer {
                 let mut rest = v;
                 while rest > 0 && start >= 2 {
                     start = start.saturating_sub(2);
-                    if let Some(slot) = buf.get_mut(start..end.min(start.saturating_add(2))) {
+                    if let Some(slot) = buf.get_mut(start..start.saturating_add(2)) {
                         slot.copy_from_slice(&pair(rest));
                     }
                     rest /= 100;
