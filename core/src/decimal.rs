@@ -100,7 +100,7 @@ const MANTISSA_DIGITS: usize = 40;
 /// Every number below 100 as two ASCII digits.
 // Evaluated at compile time: an index out of range would be a build error, not a panic.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const DIGIT_PAIRS: [[u8; 2]; 100] = {
+pub(crate) const DIGIT_PAIRS: [[u8; 2]; 100] = {
     let mut table = [[0u8; 2]; 100];
     let mut i = 0usize;
     while i < 100 {

@@ -8,13 +8,15 @@
 
 use alloc::borrow::Cow;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use serde::Serialize;
 
-use crate::decimal::{put_zeros, Decimal, MantissaDigits};
+use crate::decimal::{put_zeros, Decimal, MantissaDigits, DIGIT_PAIRS};
 
 use crate::model::{
-    Decoded, Link, MbusLink, Meter, Name, RawRef, Record, Status, StatusFlag, Timestamp, Value,
+    Decoded, Function, Link, MbusLink, Meter, Name, RawRef, Record, Status, StatusFlag, Timestamp,
+    Value,
 };
 
 /// Bytes a JSON string cannot hold as they are: control characters, `"` and `\\`.
@@ -50,6 +52,12 @@ macro_rules! key_plain {
     }};
 }
 
+/// The two digits of `v` below 100 (`07`), none from 100.
+#[inline(always)]
+fn digit_pair(v: u64) -> Option<[u8; 2]> {
+    DIGIT_PAIRS.get(usize::try_from(v).ok()?).copied()
+}
+
 /// Every byte's two upper-case hex digits.
 // Evaluated at compile time: an index out of range would be a build error, not a panic.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
@@ -64,40 +72,79 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
     table
 };
 
-/// The text being written.
+/// Powers of ten up to 10^15: the scales of the numbers [`Writer::small_number`] writes.
+const POW10: [u64; 16] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+];
+
+/// Mantissas from here on (16 digits) are not [`Writer::small_number`]s.
+const MAX_SMALL_MAGNITUDE: u64 = 10u64.pow(15);
+
+/// Where [`Writer::raw_record`]'s template `,"raw":{"dif":"00","vif":"00","data":"` has its
+/// DIF's and its VIF's hex digits.
+const RAW_HEAD_DIF_AT: usize = ",\"raw\":{\"dif\":\"".len();
+#[allow(clippy::arithmetic_side_effects)] // Evaluated at compile time.
+const RAW_HEAD_VIF_AT: usize = RAW_HEAD_DIF_AT + "00\",\"vif\":\"".len();
+
+/// The two upper-case hex digits of `b`.
+#[inline(always)]
+fn hex_pair(b: u8) -> [u8; 2] {
+    HEX_PAIRS.get(usize::from(b)).copied().unwrap_or([b'0'; 2])
+}
+
+/// The text being written, as bytes: every piece is ASCII or a whole `str`, so the bytes are
+/// UTF-8, checked once in [`Writer::finish`]. A byte vector takes fixed-size arrays of ASCII
+/// (digits, hex pairs, keys) in one copy each, where a `String` would need a UTF-8 check per
+/// piece or a push per character; the one check of the whole text costs about half an
+/// instruction per byte.
 struct Writer {
-    out: String,
+    out: Vec<u8>,
 }
 
 impl Writer {
     fn with_capacity(capacity: usize) -> Writer {
         Writer {
-            out: String::with_capacity(capacity),
+            out: Vec::with_capacity(capacity),
         }
     }
 
     #[inline(always)]
     fn raw(&mut self, text: &str) {
-        self.out.push_str(text);
+        self.out.extend_from_slice(text.as_bytes());
     }
 
     /// An ASCII character.
     #[inline(always)]
     fn byte(&mut self, b: u8) {
-        self.out.push(char::from(b));
+        self.out.push(b);
     }
 
-    /// ASCII bytes (digits, hex digits), one character each: cheaper than a `str` check and
-    /// copy for the few bytes of a number.
-    #[inline]
+    /// ASCII bytes (digits, hex digits); a fixed-size array is one copy of known length.
+    #[inline(always)]
     fn ascii(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.byte(b);
-        }
+        self.out.extend_from_slice(bytes);
     }
 
+    /// The text: every piece written is ASCII or a whole `str`, so the check always passes
+    /// (were it to fail, the lossy conversion would still return the text).
     fn finish(self) -> String {
-        self.out
+        String::from_utf8(self.out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// A JSON string; strings that need no escaping (every name and code meterwire writes)
@@ -137,13 +184,11 @@ impl Writer {
         // Storage, tariff and subunit numbers are mostly one digit.
         if v < 10 {
             self.byte(b'0'.wrapping_add(u8::try_from(v).unwrap_or(0)));
+        } else if let Some(pair) = digit_pair(v) {
+            self.ascii(&pair);
         } else {
             self.padded(v, 1);
         }
-    }
-
-    fn bool(&mut self, b: bool) {
-        self.raw(if b { "true" } else { "false" });
     }
 
     fn hex(&mut self, bytes: &[u8]) {
@@ -152,12 +197,25 @@ impl Writer {
         self.byte(b'"');
     }
 
-    /// Upper-case hex digits, two fixed-size bytes per input byte (inline stores, no call to
-    /// memcpy).
+    /// Upper-case hex digits: the usual lengths of a record's parts (1, 2 or 4 bytes) in one
+    /// fixed-size copy, other lengths one two-byte copy per byte.
+    #[inline(always)]
     fn hex_digits(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            if let Some(pair) = HEX_PAIRS.get(usize::from(b)) {
-                self.ascii(pair);
+        let pair = hex_pair;
+        match *bytes {
+            [a] => self.ascii(&pair(a)),
+            [a, b] => {
+                let ([a0, a1], [b0, b1]) = (pair(a), pair(b));
+                self.ascii(&[a0, a1, b0, b1]);
+            }
+            [a, b, c, d] => {
+                let ([a0, a1], [b0, b1], [c0, c1], [d0, d1]) = (pair(a), pair(b), pair(c), pair(d));
+                self.ascii(&[a0, a1, b0, b1, c0, c1, d0, d1]);
+            }
+            _ => {
+                for &b in bytes {
+                    self.ascii(&pair(b));
+                }
             }
         }
     }
@@ -180,9 +238,47 @@ impl Writer {
         self.ascii(buf.get(i..).unwrap_or(&[]));
     }
 
-    /// A timestamp as its `Display` text (`2026-11-23T14:35:07`), quoted, written digit by
-    /// digit (the model's `Display` is the definition; the conformance suite compares both).
+    /// A timestamp as its `Display` text (`2026-11-23T14:35:07`), quoted (the model's
+    /// `Display` is the definition; the conformance suite compares both). The usual one, a
+    /// date with a time or none and every field of two digits (a four-digit year), is one
+    /// or two fixed-size copies of digit pairs; the rest is written digit by digit.
     fn timestamp(&mut self, t: &Timestamp) {
+        let date = t.year.and_then(|year| {
+            let [high, low] = [year / 100, year % 100].map(|v| digit_pair(u64::from(v)));
+            Some((
+                high?,
+                low?,
+                digit_pair(u64::from(t.month))?,
+                digit_pair(u64::from(t.day))?,
+            ))
+        });
+        let time = |hour: u8| {
+            Some((
+                digit_pair(u64::from(hour))?,
+                digit_pair(u64::from(t.minute.unwrap_or(0)))?,
+            ))
+        };
+        if let Some(([y0, y1], [y2, y3], [m0, m1], [d0, d1])) = date {
+            match (t.hour.map(time), t.second) {
+                (None, _) => {
+                    self.ascii(&[b'"', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'"']);
+                    return;
+                }
+                (Some(Some(([h0, h1], [i0, i1]))), None) => {
+                    self.ascii(&[b'"', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1]);
+                    self.ascii(&[b'T', h0, h1, b':', i0, i1, b'"']);
+                    return;
+                }
+                (Some(Some(([h0, h1], [i0, i1]))), Some(second)) => {
+                    if let Some([s0, s1]) = digit_pair(u64::from(second)) {
+                        self.ascii(&[b'"', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1]);
+                        self.ascii(&[b'T', h0, h1, b':', i0, i1, b':', s0, s1, b'"']);
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
         self.byte(b'"');
         if let Some(year) = t.year {
             self.padded(u64::from(year), 4);
@@ -208,20 +304,21 @@ impl Writer {
 
     /// A byte code as `"0x08"`, a 16-bit code as `"0x2C2D"`.
     fn code(&mut self, v: u16, digits: u32) {
-        self.raw("\"0x");
-        let [high, low] = v.to_be_bytes();
+        let [[h0, h1], [l0, l1]] = v.to_be_bytes().map(hex_pair);
         if digits > 2 {
-            self.hex_digits(&[high, low]);
+            self.ascii(&[b'"', b'0', b'x', h0, h1, l0, l1, b'"']);
         } else {
-            self.hex_digits(&[low]);
+            self.ascii(&[b'"', b'0', b'x', l0, l1, b'"']);
         }
-        self.byte(b'"');
     }
 
     /// `,"value":<double>,"exact":"<text>"` of a number: the double's shortest text as
     /// serde_json writes it (no `value` beyond the double's range) and the exact text, both
     /// from one rendering of the mantissa's digits.
     fn number(&mut self, d: &Decimal) {
+        if self.small_number(d) {
+            return;
+        }
         let digits = d.mantissa_digits();
         if !self.value_from_digits(d, &digits) {
             let v = d.to_f64();
@@ -234,6 +331,109 @@ impl Writer {
         self.byte(b'"');
         d.write_exact(&digits, |piece| self.ascii(piece));
         self.byte(b'"');
+    }
+
+    /// [`Writer::number`] for the usual meter value, a mantissa of at most 15 digits and an
+    /// exponent from -15 to 0 (`false`, nothing written, for the rest), written from the
+    /// integer and fraction parts of the mantissa without a digit buffer. The exact text is
+    /// `Display`'s (`-12.50`, `0.031`, `2516`); the double's shortest text is the same
+    /// digits with the fraction's trailing zeros dropped (`-12.5`, `0.0`) or `.0` after an
+    /// integer (`2516.0`): the digits [`Writer::value_from_digits`] writes, under its
+    /// conditions (at most 15 significant digits; the first digit's power is at most 14, and
+    /// at least -5 unless the magnitude is below 10^(scale - 5): those take the general
+    /// path).
+    fn small_number(&mut self, d: &Decimal) -> bool {
+        let Ok(magnitude) = u64::try_from(d.mantissa().unsigned_abs()) else {
+            return false;
+        };
+        let exponent = d.exponent();
+        let frac_len = usize::from(exponent.unsigned_abs());
+        let Some(&scale) = POW10.get(frac_len) else {
+            return false;
+        };
+        let fixed = magnitude == 0
+            || frac_len <= 5
+            || POW10
+                .get(frac_len.saturating_sub(5))
+                .is_some_and(|&low| magnitude >= low);
+        if exponent > 0 || magnitude >= MAX_SMALL_MAGNITUDE || !fixed {
+            return false;
+        }
+        let (Some(int_part), Some(frac_part)) =
+            (magnitude.checked_div(scale), magnitude.checked_rem(scale))
+        else {
+            return false;
+        };
+        let negative = d.mantissa() < 0;
+        key!(self, "value");
+        if frac_len == 0 {
+            self.decimal(negative, int_part, 0, 0);
+            self.raw(".0");
+        } else {
+            // The fraction without its trailing zeros, at least one digit.
+            let (mut frac, mut len) = (frac_part, frac_len);
+            while len > 1 && frac % 10 == 0 {
+                frac /= 10;
+                len = len.saturating_sub(1);
+            }
+            self.decimal(negative, int_part, frac, len);
+        }
+        self.raw(",\"exact\":\"");
+        self.decimal(negative, int_part, frac_part, frac_len);
+        self.byte(b'"');
+        true
+    }
+
+    /// `[-]int[.frac]`, the fraction's `frac_len` digits zero-padded (none: no point).
+    #[inline(always)]
+    fn decimal(&mut self, negative: bool, int_part: u64, frac_part: u64, frac_len: usize) {
+        if negative {
+            self.byte(b'-');
+        }
+        let int_len = POW10
+            .iter()
+            .skip(1)
+            .position(|&p| int_part < p)
+            .map_or(POW10.len(), |len| len.saturating_add(1));
+        self.fixed_digits(int_part, int_len);
+        if frac_len > 0 {
+            self.byte(b'.');
+            self.fixed_digits(frac_part, frac_len);
+        }
+    }
+
+    /// The last `len` digits of `v`, zero-padded: up to four in one fixed-size copy of digit
+    /// pairs, more through a buffer written right to left.
+    #[inline(always)]
+    fn fixed_digits(&mut self, v: u64, len: usize) {
+        let pair = |v: u64| digit_pair(v % 100).unwrap_or([b'0'; 2]);
+        let digit = |v: u64| b'0'.wrapping_add(u8::try_from(v % 10).unwrap_or(0));
+        match len {
+            1 => self.byte(digit(v)),
+            2 => self.ascii(&pair(v)),
+            3 => {
+                let [t, u] = pair(v);
+                self.ascii(&[digit(v / 100), t, u]);
+            }
+            4 => {
+                let ([h, i], [t, u]) = (pair(v / 100), pair(v));
+                self.ascii(&[h, i, t, u]);
+            }
+            _ => {
+                let mut buf = [b'0'; 20];
+                let end = buf.len();
+                let mut start = end;
+                let mut rest = v;
+                while rest > 0 && start >= 2 {
+                    start = start.saturating_sub(2);
+                    if let Some(slot) = buf.get_mut(start..start.saturating_add(2)) {
+                        slot.copy_from_slice(&pair(rest));
+                    }
+                    rest /= 100;
+                }
+                self.ascii(buf.get(end.saturating_sub(len)..).unwrap_or(&[]));
+            }
+        }
     }
 
     /// `,"value":<double>` written from the number's own digits, where they are the double's
@@ -306,13 +506,6 @@ impl Writer {
         self.raw(buffer.format_finite(v));
     }
 
-    /// `,"<key>":` for a key known only at run time (see [`key!`] for literal keys).
-    fn key(&mut self, key: &str) {
-        self.raw(",\"");
-        self.raw(key);
-        self.raw("\":");
-    }
-
     fn decoded(&mut self, d: &Decoded) {
         let Decoded {
             schema_version,
@@ -348,10 +541,12 @@ impl Writer {
             self.meter(m);
         }
         self.raw(",\"records\":[");
-        for (i, r) in records.iter().enumerate() {
-            if i > 0 {
-                self.byte(b',');
-            }
+        let mut records = records.iter();
+        if let Some(first) = records.next() {
+            self.record(first);
+        }
+        for r in records {
+            self.byte(b',');
             self.record(r);
         }
         self.byte(b']');
@@ -394,8 +589,14 @@ impl Writer {
             self.decoded(p);
         }
         if !warnings.is_empty() {
-            self.raw(",\"warnings\":");
-            self.serde(warnings);
+            self.raw(",\"warnings\":[");
+            for (i, w) in warnings.iter().enumerate() {
+                if i > 0 {
+                    self.byte(b',');
+                }
+                self.str(w);
+            }
+            self.byte(b']');
         }
         if !spans.is_empty() {
             self.raw(",\"spans\":");
@@ -428,12 +629,20 @@ impl Writer {
         if let Some(f) = function {
             key_plain!(self, "function", f.as_str());
         }
-        for (key, v) in [("fcb", fcb), ("fcv", fcv), ("acd", acd), ("dfc", dfc)] {
-            if let Some(v) = v {
-                self.key(key);
-                self.bool(*v);
-            }
+        // Each flag's key and value as one constant.
+        macro_rules! flag {
+            ($key:literal, $value:expr) => {
+                match $value {
+                    Some(true) => self.raw(concat!(",\"", $key, "\":true")),
+                    Some(false) => self.raw(concat!(",\"", $key, "\":false")),
+                    None => {}
+                }
+            };
         }
+        flag!("fcb", fcb);
+        flag!("fcv", fcv);
+        flag!("acd", acd);
+        flag!("dfc", dfc);
         if let Some(a) = a {
             key!(self, "a");
             self.uint(u64::from(*a));
@@ -516,11 +725,18 @@ impl Writer {
     }
 
     fn record(&mut self, r: &Record) {
-        self.raw("{\"quantity\":");
         let names = r.static_names();
         match names {
-            Some((quantity, _)) => self.plain(quantity),
-            None => self.str(r.quantity()),
+            Some((quantity, _)) => {
+                // A static name needs no escaping: the opening quote goes with the key.
+                self.raw("{\"quantity\":\"");
+                self.raw(quantity);
+                self.byte(b'"');
+            }
+            None => {
+                self.raw("{\"quantity\":");
+                self.str(r.quantity());
+            }
         }
         match r.value() {
             Some(Value::Number(d)) => self.number(d),
@@ -552,21 +768,22 @@ impl Writer {
             key!(self, "unit_text");
             self.str(u);
         }
-        if let Some(v) = r.storage() {
-            key!(self, "storage");
-            self.uint(v);
+        match r.storage() {
+            // Storage 0 to 9, key and digit in one copy.
+            Some(v @ 0..=9) => {
+                let mut text = *b",\"storage\":0";
+                if let Some(digit) = text.last_mut() {
+                    *digit = digit.wrapping_add(u8::try_from(v).unwrap_or(0));
+                }
+                self.ascii(&text);
+            }
+            Some(v) => {
+                key!(self, "storage");
+                self.uint(v);
+            }
+            None => {}
         }
-        if let Some(v) = r.tariff() {
-            key!(self, "tariff");
-            self.uint(u64::from(v));
-        }
-        if let Some(v) = r.subunit() {
-            key!(self, "subunit");
-            self.uint(u64::from(v));
-        }
-        if let Some(f) = r.function() {
-            key_plain!(self, "function", f.as_str());
-        }
+        self.tariff_subunit_function(r.tariff(), r.subunit(), r.function());
         if let Some(l) = r.label() {
             key!(self, "label");
             self.str(l);
@@ -602,34 +819,105 @@ impl Writer {
             key!(self, "address");
             self.serde(a);
         }
-        if let Some(raw) = r.raw() {
-            key!(self, "raw");
-            self.raw_record(&raw);
+        match r.raw() {
+            Some(raw) => self.raw_record(&raw),
+            None => self.byte(b'}'),
         }
-        self.byte(b'}');
     }
 
+    /// `,"tariff":…,"subunit":…,"function":"…"`. Most records have tariff 0, subunit 0 and a
+    /// function: that run is one constant per function (each arm pushes its own literal, so
+    /// the copy has a length known at compile time).
+    fn tariff_subunit_function(
+        &mut self,
+        tariff: Option<u32>,
+        subunit: Option<u32>,
+        function: Option<Function>,
+    ) {
+        if let (Some(0), Some(0), Some(f)) = (tariff, subunit, function) {
+            macro_rules! zeros_and {
+                ($name:literal) => {
+                    self.raw(concat!(
+                        ",\"tariff\":0,\"subunit\":0,\"function\":\"",
+                        $name,
+                        "\""
+                    ))
+                };
+            }
+            match f {
+                Function::Instantaneous => zeros_and!("instantaneous"),
+                Function::Maximum => zeros_and!("maximum"),
+                Function::Minimum => zeros_and!("minimum"),
+                Function::Error => zeros_and!("error"),
+            }
+            return;
+        }
+        if let Some(v) = tariff {
+            key!(self, "tariff");
+            self.uint(u64::from(v));
+        }
+        if let Some(v) = subunit {
+            key!(self, "subunit");
+            self.uint(u64::from(v));
+        }
+        if let Some(f) = function {
+            key_plain!(self, "function", f.as_str());
+        }
+    }
+
+    /// `,"raw":{…}}`, closing the record too: the keys go with the quotes and brace around them
+    /// (`,"raw":{"dif":"`, `","vif":"`, `","data":"`, `"}}`), one constant each.
     fn raw_record(&mut self, raw: &RawRef<'_>) {
-        // Keys and quotes around the hex digits as single constants.
-        self.byte(b'{');
-        if raw.fill != 0 {
-            self.raw("\"fill\":");
-            self.uint(u64::from(raw.fill));
-            self.byte(b',');
+        let (dif, vif) = (raw.dif(), raw.vif());
+        if let (0, &[dif], &[vif]) = (raw.fill, dif, vif) {
+            // The usual one-byte DIF and VIF: everything up to the data's digits is one copy
+            // of a template with the two hex pairs filled in.
+            let mut head = *b",\"raw\":{\"dif\":\"00\",\"vif\":\"00\",\"data\":\"";
+            for (at, byte) in [(RAW_HEAD_DIF_AT, dif), (RAW_HEAD_VIF_AT, vif)] {
+                if let Some(slot) = head.get_mut(at..at.saturating_add(2)) {
+                    slot.copy_from_slice(&hex_pair(byte));
+                }
+            }
+            self.ascii(&head);
+        } else {
+            self.raw_record_head(raw.fill, dif, vif);
         }
-        if !raw.dif().is_empty() {
-            self.raw("\"dif\":\"");
-            self.hex_digits(raw.dif());
-            self.raw("\",");
-        }
-        if !raw.vif().is_empty() {
-            self.raw("\"vif\":\"");
-            self.hex_digits(raw.vif());
-            self.raw("\",");
-        }
-        self.raw("\"data\":\"");
         self.hex_digits(raw.data());
-        self.raw("\"}");
+        self.raw("\"}}");
+    }
+
+    /// [`Writer::raw_record`] up to the data's digits, for any filler count, DIF and VIF.
+    fn raw_record_head(&mut self, fill: u16, dif: &[u8], vif: &[u8]) {
+        if fill != 0 {
+            self.raw(",\"raw\":{\"fill\":");
+            self.uint(u64::from(fill));
+            self.byte(b',');
+            if !dif.is_empty() {
+                self.raw("\"dif\":\"");
+            }
+        } else if !dif.is_empty() {
+            self.raw(",\"raw\":{\"dif\":\"");
+        } else {
+            self.raw(",\"raw\":{");
+        }
+        match (dif.is_empty(), vif.is_empty()) {
+            (false, false) => {
+                self.hex_digits(dif);
+                self.raw("\",\"vif\":\"");
+                self.hex_digits(vif);
+                self.raw("\",\"data\":\"");
+            }
+            (false, true) => {
+                self.hex_digits(dif);
+                self.raw("\",\"data\":\"");
+            }
+            (true, false) => {
+                self.raw("\"vif\":\"");
+                self.hex_digits(vif);
+                self.raw("\",\"data\":\"");
+            }
+            (true, true) => self.raw("\"data\":\""),
+        }
     }
 }
 
@@ -665,6 +953,96 @@ mod tests {
         let mut w = Writer::with_capacity(8);
         w.number(d);
         w.finish()
+    }
+
+    #[test]
+    fn tariff_subunit_function_constants_spell_the_function_names() {
+        for f in [
+            Function::Instantaneous,
+            Function::Maximum,
+            Function::Minimum,
+            Function::Error,
+        ] {
+            let mut w = Writer::with_capacity(0);
+            w.tariff_subunit_function(Some(0), Some(0), Some(f));
+            assert_eq!(
+                w.finish(),
+                format!(
+                    ",\"tariff\":0,\"subunit\":0,\"function\":\"{}\"",
+                    f.as_str()
+                )
+            );
+        }
+        // Other numbers take the key-by-key path.
+        let mut w = Writer::with_capacity(0);
+        w.tariff_subunit_function(Some(0), Some(12), Some(Function::Error));
+        assert_eq!(
+            w.finish(),
+            ",\"tariff\":0,\"subunit\":12,\"function\":\"error\""
+        );
+    }
+
+    #[test]
+    fn timestamps_are_written_as_display_writes_them() {
+        let mut checked = 0;
+        for year in [
+            None,
+            Some(0),
+            Some(7),
+            Some(2026),
+            Some(9999),
+            Some(10_000),
+            Some(65_535),
+        ] {
+            for (month, day) in [(1, 9), (12, 31), (0, 0), (15, 99), (100, 255)] {
+                for hour in [None, Some(0), Some(23), Some(31), Some(255)] {
+                    for minute in [None, Some(5), Some(63), Some(200)] {
+                        for second in [None, Some(7), Some(59), Some(63), Some(101)] {
+                            let t = Timestamp {
+                                year,
+                                month,
+                                day,
+                                hour,
+                                minute,
+                                second,
+                            };
+                            let mut w = Writer::with_capacity(0);
+                            w.timestamp(&t);
+                            assert_eq!(w.finish(), format!("\"{t}\""), "{t:?}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 7 * 5 * 5 * 4 * 5);
+    }
+
+    #[test]
+    fn codes_and_small_numbers_are_written_as_serde_writes_them() {
+        for v in [0u64, 9, 10, 37, 99, 100, 255, 65_535, u64::MAX] {
+            let mut w = Writer::with_capacity(0);
+            w.uint(v);
+            assert_eq!(w.finish(), format!("{v}"));
+        }
+        for (v, digits, text) in [(0x08, 2, "\"0x08\""), (0x2C2D, 4, "\"0x2C2D\"")] {
+            let mut w = Writer::with_capacity(0);
+            w.code(v, digits);
+            assert_eq!(w.finish(), text);
+        }
+    }
+
+    #[test]
+    fn hex_digits_are_upper_case_pairs() {
+        let bytes = [0x00, 0x0F, 0xA5, 0xFF, 0x10, 0x9C, 0x7E, 0x01, 0xE0];
+        // Every length: the one-, two- and four-byte copies and the byte-by-byte rest.
+        for len in 0..=bytes.len() {
+            let part = &bytes[..len];
+            let mut w = Writer::with_capacity(0);
+            w.hex(part);
+            let expected: String = part.iter().map(|b| format!("{b:02X}")).collect();
+            assert_eq!(w.finish(), format!("\"{expected}\""));
+        }
     }
 
     #[test]
