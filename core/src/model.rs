@@ -2640,7 +2640,7 @@ mod compact_record_tests {
 
 #[cfg(test)]
 mod timestamp_tests {
-    use super::Timestamp;
+    use super::{edge_timestamps, Timestamp};
     use alloc::format;
     use alloc::string::{String, ToString};
 
@@ -2673,36 +2673,51 @@ mod timestamp_tests {
             second: Some(7),
         };
         assert_eq!(t.to_string(), "2026-11-03T04:05:07");
-        let years = [
-            None,
-            Some(0),
-            Some(7),
-            Some(999),
-            Some(2000),
-            Some(9999),
-            Some(10000),
-        ];
-        let small = [0u8, 1, 9, 10, 59, 99, 100, 255];
-        for year in years {
-            for &month in &small {
-                for &day in &[0u8, 31, 100] {
-                    for hour in [None, Some(0), Some(23), Some(100)] {
-                        for minute in [None, Some(5), Some(255)] {
-                            for second in [None, Some(9), Some(60), Some(200)] {
-                                let t = Timestamp {
-                                    year,
-                                    month,
-                                    day,
-                                    hour,
-                                    minute,
-                                    second,
-                                };
-                                assert_eq!(t.to_string(), reference(&t), "{t:?}");
-                            }
-                        }
-                    }
-                }
-            }
+        let mut checked = 0;
+        for t in edge_timestamps() {
+            assert_eq!(t.to_string(), reference(&t), "{t:?}");
+            checked += 1;
         }
+        assert_eq!(checked, 8 * 6 * 6 * 5 * 5 * 6);
     }
+}
+
+/// Timestamps at and beyond every field's limits (years of 1 to 5 digits, months and days of
+/// 0 to 3 digits, hours, minutes and seconds absent, in range and too wide for two digits):
+/// the tests of each printer of timestamps (`Display`, the JSON writer) run over them all.
+#[cfg(test)]
+pub(crate) fn edge_timestamps() -> impl Iterator<Item = Timestamp> {
+    let years = [
+        None,
+        Some(0),
+        Some(7),
+        Some(999),
+        Some(2026),
+        Some(9999),
+        Some(10_000),
+        Some(65_535),
+    ];
+    let days = [0u8, 1, 9, 31, 99, 255];
+    let months = [0u8, 1, 10, 12, 15, 100];
+    let hours = [None, Some(0), Some(23), Some(31), Some(255)];
+    let minutes = [None, Some(5), Some(59), Some(63), Some(200)];
+    let seconds = [None, Some(7), Some(59), Some(60), Some(101), Some(200)];
+    years.into_iter().flat_map(move |year| {
+        months.into_iter().flat_map(move |month| {
+            days.into_iter().flat_map(move |day| {
+                hours.into_iter().flat_map(move |hour| {
+                    minutes.into_iter().flat_map(move |minute| {
+                        seconds.into_iter().map(move |second| Timestamp {
+                            year,
+                            month,
+                            day,
+                            hour,
+                            minute,
+                            second,
+                        })
+                    })
+                })
+            })
+        })
+    })
 }
