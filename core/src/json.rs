@@ -52,6 +52,13 @@ macro_rules! key_plain {
     }};
 }
 
+/// The number of decimal digits of `v` (1 for 0).
+#[inline(always)]
+fn digit_count(v: u64) -> usize {
+    v.checked_ilog10()
+        .map_or(1, |log| usize::try_from(log).unwrap_or(0).saturating_add(1))
+}
+
 /// The two digits of `v` below 100 (`07`), none from 100.
 #[inline(always)]
 fn digit_pair(v: u64) -> Option<[u8; 2]> {
@@ -187,7 +194,7 @@ impl Writer {
         } else if let Some(pair) = digit_pair(v) {
             self.ascii(&pair);
         } else {
-            self.padded(v, 1);
+            self.fixed_digits(v, digit_count(v));
         }
     }
 
@@ -220,84 +227,13 @@ impl Writer {
         }
     }
 
-    /// An unsigned number, left-padded with zeros to `width` digits (as `{:0width$}`).
-    fn padded(&mut self, v: u64, width: usize) {
-        let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        let mut v = v;
-        loop {
-            i = i.saturating_sub(1);
-            if let Some(slot) = buf.get_mut(i) {
-                *slot = b'0'.wrapping_add(u8::try_from(v % 10).unwrap_or(0));
-            }
-            v /= 10;
-            if (v == 0 && buf.len().saturating_sub(i) >= width) || i == 0 {
-                break;
-            }
-        }
-        self.ascii(buf.get(i..).unwrap_or(&[]));
-    }
-
-    /// A timestamp as its `Display` text (`2026-11-23T14:35:07`), quoted (the model's
-    /// `Display` is the definition; the conformance suite compares both). The usual one, a
-    /// date with a time or none and every field of two digits (a four-digit year), is one
-    /// or two fixed-size copies of digit pairs; the rest is written digit by digit.
+    /// A timestamp as its `Display` text (`2026-11-23T14:35:07`), quoted: the model's own
+    /// rendering ([`Timestamp::write_short`]) piece by piece, or `Display` itself for a field
+    /// too wide for its digits.
     fn timestamp(&mut self, t: &Timestamp) {
-        let date = t.year.and_then(|year| {
-            let [high, low] = [year / 100, year % 100].map(|v| digit_pair(u64::from(v)));
-            Some((
-                high?,
-                low?,
-                digit_pair(u64::from(t.month))?,
-                digit_pair(u64::from(t.day))?,
-            ))
-        });
-        let time = |hour: u8| {
-            Some((
-                digit_pair(u64::from(hour))?,
-                digit_pair(u64::from(t.minute.unwrap_or(0)))?,
-            ))
-        };
-        if let Some(([y0, y1], [y2, y3], [m0, m1], [d0, d1])) = date {
-            match (t.hour.map(time), t.second) {
-                (None, _) => {
-                    self.ascii(&[b'"', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'"']);
-                    return;
-                }
-                (Some(Some(([h0, h1], [i0, i1]))), None) => {
-                    self.ascii(&[b'"', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1]);
-                    self.ascii(&[b'T', h0, h1, b':', i0, i1, b'"']);
-                    return;
-                }
-                (Some(Some(([h0, h1], [i0, i1]))), Some(second)) => {
-                    if let Some([s0, s1]) = digit_pair(u64::from(second)) {
-                        self.ascii(&[b'"', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1]);
-                        self.ascii(&[b'T', h0, h1, b':', i0, i1, b':', s0, s1, b'"']);
-                        return;
-                    }
-                }
-                _ => {}
-            }
-        }
         self.byte(b'"');
-        if let Some(year) = t.year {
-            self.padded(u64::from(year), 4);
-            self.byte(b'-');
-            self.padded(u64::from(t.month), 2);
-            self.byte(b'-');
-            self.padded(u64::from(t.day), 2);
-            if t.hour.is_some() {
-                self.byte(b'T');
-            }
-        }
-        if let Some(hour) = t.hour {
-            self.padded(u64::from(hour), 2);
-            self.byte(b':');
-            self.padded(u64::from(t.minute.unwrap_or(0)), 2);
-            if let Some(second) = t.second {
-                self.byte(b':');
-                self.padded(u64::from(second), 2);
-            }
+        if !t.write_short(|part| self.ascii(part)) {
+            self.raw(&alloc::format!("{t}"));
         }
         self.byte(b'"');
     }

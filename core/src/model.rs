@@ -645,49 +645,29 @@ pub struct Timestamp {
 impl fmt::Display for Timestamp {
     /// `2026-11-23`, `2026-11-23T14:35`, `2026-11-23T14:35:07`, or `14:35:07` for a time.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The digits are written by hand into one buffer (tables of many readings print a
-        // timestamp per row); a field too wide for its digits goes through `write!`.
         let mut text = TimestampText::default();
+        if self.write_short(|part| text.extend(part)) {
+            return f.write_str(text.as_str());
+        }
+        // A field too wide for its digits (an invalid date read from a frame).
         if let Some(year) = self.year {
-            if year > 9999 || self.month > 99 || self.day > 99 {
-                write!(f, "{year:04}-{:02}-{:02}", self.month, self.day)?;
-            } else {
-                let [c, y] = [year / 100, year % 100].map(|v| u8::try_from(v).unwrap_or(0));
-                text.digits(c);
-                text.digits(y);
-                text.push(b'-');
-                text.digits(self.month);
-                text.push(b'-');
-                text.digits(self.day);
-            }
+            write!(f, "{year:04}-{:02}-{:02}", self.month, self.day)?;
             if self.hour.is_some() {
-                text.push(b'T');
+                f.write_str("T")?;
             }
         }
         if let Some(hour) = self.hour {
-            let minute = self.minute.unwrap_or(0);
-            let second = self.second.unwrap_or(0);
-            if hour > 99 || minute > 99 || second > 99 {
-                f.write_str(text.as_str())?;
-                write!(f, "{hour:02}:{minute:02}")?;
-                if let Some(second) = self.second {
-                    write!(f, ":{second:02}")?;
-                }
-                return Ok(());
-            }
-            text.digits(hour);
-            text.push(b':');
-            text.digits(minute);
-            if self.second.is_some() {
-                text.push(b':');
-                text.digits(second);
+            write!(f, "{hour:02}:{:02}", self.minute.unwrap_or(0))?;
+            if let Some(second) = self.second {
+                write!(f, ":{second:02}")?;
             }
         }
-        f.write_str(text.as_str())
+        Ok(())
     }
 }
 
-/// The printed form of a [`Timestamp`] being written: at most `YYYY-MM-DDTHH:MM:SS`.
+/// The printed form of a [`Timestamp`] being put together for `Display`: at most
+/// `YYYY-MM-DDTHH:MM:SS`.
 #[derive(Default)]
 struct TimestampText {
     bytes: [u8; 19],
@@ -695,21 +675,59 @@ struct TimestampText {
 }
 
 impl TimestampText {
-    fn push(&mut self, byte: u8) {
-        if let Some(slot) = self.bytes.get_mut(self.len) {
-            *slot = byte;
-            self.len = self.len.saturating_add(1);
+    fn extend(&mut self, part: &[u8]) {
+        let end = self.len.saturating_add(part.len());
+        if let Some(slot) = self.bytes.get_mut(self.len..end) {
+            slot.copy_from_slice(part);
+            self.len = end;
         }
-    }
-
-    /// Two decimal digits of `value` (below 100).
-    fn digits(&mut self, value: u8) {
-        self.push(b'0'.wrapping_add(value / 10));
-        self.push(b'0'.wrapping_add(value % 10));
     }
 
     fn as_str(&self) -> &str {
         core::str::from_utf8(self.bytes.get(..self.len).unwrap_or(&[])).unwrap_or("")
+    }
+}
+
+impl Timestamp {
+    /// Writes the printed form through `put`, in one or two fixed-size pieces of digit pairs
+    /// (`YYYY-MM-DD` or `YYYY-MM-DDT`, then `HH:MM` or `HH:MM:SS`), when every field fits its
+    /// digits (a year up to 9999, the others up to 99): the usual case, and the one renderer
+    /// of `Display` and the JSON writer (which copies each piece in one go). `false`,
+    /// nothing written, for a wider field (`Display` pads it with `write!`).
+    #[inline]
+    pub(crate) fn write_short(&self, mut put: impl FnMut(&[u8])) -> bool {
+        let pair = |v: u16| crate::decimal::DIGIT_PAIRS.get(usize::from(v)).copied();
+        let date = |year: u16| {
+            let ([c0, c1], [y0, y1]) = (pair(year / 100)?, pair(year % 100)?);
+            let ([m0, m1], [d0, d1]) = (pair(self.month.into())?, pair(self.day.into())?);
+            Some([c0, c1, y0, y1, b'-', m0, m1, b'-', d0, d1, b'T'])
+        };
+        let time = |hour: u8| {
+            let [h0, h1] = pair(hour.into())?;
+            let [i0, i1] = pair(self.minute.unwrap_or(0).into())?;
+            let [s0, s1] = pair(self.second.unwrap_or(0).into())?;
+            Some([h0, h1, b':', i0, i1, b':', s0, s1])
+        };
+        let (date, time) = match (self.year.map(date), self.hour.map(time)) {
+            (Some(None), _) | (_, Some(None)) => return false,
+            (date, time) => (date.flatten(), time.flatten()),
+        };
+        if let Some(date) = &date {
+            // The `T` only before a time.
+            put(if time.is_some() {
+                date
+            } else {
+                date.get(..10).unwrap_or(&[])
+            });
+        }
+        if let Some(time) = &time {
+            put(if self.second.is_some() {
+                time
+            } else {
+                time.get(..5).unwrap_or(&[])
+            });
+        }
+        true
     }
 }
 
