@@ -1293,7 +1293,7 @@ impl Record {
         (storage, tariff, subunit): (u64, u32, u32),
         function: Function,
         (invalid, dst): (bool, bool),
-        (fill, record, dif_len, vif_len): (u16, &[u8], usize, usize),
+        raw: (u16, &[u8], usize, usize),
     ) {
         let mut flags = HAS_STORAGE | HAS_TARIFF | HAS_SUBUNIT;
         if invalid {
@@ -1302,23 +1302,10 @@ impl Record {
         if dst {
             flags |= DST;
         }
-        let inline = InlineRaw::new(fill, record, dif_len, vif_len);
         records.resize_with(records.len().saturating_add(1), Record::default);
         let Some(slot) = records.last_mut() else {
             return;
         };
-        match inline {
-            Some(inline) => {
-                flags |= HAS_INLINE_RAW;
-                slot.raw = inline;
-            }
-            None => {
-                slot.extra = Some(Box::new(RecordExtra {
-                    raw: Some(RawRecord::from_parts(fill, record, dif_len, vif_len)),
-                    ..RecordExtra::default()
-                }));
-            }
-        }
         slot.value = Some(value);
         slot.storage = storage;
         slot.quantity = quantity;
@@ -1327,6 +1314,7 @@ impl Record {
         slot.subunit = subunit;
         slot.function = Some(function);
         slot.flags = flags;
+        slot.set_raw_parts(raw);
     }
 
     fn extra(&self) -> Option<&RecordExtra> {
@@ -1537,6 +1525,7 @@ impl Record {
     /// [`Record::push_number_record`], in place when they fit (up to 16 bytes), else on the
     /// heap. A decoder's general path sets them here, after the conversion from
     /// [`RecordFields`], so short records never copy their bytes to the heap and back.
+    #[inline]
     pub fn set_raw_parts(&mut self, (fill, record, dif_len, vif_len): (u16, &[u8], usize, usize)) {
         match InlineRaw::new(fill, record, dif_len, vif_len) {
             Some(inline) => {
