@@ -1143,6 +1143,29 @@ struct RecordExtra {
     raw: Option<RawRecord>,
 }
 
+/// A record as a decoder's general path reads it, for [`Record::push_read_record`]: names
+/// from the decoder's tables, the text it had to build, the source bytes as `(fill, record,
+/// dif_len, vif_len)`.
+pub(crate) struct ReadRecord<'a> {
+    pub(crate) quantity: &'static str,
+    pub(crate) unit: Option<&'static str>,
+    /// A unit built from the table's unit and suffixes (`m3/h`), in place of `unit`.
+    pub(crate) owned_unit: Option<String>,
+    pub(crate) unit_text: Option<String>,
+    pub(crate) value: Option<Value>,
+    pub(crate) storage: u64,
+    pub(crate) tariff: u32,
+    pub(crate) subunit: u32,
+    pub(crate) function: Function,
+    pub(crate) invalid: bool,
+    pub(crate) dst: bool,
+    pub(crate) label: Option<&'static str>,
+    pub(crate) modifiers: &'a [&'static str],
+    pub(crate) record_error: Option<&'static str>,
+    pub(crate) action: Option<&'static str>,
+    pub(crate) raw: (u16, &'a [u8], usize, usize),
+}
+
 /// `flags` bits of a [`Record`].
 const HAS_STORAGE: u8 = 1;
 const HAS_TARIFF: u8 = 2;
@@ -1314,6 +1337,66 @@ impl Record {
         slot.subunit = subunit;
         slot.function = Some(function);
         slot.flags = flags;
+        slot.set_raw_parts(raw);
+    }
+
+    /// Appends a record that a decoder's general path read (names from its tables, text it
+    /// owns, any value or none) to `records`, written in its slot like
+    /// [`Record::push_number_record`]: no [`RecordFields`] in between, and a heap part only
+    /// for what does not fit in place.
+    pub(crate) fn push_read_record(records: &mut Vec<Record>, read: ReadRecord<'_>) {
+        let ReadRecord {
+            quantity,
+            unit,
+            owned_unit,
+            unit_text,
+            value,
+            storage,
+            tariff,
+            subunit,
+            function,
+            invalid,
+            dst,
+            label,
+            modifiers,
+            record_error,
+            action,
+            raw,
+        } = read;
+        let mut flags = HAS_STORAGE | HAS_TARIFF | HAS_SUBUNIT;
+        if invalid {
+            flags |= INVALID;
+        }
+        if dst {
+            flags |= DST;
+        }
+        records.resize_with(records.len().saturating_add(1), Record::default);
+        let Some(slot) = records.last_mut() else {
+            return;
+        };
+        slot.value = value;
+        slot.storage = storage;
+        slot.quantity = quantity;
+        slot.tariff = tariff;
+        slot.subunit = subunit;
+        slot.function = Some(function);
+        slot.flags = flags;
+        match owned_unit {
+            Some(text) => slot.extra_mut().unit = Some(text),
+            None => slot.unit = unit,
+        }
+        let named =
+            label.is_some() || !modifiers.is_empty() || record_error.is_some() || action.is_some();
+        if unit_text.is_some() || named {
+            let extra = slot.extra_mut();
+            extra.unit_text = unit_text;
+            if named {
+                extra.label = label.map(Cow::Borrowed);
+                extra.modifiers = modifiers.iter().map(|m| Cow::Borrowed(*m)).collect();
+                extra.record_error = record_error.map(Cow::Borrowed);
+                extra.action = action.map(Cow::Borrowed);
+            }
+        }
         slot.set_raw_parts(raw);
     }
 

@@ -1,6 +1,5 @@
 //! EN 13757-3 data records: DIF → DIFE* → VIF → VIFE* → data (`mbus-tables.md` §1, §11).
 
-use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -10,7 +9,7 @@ use super::view;
 use super::vif::{self, Coding, Effect, Meaning};
 use crate::decimal::Decimal;
 use crate::error::{Detail, Error, ErrorKind, Layer, Result};
-use crate::model::{Bytes, Decoded, Function, RawRecord, Record, RecordFields, Value};
+use crate::model::{Bytes, Decoded, Function, RawRecord, ReadRecord, Record, RecordFields, Value};
 use crate::reader::Reader;
 
 /// At most 10 DIFEs and 10 VIFEs per record (§1.4, §2).
@@ -47,11 +46,13 @@ pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Res
         if !ctx.msb_first && plain_record(&found, &mut out.records).is_some() {
             continue;
         }
-        let mut record = RecordFields::default();
-        record_from_view(&found, ctx, &mut out.warnings, &mut record)?;
-        let mut record = Record::from(record);
-        record.set_raw_parts(raw_parts(&found));
-        out.records.push(record);
+        record_from_view(
+            &found,
+            ctx,
+            raw_parts(&found),
+            &mut out.warnings,
+            &mut out.records,
+        )?;
     }
     out.trailing_fill = walk.trailing_fill();
     if let Some(data) = walk.manufacturer_data() {
@@ -609,14 +610,19 @@ pub(crate) fn parse_record(
         Some(item) => item?,
         None => return Err(Error::malformed(r.position(), "no record here")),
     };
-    let mut record = RecordFields::default();
-    record_from_view(&found, ctx, warnings, &mut record)?;
-    let mut record = Record::from(record);
     let (_, bytes, dif_len, vif_len) = raw_parts(&found);
-    record.set_raw_parts((fill, bytes, dif_len, vif_len));
+    let mut one = Vec::with_capacity(1);
+    record_from_view(
+        &found,
+        ctx,
+        (fill, bytes, dif_len, vif_len),
+        warnings,
+        &mut one,
+    )?;
     r.take(found.fill().into(), "fillers")?;
     r.take(found.bytes().len(), "record")?;
-    Ok(record)
+    one.pop()
+        .ok_or_else(|| Error::malformed(r.position(), "no record here"))
 }
 
 /// The source bytes of the record the walk found, as `(fill, record, dif_len, vif_len)`.
@@ -629,13 +635,14 @@ fn raw_parts<'a>(found: &view::RecordView<'a>) -> (u16, &'a [u8], usize, usize) 
     )
 }
 
-/// Reads the record the walk found into `record`: the DIB, the VIB with its combinable
-/// VIFEs, and the value; its source bytes are the caller's to set ([`raw_parts`]).
+/// Reads the record the walk found — the DIB, the VIB with its combinable VIFEs, and the
+/// value — and appends it to `records` with its source bytes `raw` ([`raw_parts`]).
 fn record_from_view(
     found: &view::RecordView<'_>,
     ctx: Context,
+    raw: (u16, &[u8], usize, usize),
     warnings: &mut Vec<String>,
-    record: &mut RecordFields,
+    records: &mut Vec<Record>,
 ) -> Result<()> {
     let record_at = found.offset();
     let dib = read_dib(&mut Reader::new(found.dib(), record_at))?;
@@ -651,38 +658,14 @@ fn record_from_view(
     }
     let lvar = found.lvar().and_then(lvar_of).map(|(kind, _)| kind);
     let data = found.data();
-    record.quantity = Cow::Borrowed(vib.meaning.quantity);
-    record.unit = match (vib.unit, vib.unit_suffixes.as_slice()) {
-        (None, _) => None,
-        (Some(unit), []) => Some(Cow::Borrowed(unit)),
-        (Some(unit), suffixes) => {
+    let owned_unit = match (vib.unit, vib.unit_suffixes.as_slice()) {
+        (Some(unit), suffixes @ [_, ..]) => {
             let mut text = String::from(unit);
             suffixes.iter().for_each(|s| text.push_str(s));
-            Some(Cow::Owned(text))
+            Some(text)
         }
+        _ => None,
     };
-    record.unit_text = vib.unit_text.take();
-    record.storage = Some(dib.storage);
-    record.tariff = Some(dib.tariff);
-    record.subunit = Some(dib.subunit);
-    record.function = Some(match dib.function {
-        0 => Function::Instantaneous,
-        1 => Function::Maximum,
-        2 => Function::Minimum,
-        _ => Function::Error,
-    });
-    record.label = vib.label.map(Cow::Borrowed);
-    if !vib.modifiers.as_slice().is_empty() {
-        record.modifiers = vib
-            .modifiers
-            .as_slice()
-            .iter()
-            .map(|m| Cow::Borrowed(*m))
-            .collect();
-    }
-    record.record_error = vib.record_error.map(Cow::Borrowed);
-    record.action = vib.action.map(Cow::Borrowed);
-
     let mut ordered = [0u8; 16];
     let data: &[u8] = if ctx.msb_first && data.len() > 1 && data.len() <= 16 && lvar.is_none() {
         let dst = ordered.get_mut(..data.len()).unwrap_or(&mut []);
@@ -694,14 +677,16 @@ fn record_from_view(
         data
     };
 
-    record.value = match read_data(data, lvar, dib.data_field, &vib) {
+    let mut quantity = vib.meaning.quantity;
+    let (mut invalid, mut dst) = (false, false);
+    let value = match read_data(data, lvar, dib.data_field, &vib) {
         DataValue::Nothing => None,
         DataValue::InvalidBcd => {
-            record.invalid = true;
+            invalid = true;
             None
         }
         DataValue::NotANumber => {
-            record.invalid = true;
+            invalid = true;
             warnings.push(format!(
                 "real32 value is not a number at offset {record_at}"
             ));
@@ -715,13 +700,9 @@ fn record_from_view(
             ))
         }
         DataValue::Time(tp) => {
-            record.invalid = tp.invalid;
-            record.dst = tp.dst;
-            record.quantity = Cow::Borrowed(date_quantity(
-                vib.meaning.quantity,
-                vib.label.is_some(),
-                data.len(),
-            ));
+            invalid = tp.invalid;
+            dst = tp.dst;
+            quantity = date_quantity(vib.meaning.quantity, vib.label.is_some(), data.len());
             Some(Value::Time(tp.timestamp))
         }
         DataValue::DateAsNumber(v) => {
@@ -736,6 +717,32 @@ fn record_from_view(
         DataValue::Integer(v) => Some(Value::Text(format!("{v}"))),
         DataValue::Bytes(bytes) => Some(Value::Bytes(Bytes::new(bytes))),
     };
+    Record::push_read_record(
+        records,
+        ReadRecord {
+            quantity,
+            unit: vib.unit,
+            owned_unit,
+            unit_text: vib.unit_text.take(),
+            value,
+            storage: dib.storage,
+            tariff: dib.tariff,
+            subunit: dib.subunit,
+            function: match dib.function {
+                0 => Function::Instantaneous,
+                1 => Function::Maximum,
+                2 => Function::Minimum,
+                _ => Function::Error,
+            },
+            invalid,
+            dst,
+            label: vib.label,
+            modifiers: vib.modifiers.as_slice(),
+            record_error: vib.record_error,
+            action: vib.action,
+            raw,
+        },
+    );
     Ok(())
 }
 
@@ -911,12 +918,11 @@ mod tests {
             let found = walk.into_iter().next().unwrap().unwrap();
             let mut shortcut = Vec::new();
             plain_record(&found, &mut shortcut).expect("the shortcut takes this record");
-            let mut general = RecordFields::default();
+            let mut general = Vec::new();
             let mut warnings = Vec::new();
-            record_from_view(&found, Context::default(), &mut warnings, &mut general).unwrap();
-            let mut general = Record::from(general);
-            general.set_raw_parts(raw_parts(&found));
-            assert_eq!(shortcut, [general], "record {bytes:02X?}");
+            let raw = raw_parts(&found);
+            record_from_view(&found, Context::default(), raw, &mut warnings, &mut general).unwrap();
+            assert_eq!(shortcut, general, "record {bytes:02X?}");
             assert!(warnings.is_empty());
         }
         let d = records(&[0x04, 0x6D, 0x19, 0x8E, 0x5F, 0x2C]);
