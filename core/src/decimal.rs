@@ -100,7 +100,7 @@ const MANTISSA_DIGITS: usize = 40;
 /// Every number below 100 as two ASCII digits.
 // Evaluated at compile time: an index out of range would be a build error, not a panic.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-pub(crate) const DIGIT_PAIRS: [[u8; 2]; 100] = {
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
     let mut table = [[0u8; 2]; 100];
     let mut i = 0usize;
     while i < 100 {
@@ -109,6 +109,45 @@ pub(crate) const DIGIT_PAIRS: [[u8; 2]; 100] = {
     }
     table
 };
+
+/// The two ASCII digits of `v` below 100 (`07`), none from 100.
+#[inline(always)]
+pub(crate) fn digit_pair(v: u64) -> Option<[u8; 2]> {
+    DIGIT_PAIRS.get(usize::try_from(v).ok()?).copied()
+}
+
+/// Writes the decimal digits of `v` (at least one) into `buf` so that they end at `end`,
+/// two digits a step, and returns where they start (`end` less the digits that fit).
+#[inline]
+pub(crate) fn digits_before(buf: &mut [u8], end: usize, v: u64) -> usize {
+    let mut i = end;
+    let mut rest = v;
+    while rest >= 100 && i >= 2 {
+        i = i.saturating_sub(2);
+        if let (Some(slot), Some(pair)) =
+            (buf.get_mut(i..i.saturating_add(2)), digit_pair(rest % 100))
+        {
+            slot.copy_from_slice(&pair);
+        }
+        rest /= 100;
+    }
+    match digit_pair(rest) {
+        Some(pair) if rest >= 10 && i >= 2 => {
+            i = i.saturating_sub(2);
+            if let Some(slot) = buf.get_mut(i..i.saturating_add(2)) {
+                slot.copy_from_slice(&pair);
+            }
+        }
+        _ if i >= 1 => {
+            i = i.saturating_sub(1);
+            if let Some(slot) = buf.get_mut(i) {
+                *slot = b'0'.wrapping_add(u8::try_from(rest % 10).unwrap_or(0));
+            }
+        }
+        _ => {}
+    }
+    i
+}
 
 /// `count` zeros, handed to `put` in pieces of at most 64.
 pub(crate) fn put_zeros(count: usize, put: &mut impl FnMut(&[u8])) {
@@ -334,30 +373,8 @@ impl Decimal {
             }
             m /= 10;
         }
-        let mut small = u64::try_from(m).unwrap_or(0);
-        // The two digits of `pair` (below 100) just before position `i`.
-        let mut put_pair = |i: &mut usize, pair: u64| {
-            *i = i.saturating_sub(2);
-            let text = DIGIT_PAIRS
-                .get(usize::try_from(pair).unwrap_or(0))
-                .copied()
-                .unwrap_or([b'0'; 2]);
-            if let Some(slot) = digits.buf.get_mut(*i..i.saturating_add(2)) {
-                slot.copy_from_slice(&text);
-            }
-        };
-        while small >= 100 && i >= 2 {
-            put_pair(&mut i, small % 100);
-            small /= 100;
-        }
-        if small >= 10 && i >= 2 {
-            put_pair(&mut i, small);
-        } else if i >= 1 {
-            i = i.saturating_sub(1);
-            if let Some(slot) = digits.buf.get_mut(i) {
-                *slot = b'0'.wrapping_add(u8::try_from(small).unwrap_or(0));
-            }
-        }
+        let small = u64::try_from(m).unwrap_or(0);
+        i = digits_before(&mut digits.buf, i, small);
         digits.start = i;
         digits
     }

@@ -696,7 +696,7 @@ impl Timestamp {
     /// nothing written, for a wider field (`Display` pads it with `write!`).
     #[inline]
     pub(crate) fn write_short(&self, mut put: impl FnMut(&[u8])) -> bool {
-        let pair = |v: u16| crate::decimal::DIGIT_PAIRS.get(usize::from(v)).copied();
+        let pair = |v: u16| crate::decimal::digit_pair(v.into());
         let date = |year: u16| {
             let ([c0, c1], [y0, y1]) = (pair(year / 100)?, pair(year % 100)?);
             let ([m0, m1], [d0, d1]) = (pair(self.month.into())?, pair(self.day.into())?);
