@@ -49,7 +49,7 @@ pub fn parse_records(r: &mut Reader<'_>, ctx: Context, out: &mut Decoded) -> Res
         record_from_view(
             &found,
             ctx,
-            raw_parts(&found),
+            found.fill(),
             &mut out.warnings,
             &mut out.records,
         )?;
@@ -610,15 +610,8 @@ pub(crate) fn parse_record(
         Some(item) => item?,
         None => return Err(Error::malformed(r.position(), "no record here")),
     };
-    let (_, bytes, dif_len, vif_len) = raw_parts(&found);
     let mut one = Vec::with_capacity(1);
-    record_from_view(
-        &found,
-        ctx,
-        (fill, bytes, dif_len, vif_len),
-        warnings,
-        &mut one,
-    )?;
+    record_from_view(&found, ctx, fill, warnings, &mut one)?;
     r.take(found.fill().into(), "fillers")?;
     r.take(found.bytes().len(), "record")?;
     one.pop()
@@ -636,11 +629,12 @@ fn raw_parts<'a>(found: &view::RecordView<'a>) -> (u16, &'a [u8], usize, usize) 
 }
 
 /// Reads the record the walk found — the DIB, the VIB with its combinable VIFEs, and the
-/// value — and appends it to `records` with its source bytes `raw` ([`raw_parts`]).
+/// value — and appends it to `records` with its source bytes ([`raw_parts`]) after `fill`
+/// idle fillers (the walk's count, or the caller's where it read the fillers apart).
 fn record_from_view(
     found: &view::RecordView<'_>,
     ctx: Context,
-    raw: (u16, &[u8], usize, usize),
+    fill: u16,
     warnings: &mut Vec<String>,
     records: &mut Vec<Record>,
 ) -> Result<()> {
@@ -717,6 +711,7 @@ fn record_from_view(
         DataValue::Integer(v) => Some(Value::Text(format!("{v}"))),
         DataValue::Bytes(bytes) => Some(Value::Bytes(Bytes::new(bytes))),
     };
+    let (_, bytes, dif_len, vif_len) = raw_parts(found);
     Record::push_read_record(
         records,
         ReadRecord {
@@ -740,7 +735,7 @@ fn record_from_view(
             modifiers: vib.modifiers.as_slice(),
             record_error: vib.record_error,
             action: vib.action,
-            raw,
+            raw: (fill, bytes, dif_len, vif_len),
         },
     );
     Ok(())
@@ -920,8 +915,15 @@ mod tests {
             plain_record(&found, &mut shortcut).expect("the shortcut takes this record");
             let mut general = Vec::new();
             let mut warnings = Vec::new();
-            let raw = raw_parts(&found);
-            record_from_view(&found, Context::default(), raw, &mut warnings, &mut general).unwrap();
+            let fill = found.fill();
+            record_from_view(
+                &found,
+                Context::default(),
+                fill,
+                &mut warnings,
+                &mut general,
+            )
+            .unwrap();
             assert_eq!(shortcut, general, "record {bytes:02X?}");
             assert!(warnings.is_empty());
         }
